@@ -1,0 +1,131 @@
+"""Configuration: one frozen dataclass, read once from the command line and the environment."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import secrets
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+ENV_PREFIX = "LIVEBRACKET_"
+STORES = ("embedded", "mongo", "memory")
+JWT_SECRET_FILE = "jwt-secret"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message says which and why."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8888
+    store: str = "embedded"
+    mongo_url: str | None = None
+    db_name: str = "livebracket"
+    data_dir: Path = Path("data")
+    jwt_secret: str = dataclasses.field(default="", repr=False)
+    token_ttl_s: int = 12 * 3600
+    max_body_bytes: int = 64 * 1024
+    store_timeout_s: float = 2.0
+
+    @property
+    def public_url(self) -> str:
+        host = "localhost" if self.host in ("0.0.0.0", "127.0.0.1", "::") else self.host
+        return f"http://{host}:{self.port}"
+
+
+def parse_duration_s(text: str) -> int:
+    """Parse `90`, `90s`, `15m`, `12h` or `7d` into whole seconds.
+
+    Raises ConfigError for anything else or for a duration that is not positive.
+    """
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    text = text.strip().lower()
+    scale = units.get(text[-1:], None)
+    number = text[:-1] if scale else text
+    try:
+        value = int(number) * (scale or 1)
+    except ValueError:
+        raise ConfigError(f"not a duration: {text!r} (use e.g. 90s, 15m, 12h, 7d)") from None
+    if value <= 0:
+        raise ConfigError(f"duration must be positive: {text!r}")
+    return value
+
+
+def add_server_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, str]) -> None:
+    """Declare every server option; each defaults to its LIVEBRACKET_* variable."""
+
+    def env(name: str, default: str | None = None) -> str | None:
+        return environ.get(ENV_PREFIX + name, default)
+
+    parser.add_argument("--host", default=env("HOST", Config.host), help="address to listen on")
+    parser.add_argument("--port", default=env("PORT", str(Config.port)), help="port to listen on")
+    parser.add_argument("--store", default=env("STORE"), choices=STORES,
+                        help="embedded (default), mongo (needs --mongo-url) or memory")
+    parser.add_argument("--mongo-url", default=env("MONGO_URL"), help="mongodb:// URL of a real MongoDB")
+    parser.add_argument("--db-name", default=env("DB_NAME", Config.db_name), help="database name")
+    parser.add_argument("--data-dir", default=env("DATA_DIR", str(Config.data_dir)),
+                        help="folder for the embedded database, its logs and the JWT secret")
+    parser.add_argument("--jwt-secret", default=env("JWT_SECRET"),
+                        help="HS256 secret (default: generated once, kept in the data dir)")
+    parser.add_argument("--token-ttl", default=env("TOKEN_TTL", "12h"),
+                        help="lifetime of tokens the server mints (e.g. 12h)")
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """Build the Config from parsed arguments. Raises ConfigError on bad values."""
+    try:
+        port = int(args.port)
+    except ValueError:
+        raise ConfigError(f"--port must be a number, not {args.port!r}") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port must be between 0 and 65535, not {port}")
+    store = args.store or ("mongo" if args.mongo_url else "embedded")
+    if store == "mongo" and not args.mongo_url:
+        raise ConfigError("--store mongo needs --mongo-url (or LIVEBRACKET_MONGO_URL)")
+    if args.mongo_url and not args.mongo_url.startswith(("mongodb://", "mongodb+srv://")):
+        raise ConfigError("--mongo-url must start with mongodb:// or mongodb+srv://")
+    data_dir = Path(args.data_dir)
+    return Config(
+        host=args.host,
+        port=port,
+        store=store,
+        mongo_url=args.mongo_url if store == "mongo" else None,
+        db_name=args.db_name,
+        data_dir=data_dir,
+        jwt_secret=args.jwt_secret or "",
+        token_ttl_s=parse_duration_s(args.token_ttl),
+    )
+
+
+def load_config(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -> Config:
+    """Parse server options from argv and environ. Raises ConfigError on bad values."""
+    parser = argparse.ArgumentParser(prog="server.py")
+    add_server_arguments(parser, environ)
+    return config_from_args(parser.parse_args(argv))
+
+
+def with_jwt_secret(config: Config) -> Config:
+    """Return config with a JWT secret: the given one, or one kept in the data dir.
+
+    The kept secret is generated on first use and written with mode 0600, so tokens
+    survive a restart. Raises ConfigError when the data dir cannot be written.
+    """
+    if config.jwt_secret:
+        return config
+    path = config.data_dir / JWT_SECRET_FILE
+    try:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48))
+        secret = path.read_text().strip()
+    except OSError as e:
+        raise ConfigError(f"cannot keep the JWT secret in {path}: {e.strerror}") from e
+    if len(secret) < 32:
+        raise ConfigError(f"the JWT secret in {path} is too short: delete the file to make a new one")
+    return dataclasses.replace(config, jwt_secret=secret)

@@ -1,0 +1,59 @@
+"""make_app: the Tornado application from the services container and every module's routes."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from tornado import web
+
+from config import Config
+from handlers import health, matches, tokens, tournaments
+from handlers.auth import TokenCodec
+from handlers.base import NotFoundHandler
+from storage.base import Store
+from tournament.matches import MatchService
+from tournament.tournaments import TournamentService
+
+access_log = logging.getLogger("tornado.access")
+_TOKEN_IN_QUERY = re.compile(r"(?i)([?&](?:token|access_token)=)[^&#]*")
+
+
+@dataclasses.dataclass(frozen=True)
+class Services:
+    """Everything a handler may use, handed to each handler's initialize()."""
+
+    config: Config
+    store: Store
+    tokens: TokenCodec
+    tournaments: TournamentService
+    matches: MatchService
+    clock: Callable[[], float]
+
+
+def scrub(uri: str) -> str:
+    """The URI with any token in its query replaced by `***`."""
+    return _TOKEN_IN_QUERY.sub(r"\1***", uri)
+
+
+def log_request(handler: web.RequestHandler) -> None:
+    """Tornado's access log line, without tokens."""
+    status = handler.get_status()
+    level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+    request = handler.request
+    access_log.log(level, "%d %s %s (%s) %.2fms", status, request.method, scrub(request.uri or ""),
+                   request.remote_ip, 1000.0 * request.request_time())
+
+
+def make_app(services: Services, **settings: Any) -> web.Application:
+    routes = [*tournaments.routes, *matches.routes, *tokens.routes, *health.routes]
+    return web.Application(
+        [(pattern, handler, {"services": services}) for pattern, handler in routes],
+        default_handler_class=NotFoundHandler,
+        default_handler_args={"services": services},
+        log_function=log_request,
+        **settings,
+    )

@@ -1,0 +1,79 @@
+"""JWT tokens: HS256 only, `exp` required, each refusal with its own code."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+
+from tournament.roles import Principal, Role
+
+ALGORITHM = "HS256"
+
+
+class AuthError(Exception):
+    """A missing or unusable token. `code` is stable; the message never echoes the token."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class TokenCodec:
+    """Issues and checks the tokens of one server (one secret)."""
+
+    def __init__(self, secret: str, clock: Callable[[], float] = time.time, leeway_s: float = 5.0) -> None:
+        if len(secret) < 32:
+            raise ValueError("the JWT secret must be at least 32 characters")
+        self._secret = secret
+        self._clock = clock
+        self._leeway_s = leeway_s
+
+    def issue(self, user_id: str, name: str, role: Role, ttl_s: int) -> tuple[str, int]:
+        """A signed token and its expiry (epoch seconds)."""
+        now = int(self._clock())
+        exp = now + ttl_s
+        claims = {"sub": user_id, "username": name, "role": role.label, "iat": now, "exp": exp}
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM), exp
+
+    def decode(self, token: str) -> Principal:
+        """The principal a token names. Raises AuthError with one of: token_malformed,
+        token_algorithm_not_allowed, token_signature_invalid, token_expired,
+        token_not_yet_valid, token_claims_missing, token_role_invalid."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.DecodeError:
+            raise AuthError("token_malformed", "the token is not a JWT") from None
+        if header.get("alg") != ALGORITHM:
+            raise AuthError("token_algorithm_not_allowed",
+                            f"tokens must be signed with {ALGORITHM}, not {header.get('alg')!r}")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token, self._secret, algorithms=[ALGORITHM], leeway=self._leeway_s,
+                options={"require": ["exp"], "verify_aud": False},
+            )
+        except jwt.ExpiredSignatureError:
+            raise AuthError("token_expired", "the token has expired") from None
+        except jwt.ImmatureSignatureError:
+            raise AuthError("token_not_yet_valid", "the token is not valid yet") from None
+        except jwt.MissingRequiredClaimError as e:
+            raise AuthError("token_claims_missing", f"the token has no {e.claim!r} claim") from None
+        except jwt.InvalidSignatureError:
+            raise AuthError("token_signature_invalid", "the token's signature does not match") from None
+        except jwt.InvalidTokenError:
+            raise AuthError("token_malformed", "the token cannot be read") from None
+        return self._principal(claims)
+
+    def _principal(self, claims: dict[str, Any]) -> Principal:
+        user_id = claims.get("sub", claims.get("user_id"))
+        if not isinstance(user_id, (str, int)) or isinstance(user_id, bool) or user_id == "":
+            raise AuthError("token_claims_missing", "the token has no 'sub' (or 'user_id') claim")
+        name = claims.get("username", claims.get("name", str(user_id)))
+        try:
+            role = Role.parse(str(claims.get("role", "spectator")))
+        except ValueError:
+            raise AuthError("token_role_invalid", f"unknown role {claims.get('role')!r}") from None
+        return Principal(user_id=str(user_id), name=str(name), role=role)

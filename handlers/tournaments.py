@@ -1,0 +1,78 @@
+"""Routes for tournaments, their participants and their matches."""
+
+from __future__ import annotations
+
+from handlers import schema
+from handlers.base import ID, BaseHandler, Reply
+
+
+class TournamentsHandler(BaseHandler):
+    async def get(self) -> None:
+        self.user()
+        tournaments = await self.services.tournaments.list()
+        self.reply(200, {"tournaments": [t.to_json() for t in tournaments]})
+
+    async def post(self) -> None:
+        async def create() -> Reply:
+            body = self.json_body()
+            tournament = await self.services.tournaments.create(
+                self.user(), name=schema.text(body, "name"),
+                game=schema.text(body, "game", default="", allow_empty=True),
+                format=schema.text(body, "format", default="single_elimination"))
+            self.set_header("Location", f"/api/tournaments/{tournament.id}")
+            return 201, tournament.to_json()
+
+        await self.write_once(create)
+
+
+class TournamentHandler(BaseHandler):
+    async def get(self, tournament_id: str) -> None:
+        self.user()
+        tournament = await self.services.tournaments.get(tournament_id)
+        participants = await self.services.tournaments.list_participants(tournament_id)
+        self.reply(200, {**tournament.to_json(), "participants": [p.to_json() for p in participants]})
+
+
+class ParticipantsHandler(BaseHandler):
+    async def get(self, tournament_id: str) -> None:
+        self.user()
+        participants = await self.services.tournaments.list_participants(tournament_id)
+        self.reply(200, {"participants": [p.to_json() for p in participants]})
+
+    async def post(self, tournament_id: str) -> None:
+        async def add() -> Reply:
+            body = self.json_body()
+            participant = await self.services.tournaments.add_participant(
+                tournament_id, self.user(), name=schema.text(body, "name", max_len=100),
+                participant_id=schema.identifier(body, "id", required=False),
+                seed=schema.integer(body, "seed", minimum=1, maximum=4096))
+            return 201, participant.to_json()
+
+        await self.write_once(add)
+
+
+class TournamentMatchesHandler(BaseHandler):
+    async def get(self, tournament_id: str) -> None:
+        self.user()
+        matches = await self.services.tournaments.list_matches(tournament_id)
+        self.reply(200, {"matches": [m.to_json() for m in matches]})
+
+    async def post(self, tournament_id: str) -> None:
+        async def create() -> Reply:
+            body = self.json_body()
+            match = await self.services.tournaments.create_match(
+                tournament_id, self.user(), schema.id_list(body, "participant_ids"),
+                round=schema.integer(body, "round", minimum=1, maximum=1000),
+                label=schema.text(body, "label", default="", allow_empty=True, max_len=100))
+            self.set_header("Location", f"/api/matches/{match.id}")
+            return 201, match.to_json()
+
+        await self.write_once(create)
+
+
+routes = [
+    (r"/api/tournaments/?", TournamentsHandler),
+    (rf"/api/tournaments/({ID})/?", TournamentHandler),
+    (rf"/api/tournaments/({ID})/participants/?", ParticipantsHandler),
+    (rf"/api/tournaments/({ID})/matches/?", TournamentMatchesHandler),
+]

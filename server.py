@@ -1,0 +1,152 @@
+"""livebracket's composition root: read the config, build the services, serve, stop cleanly.
+
+    python server.py [--port 8888] [--store embedded|mongo|memory] ...   serve
+    python server.py token --user ID --name NAME --role ROLE [--ttl 12h]  print a token
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import logging
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+from config import (Config, ConfigError, add_server_arguments, config_from_args, parse_duration_s,
+                    with_jwt_secret)
+from handlers.app import Services, make_app
+from handlers.auth import TokenCodec
+from handlers.base import IDEMPOTENCY_TTL_S
+from storage.base import Store
+from storage.embedded import EmbeddedMongo
+from storage.errors import StorageError, StorageUnavailableError
+from storage.memory import MemoryStore
+from storage.mongo import MongoStore
+from tournament.events import NullPublisher, Publisher
+from tournament.matches import MatchService
+from tournament.roles import ROLE_NAMES, Role
+from tournament.tournaments import TournamentService
+
+log = logging.getLogger("livebracket")
+
+Closer = Callable[[], Awaitable[None]]
+STORE_RETRY_S = 5.0
+
+
+async def open_store(config: Config) -> tuple[Store, Closer]:
+    """The configured store and a function that closes it (and stops an embedded server).
+
+    Raises StorageUnavailableError when the embedded server cannot start.
+    """
+    if config.store == "memory":
+        memory = MemoryStore()
+        return memory, memory.close
+    if config.store == "mongo":
+        assert config.mongo_url
+        mongo = MongoStore(config.mongo_url, config.db_name, config.store_timeout_s)
+        return mongo, mongo.close
+    embedded = EmbeddedMongo(config.data_dir)
+    store = MongoStore(await embedded.start(), config.db_name, config.store_timeout_s)
+
+    async def close() -> None:
+        await store.close()
+        await embedded.stop()
+
+    return store, close
+
+
+def build_services(config: Config, store: Store, publisher: Publisher | None = None,
+                   clock: Callable[[], float] = time.time) -> Services:
+    """Wire the services; tests build theirs through this too."""
+    return Services(
+        config=config, store=store, tokens=TokenCodec(config.jwt_secret, clock),
+        tournaments=TournamentService(store, clock),
+        matches=MatchService(store, publisher or NullPublisher(), clock), clock=clock,
+    )
+
+
+async def prepare_store(store: Store, clock: Callable[[], float] = time.time) -> None:
+    """Create indexes and forget old idempotency keys. Raises StorageError."""
+    await store.setup()
+    await store.purge_idempotency_keys(clock() - IDEMPOTENCY_TTL_S)
+
+
+async def _prepare_when_reachable(store: Store) -> None:
+    while True:
+        try:
+            await prepare_store(store)
+            log.info("store reachable again")
+            return
+        except StorageUnavailableError:
+            await asyncio.sleep(STORE_RETRY_S)
+
+
+async def serve(config: Config) -> None:
+    """Run until SIGINT or SIGTERM."""
+    store, close_store = await open_store(config)
+    retry: asyncio.Task[None] | None = None
+    try:
+        try:
+            await prepare_store(store)
+        except StorageUnavailableError:
+            log.warning("the store is unreachable: answering 503 until it is back")
+            retry = asyncio.create_task(_prepare_when_reachable(store))
+        services = build_services(config, store)
+        server = make_app(services).listen(config.port, address=config.host)
+        token, _ = services.tokens.issue("organizer", "Organizer", Role.ORGANIZER, config.token_ttl_s)
+        print(f"livebracket serving {config.public_url} (store: {config.store})", flush=True)
+        print(f"organizer token: {token}", flush=True)
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopped.set)
+        await stopped.wait()
+        log.info("shutting down")
+        server.stop()
+        await server.close_all_connections()
+    finally:
+        if retry:
+            retry.cancel()
+        await close_store()
+
+
+def _token_command(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="server.py token", description="Print a signed token.")
+    parser.add_argument("--user", required=True, help="user id (a participant's id for players)")
+    parser.add_argument("--name", help="display name (default: the user id)")
+    parser.add_argument("--role", default="spectator", choices=ROLE_NAMES)
+    parser.add_argument("--ttl", default="12h", help="lifetime, e.g. 90m, 12h, 7d")
+    add_server_arguments(parser, os.environ)
+    args = parser.parse_args(argv)
+    config = with_jwt_secret(config_from_args(args))
+    codec = TokenCodec(config.jwt_secret)
+    token, _ = codec.issue(args.user, args.name or args.user, Role.parse(args.role),
+                           parse_duration_s(args.ttl))
+    print(token)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if argv[:1] == ["token"]:
+            return _token_command(argv[1:])
+        parser = argparse.ArgumentParser(prog="server.py", description=__doc__,
+                                         formatter_class=argparse.RawDescriptionHelpFormatter)
+        add_server_arguments(parser, os.environ)
+        config = with_jwt_secret(config_from_args(parser.parse_args(argv)))
+        asyncio.run(serve(config))
+    except (ConfigError, StorageError) as e:
+        print(f"livebracket: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Records to documents and back, in the subset of BSON every backend keeps the same.
+
+Only strings, numbers, booleans, None, flat lists and nested objects; ids as `_id`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tournament.models import (Dispute, DisputeStatus, Event, Match, MatchState, Participant,
+                               Report, Tournament)
+
+Doc = dict[str, Any]
+
+
+def tournament_doc(t: Tournament) -> Doc:
+    return {"_id": t.id, "name": t.name, "game": t.game, "format": t.format, "state": t.state,
+            "created_by": t.created_by, "created_at": t.created_at, "version": t.version}
+
+
+def tournament_from(doc: Doc) -> Tournament:
+    return Tournament(id=doc["_id"], name=doc["name"], game=doc["game"], format=doc["format"],
+                      state=doc["state"], created_by=doc["created_by"],
+                      created_at=doc["created_at"], version=doc["version"])
+
+
+def participant_doc(p: Participant) -> Doc:
+    return {"_id": f"{p.tournament_id}:{p.id}", "id": p.id, "tournament_id": p.tournament_id,
+            "name": p.name, "seed": p.seed, "created_at": p.created_at}
+
+
+def participant_from(doc: Doc) -> Participant:
+    return Participant(id=doc["id"], tournament_id=doc["tournament_id"], name=doc["name"],
+                       seed=doc["seed"], created_at=doc["created_at"])
+
+
+def _report_doc(r: Report | None) -> Doc | None:
+    return None if r is None else {"scores": dict(r.scores), "winner_id": r.winner_id}
+
+
+def _report_from(doc: Doc | None) -> Report | None:
+    return None if doc is None else Report(scores=dict(doc["scores"]), winner_id=doc["winner_id"])
+
+
+def match_doc(m: Match) -> Doc:
+    return {
+        "_id": m.id, "tournament_id": m.tournament_id, "round": m.round, "label": m.label,
+        "participant_ids": list(m.participant_ids), "state": m.state.value,
+        "scores": dict(m.scores), "checked_in": list(m.checked_in),
+        "reports": {pid: _report_doc(r) for pid, r in m.reports.items()},
+        "result": _report_doc(m.result), "winner_id": m.winner_id,
+        "created_at": m.created_at, "updated_at": m.updated_at, "started_at": m.started_at,
+        "ended_at": m.ended_at, "version": m.version, "seq": m.seq,
+    }
+
+
+def match_from(doc: Doc) -> Match:
+    a, b = doc["participant_ids"]
+    return Match(
+        id=doc["_id"], tournament_id=doc["tournament_id"], round=doc["round"], label=doc["label"],
+        participant_ids=(a, b), state=MatchState(doc["state"]), scores=dict(doc["scores"]),
+        checked_in=tuple(doc["checked_in"]),
+        reports={pid: r for pid, d in doc["reports"].items() if (r := _report_from(d))},
+        result=_report_from(doc["result"]), winner_id=doc["winner_id"],
+        created_at=doc["created_at"], updated_at=doc["updated_at"],
+        started_at=doc["started_at"], ended_at=doc["ended_at"], version=doc["version"],
+        seq=doc["seq"],
+    )
+
+
+def dispute_doc(d: Dispute) -> Doc:
+    return {"_id": d.id, "match_id": d.match_id, "tournament_id": d.tournament_id,
+            "raised_by": d.raised_by, "reason": d.reason, "status": d.status.value,
+            "created_at": d.created_at, "resolution": d.resolution, "resolved_by": d.resolved_by,
+            "resolved_at": d.resolved_at, "version": d.version}
+
+
+def dispute_from(doc: Doc) -> Dispute:
+    return Dispute(id=doc["_id"], match_id=doc["match_id"], tournament_id=doc["tournament_id"],
+                   raised_by=doc["raised_by"], reason=doc["reason"],
+                   status=DisputeStatus(doc["status"]), created_at=doc["created_at"],
+                   resolution=doc["resolution"], resolved_by=doc["resolved_by"],
+                   resolved_at=doc["resolved_at"], version=doc["version"])
+
+
+def event_doc(e: Event) -> Doc:
+    return {"_id": f"{e.stream}:{e.seq}", "stream": e.stream, "seq": e.seq, "type": e.type,
+            "data": e.data, "ts": e.ts}
+
+
+def event_from(doc: Doc) -> Event:
+    return Event(stream=doc["stream"], seq=doc["seq"], type=doc["type"], data=doc["data"],
+                 ts=doc["ts"])

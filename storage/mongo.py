@@ -1,0 +1,168 @@
+"""MongoDB store through PyMongo's async client; the same code serves the embedded server."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+
+from storage import documents as d
+from storage.base import IdempotencyRecord
+from storage.errors import ConflictError, NotFoundError, StorageError, StorageUnavailableError
+from tournament.models import Dispute, DisputeStatus, Event, Match, Participant, Tournament
+
+Doc = dict[str, Any]
+
+
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    """Turn driver errors into storage errors."""
+    try:
+        yield
+    except DuplicateKeyError as e:
+        raise ConflictError("duplicate key") from e
+    except ConnectionFailure as e:  # includes AutoReconnect and server selection timeouts
+        raise StorageUnavailableError(f"database unreachable: {type(e).__name__}") from e
+    except PyMongoError as e:
+        raise StorageError(f"database error: {e}") from e
+
+
+class MongoStore:
+    """The Store interface over one MongoDB database."""
+
+    def __init__(self, url: str, db_name: str, timeout_s: float = 2.0) -> None:
+        timeout_ms = int(timeout_s * 1000)
+        self._client: AsyncMongoClient[Doc] = AsyncMongoClient(
+            url, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms,
+            tz_aware=False, uuidRepresentation="standard")
+        db = self._client[db_name]
+        self._db = db
+        self._tournaments: AsyncCollection[Doc] = db["tournaments"]
+        self._participants: AsyncCollection[Doc] = db["participants"]
+        self._matches: AsyncCollection[Doc] = db["matches"]
+        self._disputes: AsyncCollection[Doc] = db["disputes"]
+        self._events: AsyncCollection[Doc] = db["events"]
+        self._idempotency: AsyncCollection[Doc] = db["idempotency"]
+
+    async def setup(self) -> None:
+        with _translated():
+            await self._participants.create_index([("tournament_id", ASCENDING)])
+            await self._matches.create_index([("tournament_id", ASCENDING)])
+            await self._disputes.create_index([("match_id", ASCENDING)])
+            await self._events.create_index([("stream", ASCENDING), ("seq", ASCENDING)], unique=True)
+
+    async def ping(self) -> None:
+        with _translated():
+            await self._client.admin.command("ping")
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def drop(self) -> None:
+        """Delete the whole database (tests only)."""
+        with _translated():
+            await self._client.drop_database(self._db.name)
+
+    async def _get(self, coll: AsyncCollection[Doc], kind: str, record_id: str) -> Doc:
+        with _translated():
+            doc = await coll.find_one({"_id": record_id})
+        if doc is None:
+            raise NotFoundError(kind, record_id)
+        return doc
+
+    async def _find(self, coll: AsyncCollection[Doc], query: Doc) -> list[Doc]:
+        with _translated():
+            cursor = coll.find(query).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
+            return [doc async for doc in cursor]
+
+    async def _insert(self, coll: AsyncCollection[Doc], doc: Doc) -> None:
+        with _translated():
+            await coll.insert_one(doc)
+
+    async def insert_tournament(self, tournament: Tournament) -> None:
+        await self._insert(self._tournaments, d.tournament_doc(tournament))
+
+    async def get_tournament(self, tournament_id: str) -> Tournament:
+        return d.tournament_from(await self._get(self._tournaments, "tournament", tournament_id))
+
+    async def list_tournaments(self) -> list[Tournament]:
+        with _translated():
+            cursor = self._tournaments.find({}).sort([("created_at", DESCENDING), ("_id", ASCENDING)])
+            return [d.tournament_from(doc) async for doc in cursor]
+
+    async def insert_participant(self, participant: Participant) -> None:
+        await self._insert(self._participants, d.participant_doc(participant))
+
+    async def list_participants(self, tournament_id: str) -> list[Participant]:
+        docs = await self._find(self._participants, {"tournament_id": tournament_id})
+        return [d.participant_from(doc) for doc in docs]
+
+    async def insert_match(self, match: Match) -> None:
+        await self._insert(self._matches, d.match_doc(match))
+
+    async def get_match(self, match_id: str) -> Match:
+        return d.match_from(await self._get(self._matches, "match", match_id))
+
+    async def list_matches(self, tournament_id: str) -> list[Match]:
+        docs = await self._find(self._matches, {"tournament_id": tournament_id})
+        return [d.match_from(doc) for doc in docs]
+
+    async def save_match(self, match: Match, events: list[Event], dispute: Dispute | None) -> None:
+        doc = d.match_doc(match)
+        del doc["_id"]
+        with _translated():
+            # The version guard is the commit point: a concurrent writer fails here.
+            result = await self._matches.update_one(
+                {"_id": match.id, "version": match.version - 1}, {"$set": doc})
+            if result.matched_count == 0:
+                await self._get(self._matches, "match", match.id)  # NotFoundError if gone
+                raise ConflictError(f"match {match.id} changed since it was read")
+            if dispute is not None:
+                await self._disputes.replace_one({"_id": dispute.id}, d.dispute_doc(dispute),
+                                                 upsert=True)
+            if events:
+                await self._events.insert_many([d.event_doc(e) for e in events])
+
+    async def get_dispute(self, dispute_id: str) -> Dispute:
+        return d.dispute_from(await self._get(self._disputes, "dispute", dispute_id))
+
+    async def open_dispute(self, match_id: str) -> Dispute | None:
+        with _translated():
+            doc = await self._disputes.find_one({"match_id": match_id,
+                                                 "status": DisputeStatus.OPEN.value})
+        return d.dispute_from(doc) if doc else None
+
+    async def list_events(self, stream: str, since: int = 0, limit: int = 1000) -> list[Event]:
+        with _translated():
+            cursor = (self._events.find({"stream": stream, "seq": {"$gt": since}})
+                      .sort("seq", ASCENDING).limit(limit))
+            return [d.event_from(doc) async for doc in cursor]
+
+    async def claim_idempotency_key(self, scope: str, fingerprint: str,
+                                    now: float) -> IdempotencyRecord | None:
+        try:
+            await self._insert(self._idempotency, {"_id": scope, "fingerprint": fingerprint,
+                                                   "created_at": now, "status": None, "body": None})
+            return None
+        except ConflictError:
+            doc = await self._get(self._idempotency, "idempotency key", scope)
+            return IdempotencyRecord(scope, doc["fingerprint"], doc["created_at"], doc["status"],
+                                     doc["body"])
+
+    async def complete_idempotency_key(self, scope: str, status: int, body: dict[str, Any]) -> None:
+        with _translated():
+            await self._idempotency.update_one({"_id": scope},
+                                               {"$set": {"status": status, "body": body}})
+
+    async def release_idempotency_key(self, scope: str) -> None:
+        with _translated():
+            await self._idempotency.delete_one({"_id": scope})
+
+    async def purge_idempotency_keys(self, older_than: float) -> int:
+        with _translated():
+            result = await self._idempotency.delete_many({"created_at": {"$lt": older_than}})
+        return result.deleted_count

@@ -1,0 +1,1 @@
+"""Domain rules of livebracket: records, roles, the match state machine and the services."""

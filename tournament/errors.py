@@ -1,0 +1,48 @@
+"""Domain errors; the edge turns each into an HTTP status or an error frame."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A request the rules refuse. `code` is stable for clients to switch on."""
+
+    code = "domain_error"
+
+    def __init__(self, message: str, code: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details
+
+
+class InvalidTransitionError(DomainError):
+    """The move is not allowed from the match's current state (HTTP 409)."""
+
+    code = "invalid_state"
+
+
+class ForbiddenError(DomainError):
+    """The user may not do this (HTTP 403)."""
+
+    code = "forbidden"
+
+
+class InvalidValueError(DomainError):
+    """Well-formed input with a value the rules refuse (HTTP 422)."""
+
+    code = "invalid_value"
+
+
+class StaleVersionError(DomainError):
+    """The client acted on a version of the record that is no longer current (HTTP 409)."""
+
+    code = "version_conflict"
+
+
+class AlreadyExistsError(DomainError):
+    """A record with that id or name exists already (HTTP 409)."""
+
+    code = "already_exists"

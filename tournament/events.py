@@ -1,0 +1,38 @@
+"""Event names and the publisher interface through which services announce every change."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from tournament.models import Event
+
+MATCH_STARTED = "match_started"
+SCORE_UPDATED = "score_updated"
+MATCH_STATE_CHANGED = "match_state_changed"
+MATCH_COMPLETED = "match_completed"
+DISPUTE_CREATED = "dispute_created"
+DISPUTE_RESOLVED = "dispute_resolved"
+CHECKIN_UPDATED = "checkin_updated"
+
+
+class Publisher(Protocol):
+    """Receives every persisted event, in sequence order per stream. Must not block or raise."""
+
+    def publish(self, event: Event) -> None: ...
+
+
+class NullPublisher:
+    """Drops events: the publisher until a live hub is attached."""
+
+    def publish(self, event: Event) -> None:
+        pass
+
+
+class RecordingPublisher:
+    """Keeps every event in memory, for tests and tools."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def publish(self, event: Event) -> None:
+        self.events.append(event)

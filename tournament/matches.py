@@ -1,0 +1,175 @@
+"""MatchService: every change to a match and its disputes, persisted then announced.
+
+A change reads the match, asks `rules` for the move, writes the result guarded by the
+match's version together with its numbered events, and only then publishes them. Writes to
+one match are serialized in this process, so events are published in sequence order; the
+version guard still refuses a write that lost a race to another process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import dataclasses
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+
+from storage.base import Store
+from storage.errors import ConflictError
+from tournament import rules
+from tournament.errors import InvalidTransitionError, StaleVersionError
+from tournament.events import Publisher
+from tournament.models import Dispute, DisputeStatus, Event, Match, match_stream
+from tournament.roles import Principal
+from tournament.rules import Action, Outcome
+
+Decide = Callable[[Match, Dispute | None], Outcome]
+WRITE_ATTEMPTS = 3
+
+
+class KeyedLocks:
+    """One asyncio.Lock per key, forgotten when nobody holds or awaits it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: collections.Counter[str] = collections.Counter()
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key], self._locks[key]
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+class MatchService:
+    def __init__(self, store: Store, publisher: Publisher, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self.publisher = publisher
+        self._clock = clock
+        self._locks = KeyedLocks()
+
+    async def get(self, match_id: str) -> Match:
+        return await self._store.get_match(match_id)
+
+    async def events(self, match_id: str, since: int = 0, limit: int = 1000) -> list[Event]:
+        """The match's event log after `since`. Raises NotFoundError."""
+        await self._store.get_match(match_id)
+        return await self._store.list_events(match_stream(match_id), since, limit)
+
+    async def get_dispute(self, dispute_id: str) -> Dispute:
+        return await self._store.get_dispute(dispute_id)
+
+    async def open_check_in(self, match_id: str, user: Principal, version: int | None = None) -> Match:
+        return await self._change(match_id, Action.OPEN_CHECK_IN, user, version,
+                                  lambda m, _: rules.open_check_in(m, self._clock()))
+
+    async def check_in(self, match_id: str, user: Principal, participant_id: str | None = None,
+                       version: int | None = None) -> Match:
+        """Check in `user`, or (organizers only) `participant_id` on their behalf."""
+        who = participant_id if participant_id and user.is_organizer else user.user_id
+        return await self._change(match_id, Action.CHECK_IN, user, version,
+                                  lambda m, _: rules.check_in(m, who, self._clock()))
+
+    async def start(self, match_id: str, user: Principal, version: int | None = None) -> Match:
+        return await self._change(match_id, Action.START, user, version,
+                                  lambda m, _: rules.start(m, self._clock()))
+
+    async def update_score(self, match_id: str, user: Principal, scores: Mapping[str, int],
+                           version: int | None = None) -> Match:
+        return await self._change(match_id, Action.UPDATE_SCORE, user, version,
+                                  lambda m, _: rules.update_score(m, scores, self._clock()))
+
+    async def report_result(self, match_id: str, user: Principal, scores: Mapping[str, int],
+                            version: int | None = None) -> Match:
+        return await self._change(match_id, Action.REPORT_RESULT, user, version,
+                                  lambda m, _: rules.report_result(m, user, scores, self._clock()))
+
+    async def confirm(self, match_id: str, user: Principal, version: int | None = None) -> Match:
+        return await self._change(match_id, Action.CONFIRM, user, version,
+                                  lambda m, _: rules.confirm(m, user, self._clock()))
+
+    async def raise_dispute(self, match_id: str, user: Principal, reason: str,
+                            version: int | None = None) -> tuple[Dispute, Match]:
+        outcome = await self._apply(match_id, Action.DISPUTE, user, version,
+                                    lambda m, _: rules.raise_dispute(m, user, reason, self._clock()))
+        assert outcome.dispute is not None
+        return outcome.dispute, outcome.match
+
+    async def resolve_dispute(self, dispute_id: str, user: Principal, *, reject: bool,
+                              scores: Mapping[str, int] | None, resolution: str) -> tuple[Dispute, Match]:
+        """Close an open dispute and complete its match. Raises NotFoundError,
+        ForbiddenError, InvalidTransitionError (dispute not open), InvalidValueError."""
+        dispute = await self._store.get_dispute(dispute_id)
+
+        def decide(match: Match, open_dispute: Dispute | None) -> Outcome:
+            if open_dispute is None or open_dispute.id != dispute_id:
+                raise InvalidTransitionError(f"dispute {dispute_id} is {dispute.status.value}",
+                                             code="dispute_not_open", state=dispute.status.value)
+            return rules.resolve(match, open_dispute, user, reject=reject, scores=scores,
+                                 resolution=resolution, now=self._clock())
+
+        if dispute.status is not DisputeStatus.OPEN:
+            decide(await self._store.get_match(dispute.match_id), None)
+        outcome = await self._apply(dispute.match_id, Action.RESOLVE, user, None, decide)
+        assert outcome.dispute is not None
+        return outcome.dispute, outcome.match
+
+    async def forfeit(self, match_id: str, user: Principal, participant_id: str,
+                      version: int | None = None) -> Match:
+        return await self._change(match_id, Action.FORFEIT, user, version,
+                                  lambda m, d: rules.forfeit(m, participant_id, user, d, self._clock()))
+
+    async def cancel(self, match_id: str, user: Principal, reason: str = "",
+                     version: int | None = None) -> Match:
+        return await self._change(match_id, Action.CANCEL, user, version,
+                                  lambda m, d: rules.cancel(m, user, reason, d, self._clock()))
+
+    async def _change(self, match_id: str, action: Action, user: Principal, version: int | None,
+                      decide: Decide) -> Match:
+        return (await self._apply(match_id, action, user, version, decide)).match
+
+    async def _apply(self, match_id: str, action: Action, user: Principal, version: int | None,
+                     decide: Decide) -> Outcome:
+        """Authorize, decide, persist with the version guard, then publish.
+
+        Raises NotFoundError, ForbiddenError, InvalidTransitionError, InvalidValueError,
+        StaleVersionError, ConflictError (lost every retry to another process).
+        """
+        async with self._locks.hold(match_id):
+            for _ in range(WRITE_ATTEMPTS):
+                match = await self._store.get_match(match_id)
+                if version is not None and version != match.version:
+                    raise StaleVersionError(f"the match is at version {match.version}, not {version}",
+                                            version=match.version, state=match.state.value)
+                rules.authorize(match, action, user)
+                needs_dispute = action in (Action.RESOLVE, Action.FORFEIT, Action.CANCEL)
+                dispute = await self._store.open_dispute(match_id) if needs_dispute else None
+                outcome = decide(match, dispute)
+                after = dataclasses.replace(outcome.match, version=match.version + 1,
+                                            seq=match.seq + len(outcome.events))
+                snapshot = after.to_json()
+                now = self._clock()
+                events = [
+                    Event(stream=match_stream(match_id), seq=match.seq + i, type=kind, ts=now,
+                          data={"match_id": match_id, "tournament_id": match.tournament_id,
+                                **extra, "match": snapshot})
+                    for i, (kind, extra) in enumerate(outcome.events, start=1)
+                ]
+                try:
+                    await self._store.save_match(after, events, outcome.dispute)
+                except ConflictError:
+                    continue  # another process wrote first: decide again on its result
+                for event in events:
+                    self.publisher.publish(event)
+                return dataclasses.replace(outcome, match=after)
+        raise ConflictError(f"match {match_id} kept changing; try again")

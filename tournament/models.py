@@ -1,0 +1,174 @@
+"""The records livebracket keeps: tournaments, participants, matches, disputes and events."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import uuid
+from typing import Any
+
+
+class MatchState(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    CHECK_IN = "check_in"
+    READY = "ready"
+    LIVE = "live"
+    PENDING_RESULT = "pending_result"
+    COMPLETED = "completed"
+    DISPUTED = "disputed"
+    FORFEIT = "forfeit"
+    CANCELLED = "cancelled"
+
+
+FINAL_STATES = frozenset({MatchState.COMPLETED, MatchState.FORFEIT, MatchState.CANCELLED})
+
+
+class DisputeStatus(enum.StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+    REJECTED = "rejected"
+
+
+def new_id(prefix: str) -> str:
+    """A short random id such as `m_3f9a2c1b7d0e`; 48 random bits are plenty for one event."""
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+def iso(ts: float | None) -> str | None:
+    """Epoch seconds as an ISO 8601 UTC string with milliseconds, or None."""
+    if ts is None:
+        return None
+    moment = datetime.datetime.fromtimestamp(ts, datetime.timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclasses.dataclass(frozen=True)
+class Tournament:
+    id: str
+    name: str
+    game: str
+    format: str
+    state: str
+    created_by: str
+    created_at: float
+    version: int = 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "name": self.name, "game": self.game, "format": self.format,
+            "state": self.state, "created_by": self.created_by,
+            "created_at": iso(self.created_at), "version": self.version,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Participant:
+    """A player (or team) in a tournament. Its id is the user id its token carries."""
+
+    id: str
+    tournament_id: str
+    name: str
+    seed: int | None
+    created_at: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "tournament_id": self.tournament_id, "name": self.name,
+                "seed": self.seed, "created_at": iso(self.created_at)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    """A result as one side (or an organizer) stated it: scores by participant id."""
+
+    scores: dict[str, int]
+    winner_id: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"scores": dict(self.scores), "winner_id": self.winner_id}
+
+
+@dataclasses.dataclass(frozen=True)
+class Match:
+    id: str
+    tournament_id: str
+    participant_ids: tuple[str | None, str | None]
+    state: MatchState
+    created_at: float
+    updated_at: float
+    round: int | None = None
+    label: str = ""
+    scores: dict[str, int] = dataclasses.field(default_factory=dict)
+    checked_in: tuple[str, ...] = ()
+    reports: dict[str, Report] = dataclasses.field(default_factory=dict)
+    result: Report | None = None
+    winner_id: str | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    version: int = 1
+    seq: int = 0  # sequence number of the match's latest event
+
+    @property
+    def players(self) -> tuple[str, ...]:
+        """The participant ids that are filled in."""
+        return tuple(p for p in self.participant_ids if p is not None)
+
+    def opponent_of(self, participant_id: str) -> str | None:
+        a, b = self.participant_ids
+        return b if participant_id == a else a if participant_id == b else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "tournament_id": self.tournament_id, "round": self.round,
+            "label": self.label, "participant_ids": list(self.participant_ids),
+            "state": self.state.value, "scores": dict(self.scores),
+            "checked_in": list(self.checked_in),
+            "reports": {k: r.to_json() for k, r in self.reports.items()},
+            "result": self.result.to_json() if self.result else None,
+            "winner_id": self.winner_id,
+            "created_at": iso(self.created_at), "updated_at": iso(self.updated_at),
+            "started_at": iso(self.started_at), "ended_at": iso(self.ended_at),
+            "version": self.version, "seq": self.seq,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Dispute:
+    id: str
+    match_id: str
+    tournament_id: str
+    raised_by: str
+    reason: str
+    status: DisputeStatus
+    created_at: float
+    resolution: str = ""
+    resolved_by: str | None = None
+    resolved_at: float | None = None
+    version: int = 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "match_id": self.match_id, "tournament_id": self.tournament_id,
+            "raised_by": self.raised_by, "reason": self.reason, "status": self.status.value,
+            "resolution": self.resolution, "resolved_by": self.resolved_by,
+            "created_at": iso(self.created_at), "resolved_at": iso(self.resolved_at),
+            "version": self.version,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """One entry of a stream's log (`match:<id>`), numbered by `seq` from 1 with no gap."""
+
+    stream: str
+    seq: int
+    type: str
+    data: dict[str, Any]
+    ts: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "seq": self.seq, "ts": int(self.ts * 1000), "data": self.data}
+
+
+def match_stream(match_id: str) -> str:
+    return f"match:{match_id}"

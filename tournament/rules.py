@@ -1,0 +1,314 @@
+"""The match state machine: one transition table, and the pure moves it allows.
+
+Every move is a function of (match, who, input, now) that returns the next match and the
+events it causes; nothing here does I/O. `authorize` is the single gate: a move that has
+no row in TRANSITIONS is an InvalidTransitionError (409), a row whose actors do not
+include the user is a ForbiddenError (403).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from tournament import events as ev
+from tournament.errors import ForbiddenError, InvalidTransitionError, InvalidValueError
+from tournament.models import Dispute, DisputeStatus, Match, MatchState, Report, new_id
+from tournament.roles import Principal
+
+MAX_SCORE = 1_000_000
+
+
+class Action(enum.StrEnum):
+    OPEN_CHECK_IN = "open_check_in"
+    CHECK_IN = "check_in"
+    START = "start"
+    UPDATE_SCORE = "update_score"
+    REPORT_RESULT = "report_result"
+    CONFIRM = "confirm"
+    DISPUTE = "dispute"
+    RESOLVE = "resolve"
+    FORFEIT = "forfeit"
+    CANCEL = "cancel"
+
+
+class Actor(enum.StrEnum):
+    ORGANIZER = "organizer"
+    PARTICIPANT = "participant"  # either player of the match
+    OPPONENT = "opponent"  # a player of the match who has not reported the pending result
+
+
+@dataclasses.dataclass(frozen=True)
+class Move:
+    action: Action
+    source: MatchState
+    actors: frozenset[Actor]
+    targets: frozenset[MatchState]
+
+
+def _moves(action: Action, sources: Iterable[MatchState], actors: Iterable[Actor],
+           targets: Iterable[MatchState]) -> list[Move]:
+    return [Move(action, s, frozenset(actors), frozenset(targets)) for s in sources]
+
+
+S, A = MatchState, Action
+ORG, PART, OPP = Actor.ORGANIZER, Actor.PARTICIPANT, Actor.OPPONENT
+OPEN_STATES = (S.SCHEDULED, S.CHECK_IN, S.READY, S.LIVE, S.PENDING_RESULT, S.DISPUTED)
+
+TRANSITIONS: dict[tuple[MatchState, Action], Move] = {
+    (m.source, m.action): m
+    for m in [
+        *_moves(A.OPEN_CHECK_IN, [S.SCHEDULED], [ORG], [S.CHECK_IN]),
+        *_moves(A.CHECK_IN, [S.CHECK_IN], [ORG, PART], [S.CHECK_IN, S.READY]),
+        *_moves(A.START, [S.READY], [ORG, PART], [S.LIVE]),
+        *_moves(A.START, [S.SCHEDULED, S.CHECK_IN], [ORG], [S.LIVE]),  # organizer override
+        *_moves(A.UPDATE_SCORE, [S.LIVE], [ORG, PART], [S.LIVE]),
+        *_moves(A.REPORT_RESULT, [S.LIVE], [ORG, PART], [S.PENDING_RESULT, S.COMPLETED]),
+        *_moves(A.REPORT_RESULT, [S.PENDING_RESULT], [ORG, OPP], [S.COMPLETED, S.DISPUTED]),
+        *_moves(A.CONFIRM, [S.PENDING_RESULT], [ORG, OPP], [S.COMPLETED]),
+        *_moves(A.DISPUTE, [S.PENDING_RESULT], [OPP], [S.DISPUTED]),
+        *_moves(A.RESOLVE, [S.DISPUTED], [ORG], [S.COMPLETED]),
+        *_moves(A.FORFEIT, OPEN_STATES, [ORG], [S.FORFEIT]),
+        *_moves(A.CANCEL, OPEN_STATES, [ORG], [S.CANCELLED]),
+    ]
+}
+
+
+def actors_of(match: Match, user: Principal) -> frozenset[Actor]:
+    """Which actor kinds `user` is for `match`."""
+    kinds = set()
+    if user.is_organizer:
+        kinds.add(ORG)
+    if user.user_id in match.players:
+        kinds.add(PART)
+        if user.user_id not in match.reports:
+            kinds.add(OPP)
+    return frozenset(kinds)
+
+
+def authorize(match: Match, action: Action, user: Principal) -> Move:
+    """The move `user` may make. Raises ForbiddenError (403) or InvalidTransitionError (409)."""
+    kinds = actors_of(match, user)
+    anywhere = {a for m in TRANSITIONS.values() if m.action == action for a in m.actors}
+    if not kinds & anywhere and not (OPP in anywhere and PART in kinds):
+        if anywhere == {ORG}:
+            who = "an organizer"
+        elif PART in anywhere:
+            who = "a player of this match or an organizer"
+        else:
+            who = "the opponent" + (" or an organizer" if ORG in anywhere else " of the reporting player")
+        raise ForbiddenError(f"only {who} may {_verb(action)}", code="insufficient_permissions")
+    move = TRANSITIONS.get((match.state, action))
+    if move is None:
+        raise InvalidTransitionError(
+            f"cannot {_verb(action)} while the match is {match.state.value}", state=match.state.value)
+    if not kinds & move.actors:
+        if OPP in move.actors:
+            raise ForbiddenError(
+                f"the player who reported the result cannot {_verb(action)}; the opponent or an "
+                "organizer must", code="not_opponent")
+        raise ForbiddenError(f"only an organizer may {_verb(action)} while the match is "
+                             f"{match.state.value}", code="insufficient_permissions")
+    return move
+
+
+def _verb(action: Action) -> str:
+    return {
+        A.OPEN_CHECK_IN: "open check-in", A.CHECK_IN: "check in", A.START: "start the match",
+        A.UPDATE_SCORE: "update the score", A.REPORT_RESULT: "report a result",
+        A.CONFIRM: "confirm the result", A.DISPUTE: "dispute the result",
+        A.RESOLVE: "resolve the dispute", A.FORFEIT: "forfeit the match",
+        A.CANCEL: "cancel the match",
+    }[action]
+
+
+EventSpec = tuple[str, dict[str, Any]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What a move does: the next match, the events it announces, and any dispute change."""
+
+    match: Match
+    events: list[EventSpec]
+    dispute: Dispute | None = None  # a dispute created or closed by this move
+
+
+def check_scores(match: Match, scores: Mapping[str, int], *, complete: bool) -> dict[str, int]:
+    """Validated scores by participant id. Raises InvalidValueError (422).
+
+    `complete` demands a score for both players and a winner (no ties).
+    """
+    unknown = sorted(set(scores) - set(match.players))
+    if unknown:
+        raise InvalidValueError(f"not a player of this match: {', '.join(unknown)}", field="scores")
+    for pid, value in scores.items():
+        if not 0 <= value <= MAX_SCORE:
+            raise InvalidValueError(f"score of {pid} must be between 0 and {MAX_SCORE}", field="scores")
+    if not scores:
+        raise InvalidValueError("scores must name at least one player", field="scores")
+    if complete:
+        if set(scores) != set(match.players):
+            raise InvalidValueError("a result needs the score of both players", field="scores")
+        if len(set(scores.values())) == 1:
+            raise InvalidValueError("a result cannot be a tie", field="scores")
+    return dict(scores)
+
+
+def _report(scores: dict[str, int]) -> Report:
+    return Report(scores=scores, winner_id=max(scores, key=lambda pid: scores[pid]))
+
+
+def _require_players(match: Match) -> None:
+    if len(match.players) != 2:
+        raise InvalidTransitionError("the match does not have both players yet",
+                                     code="players_missing", state=match.state.value)
+
+
+def _moved(match: Match, now: float, **changes: Any) -> Match:
+    return dataclasses.replace(match, updated_at=now, **changes)
+
+
+def _state_changed(before: Match, after: Match, **extra: Any) -> EventSpec:
+    return ev.MATCH_STATE_CHANGED, {"from": before.state.value, "to": after.state.value, **extra}
+
+
+def open_check_in(match: Match, now: float) -> Outcome:
+    _require_players(match)
+    after = _moved(match, now, state=S.CHECK_IN)
+    return Outcome(after, [_state_changed(match, after)])
+
+
+def check_in(match: Match, participant_id: str, now: float) -> Outcome:
+    if participant_id not in match.players:
+        raise InvalidValueError(f"not a player of this match: {participant_id}", field="participant_id")
+    if participant_id in match.checked_in:
+        raise InvalidTransitionError(f"{participant_id} has already checked in",
+                                     code="already_checked_in", state=match.state.value)
+    checked_in = (*match.checked_in, participant_id)
+    state = S.READY if set(checked_in) == set(match.players) else S.CHECK_IN
+    after = _moved(match, now, checked_in=checked_in, state=state)
+    events = [(ev.CHECKIN_UPDATED, {"participant_id": participant_id, "checked_in": list(checked_in)})]
+    if state is S.READY:
+        events.append(_state_changed(match, after))
+    return Outcome(after, events)
+
+
+def start(match: Match, now: float) -> Outcome:
+    _require_players(match)
+    scores = {pid: 0 for pid in match.players}
+    after = _moved(match, now, state=S.LIVE, started_at=now, scores=scores)
+    return Outcome(after, [(ev.MATCH_STARTED, {"from": match.state.value})])
+
+
+def update_score(match: Match, scores: Mapping[str, int], now: float) -> Outcome:
+    merged = {**match.scores, **check_scores(match, scores, complete=False)}
+    after = _moved(match, now, scores=merged)
+    return Outcome(after, [(ev.SCORE_UPDATED, {"scores": merged})])
+
+
+def _complete(match: Match, result: Report, now: float, **extra: Any) -> tuple[Match, EventSpec]:
+    after = _moved(match, now, state=S.COMPLETED, result=result, winner_id=result.winner_id,
+                   scores=dict(result.scores), ended_at=now)
+    return after, (ev.MATCH_COMPLETED, {"result": result.to_json(), "winner_id": result.winner_id,
+                                        **extra})
+
+
+def report_result(match: Match, user: Principal, scores: Mapping[str, int], now: float) -> Outcome:
+    """A player states the result, or an organizer decides it.
+
+    The first player's report waits for the opponent; the opponent reporting the same
+    scores confirms it, different scores open a dispute by themselves.
+    """
+    report = _report(check_scores(match, scores, complete=True))
+    if user.is_organizer:
+        after, done = _complete(match, report, now, decided_by=user.user_id)
+        return Outcome(after, [done])
+    reports = {**match.reports, user.user_id: report}
+    if match.state is S.LIVE:
+        after = _moved(match, now, state=S.PENDING_RESULT, reports=reports, scores=dict(report.scores))
+        return Outcome(after, [_state_changed(match, after, reported_by=user.user_id,
+                                              report=report.to_json())])
+    (first,) = match.reports.values()
+    if first == report:
+        after, done = _complete(dataclasses.replace(match, reports=reports), report, now,
+                                confirmed_by=user.user_id)
+        return Outcome(after, [done])
+    return raise_dispute(dataclasses.replace(match, reports=reports), user,
+                         "the players reported different results", now)
+
+
+def confirm(match: Match, user: Principal, now: float) -> Outcome:
+    (report,) = match.reports.values()
+    after, done = _complete(match, report, now, confirmed_by=user.user_id)
+    return Outcome(after, [done])
+
+
+def raise_dispute(match: Match, user: Principal, reason: str, now: float) -> Outcome:
+    dispute = Dispute(id=new_id("d"), match_id=match.id, tournament_id=match.tournament_id,
+                      raised_by=user.user_id, reason=reason, status=DisputeStatus.OPEN,
+                      created_at=now)
+    after = _moved(match, now, state=S.DISPUTED)
+    return Outcome(after, [(ev.DISPUTE_CREATED, {"dispute": dispute.to_json()})], dispute)
+
+
+def _close(dispute: Dispute | None, status: DisputeStatus, resolution: str, user: Principal,
+           now: float) -> Dispute | None:
+    if dispute is None:
+        return None
+    return dataclasses.replace(dispute, status=status, resolution=resolution,
+                               resolved_by=user.user_id, resolved_at=now)
+
+
+def resolve(match: Match, dispute: Dispute, user: Principal, *, reject: bool,
+            scores: Mapping[str, int] | None, resolution: str, now: float) -> Outcome:
+    """Close the open dispute and complete the match.
+
+    Resolving decides the result from `scores`; rejecting keeps the single reported
+    result the dispute was raised against. Raises InvalidValueError (422).
+    """
+    if reject:
+        if len(match.reports) != 1 or scores is not None:
+            raise InvalidValueError(
+                "a dispute over conflicting reports must be resolved with scores, not rejected"
+                if len(match.reports) != 1 else "a rejected dispute keeps the reported result: "
+                "leave out scores", field="status")
+        (result,) = match.reports.values()
+        status = DisputeStatus.REJECTED
+    else:
+        if scores is None:
+            raise InvalidValueError("resolving a dispute needs the final scores", field="scores")
+        result = _report(check_scores(match, scores, complete=True))
+        status = DisputeStatus.RESOLVED
+    closed = _close(dispute, status, resolution, user, now)
+    assert closed is not None
+    after, done = _complete(match, result, now, decided_by=user.user_id)
+    return Outcome(after, [(ev.DISPUTE_RESOLVED, {"dispute": closed.to_json()}), done], closed)
+
+
+def forfeit(match: Match, loser_id: str, user: Principal, open_dispute: Dispute | None,
+            now: float) -> Outcome:
+    winner_id = match.opponent_of(loser_id)
+    if winner_id is None:
+        raise InvalidValueError(f"not a player of this match: {loser_id}", field="participant_id")
+    closed = _close(open_dispute, DisputeStatus.RESOLVED, f"{loser_id} forfeited", user, now)
+    after = _moved(match, now, state=S.FORFEIT, winner_id=winner_id, ended_at=now)
+    events: list[EventSpec] = []
+    if closed:
+        events.append((ev.DISPUTE_RESOLVED, {"dispute": closed.to_json()}))
+    events.append((ev.MATCH_COMPLETED, {"result": None, "winner_id": winner_id,
+                                        "forfeited_by": loser_id}))
+    return Outcome(after, events, closed)
+
+
+def cancel(match: Match, user: Principal, reason: str, open_dispute: Dispute | None,
+           now: float) -> Outcome:
+    closed = _close(open_dispute, DisputeStatus.REJECTED, "match cancelled", user, now)
+    after = _moved(match, now, state=S.CANCELLED, ended_at=now)
+    events: list[EventSpec] = []
+    if closed:
+        events.append((ev.DISPUTE_RESOLVED, {"dispute": closed.to_json()}))
+    events.append(_state_changed(match, after, reason=reason))
+    return Outcome(after, events, closed)

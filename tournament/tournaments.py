@@ -1,0 +1,95 @@
+"""TournamentService: tournaments, their participants and their ad-hoc matches."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from storage.base import Store
+from storage.errors import ConflictError
+from tournament.errors import AlreadyExistsError, ForbiddenError, InvalidValueError
+from tournament.models import Match, MatchState, Participant, Tournament, new_id
+from tournament.roles import Principal
+
+FORMATS = ("single_elimination", "double_elimination", "round_robin", "swiss")
+
+
+def require_organizer(user: Principal, doing: str) -> None:
+    """Raises ForbiddenError unless `user` is an organizer or admin."""
+    if not user.is_organizer:
+        raise ForbiddenError(f"only an organizer may {doing}", code="insufficient_permissions")
+
+
+class TournamentService:
+    def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def create(self, user: Principal, name: str, game: str = "",
+                     format: str = FORMATS[0]) -> Tournament:
+        """Raises ForbiddenError, InvalidValueError."""
+        require_organizer(user, "create a tournament")
+        if format not in FORMATS:
+            raise InvalidValueError(f"format must be one of {', '.join(FORMATS)}", field="format")
+        tournament = Tournament(id=new_id("t"), name=name, game=game, format=format, state="draft",
+                                created_by=user.user_id, created_at=self._clock())
+        await self._store.insert_tournament(tournament)
+        return tournament
+
+    async def get(self, tournament_id: str) -> Tournament:
+        return await self._store.get_tournament(tournament_id)
+
+    async def list(self) -> list[Tournament]:
+        return await self._store.list_tournaments()
+
+    async def add_participant(self, tournament_id: str, user: Principal, name: str,
+                              participant_id: str | None = None, seed: int | None = None) -> Participant:
+        """Register a participant; its id is the user id its player token will carry.
+
+        Raises NotFoundError, ForbiddenError, AlreadyExistsError (id, name or seed taken).
+        """
+        require_organizer(user, "add participants")
+        await self._store.get_tournament(tournament_id)
+        existing = await self._store.list_participants(tournament_id)
+        if any(p.name.casefold() == name.casefold() for p in existing):
+            raise AlreadyExistsError(f"a participant named {name!r} is already registered")
+        if seed is not None and any(p.seed == seed for p in existing):
+            raise AlreadyExistsError(f"seed {seed} is already taken")
+        participant = Participant(id=participant_id or new_id("p"), tournament_id=tournament_id,
+                                  name=name, seed=seed, created_at=self._clock())
+        try:
+            await self._store.insert_participant(participant)
+        except ConflictError as e:
+            raise AlreadyExistsError(f"participant {participant.id} is already registered") from e
+        return participant
+
+    async def list_participants(self, tournament_id: str) -> list[Participant]:
+        await self._store.get_tournament(tournament_id)
+        return await self._store.list_participants(tournament_id)
+
+    async def create_match(self, tournament_id: str, user: Principal, participant_ids: list[str],
+                           round: int | None = None, label: str = "") -> Match:
+        """An ad-hoc match between two registered participants, in state scheduled.
+
+        Raises NotFoundError, ForbiddenError, InvalidValueError.
+        """
+        require_organizer(user, "create matches")
+        await self._store.get_tournament(tournament_id)
+        if len(participant_ids) != 2 or participant_ids[0] == participant_ids[1]:
+            raise InvalidValueError("a match needs two different participants", field="participant_ids")
+        registered = {p.id for p in await self._store.list_participants(tournament_id)}
+        missing = [pid for pid in participant_ids if pid not in registered]
+        if missing:
+            raise InvalidValueError(f"not registered in this tournament: {', '.join(missing)}",
+                                    field="participant_ids")
+        now = self._clock()
+        match = Match(id=new_id("m"), tournament_id=tournament_id,
+                      participant_ids=(participant_ids[0], participant_ids[1]),
+                      state=MatchState.SCHEDULED, created_at=now, updated_at=now, round=round,
+                      label=label)
+        await self._store.insert_match(match)
+        return match
+
+    async def list_matches(self, tournament_id: str) -> list[Match]:
+        await self._store.get_tournament(tournament_id)
+        return await self._store.list_matches(tournament_id)
