@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -69,7 +70,7 @@ class EmbeddedMongo:
         self.start_timeout_s = start_timeout_s
         self.host = "127.0.0.1"
         self.port = 0
-        self._process: asyncio.subprocess.Process | None = None
+        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -87,14 +88,14 @@ class EmbeddedMongo:
                 "--port", str(self.port), "--pid-file", str(self.pid_path),
                 "--log-file", str(self.log_path)]
         with open(self.log_path, "ab") as log_file:
-            self._process = await asyncio.create_subprocess_exec(
-                *argv, stdin=asyncio.subprocess.DEVNULL, stdout=log_file, stderr=log_file,
+            # Popen, not asyncio's subprocess: the server then outlives the event loop that
+            # started it (tests share one across loops) and stop() works from any loop.
+            self._process = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
                 preexec_fn=_set_parent_death_signal if sys.platform == "linux" else None)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.start_timeout_s
-        while loop.time() < deadline:
-            if self._process.returncode is not None:
-                break
+        while loop.time() < deadline and self._process.poll() is None:
             try:
                 _, writer = await asyncio.open_connection(self.host, self.port)
                 writer.close()
@@ -103,7 +104,7 @@ class EmbeddedMongo:
                          self._process.pid)
                 return self.url
             except OSError:
-                await asyncio.sleep(0.05)  # polling a port that has no event to await
+                await asyncio.sleep(0.05)  # polling a port: there is no event to await
         await self.stop()
         raise StorageUnavailableError(
             f"the embedded store did not start; last lines of {self.log_path}:\n{self._log_tail()}")
@@ -111,14 +112,17 @@ class EmbeddedMongo:
     async def stop(self, timeout_s: float = 5.0) -> None:
         """Stop the server (SIGTERM, then SIGKILL after `timeout_s`)."""
         process, self._process = self._process, None
-        if process is None or process.returncode is not None:
+        if process is None or process.poll() is not None:
             return
         process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), timeout_s)
-        except asyncio.TimeoutError:
-            process.kill()
-            await process.wait()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while process.poll() is None:
+            if loop.time() > deadline:
+                process.kill()
+                process.wait()
+                break
+            await asyncio.sleep(0.02)  # waitpid has no awaitable outside asyncio's child watcher
 
     def _clear_stale_pid_file(self) -> None:
         """Remove a pid file left by a crash; refuse to share the data dir with a live server."""

@@ -35,8 +35,10 @@ class MemoryStore:
             raise NotFoundError(kind, record_id) from None
 
     def _where(self, table: str, **equal: Any) -> list[Doc]:
-        return [copy.deepcopy(doc) for doc in self._tables[table].values()
+        """Matching documents, oldest first (insertion order among equal times)."""
+        docs = [copy.deepcopy(doc) for doc in self._tables[table].values()
                 if all(doc.get(k) == v for k, v in equal.items())]
+        return sorted(docs, key=lambda doc: doc.get("created_at", 0))
 
     async def setup(self) -> None:
         pass

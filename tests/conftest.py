@@ -1,0 +1,132 @@
+"""Shared fixtures: the app on an unused port (pytest-tornado), stores, tokens, an API client."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+
+from config import Config
+from handlers.app import Services, make_app
+from server import build_services
+from storage.embedded import EmbeddedMongo
+from storage.memory import MemoryStore
+from tournament.events import RecordingPublisher
+from tournament.roles import Role
+
+T = TypeVar("T")
+SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+
+@pytest.fixture(scope="session")
+def embedded_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One nx-27017 server for the whole run, reached over TCP like a real MongoDB."""
+    server = EmbeddedMongo(tmp_path_factory.mktemp("embedded"))
+    url = run_detached(server.start())
+    yield url
+    run_detached(server.stop())
+
+
+def run_detached(coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro` on a loop of its own, leaving the current event loop (pytest-tornado's) alone."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        loop.close()
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return Config(store="memory", data_dir=tmp_path, jwt_secret=SECRET, port=0)
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def publisher() -> RecordingPublisher:
+    return RecordingPublisher()
+
+
+@pytest.fixture
+def services(config: Config, store: MemoryStore, publisher: RecordingPublisher) -> Services:
+    return build_services(config, store, publisher)
+
+
+@pytest.fixture
+def app(services: Services) -> Any:
+    return make_app(services)
+
+
+class Api:
+    """A JSON client of the running app: `status, body = await api.post(path, body, as_=token)`."""
+
+    def __init__(self, base_url: str, services: Services) -> None:
+        self.base_url = base_url
+        self.services = services
+        self.client = AsyncHTTPClient()
+        self.organizer = self.token("organizer", Role.ORGANIZER)
+
+    def token(self, user_id: str, role: Role = Role.PLAYER, ttl_s: int = 3600) -> str:
+        token, _ = self.services.tokens.issue(user_id, user_id.title(), role, ttl_s)
+        return token
+
+    async def request(self, method: str, path: str, body: Any = None, *, as_: str | None = "organizer",
+                      headers: dict[str, str] | None = None, raw: bytes | None = None
+                      ) -> tuple[int, Any]:
+        hdrs = dict(headers or {})
+        if as_ is not None:
+            hdrs.setdefault("Authorization", f"Bearer {self.organizer if as_ == 'organizer' else as_}")
+        payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        if method == "POST" and payload is None:
+            payload = b""
+        response = await self.client.fetch(HTTPRequest(
+            self.base_url + path, method=method, headers=hdrs, body=payload,
+            allow_nonstandard_methods=True), raise_error=False)
+        self.last_headers = response.headers
+        text = response.body.decode() if response.body else ""
+        return response.code, json.loads(text) if text else None
+
+    async def get(self, path: str, **kw: Any) -> tuple[int, Any]:
+        return await self.request("GET", path, **kw)
+
+    async def post(self, path: str, body: Any = None, **kw: Any) -> tuple[int, Any]:
+        return await self.request("POST", path, body, **kw)
+
+    async def ok(self, method: str, path: str, body: Any = None, expect: int = 200, **kw: Any) -> Any:
+        """The body of a request that must answer `expect`."""
+        status, data = await self.request(method, path, body, **kw)
+        assert status == expect, (status, data)
+        return data
+
+    async def match_between(self, *names: str) -> tuple[str, dict[str, Any]]:
+        """A new tournament with these participants (ids = names) and a match of the first two."""
+        t = await self.ok("POST", "/api/tournaments", {"name": "Cup"}, 201)
+        for name in names:
+            await self.ok("POST", f"/api/tournaments/{t['id']}/participants", {"name": name, "id": name}, 201)
+        match = await self.ok("POST", f"/api/tournaments/{t['id']}/matches",
+                              {"participant_ids": list(names[:2])}, 201)
+        return t["id"], match
+
+
+@pytest.fixture
+def api(http_server: Any, base_url: str, services: Services) -> Api:
+    return Api(base_url, services)
+
+
+def real_mongo_url() -> str | None:
+    return os.environ.get("LIVEBRACKET_TEST_MONGO_URL")
+
+
+def with_store(config: Config, **changes: Any) -> Config:
+    return dataclasses.replace(config, **changes)

@@ -1,0 +1,215 @@
+"""One contract for every store: memory, the embedded MongoDB-wire server over TCP, and a real
+MongoDB when LIVEBRACKET_TEST_MONGO_URL is set."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from storage.base import Store
+from storage.errors import ConflictError, NotFoundError, StorageUnavailableError
+from storage.memory import MemoryStore
+from storage.mongo import MongoStore
+from tests.conftest import real_mongo_url
+from tournament.models import (Dispute, DisputeStatus, Event, Match, MatchState, Participant,
+                               Report, Tournament, match_stream)
+
+BACKENDS = ["memory", "embedded"] + (["mongo"] if real_mongo_url() else [])
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, io_loop: Any) -> Iterator[Store]:
+    """A fresh, empty store of each kind (a database of its own for the MongoDB ones)."""
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    url = request.getfixturevalue("embedded_url") if request.param == "embedded" else real_mongo_url()
+    assert url
+    mongo = MongoStore(url, f"contract_{uuid.uuid4().hex[:10]}")
+    io_loop.run_sync(mongo.setup)
+    yield mongo
+    io_loop.run_sync(mongo.drop)
+    io_loop.run_sync(mongo.close)
+
+
+def tournament(tid: str = "t1", at: float = 100.0) -> Tournament:
+    return Tournament(id=tid, name="Cup", game="CS2", format="single_elimination", state="draft",
+                      created_by="org", created_at=at)
+
+
+def match(mid: str = "m1", tid: str = "t1", at: float = 100.0) -> Match:
+    return Match(id=mid, tournament_id=tid, participant_ids=("a", "b"), state=MatchState.SCHEDULED,
+                 created_at=at, updated_at=at)
+
+
+def event(mid: str, seq: int, **data: Any) -> Event:
+    return Event(stream=match_stream(mid), seq=seq, type="score_updated",
+                 data={"n": seq, "nested": [{"k": [1, 2]}], **data}, ts=100.0 + seq)
+
+
+def moved(m: Match, **changes: Any) -> Match:
+    return dataclasses.replace(m, version=m.version + 1, **changes)
+
+
+@pytest.mark.gen_test
+async def test_tournament_round_trip(backend: Store) -> None:
+    """A tournament reads back equal to what was written."""
+    await backend.insert_tournament(tournament())
+    assert await backend.get_tournament("t1") == tournament()
+
+
+@pytest.mark.gen_test
+async def test_missing_records_raise_not_found(backend: Store) -> None:
+    """Reading an unknown id raises NotFoundError, never returns None."""
+    with pytest.raises(NotFoundError):
+        await backend.get_tournament("nope")
+    with pytest.raises(NotFoundError):
+        await backend.get_match("nope")
+    with pytest.raises(NotFoundError):
+        await backend.get_dispute("nope")
+
+
+@pytest.mark.gen_test
+async def test_duplicate_ids_conflict(backend: Store) -> None:
+    """Inserting an existing id raises ConflictError and keeps the first record."""
+    await backend.insert_tournament(tournament())
+    with pytest.raises(ConflictError):
+        await backend.insert_tournament(dataclasses.replace(tournament(), name="Other"))
+    assert (await backend.get_tournament("t1")).name == "Cup"
+
+
+@pytest.mark.gen_test
+async def test_tournaments_list_newest_first(backend: Store) -> None:
+    """Tournaments are listed newest first."""
+    for i, at in enumerate([100.0, 300.0, 200.0]):
+        await backend.insert_tournament(tournament(f"t{i}", at))
+    assert [t.id for t in await backend.list_tournaments()] == ["t1", "t2", "t0"]
+
+
+@pytest.mark.gen_test
+async def test_participants_per_tournament_in_registration_order(backend: Store) -> None:
+    """Participants list in registration order, per tournament; one id per tournament."""
+    for i, name in enumerate(["c", "a", "b"]):
+        await backend.insert_participant(Participant(name, "t1", name.upper(), i + 1, 100.0 + i))
+    await backend.insert_participant(Participant("a", "t2", "A", None, 50.0))
+    with pytest.raises(ConflictError):
+        await backend.insert_participant(Participant("a", "t1", "Again", None, 200.0))
+    assert [p.id for p in await backend.list_participants("t1")] == ["c", "a", "b"]
+    assert await backend.list_participants("t2") == [Participant("a", "t2", "A", None, 50.0)]
+
+
+@pytest.mark.gen_test
+async def test_match_round_trip_with_nested_values(backend: Store) -> None:
+    """A match with scores, reports and a result reads back equal (no JSON-string elements)."""
+    report = Report(scores={"a": 3, "b": 1}, winner_id="a")
+    full = dataclasses.replace(match(), state=MatchState.COMPLETED, scores={"a": 3, "b": 1},
+                               checked_in=("a", "b"), reports={"a": report}, result=report,
+                               winner_id="a", round=2, label="Final", started_at=101.5,
+                               ended_at=130.25)
+    await backend.insert_match(full)
+    assert await backend.get_match("m1") == full
+
+
+@pytest.mark.gen_test
+async def test_matches_listed_per_tournament_in_creation_order(backend: Store) -> None:
+    """Matches list by tournament, oldest first."""
+    await backend.insert_match(match("m2", at=200.0))
+    await backend.insert_match(match("m1", at=100.0))
+    await backend.insert_match(match("m3", tid="t2"))
+    assert [m.id for m in await backend.list_matches("t1")] == ["m1", "m2"]
+
+
+@pytest.mark.gen_test
+async def test_save_match_guards_the_version(backend: Store) -> None:
+    """save_match writes only over the version it was derived from; a stale write conflicts."""
+    await backend.insert_match(match())
+    live = moved(match(), state=MatchState.LIVE, seq=1)
+    await backend.save_match(live, [event("m1", 1)], None)
+    stale = moved(match(), state=MatchState.CANCELLED, seq=1)
+    with pytest.raises(ConflictError):
+        await backend.save_match(stale, [event("m1", 1)], None)
+    assert await backend.get_match("m1") == live
+    assert [e.seq for e in await backend.list_events(match_stream("m1"))] == [1]
+
+
+@pytest.mark.gen_test
+async def test_save_unknown_match_is_not_found(backend: Store) -> None:
+    """Saving a match that was never inserted raises NotFoundError."""
+    with pytest.raises(NotFoundError):
+        await backend.save_match(moved(match()), [], None)
+
+
+@pytest.mark.gen_test
+async def test_events_since_in_order_with_limit(backend: Store) -> None:
+    """Events come back after `since`, in seq order, per stream, up to `limit`."""
+    await backend.insert_match(match())
+    await backend.insert_match(match("m2"))
+    current = match()
+    for seq in range(1, 6):
+        current = moved(current, seq=seq)
+        await backend.save_match(current, [event("m1", seq)], None)
+    await backend.save_match(moved(match("m2"), seq=1), [event("m2", 1)], None)
+    events = await backend.list_events(match_stream("m1"), since=2)
+    assert [e.seq for e in events] == [3, 4, 5]
+    assert events[0] == event("m1", 3)
+    assert [e.seq for e in await backend.list_events(match_stream("m1"), since=0, limit=2)] == [1, 2]
+    assert await backend.list_events(match_stream("m1"), since=5) == []
+
+
+@pytest.mark.gen_test
+async def test_disputes_saved_with_the_match(backend: Store) -> None:
+    """A dispute saved with a match is found as the match's open dispute until closed."""
+    await backend.insert_match(match())
+    opened = Dispute(id="d1", match_id="m1", tournament_id="t1", raised_by="b", reason="lag",
+                     status=DisputeStatus.OPEN, created_at=110.0)
+    disputed = moved(match(), state=MatchState.DISPUTED)
+    await backend.save_match(disputed, [], opened)
+    assert await backend.open_dispute("m1") == opened
+    closed = dataclasses.replace(opened, status=DisputeStatus.REJECTED, resolution="no lag",
+                                 resolved_by="org", resolved_at=120.0)
+    await backend.save_match(moved(disputed, state=MatchState.COMPLETED), [], closed)
+    assert await backend.open_dispute("m1") is None
+    assert await backend.get_dispute("d1") == closed
+
+
+@pytest.mark.gen_test
+async def test_idempotency_keys_claim_complete_release_purge(backend: Store) -> None:
+    """A key is claimed once; later claims see it pending, then done; release and purge forget it."""
+    assert await backend.claim_idempotency_key("u|k", "fp", 100.0) is None
+    pending = await backend.claim_idempotency_key("u|k", "fp2", 101.0)
+    assert pending is not None and pending.fingerprint == "fp" and not pending.done
+    await backend.complete_idempotency_key("u|k", 201, {"id": "x", "list": [1, {"a": 2}]})
+    done = await backend.claim_idempotency_key("u|k", "fp", 102.0)
+    assert done is not None and done.status == 201 and done.body == {"id": "x", "list": [1, {"a": 2}]}
+    await backend.release_idempotency_key("u|k")
+    assert await backend.claim_idempotency_key("u|k", "fp3", 103.0) is None
+    assert await backend.claim_idempotency_key("u|old", "fp", 10.0) is None
+    assert await backend.purge_idempotency_keys(older_than=50.0) == 1
+    assert await backend.claim_idempotency_key("u|old", "fp", 104.0) is None
+
+
+@pytest.mark.gen_test
+async def test_ping_and_setup_are_repeatable(backend: Store) -> None:
+    """setup() may run on every start; ping() answers."""
+    await backend.setup()
+    await backend.setup()
+    await backend.ping()
+
+
+@pytest.mark.gen_test(timeout=20)
+async def test_unreachable_mongo_raises_unavailable() -> None:
+    """A MongoDB that does not answer is StorageUnavailableError, quickly."""
+    from storage.embedded import free_port
+
+    store = MongoStore(f"mongodb://127.0.0.1:{free_port()}/?directConnection=true", "x", timeout_s=0.3)
+    try:
+        with pytest.raises(StorageUnavailableError):
+            await store.ping()
+        with pytest.raises(StorageUnavailableError):
+            await store.get_match("m1")
+    finally:
+        await store.close()
