@@ -22,6 +22,7 @@ run: $(RUN_STAMP)
 	$(PY) server.py $(ARGS)
 
 test: $(TEST_STAMP)
+	$(PY) -m mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 typecheck: $(TEST_STAMP)

@@ -9,7 +9,7 @@ from handlers.base import ID, BaseHandler, Reply
 class TournamentsHandler(BaseHandler):
     async def get(self) -> None:
         self.user()
-        tournaments = await self.services.tournaments.list()
+        tournaments = await self.services.tournaments.list_tournaments()
         self.reply(200, {"tournaments": [t.to_json() for t in tournaments]})
 
     async def post(self) -> None:

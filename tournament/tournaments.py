@@ -39,7 +39,7 @@ class TournamentService:
     async def get(self, tournament_id: str) -> Tournament:
         return await self._store.get_tournament(tournament_id)
 
-    async def list(self) -> list[Tournament]:
+    async def list_tournaments(self) -> list[Tournament]:
         return await self._store.list_tournaments()
 
     async def add_participant(self, tournament_id: str, user: Principal, name: str,

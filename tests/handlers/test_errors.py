@@ -41,13 +41,13 @@ async def test_wrong_types_are_400_and_bad_values_422(api: Api) -> None:
         assert (got, data["error"]["code"]) == (status, code), body
     mid = (await api.match_between("alice", "bob"))[1]["id"]
     await api.ok("POST", f"/api/matches/{mid}/start")
-    for body, status in [({"scores": [1, 2]}, 400), ({"scores": {"alice": "3"}}, 400),
+    for payload, status in [({"scores": [1, 2]}, 400), ({"scores": {"alice": "3"}}, 400),
                          ({"scores": {"alice": True}}, 400), ({"scores": {"alice": -1}}, 422),
                          ({"scores": {"carol": 1}}, 422), ({"scores": {"alice": 10**7}}, 422)]:
-        got, data = await api.post(f"/api/matches/{mid}/score", body)
-        assert got == status, (body, data)
-    for body in [{"scores": {"alice": 2, "bob": 2}}, {"scores": {"alice": 2}}]:
-        got, data = await api.post(f"/api/matches/{mid}/result", body)
+        got, data = await api.post(f"/api/matches/{mid}/score", payload)
+        assert got == status, (payload, data)
+    for payload in [{"scores": {"alice": 2, "bob": 2}}, {"scores": {"alice": 2}}]:
+        got, data = await api.post(f"/api/matches/{mid}/result", payload)
         assert (got, data["error"]["field"]) == (422, "scores")
     assert (await api.ok("GET", f"/api/matches/{mid}"))["scores"] == {"alice": 0, "bob": 0}
 
@@ -125,7 +125,7 @@ async def test_chunked_body_over_the_limit_is_413(api: Api) -> None:
         for _ in range(80):
             await write(b"x" * 1024)
 
-    request = HTTPRequest(api.base_url + "/api/tournaments", method="POST", body_producer=producer,
+    request = HTTPRequest(api.base_url + "/api/tournaments", method="POST", body_producer=producer,  # type: ignore[arg-type]
                           headers={"Authorization": f"Bearer {api.organizer}"})
     response = await api.client.fetch(request, raise_error=False)
     assert response.code == 413
