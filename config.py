@@ -84,6 +84,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
     if not 0 <= port <= 65535:
         raise ConfigError(f"--port must be between 0 and 65535, not {port}")
     store = args.store or ("mongo" if args.mongo_url else "embedded")
+    if store not in STORES:  # argparse checks choices only on the command line, not env defaults
+        raise ConfigError(f"store must be one of {', '.join(STORES)}, not {store!r}")
     if store == "mongo" and not args.mongo_url:
         raise ConfigError("--store mongo needs --mongo-url (or LIVEBRACKET_MONGO_URL)")
     if args.mongo_url and not args.mongo_url.startswith(("mongodb://", "mongodb+srv://")):

@@ -45,27 +45,36 @@ class TokenCodec:
         token_not_yet_valid, token_claims_missing, token_role_invalid."""
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.DecodeError:
+        except jwt.InvalidTokenError:
             raise AuthError("token_malformed", "the token is not a JWT") from None
         if header.get("alg") != ALGORITHM:
             raise AuthError("token_algorithm_not_allowed",
                             f"tokens must be signed with {ALGORITHM}, not {header.get('alg')!r}")
         try:
+            # Times are checked below against the injected clock, not PyJWT's own.
             claims: dict[str, Any] = jwt.decode(
-                token, self._secret, algorithms=[ALGORITHM], leeway=self._leeway_s,
-                options={"require": ["exp"], "verify_aud": False},
+                token, self._secret, algorithms=[ALGORITHM],
+                options={"require": ["exp"], "verify_aud": False, "verify_exp": False,
+                         "verify_nbf": False, "verify_iat": False},
             )
-        except jwt.ExpiredSignatureError:
-            raise AuthError("token_expired", "the token has expired") from None
-        except jwt.ImmatureSignatureError:
-            raise AuthError("token_not_yet_valid", "the token is not valid yet") from None
         except jwt.MissingRequiredClaimError as e:
             raise AuthError("token_claims_missing", f"the token has no {e.claim!r} claim") from None
         except jwt.InvalidSignatureError:
             raise AuthError("token_signature_invalid", "the token's signature does not match") from None
         except jwt.InvalidTokenError:
             raise AuthError("token_malformed", "the token cannot be read") from None
+        self._check_times(claims)
         return self._principal(claims)
+
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        now = self._clock()
+        exp, nbf = claims["exp"], claims.get("nbf")
+        if not _is_number(exp) or (nbf is not None and not _is_number(nbf)):
+            raise AuthError("token_malformed", "the token's exp and nbf must be numbers")
+        if exp <= now - self._leeway_s:
+            raise AuthError("token_expired", "the token has expired")
+        if nbf is not None and nbf > now + self._leeway_s:
+            raise AuthError("token_not_yet_valid", "the token is not valid yet")
 
     def _principal(self, claims: dict[str, Any]) -> Principal:
         user_id = claims.get("sub", claims.get("user_id"))
@@ -77,3 +86,7 @@ class TokenCodec:
         except ValueError:
             raise AuthError("token_role_invalid", f"unknown role {claims.get('role')!r}") from None
         return Principal(user_id=str(user_id), name=str(name), role=role)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
