@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from tornado import web
 
 from handlers.errors import ApiError, bad_request, describe, is_expected
+from storage.base import IdempotencyRecord
 from tournament.roles import Principal
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class BaseHandler(web.RequestHandler):
 
     def prepare(self) -> None:
         length = self.request.headers.get("Content-Length")
-        if length and length.isdigit() and int(length) > self.services.config.max_body_bytes:
+        if length and length.isascii() and length.isdigit() and int(length) > self.services.config.max_body_bytes:
             raise self._too_large()
 
     def data_received(self, chunk: bytes) -> None:
@@ -98,7 +99,7 @@ class BaseHandler(web.RequestHandler):
         if value is None:
             return None
         digits = value.strip().removeprefix("W/").strip('"')
-        if not digits.isdigit():
+        if not (digits.isascii() and digits.isdigit()):
             raise bad_request("If-Match must be a match version number")
         return int(digits)
 
@@ -107,42 +108,50 @@ class BaseHandler(web.RequestHandler):
         self.finish(json.dumps(payload))
 
     async def write_once(self, operation: Callable[[], Awaitable[Reply]]) -> None:
-        """Run a write, applying it at most once per `Idempotency-Key` and user.
+        """Authenticate, then run a write at most once per `Idempotency-Key` and user.
 
         A retry with the same key and request gets the first answer again (header
         `Idempotent-Replayed: true`); the same key with another request is a 422; a retry
-        while the first is still running is a 409. Failed writes keep no record.
+        while the first is still running is a 409. Failed writes keep no record; keys are
+        forgotten after IDEMPOTENCY_TTL_S.
         """
+        user = self.user()
         key = self.request.headers.get("Idempotency-Key")
         if key is None:
             self.reply(*await operation())
             return
         if not IDEMPOTENCY_KEY.fullmatch(key):
             raise bad_request("Idempotency-Key must be 1 to 128 printable ASCII characters")
-        store, user = self.services.store, self.user()
+        store, now = self.services.store, self.services.clock()
         scope = f"{user.user_id}|{key}"
         fingerprint = hashlib.sha256(
             b"\n".join([self.request.method.encode(), self.request.path.encode(), self.body])
         ).hexdigest()
-        earlier = await store.claim_idempotency_key(scope, fingerprint, self.services.clock())
+        earlier = await store.claim_idempotency_key(scope, fingerprint, now)
+        if earlier is not None and earlier.created_at < now - IDEMPOTENCY_TTL_S:
+            await store.release_idempotency_key(scope)
+            earlier = await store.claim_idempotency_key(scope, fingerprint, now)
         if earlier is not None:
-            if earlier.fingerprint != fingerprint:
-                raise ApiError(422, "idempotency_key_reused",
-                               "this Idempotency-Key was used for a different request")
-            if not earlier.done:
-                raise ApiError(409, "request_in_progress",
-                               "a request with this Idempotency-Key is still being handled")
-            assert earlier.status is not None and earlier.body is not None
-            self.set_header("Idempotent-Replayed", "true")
-            self.reply(earlier.status, earlier.body)
+            self._replay(earlier, fingerprint)
             return
         try:
             status, payload = await operation()
+            location = self._headers.get("Location")
+            await store.complete_idempotency_key(scope, status, {"payload": payload, "location": location})
         except BaseException:
             await store.release_idempotency_key(scope)
             raise
-        await store.complete_idempotency_key(scope, status, payload)
         self.reply(status, payload)
+
+    def _replay(self, earlier: IdempotencyRecord, fingerprint: str) -> None:
+        if earlier.fingerprint != fingerprint:
+            raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used for a different request")
+        if earlier.status is None or earlier.body is None:
+            raise ApiError(409, "request_in_progress", "a request with this Idempotency-Key is still being handled")
+        self.set_header("Idempotent-Replayed", "true")
+        if earlier.body["location"]:
+            self.set_header("Location", earlier.body["location"])
+        self.reply(earlier.status, earlier.body["payload"])
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs["exc_info"][1] if "exc_info" in kwargs else None

@@ -64,7 +64,7 @@ class MatchEventsHandler(BaseHandler):
         raw = self.get_query_argument(name, None)
         if raw is None:
             return default
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):
             raise ApiError(400, "invalid_schema", f"{name} must be a whole number", field=name)
         value = int(raw)
         if not low <= value <= high:
@@ -73,6 +73,11 @@ class MatchEventsHandler(BaseHandler):
 
 
 class MatchDisputesHandler(BaseHandler):
+    async def get(self, match_id: str) -> None:
+        self.user()
+        disputes = await self.services.matches.disputes(match_id)
+        self.reply(200, {"match_id": match_id, "disputes": [d.to_json() for d in disputes]})
+
     async def post(self, match_id: str) -> None:
         async def raise_dispute() -> Reply:
             body = self.json_body()

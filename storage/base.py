@@ -64,6 +64,9 @@ class Store(Protocol):
     async def open_dispute(self, match_id: str) -> Dispute | None:
         """The match's open dispute, if any."""
 
+    async def list_disputes(self, match_id: str) -> list[Dispute]:
+        """The match's disputes, oldest first."""
+
     async def list_events(self, stream: str, since: int = 0, limit: int = 1000) -> list[Event]:
         """Events of `stream` with seq > since, in seq order."""
 

@@ -91,6 +91,9 @@ class MemoryStore:
         docs = self._where("disputes", match_id=match_id, status=DisputeStatus.OPEN.value)
         return d.dispute_from(docs[0]) if docs else None
 
+    async def list_disputes(self, match_id: str) -> list[Dispute]:
+        return [d.dispute_from(doc) for doc in self._where("disputes", match_id=match_id)]
+
     async def list_events(self, stream: str, since: int = 0, limit: int = 1000) -> list[Event]:
         docs = [doc for doc in self._where("events", stream=stream) if doc["seq"] > since]
         docs.sort(key=lambda doc: doc["seq"])

@@ -136,6 +136,9 @@ class MongoStore:
                                                  "status": DisputeStatus.OPEN.value})
         return d.dispute_from(doc) if doc else None
 
+    async def list_disputes(self, match_id: str) -> list[Dispute]:
+        return [d.dispute_from(doc) for doc in await self._find(self._disputes, {"match_id": match_id})]
+
     async def list_events(self, stream: str, since: int = 0, limit: int = 1000) -> list[Event]:
         with _translated():
             cursor = (self._events.find({"stream": stream, "seq": {"$gt": since}})

@@ -8,47 +8,23 @@ version guard still refuses a write that lost a race to another process.
 
 from __future__ import annotations
 
-import asyncio
-import collections
-import contextlib
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from storage.base import Store
 from storage.errors import ConflictError
 from tournament import rules
 from tournament.errors import InvalidTransitionError, StaleVersionError
 from tournament.events import Publisher
+from tournament.locks import KeyedLocks
 from tournament.models import Dispute, DisputeStatus, Event, Match, match_stream
 from tournament.roles import Principal
 from tournament.rules import Action, Outcome
+from tournament.tournaments import require_organizer
 
 Decide = Callable[[Match, Dispute | None], Outcome]
 WRITE_ATTEMPTS = 3
-
-
-class KeyedLocks:
-    """One asyncio.Lock per key, forgotten when nobody holds or awaits it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._users: collections.Counter[str] = collections.Counter()
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] += 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._users[key] -= 1
-            if not self._users[key]:
-                del self._users[key], self._locks[key]
-
-    def __len__(self) -> int:
-        return len(self._locks)
 
 
 class MatchService:
@@ -68,6 +44,11 @@ class MatchService:
 
     async def get_dispute(self, dispute_id: str) -> Dispute:
         return await self._store.get_dispute(dispute_id)
+
+    async def disputes(self, match_id: str) -> list[Dispute]:
+        """Every dispute of the match, oldest first. Raises NotFoundError."""
+        await self._store.get_match(match_id)
+        return await self._store.list_disputes(match_id)
 
     async def open_check_in(self, match_id: str, user: Principal, version: int | None = None) -> Match:
         return await self._change(match_id, Action.OPEN_CHECK_IN, user, version,
@@ -109,6 +90,7 @@ class MatchService:
                               scores: Mapping[str, int] | None, resolution: str) -> tuple[Dispute, Match]:
         """Close an open dispute and complete its match. Raises NotFoundError,
         ForbiddenError, InvalidTransitionError (dispute not open), InvalidValueError."""
+        require_organizer(user, "resolve a dispute")
         dispute = await self._store.get_dispute(dispute_id)
 
         def decide(match: Match, open_dispute: Dispute | None) -> Outcome:

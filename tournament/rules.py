@@ -16,7 +16,7 @@ from typing import Any
 from tournament import events as ev
 from tournament.errors import ForbiddenError, InvalidTransitionError, InvalidValueError
 from tournament.models import Dispute, DisputeStatus, Match, MatchState, Report, new_id
-from tournament.roles import Principal
+from tournament.roles import Principal, Role
 
 MAX_SCORE = 1_000_000
 
@@ -81,7 +81,7 @@ def actors_of(match: Match, user: Principal) -> frozenset[Actor]:
     kinds = set()
     if user.is_organizer:
         kinds.add(ORG)
-    if user.user_id in match.players:
+    if user.role >= Role.PLAYER and user.user_id in match.players:
         kinds.add(PART)
         if user.user_id not in match.reports:
             kinds.add(OPP)
@@ -106,9 +106,10 @@ def authorize(match: Match, action: Action, user: Principal) -> Move:
             f"cannot {_verb(action)} while the match is {match.state.value}", state=match.state.value)
     if not kinds & move.actors:
         if OPP in move.actors:
+            who = "the opponent or an organizer" if ORG in move.actors else "the opponent"
             raise ForbiddenError(
-                f"the player who reported the result cannot {_verb(action)}; the opponent or an "
-                "organizer must", code="not_opponent")
+                f"the player who reported the result cannot {_verb(action)}; {who} must",
+                code="not_opponent")
         raise ForbiddenError(f"only an organizer may {_verb(action)} while the match is "
                              f"{match.state.value}", code="insufficient_permissions")
     return move
@@ -259,7 +260,7 @@ def _close(dispute: Dispute | None, status: DisputeStatus, resolution: str, user
     if dispute is None:
         return None
     return dataclasses.replace(dispute, status=status, resolution=resolution,
-                               resolved_by=user.user_id, resolved_at=now)
+                               resolved_by=user.user_id, resolved_at=now, version=dispute.version + 1)
 
 
 def resolve(match: Match, dispute: Dispute, user: Principal, *, reject: bool,

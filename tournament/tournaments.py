@@ -8,6 +8,7 @@ from collections.abc import Callable
 from storage.base import Store
 from storage.errors import ConflictError
 from tournament.errors import AlreadyExistsError, ForbiddenError, InvalidValueError
+from tournament.locks import KeyedLocks
 from tournament.models import Match, MatchState, Participant, Tournament, new_id
 from tournament.roles import Principal
 
@@ -24,6 +25,7 @@ class TournamentService:
     def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
         self._store = store
         self._clock = clock
+        self._registering = KeyedLocks()  # name and seed checks hold per tournament
 
     async def create(self, user: Principal, name: str, game: str = "",
                      format: str = FORMATS[0]) -> Tournament:
@@ -49,6 +51,11 @@ class TournamentService:
         Raises NotFoundError, ForbiddenError, AlreadyExistsError (id, name or seed taken).
         """
         require_organizer(user, "add participants")
+        async with self._registering.hold(tournament_id):
+            return await self._register(tournament_id, name, participant_id, seed)
+
+    async def _register(self, tournament_id: str, name: str, participant_id: str | None,
+                        seed: int | None) -> Participant:
         await self._store.get_tournament(tournament_id)
         existing = await self._store.list_participants(tournament_id)
         if any(p.name.casefold() == name.casefold() for p in existing):

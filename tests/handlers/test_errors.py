@@ -161,3 +161,49 @@ async def test_store_down_is_503_and_the_server_keeps_running(http_client: Any, 
         server.stop()
         await store.close()
         await asyncio.sleep(0)
+
+
+@pytest.mark.gen_test
+async def test_authentication_comes_before_body_checks(api: Api) -> None:
+    """Without a token, even a malformed body is answered 401."""
+    status, body = await api.request("POST", "/api/tournaments", raw=b"{bad", as_=None)
+    assert (status, body["error"]["code"]) == (401, "authentication_required")
+
+
+@pytest.mark.gen_test
+async def test_non_ascii_digits_are_400(api: Api) -> None:
+    """Unicode digits in since or If-Match are refused, never a 500."""
+    _, match = await api.match_between("alice", "bob")
+    status, body = await api.get(f"/api/matches/{match['id']}/events?since=%C2%B2")
+    assert (status, body["error"]["code"]) == (400, "invalid_schema")
+    status, body = await api.get(f"/api/matches/{match['id']}/events?since=%D9%A3")
+    assert status == 400
+    status, body = await api.post(f"/api/matches/{match['id']}/start", headers={"If-Match": "\xb2"})
+    assert status == 400
+
+
+@pytest.mark.gen_test
+async def test_spectator_token_never_acts_as_a_player(api: Api) -> None:
+    """A spectator token whose subject is a participant id is still only a spectator."""
+    _, match = await api.match_between("alice", "bob")
+    await api.ok("POST", f"/api/matches/{match['id']}/start")
+    status, body = await api.post(f"/api/matches/{match['id']}/score", {"scores": {"alice": 1}},
+                                  as_=api.token("alice", Role.SPECTATOR))
+    assert (status, body["error"]["code"]) == (403, "insufficient_permissions")
+
+
+@pytest.mark.gen_test
+async def test_resolve_checks_the_role_before_the_dispute(api: Api) -> None:
+    """A player resolving a closed dispute is told 403, not the dispute's state."""
+    _, match = await api.match_between("alice", "bob")
+    mid = match["id"]
+    await api.ok("POST", f"/api/matches/{mid}/start")
+    await api.ok("POST", f"/api/matches/{mid}/result", {"scores": {"alice": 1, "bob": 0}}, as_=api.token("alice"))
+    raised = await api.ok("POST", f"/api/matches/{mid}/disputes", {"reason": "x"}, 201, as_=api.token("bob"))
+    await api.ok("POST", f"/api/matches/{mid}/cancel")
+    listed = await api.ok("GET", f"/api/matches/{mid}/disputes")
+    assert [d["id"] for d in listed["disputes"]] == [raised["dispute"]["id"]]
+    assert listed["disputes"][0]["status"] == "rejected" and listed["disputes"][0]["version"] == 2
+    status, body = await api.post(f"/api/disputes/{raised['dispute']['id']}/resolve",
+                                  {"scores": {"alice": 1, "bob": 0}, "resolution": "x"}, as_=api.token("bob"))
+    assert (status, body["error"]["code"]) == (403, "insufficient_permissions")

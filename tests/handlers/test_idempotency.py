@@ -79,3 +79,23 @@ async def test_malformed_key_is_400(api: Api) -> None:
     for key in ["has space", "x" * 129]:
         status, body = await api.post("/api/tournaments", {"name": "Cup"}, headers={"Idempotency-Key": key})
         assert (status, body["error"]["code"]) == (400, "invalid_schema")
+
+
+@pytest.mark.gen_test
+async def test_replay_keeps_the_location_header(api: Api) -> None:
+    """A replayed 201 carries the same Location as the first answer."""
+    headers = {"Idempotency-Key": "loc"}
+    created = await api.ok("POST", "/api/tournaments", {"name": "Cup"}, 201, headers=headers)
+    await api.ok("POST", "/api/tournaments", {"name": "Cup"}, 201, headers=headers)
+    assert api.last_headers["Location"] == f"/api/tournaments/{created['id']}"
+
+
+@pytest.mark.gen_test
+async def test_expired_keys_are_claimed_afresh(api: Api) -> None:
+    """A key older than a day is forgotten: the same key then runs a new request."""
+    from handlers.base import IDEMPOTENCY_TTL_S
+
+    store = api.services.store
+    await store.claim_idempotency_key("organizer|old", "another request", api.services.clock() - IDEMPOTENCY_TTL_S - 1)
+    await api.ok("POST", "/api/tournaments", {"name": "Cup"}, 201, headers={"Idempotency-Key": "old"})
+    assert api.last_headers.get("Idempotent-Replayed") is None

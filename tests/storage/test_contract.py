@@ -174,6 +174,8 @@ async def test_disputes_saved_with_the_match(backend: Store) -> None:
     await backend.save_match(moved(disputed, state=MatchState.COMPLETED), [], closed)
     assert await backend.open_dispute("m1") is None
     assert await backend.get_dispute("d1") == closed
+    assert await backend.list_disputes("m1") == [closed]
+    assert await backend.list_disputes("m2") == []
 
 
 @pytest.mark.gen_test
