@@ -30,6 +30,11 @@ class Config:
     token_ttl_s: int = 12 * 3600
     max_body_bytes: int = 64 * 1024
     store_timeout_s: float = 2.0
+    batch_window_s: float = 0.1
+    ping_interval_s: float = 25.0
+    max_frame_bytes: int = 16 * 1024
+    max_pending_bytes: int = 1024 * 1024  # unsent output per socket before it is dropped
+    allowed_origins: tuple[str, ...] = ()
 
     @property
     def public_url(self) -> str:
@@ -73,6 +78,13 @@ def add_server_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, 
                         help="HS256 secret (default: generated once, kept in the data dir)")
     parser.add_argument("--token-ttl", default=env("TOKEN_TTL", "12h"),
                         help="lifetime of tokens the server mints (e.g. 12h)")
+    parser.add_argument("--batch-window-s", default=env("BATCH_WINDOW_S", str(Config.batch_window_s)),
+                        help="how long live score updates are coalesced per match (seconds)")
+    parser.add_argument("--ping-interval-s", default=env("PING_INTERVAL_S", str(Config.ping_interval_s)),
+                        help="heartbeat ping interval of sockets (seconds); silent for 2 is closed")
+    parser.add_argument("--allowed-origins", default=env("ALLOWED_ORIGINS", ""),
+                        help="comma-separated browser origins allowed on sockets besides this "
+                             "server's own and localhost")
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
@@ -91,6 +103,9 @@ def config_from_args(args: argparse.Namespace) -> Config:
     if args.mongo_url and not args.mongo_url.startswith(("mongodb://", "mongodb+srv://")):
         raise ConfigError("--mongo-url must start with mongodb:// or mongodb+srv://")
     data_dir = Path(args.data_dir)
+    batch_window_s = _seconds(args.batch_window_s, "--batch-window-s", 0.0, 10.0)
+    ping_interval_s = _seconds(args.ping_interval_s, "--ping-interval-s", 0.1, 3600.0)
+    origins = tuple(o.strip().rstrip("/") for o in args.allowed_origins.split(",") if o.strip())
     return Config(
         host=args.host,
         port=port,
@@ -100,7 +115,20 @@ def config_from_args(args: argparse.Namespace) -> Config:
         data_dir=data_dir,
         jwt_secret=args.jwt_secret or "",
         token_ttl_s=parse_duration_s(args.token_ttl),
+        batch_window_s=batch_window_s,
+        ping_interval_s=ping_interval_s,
+        allowed_origins=origins,
     )
+
+
+def _seconds(text: str, option: str, low: float, high: float) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{option} must be a number of seconds, not {text!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{option} must be between {low} and {high} seconds")
+    return value
 
 
 def load_config(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -> Config:

@@ -15,6 +15,8 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
+from tornado.ioloop import IOLoop
+
 from config import (Config, ConfigError, add_server_arguments, config_from_args, parse_duration_s,
                     with_jwt_secret)
 from handlers.app import Services, make_app
@@ -25,7 +27,11 @@ from storage.embedded import EmbeddedMongo
 from storage.errors import StorageError, StorageUnavailableError
 from storage.memory import MemoryStore
 from storage.mongo import MongoStore
-from tournament.events import NullPublisher, Publisher
+from realtime.batcher import ScoreBatcher
+from realtime.heartbeat import Heartbeat
+from realtime.hub import Hub
+from realtime.protocol import CloseCode
+from tournament.events import Fanout, Publisher
 from tournament.matches import MatchService
 from tournament.roles import ROLE_NAMES, Role
 from tournament.tournaments import TournamentService
@@ -60,12 +66,31 @@ async def open_store(config: Config) -> tuple[Store, Closer]:
 
 def build_services(config: Config, store: Store, publisher: Publisher | None = None,
                    clock: Callable[[], float] = time.time) -> Services:
-    """Wire the services; tests build theirs through this too."""
+    """Wire the services on the current IOLoop; tests build theirs through this too.
+
+    Events go to the hub, and also to `publisher` when one is given (tests record them).
+    """
+    loop = IOLoop.current()
+    hub = Hub(loop)
+    matches = MatchService(store, hub if publisher is None else Fanout(hub, publisher), clock)
+    batcher = ScoreBatcher(matches, loop, config.batch_window_s)
+    matches.pending = batcher
+    heartbeat = Heartbeat(loop, clock, config.ping_interval_s)
     return Services(
         config=config, store=store, tokens=TokenCodec(config.jwt_secret, clock),
-        tournaments=TournamentService(store, clock),
-        matches=MatchService(store, publisher or NullPublisher(), clock), clock=clock,
+        tournaments=TournamentService(store, clock), matches=matches, hub=hub, batcher=batcher,
+        heartbeat=heartbeat, clock=clock,
     )
+
+
+async def shutdown(services: Services, drain_s: float = 2.0) -> None:
+    """Write waiting scores, close every socket with 1001 and give the close frames time to go."""
+    services.heartbeat.stop()
+    await services.batcher.flush_all()
+    services.hub.close_all(CloseCode.GOING_AWAY, "server shutting down")
+    deadline = time.monotonic() + drain_s
+    while len(services.heartbeat) and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)  # sockets report on_close as their close handshakes end
 
 
 async def prepare_store(store: Store, clock: Callable[[], float] = time.time) -> None:
@@ -95,6 +120,7 @@ async def serve(config: Config) -> None:
             log.warning("the store is unreachable: answering 503 until it is back")
             retry = asyncio.create_task(_prepare_when_reachable(store))
         services = build_services(config, store)
+        services.heartbeat.start()
         server = make_app(services).listen(config.port, address=config.host)
         token, _ = services.tokens.issue("organizer", "Organizer", Role.ORGANIZER, config.token_ttl_s)
         print(f"livebracket serving {config.public_url} (store: {config.store})", flush=True)
@@ -106,6 +132,7 @@ async def serve(config: Config) -> None:
         await stopped.wait()
         log.info("shutting down")
         server.stop()
+        await shutdown(services)
         await server.close_all_connections()
     finally:
         if retry:

@@ -11,9 +11,12 @@ from typing import Any
 from tornado import web
 
 from config import Config
-from handlers import health, matches, tokens, tournaments
+from handlers import health, matches, sockets, tokens, tournaments
 from handlers.auth import TokenCodec
 from handlers.base import NotFoundHandler
+from realtime.batcher import ScoreBatcher
+from realtime.heartbeat import Heartbeat
+from realtime.hub import Hub
 from storage.base import Store
 from tournament.matches import MatchService
 from tournament.tournaments import TournamentService
@@ -31,6 +34,9 @@ class Services:
     tokens: TokenCodec
     tournaments: TournamentService
     matches: MatchService
+    hub: Hub
+    batcher: ScoreBatcher
+    heartbeat: Heartbeat
     clock: Callable[[], float]
 
 
@@ -49,7 +55,11 @@ def log_request(handler: web.RequestHandler) -> None:
 
 
 def make_app(services: Services, **settings: Any) -> web.Application:
-    routes = [*tournaments.routes, *matches.routes, *tokens.routes, *health.routes]
+    routes = [*tournaments.routes, *matches.routes, *tokens.routes, *health.routes, *sockets.routes]
+    ping_s = services.config.ping_interval_s
+    settings.setdefault("websocket_ping_interval", ping_s)  # protocol pings find dead TCP peers
+    settings.setdefault("websocket_ping_timeout", 2 * ping_s)
+    settings.setdefault("websocket_max_message_size", 1024 * 1024)  # larger frames: 4008 in on_message
     return web.Application(
         [(pattern, handler, {"services": services}) for pattern, handler in routes],
         default_handler_class=NotFoundHandler,

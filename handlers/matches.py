@@ -38,7 +38,9 @@ class MatchActionHandler(BaseHandler):
         if action == "start":
             return await matches.start(match_id, user, version)
         if action == "score":
-            return await matches.update_score(match_id, user, schema.scores(body) or {}, version)
+            if version is not None:  # a guarded update cannot wait in a batch
+                return await matches.update_score(match_id, user, schema.scores(body) or {}, version)
+            return await (await self.services.batcher.submit(match_id, user, schema.scores(body) or {}))
         if action == "result":
             return await matches.report_result(match_id, user, schema.scores(body) or {}, version)
         if action == "confirm":

@@ -28,6 +28,17 @@ class NullPublisher:
         pass
 
 
+class Fanout:
+    """Hands each event to several publishers, in order."""
+
+    def __init__(self, *publishers: Publisher) -> None:
+        self.publishers = publishers
+
+    def publish(self, event: Event) -> None:
+        for publisher in self.publishers:
+            publisher.publish(event)
+
+
 class RecordingPublisher:
     """Keeps every event in memory, for tests and tools."""
 

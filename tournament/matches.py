@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Mapping
+from typing import Protocol
 
 from storage.base import Store
 from storage.errors import ConflictError
@@ -27,12 +28,25 @@ Decide = Callable[[Match, Dispute | None], Outcome]
 WRITE_ATTEMPTS = 3
 
 
+class PendingScores(Protocol):
+    """Live scores accepted but not yet written (the realtime score batcher)."""
+
+    async def flush(self, match_id: str) -> None:
+        """Write the match's waiting scores now. Never raises."""
+
+
+class NoPendingScores:
+    async def flush(self, match_id: str) -> None:
+        pass
+
+
 class MatchService:
     def __init__(self, store: Store, publisher: Publisher, clock: Callable[[], float] = time.time) -> None:
         self._store = store
         self.publisher = publisher
         self._clock = clock
         self._locks = KeyedLocks()
+        self.pending: PendingScores = NoPendingScores()  # the batcher, once one is attached
 
     async def get(self, match_id: str) -> Match:
         return await self._store.get_match(match_id)
@@ -64,6 +78,12 @@ class MatchService:
     async def start(self, match_id: str, user: Principal, version: int | None = None) -> Match:
         return await self._change(match_id, Action.START, user, version,
                                   lambda m, _: rules.start(m, self._clock()))
+
+    async def check_score_update(self, match_id: str, user: Principal, scores: Mapping[str, int]) -> None:
+        """Raise now what update_score would raise for this update, writing nothing."""
+        match = await self._store.get_match(match_id)
+        rules.authorize(match, Action.UPDATE_SCORE, user)
+        rules.check_scores(match, scores, complete=False)
 
     async def update_score(self, match_id: str, user: Principal, scores: Mapping[str, int],
                            version: int | None = None) -> Match:
@@ -127,6 +147,8 @@ class MatchService:
         Raises NotFoundError, ForbiddenError, InvalidTransitionError, InvalidValueError,
         StaleVersionError, ConflictError (lost every retry to another process).
         """
+        if action is not Action.UPDATE_SCORE:
+            await self.pending.flush(match_id)  # the final score lands before any other move
         async with self._locks.hold(match_id):
             for _ in range(WRITE_ATTEMPTS):
                 match = await self._store.get_match(match_id)

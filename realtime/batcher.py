@@ -1,0 +1,107 @@
+"""ScoreBatcher: coalesces live score updates per match, latest wins, within a bounded window.
+
+The first update of a match opens a window (`IOLoop.call_later`); later updates merge into it
+without moving the timer, so a steady stream still flushes once per window. A flush writes
+the merged scores through MatchService.update_score, which numbers and publishes the
+`score_updated` event. Any other move of the match flushes first (MatchService calls
+`flush`), so clients always see the final score before completion.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from realtime.hub import Scheduler
+from tournament.matches import MatchService
+from tournament.models import Match
+from tournament.roles import Principal
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class _Batch:
+    user: Principal
+    scores: dict[str, int]
+    waiters: list[asyncio.Future[Match]]
+    timer: object = None
+
+
+@dataclasses.dataclass
+class BatcherStats:
+    submitted: int = 0
+    coalesced: int = 0  # updates merged into a batch that was already waiting
+    flushes: int = 0
+    failures: int = 0
+
+
+class ScoreBatcher:
+    def __init__(self, matches: MatchService, scheduler: Scheduler, window_s: float = 0.1) -> None:
+        self._matches = matches
+        self._scheduler = scheduler
+        self.window_s = window_s
+        self._pending: dict[str, _Batch] = {}
+        self.stats = BatcherStats()
+
+    def pending(self, match_id: str) -> dict[str, int] | None:
+        batch = self._pending.get(match_id)
+        return dict(batch.scores) if batch else None
+
+    async def submit(self, match_id: str, user: Principal, scores: Mapping[str, int]) -> asyncio.Future[Match]:
+        """Check an update now, apply it with its batch; the future gives the match written.
+
+        Raises now what update_score would (NotFoundError, ForbiddenError,
+        InvalidTransitionError, InvalidValueError); a failure of the later write is set on
+        the future (and logged), never raised into the IOLoop.
+        """
+        await self._matches.check_score_update(match_id, user, scores)
+        waiter: asyncio.Future[Match] = asyncio.get_running_loop().create_future()
+        batch = self._pending.get(match_id)
+        self.stats.submitted += 1
+        if batch is None:
+            batch = self._pending[match_id] = _Batch(user, dict(scores), [waiter])
+            batch.timer = self._scheduler.call_later(self.window_s, lambda: self._flush_later(match_id))
+        else:
+            self.stats.coalesced += 1
+            batch.scores.update(scores)
+            batch.user = user
+            batch.waiters.append(waiter)
+        return waiter
+
+    def _flush_later(self, match_id: str) -> Any:
+        return self.flush(match_id)  # the IOLoop runs the returned coroutine
+
+    async def flush(self, match_id: str) -> None:
+        """Write the match's waiting scores now, if any. Never raises."""
+        batch = self._pending.pop(match_id, None)
+        if batch is None:
+            return
+        self._scheduler.remove_timeout(batch.timer)
+        self.stats.flushes += 1
+        try:
+            match = await self._matches.update_score(match_id, batch.user, batch.scores)
+        except Exception as e:
+            self.stats.failures += 1
+            log.warning("score flush of %s failed: %s", match_id, e)
+            for waiter in batch.waiters:
+                if not waiter.done():
+                    waiter.set_exception(e)
+                    waiter.add_done_callback(_retrieve)  # nobody may be waiting any more
+            return
+        for waiter in batch.waiters:
+            if not waiter.done():
+                waiter.set_result(match)
+
+    async def flush_all(self) -> None:
+        """Write every waiting batch (shutdown)."""
+        for match_id in list(self._pending):
+            await self.flush(match_id)
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()

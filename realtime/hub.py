@@ -1,0 +1,261 @@
+"""Hub: rooms of connections, fan-out, recent history for recovery, and presence.
+
+The hub is the live Publisher: each persisted match event goes to the match's room (with the
+match's sequence number) and to its tournament's room (with the tournament's own sequence).
+A broadcast serializes the frame once and hands it to every member without awaiting any of
+them; a connection applies its own output bound. Nothing here knows Tornado.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from realtime import protocol
+from realtime.frames import Frame
+from tournament.models import Event
+
+log = logging.getLogger(__name__)
+
+HISTORY_FRAMES = 512  # recent events kept per room for ?since= recovery
+HISTORY_ROOMS = 1024  # rooms whose history is kept once empty (least recently used go)
+PRESENCE_INTERVAL_S = 1.0
+REPLAY_LIMIT = 1000  # events replayed from the stored log at most; further behind gets a snapshot
+
+
+class Connection(Protocol):
+    """What the hub needs of a socket."""
+
+    def send(self, frame: Frame) -> None:
+        """Queue a frame without blocking; a connection over its bound closes itself."""
+
+    def close(self, code: int, reason: str) -> None: ...
+
+
+class Scheduler(Protocol):
+    """The part of Tornado's IOLoop the hub uses (a fake one in unit tests)."""
+
+    def call_later(self, delay: float, callback: Callable[[], Any]) -> object: ...
+
+    def remove_timeout(self, timeout: object) -> None: ...
+
+
+class Member:
+    """A connection in a room, with the last sequence number it was sent."""
+
+    __slots__ = ("conn", "last_seq", "held")
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.last_seq = 0
+        self.held: list[Frame] | None = []  # frames held back while the member catches up
+
+    def deliver(self, frame: Frame) -> None:
+        if self.held is not None:
+            self.held.append(frame)
+        elif frame.seq is None or frame.seq > self.last_seq:
+            self.conn.send(frame)
+            if frame.seq is not None:
+                self.last_seq = frame.seq
+
+    def release(self) -> None:
+        """Send what arrived while catching up (nothing already sent), then go live."""
+        held, self.held = self.held or [], None
+        for frame in held:
+            self.deliver(frame)
+
+
+@dataclasses.dataclass
+class Room:
+    key: str
+    members: set[Member] = dataclasses.field(default_factory=set)
+    seq: int = 0  # the latest sequence number broadcast here
+    history: collections.deque[Frame] = dataclasses.field(
+        default_factory=lambda: collections.deque(maxlen=HISTORY_FRAMES))
+    presence_timer: object | None = None
+
+    def since(self, seq: int, latest: int) -> list[Frame] | None:
+        """The kept frames after `seq`, or None if some of those up to `latest` are not kept."""
+        if seq >= latest:
+            return []
+        if not self.history or (self.history[0].seq or 0) > seq + 1:
+            return None
+        return [f for f in self.history if (f.seq or 0) > seq]
+
+
+@dataclasses.dataclass
+class HubStats:
+    broadcasts: int = 0
+    frames_out: int = 0
+    replayed: int = 0
+    recoveries_refused: int = 0
+
+
+Persisted = Callable[[int], Awaitable[list[Event]]]
+
+
+def match_room(match_id: str) -> str:
+    return f"match:{match_id}"
+
+
+def tournament_room(tournament_id: str) -> str:
+    return f"tournament:{tournament_id}"
+
+
+class Hub:
+    """Rooms keyed `match:<id>` and `tournament:<id>`.
+
+    `epoch` names this process's in-memory history: a client that reconnects with another
+    epoch cannot be caught up from memory (the server restarted).
+    """
+
+    def __init__(self, scheduler: Scheduler, presence_interval_s: float = PRESENCE_INTERVAL_S) -> None:
+        self._scheduler = scheduler
+        self._presence_interval_s = presence_interval_s
+        self._rooms: collections.OrderedDict[str, Room] = collections.OrderedDict()
+        self.epoch = secrets.token_hex(4)
+        self.stats = HubStats()
+
+    def room(self, key: str) -> Room:
+        room = self._rooms.get(key)
+        if room is None:
+            room = self._rooms[key] = Room(key)
+            self._forget_idle_rooms()
+        else:
+            self._rooms.move_to_end(key)
+        return room
+
+    def watchers(self, key: str) -> int:
+        room = self._rooms.get(key)
+        return len(room.members) if room else 0
+
+    def publish(self, event: Event) -> None:
+        """Fan a persisted event out (the Publisher interface). Never raises."""
+        try:
+            kind, _, ident = event.stream.partition(":")
+            data, ts = event.data, int(event.ts * 1000)
+            if kind == "match":
+                room = self.room(match_room(ident))
+                room.seq = max(room.seq, event.seq)
+                self._broadcast(room, Frame(protocol.frame(event.type, data, seq=event.seq, ts=ts), event.seq))
+                tournament_id = data.get("tournament_id")
+                if tournament_id:
+                    self.broadcast_event(tournament_room(tournament_id), event.type, data, ts,
+                                         match_seq=event.seq)
+            elif kind == "tournament":
+                self.broadcast_event(event.stream, event.type, data, ts)
+        except Exception:  # a bug here must not fail the write that was already stored
+            log.exception("could not publish %s %s", event.stream, event.type)
+
+    def broadcast_event(self, key: str, kind: str, data: dict[str, Any], ts: int, **extra: Any) -> None:
+        """Number an event with the room's next sequence number and send it to the room."""
+        room = self.room(key)
+        room.seq += 1
+        self._broadcast(room, Frame(protocol.frame(kind, data, seq=room.seq, ts=ts, **extra), room.seq))
+
+    def _broadcast(self, room: Room, frame: Frame) -> None:
+        room.history.append(frame)
+        self.stats.broadcasts += 1
+        for member in list(room.members):
+            member.deliver(frame)
+        self.stats.frames_out += len(room.members)
+
+    def join(self, key: str, conn: Connection) -> Member:
+        """Add a connection to a room, holding its frames until `catch_up` releases them."""
+        member = Member(conn)
+        self.room(key).members.add(member)
+        self._presence_changed(key)
+        return member
+
+    def leave(self, key: str, member: Member) -> None:
+        room = self._rooms.get(key)
+        if room and member in room.members:
+            room.members.discard(member)
+            self._presence_changed(key)
+
+    async def missed(self, key: str, snapshot_seq: int, since: int | None,
+                     persisted: Persisted | None) -> list[Frame] | None:
+        """Every frame after `since` that a member joining now would otherwise miss, in order,
+        from memory or else from `persisted`; None when that is impossible (then the member
+        starts from its fresh snapshot: never a partial catch-up)."""
+        replay = await self._replay(self.room(key), snapshot_seq, since, persisted)
+        if replay is None and since is not None:
+            self.stats.recoveries_refused += 1
+        return replay
+
+    def resume(self, member: Member, replay: list[Frame] | None, since: int | None,
+               snapshot_seq: int) -> None:
+        """Send `replay` (from `missed`), then release the member to live frames."""
+        if replay is None:
+            member.last_seq = snapshot_seq
+        else:
+            member.last_seq = since or 0
+            for frame in replay:
+                member.conn.send(frame)
+                member.last_seq = max(member.last_seq, frame.seq or 0)
+            self.stats.replayed += len(replay)
+        member.release()
+
+    async def _replay(self, room: Room, snapshot_seq: int, since: int | None,
+                      persisted: Persisted | None) -> list[Frame] | None:
+        """What the member missed, or None. Frames published after the member joined are
+        held for it, so only what was published before has to come from here."""
+        latest = max(snapshot_seq, room.seq)
+        if since is None or since > latest:
+            return None
+        kept = room.since(since, latest)
+        if kept is not None:
+            return kept
+        if persisted is None:
+            return None
+        events = await persisted(since)
+        if (events and events[0].seq != since + 1) or len(events) >= REPLAY_LIMIT:
+            return None  # a gap in the log, or so far behind that a snapshot is better
+        return [self._event_frame(e) for e in events]
+
+    @staticmethod
+    def _event_frame(event: Event) -> Frame:
+        return Frame(protocol.frame(event.type, event.data, seq=event.seq, ts=int(event.ts * 1000)), event.seq)
+
+    def close_all(self, code: int, reason: str) -> int:
+        """Close every connection (server shutdown); returns how many."""
+        count = 0
+        for room in self._rooms.values():
+            for member in list(room.members):
+                member.conn.close(code, reason)
+                count += 1
+            room.members.clear()
+            if room.presence_timer is not None:
+                self._scheduler.remove_timeout(room.presence_timer)
+                room.presence_timer = None
+        return count
+
+    def _presence_changed(self, key: str) -> None:
+        """Tell the room how many watch, at most once per interval."""
+        room = self._rooms[key]
+        if room.presence_timer is None:
+            room.presence_timer = self._scheduler.call_later(
+                self._presence_interval_s, lambda: self._send_presence(key))
+
+    def _send_presence(self, key: str) -> None:
+        room = self._rooms.get(key)
+        if room is None:
+            return
+        room.presence_timer = None
+        frame = Frame(protocol.frame("presence", {"room": key, "watchers": len(room.members)}))
+        for member in list(room.members):
+            member.deliver(frame)
+
+    def _forget_idle_rooms(self) -> None:
+        while len(self._rooms) > HISTORY_ROOMS:
+            key, oldest = next(iter(self._rooms.items()))
+            if oldest.members:
+                self._rooms.move_to_end(key)  # never forget a room someone is in
+                if all(r.members for r in self._rooms.values()):
+                    return
+                continue
+            del self._rooms[key]
