@@ -58,7 +58,7 @@ def make_app(services: Services, **settings: Any) -> web.Application:
     routes = [*tournaments.routes, *matches.routes, *tokens.routes, *health.routes, *sockets.routes]
     ping_s = services.config.ping_interval_s
     settings.setdefault("websocket_ping_interval", ping_s)  # protocol pings find dead TCP peers
-    settings.setdefault("websocket_ping_timeout", 2 * ping_s)
+    settings.setdefault("websocket_ping_timeout", ping_s)
     settings.setdefault("websocket_max_message_size", 1024 * 1024)  # larger frames: 4008 in on_message
     return web.Application(
         [(pattern, handler, {"services": services}) for pattern, handler in routes],

@@ -225,9 +225,6 @@ class RoomSocketHandler(WebSocketHandler):
 
     # -- close -----------------------------------------------------------------------------
 
-    def on_pong(self, data: bytes) -> None:
-        self.services.heartbeat.seen(self.conn)
-
     def on_close(self) -> None:
         self.services.heartbeat.forget(self.conn)
         if self.member is not None:

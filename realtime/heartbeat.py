@@ -1,6 +1,8 @@
 """Heartbeat: one sweep for all sockets pings them each interval and closes the silent ones.
 
-Any frame from a client counts as alive (`seen`). A client silent for two intervals is closed
+Any message frame from a client counts as alive (`seen`); protocol-level pongs do not, since a
+browser answers those even when the page's code is stuck (Tornado's own protocol pings find
+dead TCP peers). A client silent for two intervals is closed
 with CloseCode.HEARTBEAT_TIMEOUT. The sweep runs every half interval, so a silent client is
 closed between 2 and 2.5 intervals after its last frame, and each client is pinged about
 once per interval: `{"type": "ping", "timestamp": <epoch ms>}`.
