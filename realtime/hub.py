@@ -123,8 +123,8 @@ class Hub:
     def room(self, key: str) -> Room:
         room = self._rooms.get(key)
         if room is None:
-            room = self._rooms[key] = Room(key)
             self._forget_idle_rooms()
+            room = self._rooms[key] = Room(key)
         else:
             self._rooms.move_to_end(key)
         return room
@@ -213,8 +213,8 @@ class Hub:
         if persisted is None:
             return None
         events = await persisted(since)
-        if (events and events[0].seq != since + 1) or len(events) >= REPLAY_LIMIT:
-            return None  # a gap in the log, or so far behind that a snapshot is better
+        if not events or events[0].seq != since + 1 or len(events) >= REPLAY_LIMIT:
+            return None  # missing or gapped in the log, or so far behind a snapshot is better
         return [self._event_frame(e) for e in events]
 
     @staticmethod
@@ -251,11 +251,9 @@ class Hub:
             member.deliver(frame)
 
     def _forget_idle_rooms(self) -> None:
-        while len(self._rooms) > HISTORY_ROOMS:
-            key, oldest = next(iter(self._rooms.items()))
-            if oldest.members:
-                self._rooms.move_to_end(key)  # never forget a room someone is in
-                if all(r.members for r in self._rooms.values()):
-                    return
-                continue
-            del self._rooms[key]
+        """Make room for one more by forgetting the least recently used empty rooms."""
+        excess = len(self._rooms) - HISTORY_ROOMS + 1
+        if excess > 0:
+            idle = [key for key, room in self._rooms.items() if not room.members][:excess]
+            for key in idle:
+                del self._rooms[key]
