@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 ENV_PREFIX = "LIVEBRACKET_"
 STORES = ("embedded", "mongo", "memory")
@@ -34,7 +36,19 @@ class Config:
     ping_interval_s: float = 25.0
     max_frame_bytes: int = 16 * 1024
     max_pending_bytes: int = 1024 * 1024  # unsent output per socket before it is dropped
+    max_pending_frames: int = 2000  # frames written since the socket's buffer last drained
     allowed_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
+    # Rates are per second; bursts are how many may come at once.
+    message_rate_per_user: float = 10.0
+    message_burst_per_user: int = 20
+    message_rate_per_ip: float = 20.0
+    message_burst_per_ip: int = 40
+    write_rate_per_user: float = 10.0  # REST writes
+    write_burst_per_user: int = 20
+    sockets_per_user: int = 3
+    sockets_per_ip: int = 10
+    tournament_room_max: int = 2000
 
     @property
     def public_url(self) -> str:
@@ -85,6 +99,12 @@ def add_server_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, 
     parser.add_argument("--allowed-origins", default=env("ALLOWED_ORIGINS", ""),
                         help="comma-separated browser origins allowed on sockets besides this "
                              "server's own and localhost")
+    parser.add_argument("--trusted-proxies", default=env("TRUSTED_PROXIES", ""),
+                        help="comma-separated proxy addresses or networks whose X-Forwarded-For "
+                             "is believed")
+    parser.add_argument("--limits", default=env("LIMITS", ""),
+                        help="override limits, e.g. 'sockets_per_user=10,message_rate_per_user=20' "
+                             f"(names: {', '.join(LIMIT_NAMES)})")
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
@@ -106,6 +126,12 @@ def config_from_args(args: argparse.Namespace) -> Config:
     batch_window_s = _seconds(args.batch_window_s, "--batch-window-s", 0.0, 10.0)
     ping_interval_s = _seconds(args.ping_interval_s, "--ping-interval-s", 0.1, 3600.0)
     origins = tuple(o.strip().rstrip("/") for o in args.allowed_origins.split(",") if o.strip())
+    proxies = tuple(p.strip() for p in args.trusted_proxies.split(",") if p.strip())
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ConfigError(f"--trusted-proxies: {proxy!r} is not an address or network") from None
     return Config(
         host=args.host,
         port=port,
@@ -118,7 +144,34 @@ def config_from_args(args: argparse.Namespace) -> Config:
         batch_window_s=batch_window_s,
         ping_interval_s=ping_interval_s,
         allowed_origins=origins,
+        trusted_proxies=proxies,
+        **parse_limits(args.limits),
     )
+
+
+LIMIT_NAMES = ("message_rate_per_user", "message_burst_per_user", "message_rate_per_ip",
+               "message_burst_per_ip", "write_rate_per_user", "write_burst_per_user",
+               "sockets_per_user", "sockets_per_ip", "tournament_room_max", "max_frame_bytes",
+               "max_pending_bytes", "max_pending_frames", "max_body_bytes")
+
+
+def parse_limits(text: str) -> dict[str, Any]:
+    """`name=value,...` for the limits in LIMIT_NAMES. Raises ConfigError."""
+    limits: dict[str, Any] = {}
+    for item in (i.strip() for i in text.split(",") if i.strip()):
+        name, _, raw = item.partition("=")
+        name = name.strip()
+        if name not in LIMIT_NAMES:
+            raise ConfigError(f"--limits: unknown limit {name!r} (known: {', '.join(LIMIT_NAMES)})")
+        kind = type(getattr(Config, name))
+        try:
+            value = kind(raw.strip())
+        except ValueError:
+            raise ConfigError(f"--limits: {name} must be a number, not {raw!r}") from None
+        if value <= 0:
+            raise ConfigError(f"--limits: {name} must be positive")
+        limits[name] = value
+    return limits
 
 
 def _seconds(text: str, option: str, low: float, high: float) -> float:

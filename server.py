@@ -30,6 +30,7 @@ from storage.mongo import MongoStore
 from realtime.batcher import ScoreBatcher
 from realtime.heartbeat import Heartbeat
 from realtime.hub import Hub
+from realtime.limits import Limits
 from realtime.protocol import CloseCode
 from tournament.events import Fanout, Publisher
 from tournament.matches import MatchService
@@ -79,7 +80,7 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     return Services(
         config=config, store=store, tokens=TokenCodec(config.jwt_secret, clock),
         tournaments=TournamentService(store, clock), matches=matches, hub=hub, batcher=batcher,
-        heartbeat=heartbeat, clock=clock,
+        heartbeat=heartbeat, limits=Limits.from_config(config, clock), clock=clock,
     )
 
 

@@ -17,6 +17,7 @@ from handlers.base import NotFoundHandler
 from realtime.batcher import ScoreBatcher
 from realtime.heartbeat import Heartbeat
 from realtime.hub import Hub
+from realtime.limits import Limits
 from storage.base import Store
 from tournament.matches import MatchService
 from tournament.tournaments import TournamentService
@@ -37,6 +38,7 @@ class Services:
     hub: Hub
     batcher: ScoreBatcher
     heartbeat: Heartbeat
+    limits: Limits
     clock: Callable[[], float]
 
 

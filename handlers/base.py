@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from tornado import web
 
 from handlers.errors import ApiError, bad_request, describe, is_expected
+from realtime.limits import client_ip, retry_after_ms
 from storage.base import IdempotencyRecord
 from tournament.roles import Principal
 
@@ -76,6 +77,12 @@ class BaseHandler(web.RequestHandler):
             raise bad_request("the body must be a JSON object")
         return value
 
+    @property
+    def client_ip(self) -> str:
+        """The caller's address (X-Forwarded-For believed only from trusted proxies)."""
+        return client_ip(self.request.remote_ip or "", self.request.headers.get("X-Forwarded-For"),
+                         self.services.config.trusted_proxies)
+
     def get_current_user(self) -> Principal | None:
         header = self.request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
@@ -116,6 +123,10 @@ class BaseHandler(web.RequestHandler):
         forgotten after IDEMPOTENCY_TTL_S.
         """
         user = self.user()
+        wait = self.services.limits.writes_by_user.check(user.user_id)
+        if wait:
+            raise ApiError(429, "rate_limit_exceeded", "too many writes; slow down",
+                           retry_after_ms=retry_after_ms(wait))
         key = self.request.headers.get("Idempotency-Key")
         if key is None:
             self.reply(*await operation())
@@ -160,6 +171,8 @@ class BaseHandler(web.RequestHandler):
         self.set_default_headers()
         if status == 401:
             self.set_header("WWW-Authenticate", 'Bearer realm="livebracket"')
+        if "retry_after_ms" in body["error"]:
+            self.set_header("Retry-After", str(-(-body["error"]["retry_after_ms"] // 1000)))
         self.set_status(status)
         self.finish(json.dumps(body))
 

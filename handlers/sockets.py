@@ -23,6 +23,7 @@ from handlers.errors import ApiError
 from realtime import protocol
 from realtime.frames import Frame
 from realtime.hub import Member, match_room, tournament_room
+from realtime.limits import client_ip, retry_after_ms
 from realtime.protocol import ClientMessage, CloseCode, ErrorCode, ProtocolError
 from storage.errors import NotFoundError, StorageError, StorageUnavailableError
 from tournament.errors import DomainError
@@ -45,17 +46,23 @@ class SocketConnection:
     closed with SLOW_CONSUMER instead of holding memory or slowing anyone else.
     """
 
-    __slots__ = ("handler", "__weakref__")
+    __slots__ = ("handler", "max_frames", "frames", "__weakref__")
 
-    def __init__(self, handler: WebSocketHandler) -> None:
+    def __init__(self, handler: WebSocketHandler, max_frames: int) -> None:
         self.handler = handler
+        self.max_frames = max_frames
+        self.frames = 0  # frames written since the stream's buffer was last empty
 
     def send(self, frame: Frame) -> None:
         ws = self.handler.ws_connection
         if ws is None or ws.is_closing() or ws.stream is None:
             return
+        stream = ws.stream
+        self.frames = self.frames + 1 if stream.writing() else 1
         try:
-            ws.stream.write(frame.wire)
+            if self.frames > self.max_frames:
+                raise StreamBufferFullError("too many frames waiting")
+            stream.write(frame.wire)
         except StreamBufferFullError:
             self.close(CloseCode.SLOW_CONSUMER, "slow consumer")
         except StreamClosedError:
@@ -76,10 +83,13 @@ class RoomSocketHandler(WebSocketHandler):
 
     def initialize(self, services: Services) -> None:
         self.services = services
-        self.conn = SocketConnection(self)
+        self.conn = SocketConnection(self, services.config.max_pending_frames)
         self.user: Principal | None = None
         self.room_key = ""
         self.member: Member | None = None
+        self.ip = ""
+        self.admitted = False  # counted in the connection limits (released once on close)
+        self.refused_in_a_row = 0
 
     def check_origin(self, origin: str) -> bool:
         return True  # checked after accepting, so the refusal carries a readable close code
@@ -90,7 +100,7 @@ class RoomSocketHandler(WebSocketHandler):
     # -- connect ---------------------------------------------------------------------------
 
     async def open(self, room_id: str) -> None:
-        refusal = self._refusal(room_id)
+        refusal = self._refusal(room_id) or self._admit(room_id)
         if refusal:
             self.refuse(*refusal)
             return
@@ -109,6 +119,7 @@ class RoomSocketHandler(WebSocketHandler):
                         "the database is unreachable; reconnect shortly")
 
     def _refusal(self, room_id: str) -> tuple[CloseCode, ErrorCode, str] | None:
+        """Why this socket may not connect (route id, origin, token), if it may not."""
         if not _ID.fullmatch(room_id):
             return CloseCode.BAD_ROUTE_ID, ErrorCode.INVALID_ROUTE, "the id in the URL is malformed"
         if not self._origin_allowed(self.request.headers.get("Origin")):
@@ -124,6 +135,21 @@ class RoomSocketHandler(WebSocketHandler):
             return CloseCode.FORBIDDEN, ErrorCode.INVALID_TOKEN, e.message
         return None
 
+    def _admit(self, room_id: str) -> tuple[CloseCode, ErrorCode, str, int] | None:
+        """Count the socket against its limits, or refuse it (counting nothing)."""
+        assert self.user is not None
+        limits = self.services.limits
+        self.ip = client_ip(self.request.remote_ip or "", self.request.headers.get("X-Forwarded-For"),
+                            self.services.config.trusted_proxies)
+        if self.kind == "tournament" and self.services.hub.watchers(self.room_of(room_id)) >= limits.tournament_room_max:
+            return (CloseCode.ROOM_FULL, ErrorCode.ROOM_FULL,
+                    f"this tournament room has its {limits.tournament_room_max} watchers", 10_000)
+        refusal = limits.sockets.admit(self.user.user_id, self.ip)
+        if refusal:
+            return (CloseCode.CONNECTION_LIMIT, ErrorCode(refusal.code), refusal.message, refusal.retry_after_ms)
+        self.admitted = True
+        return None
+
     def _origin_allowed(self, origin: str | None) -> bool:
         if origin is None:
             return True  # not a browser: browsers always send Origin on sockets
@@ -137,8 +163,9 @@ class RoomSocketHandler(WebSocketHandler):
         raw = self.get_query_argument("since", None)
         return int(raw) if raw is not None and raw.isascii() and raw.isdigit() else None
 
-    def refuse(self, code: CloseCode, error: ErrorCode, message: str) -> None:
-        self.conn.send(Frame(protocol.error_frame(error, message, close_code=int(code))))
+    def refuse(self, code: CloseCode, error: ErrorCode, message: str, retry_ms: int | None = None) -> None:
+        extra = {"retry_after_ms": retry_ms} if retry_ms is not None else {}
+        self.conn.send(Frame(protocol.error_frame(error, message, close_code=int(code), **extra)))
         self.conn.close(code, error.value)
 
     async def subscribe(self, since: int | None, reply_type: str, epoch: str | None = None) -> None:
@@ -168,6 +195,8 @@ class RoomSocketHandler(WebSocketHandler):
             self.refuse(CloseCode.PAYLOAD_TOO_LARGE, ErrorCode.PAYLOAD_TOO_LARGE,
                         f"frames are limited to {self.services.config.max_frame_bytes} bytes")
             return
+        if self._over_rate():
+            return
         ref = None
         try:
             msg = protocol.parse(message)
@@ -176,6 +205,23 @@ class RoomSocketHandler(WebSocketHandler):
         except Exception as e:  # every failure is an error frame; the socket stays open
             code, text, details = _describe(e)
             self.conn.send(Frame(protocol.error_frame(code, text, ref, **details)))
+
+    def _over_rate(self) -> bool:
+        """Drop a frame over the user's or address's rate; close a client that keeps flooding."""
+        assert self.user is not None
+        limits = self.services.limits
+        wait = limits.messages_by_user.check(self.user.user_id) or limits.messages_by_ip.check(self.ip)
+        if not wait:
+            self.refused_in_a_row = 0
+            return False
+        self.refused_in_a_row += 1
+        if self.refused_in_a_row > 2 * self.services.config.message_burst_per_user:
+            self.conn.close(CloseCode.RATE_LIMITED, "rate limited")
+        else:
+            self.conn.send(Frame(protocol.error_frame(
+                ErrorCode.MESSAGE_RATE_LIMIT_EXCEEDED, "too many messages; this one was dropped",
+                retry_after_ms=retry_after_ms(wait))))
+        return True
 
     async def handle(self, msg: ClientMessage) -> None:
         if msg.type == "ping":
@@ -226,6 +272,10 @@ class RoomSocketHandler(WebSocketHandler):
     # -- close -----------------------------------------------------------------------------
 
     def on_close(self) -> None:
+        if self.admitted:
+            self.admitted = False
+            assert self.user is not None
+            self.services.limits.sockets.release(self.user.user_id, self.ip)
         self.services.heartbeat.forget(self.conn)
         if self.member is not None:
             self.services.hub.leave(self.room_key, self.member)

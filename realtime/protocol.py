@@ -27,6 +27,8 @@ class CloseCode(enum.IntEnum):
     PAYLOAD_TOO_LARGE = 4008  # a frame over the size limit
     SLOW_CONSUMER = 4009  # the client did not read its frames; its buffer overflowed
     RATE_LIMITED = 4029  # the client kept sending faster than allowed
+    CONNECTION_LIMIT = 4030  # too many open sockets for this user or address
+    ROOM_FULL = 4031  # the tournament room has as many watchers as it may
 
 
 class ErrorCode(enum.StrEnum):
@@ -48,6 +50,10 @@ class ErrorCode(enum.StrEnum):
     PAYLOAD_TOO_LARGE = "payload_too_large"
     HEARTBEAT_TIMEOUT = "heartbeat_timeout"
     INTERNAL_ERROR = "internal_error"
+    MESSAGE_RATE_LIMIT_EXCEEDED = "message_rate_limit_exceeded"
+    CONNECTION_LIMIT_EXCEEDED = "connection_limit_exceeded"
+    IP_CONNECTION_LIMIT_EXCEEDED = "ip_connection_limit_exceeded"
+    ROOM_FULL = "room_full"
 
 
 # Commands a client may send over a match socket, and the service move each one makes.

@@ -1,0 +1,161 @@
+"""Rate and connection limits: token buckets per key (clock injected) and exact connection counts."""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import ipaddress
+import math
+from collections.abc import Callable, Iterable
+
+from config import Config
+
+PRUNE_AT = 10_000  # buckets kept before the idle (full) ones are forgotten
+
+
+class TokenBucket:
+    """`rate` tokens per second up to `burst`; each allowed event takes one."""
+
+    __slots__ = ("rate", "burst", "tokens", "stamp")
+
+    def __init__(self, rate: float, burst: float, now: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.stamp = now
+
+    def take(self, now: float) -> float:
+        """0.0 when allowed (a token is taken), else the seconds until one is available."""
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.rate
+
+    def full_at(self, now: float) -> bool:
+        return self.tokens + (now - self.stamp) * self.rate >= self.burst
+
+
+class RateLimiter:
+    """Token buckets by key (a user id, an IP). Buckets that refilled are forgotten."""
+
+    def __init__(self, rate: float, burst: float, clock: Callable[[], float]) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("a rate limit needs rate > 0 and burst >= 1")
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._buckets: dict[str, TokenBucket] = {}
+        self.refused = 0
+
+    def check(self, key: str) -> float:
+        """0.0 when `key` may act now, else how many seconds it must wait."""
+        now = self._clock()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= PRUNE_AT:
+                self._prune(now)
+            bucket = self._buckets[key] = TokenBucket(self.rate, self.burst, now)
+        wait = bucket.take(now)
+        if wait:
+            self.refused += 1
+        return wait
+
+    def _prune(self, now: float) -> None:
+        for key in [k for k, b in self._buckets.items() if b.full_at(now)]:
+            del self._buckets[key]
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+
+def retry_after_ms(wait_s: float) -> int:
+    return max(1, math.ceil(wait_s * 1000))
+
+
+@dataclasses.dataclass(frozen=True)
+class Refusal:
+    code: str  # connection_limit_exceeded | ip_connection_limit_exceeded | room_full
+    message: str
+    retry_after_ms: int
+
+
+class ConnectionCounter:
+    """Open sockets per user and per IP, kept exact: count only admitted, release each once."""
+
+    def __init__(self, per_user: int, per_ip: int, retry_after_ms: int = 5000) -> None:
+        self.per_user = per_user
+        self.per_ip = per_ip
+        self.retry_after_ms = retry_after_ms
+        self.by_user: collections.Counter[str] = collections.Counter()
+        self.by_ip: collections.Counter[str] = collections.Counter()
+        self.refused = 0
+
+    def admit(self, user_id: str, ip: str) -> Refusal | None:
+        """Count a new connection, or say why not (and count nothing)."""
+        if self.by_user[user_id] >= self.per_user:
+            self.refused += 1
+            return Refusal("connection_limit_exceeded",
+                           f"at most {self.per_user} open sockets per user", self.retry_after_ms)
+        if self.by_ip[ip] >= self.per_ip:
+            self.refused += 1
+            return Refusal("ip_connection_limit_exceeded",
+                           f"at most {self.per_ip} open sockets per address", self.retry_after_ms)
+        self.by_user[user_id] += 1
+        self.by_ip[ip] += 1
+        return None
+
+    def release(self, user_id: str, ip: str) -> None:
+        for counter, key in ((self.by_user, user_id), (self.by_ip, ip)):
+            counter[key] -= 1
+            if counter[key] <= 0:
+                del counter[key]
+
+    @property
+    def open(self) -> int:
+        return sum(self.by_user.values())
+
+
+def client_ip(peer: str, forwarded_for: str | None, trusted_proxies: Iterable[str]) -> str:
+    """The client's address: the socket peer, or, when the peer is a trusted proxy, the last
+    address in X-Forwarded-For that is not one of the trusted proxies."""
+    trusted = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
+
+    def is_trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in trusted)
+
+    if not forwarded_for or not is_trusted(peer):
+        return peer
+    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+        if not is_trusted(hop):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # a malformed header from a trusted proxy: trust the socket
+    return peer
+
+
+@dataclasses.dataclass
+class Limits:
+    """Every limit the server applies, built from the config."""
+
+    messages_by_user: RateLimiter
+    messages_by_ip: RateLimiter
+    writes_by_user: RateLimiter
+    sockets: ConnectionCounter
+    tournament_room_max: int
+
+    @classmethod
+    def from_config(cls, config: Config, clock: Callable[[], float]) -> Limits:
+        return cls(
+            messages_by_user=RateLimiter(config.message_rate_per_user, config.message_burst_per_user, clock),
+            messages_by_ip=RateLimiter(config.message_rate_per_ip, config.message_burst_per_ip, clock),
+            writes_by_user=RateLimiter(config.write_rate_per_user, config.write_burst_per_user, clock),
+            sockets=ConnectionCounter(config.sockets_per_user, config.sockets_per_ip),
+            tournament_room_max=config.tournament_room_max,
+        )
