@@ -48,7 +48,7 @@ class SocketConnection:
 
     __slots__ = ("handler", "max_frames", "frames", "__weakref__")
 
-    def __init__(self, handler: WebSocketHandler, max_frames: int) -> None:
+    def __init__(self, handler: RoomSocketHandler, max_frames: int) -> None:
         self.handler = handler
         self.max_frames = max_frames
         self.frames = 0  # frames written since the stream's buffer was last empty
@@ -64,6 +64,7 @@ class SocketConnection:
                 raise StreamBufferFullError("too many frames waiting")
             stream.write(frame.wire)
         except StreamBufferFullError:
+            self.handler.services.limits.slow_consumers += 1
             self.close(CloseCode.SLOW_CONSUMER, "slow consumer")
         except StreamClosedError:
             pass

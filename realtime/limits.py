@@ -149,6 +149,7 @@ class Limits:
     writes_by_user: RateLimiter
     sockets: ConnectionCounter
     tournament_room_max: int
+    slow_consumers: int = 0  # sockets dropped for not reading their frames
 
     @classmethod
     def from_config(cls, config: Config, clock: Callable[[], float]) -> Limits:

@@ -45,7 +45,10 @@ def run_detached(coro: Coroutine[Any, Any, T]) -> T:
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    return Config(store="memory", data_dir=tmp_path, jwt_secret=SECRET, port=0)
+    # Generous limits, so only the tests of limits meet them (those set their own).
+    return Config(store="memory", data_dir=tmp_path, jwt_secret=SECRET, port=0, sockets_per_user=50,
+                  write_rate_per_user=1000.0, write_burst_per_user=1000,
+                  message_rate_per_user=1000.0, message_burst_per_user=1000)
 
 
 @pytest.fixture
