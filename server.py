@@ -31,6 +31,7 @@ from realtime.batcher import ScoreBatcher
 from realtime.heartbeat import Heartbeat
 from realtime.hub import Hub
 from realtime.limits import Limits
+from realtime.storewatch import StoreWatch
 from realtime.protocol import CloseCode
 from tournament.events import Fanout, Publisher
 from tournament.matches import MatchService
@@ -80,13 +81,15 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     return Services(
         config=config, store=store, tokens=TokenCodec(config.jwt_secret, clock),
         tournaments=TournamentService(store, clock), matches=matches, hub=hub, batcher=batcher,
-        heartbeat=heartbeat, limits=Limits.from_config(config, clock), clock=clock,
+        heartbeat=heartbeat, limits=Limits.from_config(config, clock),
+        store_watch=StoreWatch(store, hub, loop), clock=clock,
     )
 
 
 async def shutdown(services: Services, drain_s: float = 2.0) -> None:
     """Write waiting scores, close every socket with 1001 and give the close frames time to go."""
     services.heartbeat.stop()
+    services.store_watch.stop()
     await services.batcher.flush_all()
     services.hub.close_all(CloseCode.GOING_AWAY, "server shutting down")
     deadline = time.monotonic() + drain_s
@@ -122,6 +125,7 @@ async def serve(config: Config) -> None:
             retry = asyncio.create_task(_prepare_when_reachable(store))
         services = build_services(config, store)
         services.heartbeat.start()
+        services.store_watch.start()
         server = make_app(services).listen(config.port, address=config.host)
         token, _ = services.tokens.issue("organizer", "Organizer", Role.ORGANIZER, config.token_ttl_s)
         print(f"livebracket serving {config.public_url} (store: {config.store})", flush=True)

@@ -18,6 +18,7 @@ from realtime.batcher import ScoreBatcher
 from realtime.heartbeat import Heartbeat
 from realtime.hub import Hub
 from realtime.limits import Limits
+from realtime.storewatch import StoreWatch
 from storage.base import Store
 from tournament.matches import MatchService
 from tournament.tournaments import TournamentService
@@ -39,6 +40,7 @@ class Services:
     batcher: ScoreBatcher
     heartbeat: Heartbeat
     limits: Limits
+    store_watch: StoreWatch
     clock: Callable[[], float]
 
 

@@ -221,6 +221,12 @@ class Hub:
     def _event_frame(event: Event) -> Frame:
         return Frame(protocol.frame(event.type, event.data, seq=event.seq, ts=int(event.ts * 1000)), event.seq)
 
+    def broadcast_all(self, frame: Frame) -> None:
+        """Send an unnumbered frame (a server notice) to every connection."""
+        for room in self._rooms.values():
+            for member in list(room.members):
+                member.deliver(frame)
+
     def close_all(self, code: int, reason: str) -> int:
         """Close every connection (server shutdown); returns how many."""
         count = 0

@@ -62,14 +62,15 @@ class EmbeddedMongo:
     Its pid and log files live in the data dir (its defaults are global files in /tmp).
     """
 
-    def __init__(self, data_dir: Path, *, db_file: str = DB_FILE, start_timeout_s: float = 20.0) -> None:
+    def __init__(self, data_dir: Path, *, db_file: str = DB_FILE, start_timeout_s: float = 20.0,
+                 port: int = 0) -> None:
         self.data_dir = data_dir
         self.db_path = data_dir / db_file
         self.pid_path = data_dir / PID_FILE
         self.log_path = data_dir / LOG_FILE
         self.start_timeout_s = start_timeout_s
         self.host = "127.0.0.1"
-        self.port = 0
+        self.port = port  # 0: a free port at each start
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -83,7 +84,7 @@ class EmbeddedMongo:
         """
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._clear_stale_pid_file()
-        self.port = free_port(self.host)
+        self.port = self.port or free_port(self.host)
         argv = [sys.executable, "-c", _LAUNCHER, "--db", str(self.db_path), "--host", self.host,
                 "--port", str(self.port), "--pid-file", str(self.pid_path),
                 "--log-file", str(self.log_path)]
