@@ -14,6 +14,7 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from typing import cast
 
 from tornado.ioloop import IOLoop
 
@@ -25,6 +26,7 @@ from handlers.base import IDEMPOTENCY_TTL_S
 from storage.base import Store
 from storage.embedded import EmbeddedMongo
 from storage.errors import StorageError, StorageUnavailableError
+from storage.timed import TimedStore
 from storage.memory import MemoryStore
 from storage.mongo import MongoStore
 from realtime.batcher import ScoreBatcher
@@ -73,6 +75,7 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     Events go to the hub, and also to `publisher` when one is given (tests record them).
     """
     loop = IOLoop.current()
+    store = cast(Store, TimedStore(store))
     hub = Hub(loop)
     matches = MatchService(store, hub if publisher is None else Fanout(hub, publisher), clock)
     batcher = ScoreBatcher(matches, loop, config.batch_window_s)

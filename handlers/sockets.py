@@ -191,6 +191,7 @@ class RoomSocketHandler(WebSocketHandler):
     # -- messages --------------------------------------------------------------------------
 
     async def on_message(self, message: str | bytes) -> None:
+        self.services.hub.stats.frames_in += 1
         self.services.heartbeat.seen(self.conn)
         if len(message) > self.services.config.max_frame_bytes:
             self.refuse(CloseCode.PAYLOAD_TOO_LARGE, ErrorCode.PAYLOAD_TOO_LARGE,

@@ -12,6 +12,7 @@ import collections
 import dataclasses
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -91,8 +92,10 @@ class Room:
 class HubStats:
     broadcasts: int = 0
     frames_out: int = 0
+    frames_in: int = 0  # counted by the socket handlers
     replayed: int = 0
     recoveries_refused: int = 0
+    fanout_seconds: float = 0.0  # time spent handing broadcasts to members, in all
 
 
 Persisted = Callable[[int], Awaitable[list[Event]]]
@@ -159,10 +162,13 @@ class Hub:
 
     def _broadcast(self, room: Room, frame: Frame) -> None:
         room.history.append(frame)
-        self.stats.broadcasts += 1
+        started = time.perf_counter()
         for member in list(room.members):
             member.deliver(frame)
-        self.stats.frames_out += len(room.members)
+        stats = self.stats
+        stats.fanout_seconds += time.perf_counter() - started
+        stats.broadcasts += 1
+        stats.frames_out += len(room.members)
 
     def join(self, key: str, conn: Connection) -> Member:
         """Add a connection to a room, holding its frames until `catch_up` releases them."""
@@ -226,6 +232,13 @@ class Hub:
         for room in self._rooms.values():
             for member in list(room.members):
                 member.deliver(frame)
+
+    def connections(self) -> dict[str, int]:
+        """Open connections by room kind (`match`, `tournament`)."""
+        counts: dict[str, int] = collections.Counter()
+        for key, room in self._rooms.items():
+            counts[key.partition(":")[0]] += len(room.members)
+        return dict(counts)
 
     def close_all(self, code: int, reason: str) -> int:
         """Close every connection (server shutdown); returns how many."""

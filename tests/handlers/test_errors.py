@@ -207,3 +207,19 @@ async def test_resolve_checks_the_role_before_the_dispute(api: Api) -> None:
     status, body = await api.post(f"/api/disputes/{raised['dispute']['id']}/resolve",
                                   {"scores": {"alice": 1, "bob": 0}, "resolution": "x"}, as_=api.token("bob"))
     assert (status, body["error"]["code"]) == (403, "insufficient_permissions")
+
+
+@pytest.mark.gen_test
+async def test_metrics_in_prometheus_text(api: Api) -> None:
+    """/metrics reports connections, frames, batches, refusals and store latency."""
+    tid, match = await api.match_between("alice", "bob")
+    await api.ok("POST", f"/api/matches/{match['id']}/start")
+    await api.ok("POST", f"/api/matches/{match['id']}/score", {"scores": {"alice": 1}})
+    response = await api.client.fetch(api.base_url + "/metrics")
+    text = response.body.decode()
+    assert response.headers["Content-Type"].startswith("text/plain")
+    for line in ['livebracket_connections{room="match"} 0.0', "livebracket_batch_flushes_total 1.0",
+                 "livebracket_score_updates_total 1.0", 'livebracket_store_seconds_count{operation="save_match"} 2.0',
+                 'livebracket_rate_limit_refusals_total{limit="writes_by_user"} 0.0',
+                 "livebracket_store_available 1.0"]:
+        assert line in text, line
