@@ -25,10 +25,10 @@ from realtime.frames import Frame
 from realtime.hub import Member, match_room, tournament_room
 from realtime.limits import client_ip, retry_after_ms
 from realtime.protocol import ClientMessage, CloseCode, ErrorCode, ProtocolError
-from storage.errors import NotFoundError, StorageError, StorageUnavailableError
+from storage.errors import ConflictError, NotFoundError, StorageError, StorageUnavailableError
 from tournament.errors import DomainError
 from tournament.models import Match
-from tournament.roles import Principal
+from tournament.roles import Principal, Role
 
 if TYPE_CHECKING:
     from handlers.app import Services
@@ -173,27 +173,39 @@ class RoomSocketHandler(WebSocketHandler):
         """Snapshot, welcome, replay of what was missed after `since`, then live frames."""
         assert self.member is not None
         hub = self.services.hub
-        self.member.held = self.member.held if self.member.held is not None else []
-        snapshot_seq, snapshot, room_epoch = await self.snapshot()
-        if epoch is None:
-            epoch = self.get_query_argument("epoch", None)
-        replay = None
-        if epoch is None or epoch == room_epoch:
-            replay = await hub.missed(self.room_key, snapshot_seq, since, self.persisted)
+        member = self.member
+        member.held = member.held if member.held is not None else []
+        try:
+            snapshot_seq, snapshot, room_epoch = await self.snapshot()
+            if epoch is None:
+                epoch = self.get_query_argument("epoch", None)
+            replay = None
+            if epoch is None or epoch == room_epoch:
+                replay = await hub.missed(self.room_key, snapshot_seq, since, self.persisted)
+        except BaseException:
+            member.release()  # back to live frames, as before the failed subscribe
+            raise
         assert self.user is not None
         welcome = {**self.user.to_json(), **snapshot, "seq": snapshot_seq, "epoch": room_epoch,
                    "recovered": replay is not None if since is not None else False,
                    "heartbeat_interval": int(self.services.config.ping_interval_s * 1000),
                    "watchers": hub.watchers(self.room_key)}
+        stream = getattr(self.ws_connection, "stream", None)
+        if stream is not None:
+            stream.max_write_buffer_size = None  # a replay (bounded by REPLAY_LIMIT) may exceed it once
         self.conn.send(Frame(protocol.frame(reply_type, welcome)))
-        hub.resume(self.member, replay, since, snapshot_seq)
+        hub.resume(member, replay, since, snapshot_seq)
+        if stream is not None:
+            stream.max_write_buffer_size = self.services.config.max_pending_bytes
 
     # -- messages --------------------------------------------------------------------------
 
     async def on_message(self, message: str | bytes) -> None:
         self.services.hub.stats.frames_in += 1
         self.services.heartbeat.seen(self.conn)
-        if len(message) > self.services.config.max_frame_bytes:
+        if self.member is None:
+            return  # refused: its close is on the way
+        if _size_bytes(message, self.services.config.max_frame_bytes) > self.services.config.max_frame_bytes:
             self.refuse(CloseCode.PAYLOAD_TOO_LARGE, ErrorCode.PAYLOAD_TOO_LARGE,
                         f"frames are limited to {self.services.config.max_frame_bytes} bytes")
             return
@@ -242,7 +254,7 @@ class RoomSocketHandler(WebSocketHandler):
     async def command(self, msg: ClientMessage) -> None:
         assert self.user is not None
         data, user, matches = msg.data, self.user, self.services.matches
-        match_id = self.command_match_id(msg)
+        match_id = await self.command_match_id(msg)
         match: Match | None
         if msg.type == "update_score":
             written = await self.services.batcher.submit(match_id, user, schema.scores(data) or {})
@@ -268,8 +280,8 @@ class RoomSocketHandler(WebSocketHandler):
             code, text, details = _describe(exc)
             self.conn.send(Frame(protocol.error_frame(code, text, ref, **details)))
 
-    def command_match_id(self, msg: ClientMessage) -> str:
-        raise ProtocolError(ErrorCode.INVALID_SCHEMA, "commands go over a match socket")
+    async def command_match_id(self, msg: ClientMessage) -> str:
+        raise NotImplementedError
 
     # -- close -----------------------------------------------------------------------------
 
@@ -309,7 +321,8 @@ class MatchSocketHandler(RoomSocketHandler):
         assert self.user is not None
         match = await self.services.matches.get(self.match_id)
         fields = {"match_id": match.id, "tournament_id": match.tournament_id,
-                  "is_participant": self.user.user_id in match.players, "match": match.to_json()}
+                  "is_participant": self.user.role >= Role.PLAYER and self.user.user_id in match.players,
+                  "match": match.to_json()}
         # A match's events are numbered in the store, so its epoch is the match itself.
         return match.seq, fields, f"m{int(match.created_at * 1000):x}"
 
@@ -318,7 +331,7 @@ class MatchSocketHandler(RoomSocketHandler):
 
         return await self.services.matches.events(self.match_id, since, REPLAY_LIMIT)
 
-    def command_match_id(self, msg: ClientMessage) -> str:
+    async def command_match_id(self, msg: ClientMessage) -> str:
         return self.match_id
 
 
@@ -344,10 +357,19 @@ class TournamentSocketHandler(RoomSocketHandler):
     async def persisted(self, since: int) -> list[Any]:
         return []
 
-    def command_match_id(self, msg: ClientMessage) -> str:
-        match_id = schema.identifier(msg.data, "match_id")
-        assert match_id is not None
+    async def command_match_id(self, msg: ClientMessage) -> str:
+        """The `data.match_id` of a command, which must be a match of this tournament."""
+        match_id = schema.identifier(msg.data, "match_id") or ""
+        if (await self.services.matches.get(match_id)).tournament_id != self.tournament_id:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"match {match_id} is not in this tournament")
         return match_id
+
+
+def _size_bytes(message: str | bytes, limit: int) -> int:
+    """The frame's size in bytes, encoding text only when its length leaves doubt."""
+    if isinstance(message, bytes) or len(message) > limit or 4 * len(message) <= limit:
+        return len(message)  # UTF-8 takes 1 to 4 bytes a character
+    return len(message.encode())
 
 
 def _describe(exc: BaseException) -> tuple[str, str, dict[str, Any]]:
@@ -360,10 +382,12 @@ def _describe(exc: BaseException) -> tuple[str, str, dict[str, Any]]:
         return exc.code, exc.message, exc.details
     if isinstance(exc, NotFoundError):
         return ErrorCode.NOT_FOUND, str(exc), {}
+    if isinstance(exc, ConflictError):
+        return ErrorCode.CONFLICT, str(exc), {}
     if isinstance(exc, StorageUnavailableError):
         return ErrorCode.STORE_UNAVAILABLE, "the database is unreachable; try again shortly", {}
     if isinstance(exc, StorageError):
-        return ErrorCode.STORE_UNAVAILABLE, "the database refused the request; try again shortly", {}
+        return ErrorCode.STORE_ERROR, "the database refused the request; try again shortly", {}
     log.exception("socket command failed", exc_info=exc)
     return ErrorCode.INTERNAL_ERROR, "the server failed to handle the frame", {}
 

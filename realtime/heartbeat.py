@@ -16,7 +16,8 @@ from collections.abc import Callable
 
 from realtime.frames import Frame
 from realtime.hub import Connection, Scheduler
-from realtime.protocol import CloseCode
+from realtime import protocol
+from realtime.protocol import CloseCode, ErrorCode
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +69,15 @@ class Heartbeat:
         deadline = now - 2 * self.interval_s
         ping_due = now - self._last_ping >= self.interval_s * 0.99
         ping = Frame(json.dumps({"type": "ping", "timestamp": int(now * 1000)}, separators=(",", ":")))
+        timeout = Frame(protocol.error_frame(ErrorCode.HEARTBEAT_TIMEOUT, "no frame for two heartbeat intervals",
+                                             close_code=int(CloseCode.HEARTBEAT_TIMEOUT)))
         if ping_due:
             self._last_ping = now
         for conn, seen in list(self._last_seen.items()):
             if seen <= deadline:
                 self.forget(conn)
                 self.timeouts += 1
+                conn.send(timeout)
                 conn.close(CloseCode.HEARTBEAT_TIMEOUT, "heartbeat timeout")
             elif ping_due:
                 conn.send(ping)

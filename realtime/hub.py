@@ -273,6 +273,8 @@ class Hub:
         """Make room for one more by forgetting the least recently used empty rooms."""
         excess = len(self._rooms) - HISTORY_ROOMS + 1
         if excess > 0:
-            idle = [key for key, room in self._rooms.items() if not room.members][:excess]
+            # Tournament rooms number their events in memory: forgetting one would reuse seqs.
+            idle = [key for key, room in self._rooms.items()
+                    if not room.members and key.startswith("match:")][:excess]
             for key in idle:
                 del self._rooms[key]

@@ -15,7 +15,7 @@ from typing import Any
 class CloseCode(enum.IntEnum):
     """Why the server closed a socket. One meaning each (docs/protocol.md)."""
 
-    NORMAL = 1000  # the client asked to close
+    NORMAL = 1000  # a normal close: the client asked (Tornado's own ping timeout also sends it)
     GOING_AWAY = 1001  # the server is shutting down
     INTERNAL_ERROR = 1011  # the server failed; reconnect
     BAD_ROUTE_ID = 4000  # the id in the URL is malformed
@@ -42,6 +42,8 @@ class ErrorCode(enum.StrEnum):
     INVALID_VALUE = "invalid_value"
     NOT_FOUND = "not_found"
     STORE_UNAVAILABLE = "store_unavailable"
+    STORE_ERROR = "store_error"
+    CONFLICT = "conflict"
     AUTHENTICATION_REQUIRED = "authentication_required"
     TOKEN_EXPIRED = "token_expired"
     INVALID_TOKEN = "invalid_token"

@@ -374,3 +374,36 @@ async def test_shutdown_flushes_scores_and_closes_with_1001(api: Api, services: 
     assert (await sock.recv())["data"]["scores"]["alice"] == 9
     assert (await sock.closed())[0] == 1001
     assert (await services.matches.get(mid)).scores["alice"] == 9
+
+
+@pytest.mark.gen_test
+async def test_frame_size_counts_bytes_not_characters(api: Api) -> None:
+    """A frame of 6000 three-byte characters (18000 bytes) is over the 16 KiB limit."""
+    _, mid = await started_match(api)
+    sock, _ = await connect(api, f"/ws/match/{mid}", api.token("alice"))
+    await sock.conn.write_message(json.dumps({"type": "ping", "timestamp": "€" * 6000}, ensure_ascii=False))
+    assert (await sock.recv())["code"] == "payload_too_large"
+    assert (await sock.closed())[0] == 4008
+
+
+@pytest.mark.gen_test
+async def test_tournament_socket_commands_stay_in_the_tournament(api: Api) -> None:
+    """A command on a tournament socket may only name a match of that tournament."""
+    tid, mid = await started_match(api)
+    other_tid, other = await api.match_between("carol", "dave")
+    sock, _ = await connect(api, f"/ws/tournament/{tid}", api.organizer)
+    error = await sock.ask({"type": "start_match", "data": {"match_id": other["id"]}})
+    assert error["code"] == "not_found"
+    assert (await api.ok("GET", f"/api/matches/{other['id']}"))["state"] == "scheduled"
+    ack = await sock.ask({"type": "update_score", "data": {"match_id": mid, "scores": {"bob": 1}}})
+    assert ack["type"] == "ack"
+    sock.close()
+
+
+@pytest.mark.gen_test
+async def test_a_spectator_token_is_never_a_participant(api: Api) -> None:
+    """is_participant needs a player token, not just a matching subject."""
+    _, mid = await started_match(api)
+    sock, welcome = await connect(api, f"/ws/match/{mid}", api.token("alice", Role.SPECTATOR))
+    assert welcome["data"]["is_participant"] is False
+    sock.close()

@@ -78,6 +78,10 @@ def test_seen_client_keeps_living(scheduler: FakeScheduler, heartbeat: Heartbeat
     assert len(conn.frames) == 15
 
 
+TIMEOUT_FRAME = {"type": "error", "code": "heartbeat_timeout", "message": "no frame for two heartbeat intervals",
+                 "close_code": 4005}
+
+
 def test_silent_client_is_closed_after_two_intervals(scheduler: FakeScheduler, heartbeat: Heartbeat) -> None:
     """A client silent since it was watched is closed with 4005 at two intervals, not before."""
     conn = FakeConnection()
@@ -92,7 +96,7 @@ def test_silent_client_is_closed_after_two_intervals(scheduler: FakeScheduler, h
     assert len(heartbeat) == 0
     scheduler.advance(100.0)
     assert len(conn.closes) == 1
-    assert conn.json() == [ping(T0 + 10.0)]
+    assert conn.json() == [ping(T0 + 10.0), TIMEOUT_FRAME]
 
 
 def test_silent_client_is_closed_by_two_and_a_half_intervals(scheduler: FakeScheduler, clock: FakeClock,
@@ -132,7 +136,7 @@ def test_only_the_silent_client_is_closed(scheduler: FakeScheduler, heartbeat: H
         heartbeat.seen(talking)
     assert silent.closed and not talking.closed
     assert talking.json() == [ping(T0 + 10.0), ping(T0 + 20.0)]
-    assert silent.json() == [ping(T0 + 10.0)]
+    assert silent.json() == [ping(T0 + 10.0), TIMEOUT_FRAME]
     assert len(heartbeat) == 1
 
 
