@@ -175,3 +175,38 @@ async def test_a_client_that_never_reads_is_dropped_and_others_keep_receiving(se
     assert app.services.limits.slow_consumers == 1
     watcher.close()
     stuck.close()
+
+
+@pytest.mark.gen_test
+async def test_allowed_origins_and_trusted_proxies(serve: Any) -> None:
+    """A configured origin may connect; behind a trusted proxy each forwarded address has its
+    own socket limit, while a forged header from anyone else is ignored."""
+    app = serve(allowed_origins=("https://overlay.example",), trusted_proxies=("127.0.0.1",), sockets_per_ip=1)
+    _, match = await app.api.match_between("alice", "bob")
+    path = f"/ws/match/{match['id']}"
+    first, _ = await connect(app.api, path + "?x=1", app.api.token("a", Role.SPECTATOR), origin="https://overlay.example")
+    kind, code, close, _ = await refused(app.api, path, app.api.token("b", Role.SPECTATOR), origin="https://other.example")
+    assert (code, close) == ("invalid_origin", 4003)
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    url = app.api.base_url.replace("http", "ws", 1) + path + f"?token={app.api.token('c', Role.SPECTATOR)}"
+    forwarded = await websocket_connect(HTTPRequest(url, headers={"X-Forwarded-For": "192.0.2.7"}))
+    assert '"connection_established"' in (await forwarded.read_message() or "")
+    assert app.services.limits.sockets.by_ip["192.0.2.7"] == 1
+    first.close()
+    forwarded.close()
+
+
+@pytest.mark.gen_test
+async def test_tokens_never_reach_the_access_log(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    """The access log shows ?token=*** instead of the token."""
+    import logging
+
+    _, match = await api.match_between("alice", "bob")
+    with caplog.at_level(logging.INFO, logger="tornado.access"):
+        sock, _ = await connect(api, f"/ws/match/{match['id']}", api.organizer)
+        await api.get(f"/api/matches/{match['id']}?token={api.organizer}")
+    sock.close()
+    lines = [r.getMessage() for r in caplog.records if r.name == "tornado.access"]
+    assert any("token=***" in line for line in lines) and not any(api.organizer in line for line in lines)

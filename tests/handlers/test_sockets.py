@@ -407,3 +407,21 @@ async def test_a_spectator_token_is_never_a_participant(api: Api) -> None:
     sock, welcome = await connect(api, f"/ws/match/{mid}", api.token("alice", Role.SPECTATOR))
     assert welcome["data"]["is_participant"] is False
     sock.close()
+
+
+@pytest.mark.gen_test
+async def test_raise_dispute_by_socket(api: Api) -> None:
+    """The opponent raises a dispute over the socket; the reporter may not."""
+    _, mid = await started_match(api)
+    await api.ok("POST", f"/api/matches/{mid}/result", {"scores": {"alice": 2, "bob": 1}}, as_=api.token("alice"))
+    alice, _ = await connect(api, f"/ws/match/{mid}", api.token("alice"))
+    bob, _ = await connect(api, f"/ws/match/{mid}", api.token("bob"))
+    assert (await alice.ask({"type": "raise_dispute", "data": {"reason": "x"}}))["code"] == "not_opponent"
+    await bob.send({"type": "raise_dispute", "data": {"reason": "wrong map"}, "id": 7})
+    frames = [await bob.recv(), await bob.recv()]
+    ack = next(f for f in frames if f["type"] == "ack")
+    event = next(f for f in frames if f["type"] == "dispute_created")
+    assert (ack["id"], ack["data"]["state"]) == (7, "disputed")
+    assert event["data"]["dispute"]["reason"] == "wrong map"
+    alice.close()
+    bob.close()
