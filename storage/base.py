@@ -42,6 +42,10 @@ class Store(Protocol):
     async def list_tournaments(self) -> list[Tournament]:
         """Newest first."""
 
+    async def save_tournament(self, tournament: Tournament) -> None:
+        """Write `tournament` if the stored one has version `tournament.version - 1`.
+        Raises ConflictError (stale version) or NotFoundError."""
+
     async def insert_participant(self, participant: Participant) -> None:
         """Raises ConflictError when the tournament already has a participant with that id."""
 
@@ -54,6 +58,9 @@ class Store(Protocol):
 
     async def list_matches(self, tournament_id: str) -> list[Match]:
         """In creation order."""
+
+    async def delete_matches(self, tournament_id: str) -> int:
+        """Delete the tournament's matches (a bracket reset); returns how many."""
 
     async def save_match(self, match: Match, events: list[Event], dispute: Dispute | None) -> None:
         """Write `match` if the stored one has version `match.version - 1`, then its dispute

@@ -7,21 +7,49 @@ from __future__ import annotations
 
 from typing import Any
 
-from tournament.models import (Dispute, DisputeStatus, Event, Match, MatchState, Participant,
-                               Report, Tournament)
+from tournament.models import (BracketSlot, Dispute, DisputeStatus, Event, Match, MatchState,
+                               Participant, Report, Tournament)
 
 Doc = dict[str, Any]
 
 
 def tournament_doc(t: Tournament) -> Doc:
     return {"_id": t.id, "name": t.name, "game": t.game, "format": t.format, "state": t.state,
-            "created_by": t.created_by, "created_at": t.created_at, "version": t.version}
+            "created_by": t.created_by, "created_at": t.created_at, "version": t.version,
+            "settings": dict(t.settings), "seed_order": list(t.seed_order),
+            "placements": [dict(p) for p in t.placements], "started_at": t.started_at,
+            "ended_at": t.ended_at}
 
 
 def tournament_from(doc: Doc) -> Tournament:
     return Tournament(id=doc["_id"], name=doc["name"], game=doc["game"], format=doc["format"],
                       state=doc["state"], created_by=doc["created_by"],
-                      created_at=doc["created_at"], version=doc["version"])
+                      created_at=doc["created_at"], version=doc["version"],
+                      settings=dict(doc.get("settings") or {}),
+                      seed_order=tuple(doc.get("seed_order") or ()),
+                      placements=tuple(dict(p) for p in doc.get("placements") or ()),
+                      started_at=doc.get("started_at"), ended_at=doc.get("ended_at"))
+
+
+def _slot_doc(s: BracketSlot | None) -> Doc | None:
+    if s is None:
+        return None
+    return {"key": s.key, "bracket": s.bracket, "position": s.position, "feeds": list(s.feeds),
+            "winner_to": list(s.winner_to) if s.winner_to else None,
+            "loser_to": list(s.loser_to) if s.loser_to else None, "optional": s.optional,
+            "byes": list(s.byes), "walkover": s.walkover}
+
+
+def _slot_from(doc: Doc | None) -> BracketSlot | None:
+    if doc is None:
+        return None
+    winner_to, loser_to = doc["winner_to"], doc["loser_to"]
+    a, b = doc["feeds"]
+    bye_a, bye_b = doc["byes"]
+    return BracketSlot(key=doc["key"], bracket=doc["bracket"], position=doc["position"], feeds=(a, b),
+                       winner_to=(winner_to[0], winner_to[1]) if winner_to else None,
+                       loser_to=(loser_to[0], loser_to[1]) if loser_to else None,
+                       optional=doc["optional"], byes=(bye_a, bye_b), walkover=doc["walkover"])
 
 
 def participant_doc(p: Participant) -> Doc:
@@ -50,7 +78,7 @@ def match_doc(m: Match) -> Doc:
         "reports": {pid: _report_doc(r) for pid, r in m.reports.items()},
         "result": _report_doc(m.result), "winner_id": m.winner_id,
         "created_at": m.created_at, "updated_at": m.updated_at, "started_at": m.started_at,
-        "ended_at": m.ended_at, "version": m.version, "seq": m.seq,
+        "ended_at": m.ended_at, "version": m.version, "seq": m.seq, "slot": _slot_doc(m.slot),
     }
 
 
@@ -64,7 +92,7 @@ def match_from(doc: Doc) -> Match:
         result=_report_from(doc["result"]), winner_id=doc["winner_id"],
         created_at=doc["created_at"], updated_at=doc["updated_at"],
         started_at=doc["started_at"], ended_at=doc["ended_at"], version=doc["version"],
-        seq=doc["seq"],
+        seq=doc["seq"], slot=_slot_from(doc.get("slot")),
     )
 
 

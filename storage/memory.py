@@ -59,6 +59,15 @@ class MemoryStore:
         docs = sorted(self._where("tournaments"), key=lambda doc: doc["created_at"], reverse=True)
         return [d.tournament_from(doc) for doc in docs]
 
+    async def save_tournament(self, tournament: Tournament) -> None:
+        self._guarded_write("tournaments", "tournament", d.tournament_doc(tournament), tournament.version)
+
+    def _guarded_write(self, table: str, kind: str, doc: Doc, version: int) -> None:
+        stored = self._get(table, kind, doc["_id"])
+        if stored["version"] != version - 1:
+            raise ConflictError(f"{kind} {doc['_id']} changed (version {stored['version']})")
+        self._tables[table][doc["_id"]] = copy.deepcopy(doc)
+
     async def insert_participant(self, participant: Participant) -> None:
         self._insert("participants", d.participant_doc(participant))
 
@@ -74,11 +83,14 @@ class MemoryStore:
     async def list_matches(self, tournament_id: str) -> list[Match]:
         return [d.match_from(doc) for doc in self._where("matches", tournament_id=tournament_id)]
 
+    async def delete_matches(self, tournament_id: str) -> int:
+        doomed = [doc["_id"] for doc in self._where("matches", tournament_id=tournament_id)]
+        for match_id in doomed:
+            del self._tables["matches"][match_id]
+        return len(doomed)
+
     async def save_match(self, match: Match, events: list[Event], dispute: Dispute | None) -> None:
-        stored = self._get("matches", "match", match.id)
-        if stored["version"] != match.version - 1:
-            raise ConflictError(f"match {match.id} changed (version {stored['version']})")
-        self._tables["matches"][match.id] = d.match_doc(match)
+        self._guarded_write("matches", "match", d.match_doc(match), match.version)
         if dispute is not None:
             self._tables["disputes"][dispute.id] = d.dispute_doc(dispute)
         for event in events:

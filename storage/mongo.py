@@ -94,6 +94,16 @@ class MongoStore:
             cursor = self._tournaments.find({}).sort([("created_at", DESCENDING), ("_id", ASCENDING)])
             return [d.tournament_from(doc) async for doc in cursor]
 
+    async def save_tournament(self, tournament: Tournament) -> None:
+        doc = d.tournament_doc(tournament)
+        del doc["_id"]
+        with _translated():
+            result = await self._tournaments.update_one(
+                {"_id": tournament.id, "version": tournament.version - 1}, {"$set": doc})
+        if result.matched_count == 0:
+            await self._get(self._tournaments, "tournament", tournament.id)  # NotFoundError if gone
+            raise ConflictError(f"tournament {tournament.id} changed since it was read")
+
     async def insert_participant(self, participant: Participant) -> None:
         await self._insert(self._participants, d.participant_doc(participant))
 
@@ -110,6 +120,11 @@ class MongoStore:
     async def list_matches(self, tournament_id: str) -> list[Match]:
         docs = await self._find(self._matches, {"tournament_id": tournament_id})
         return [d.match_from(doc) for doc in docs]
+
+    async def delete_matches(self, tournament_id: str) -> int:
+        with _translated():
+            result = await self._matches.delete_many({"tournament_id": tournament_id})
+        return result.deleted_count
 
     async def save_match(self, match: Match, events: list[Event], dispute: Dispute | None) -> None:
         doc = d.match_doc(match)

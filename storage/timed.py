@@ -12,6 +12,7 @@ from storage.errors import NotFoundError, StorageError
 
 _COUNTED = ("insert_tournament", "get_tournament", "list_tournaments", "insert_participant",
             "list_participants", "insert_match", "get_match", "list_matches", "save_match",
+            "save_tournament", "delete_matches",
             "get_dispute", "open_dispute", "list_disputes", "list_events",
             "claim_idempotency_key", "complete_idempotency_key", "release_idempotency_key", "ping")
 

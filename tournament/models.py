@@ -43,6 +43,14 @@ def iso(ts: float | None) -> str | None:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+class TournamentState(enum.StrEnum):
+    DRAFT = "draft"
+    REGISTRATION = "registration"
+    LIVE = "live"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
 @dataclasses.dataclass(frozen=True)
 class Tournament:
     id: str
@@ -53,12 +61,20 @@ class Tournament:
     created_by: str
     created_at: float
     version: int = 1
+    settings: dict[str, Any] = dataclasses.field(default_factory=dict)  # how the bracket was made
+    seed_order: tuple[str, ...] = ()  # participant ids, seed 1 first, once started
+    placements: tuple[dict[str, Any], ...] = ()  # once completed: {"place", "participant_id"}
+    started_at: float | None = None
+    ended_at: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id, "name": self.name, "game": self.game, "format": self.format,
             "state": self.state, "created_by": self.created_by,
             "created_at": iso(self.created_at), "version": self.version,
+            "settings": dict(self.settings), "seed_order": list(self.seed_order),
+            "placements": [dict(p) for p in self.placements],
+            "started_at": iso(self.started_at), "ended_at": iso(self.ended_at),
         }
 
 
@@ -107,6 +123,7 @@ class Match:
     ended_at: float | None = None
     version: int = 1
     seq: int = 0  # sequence number of the match's latest event
+    slot: BracketSlot | None = None  # its place in the tournament's bracket, if any
 
     @property
     def players(self) -> tuple[str, ...]:
@@ -129,7 +146,29 @@ class Match:
             "created_at": iso(self.created_at), "updated_at": iso(self.updated_at),
             "started_at": iso(self.started_at), "ended_at": iso(self.ended_at),
             "version": self.version, "seq": self.seq,
+            "bracket": self.slot.to_json() if self.slot else None,
         }
+
+
+@dataclasses.dataclass(frozen=True)
+class BracketSlot:
+    """Where a match sits in its bracket and where its players go next."""
+
+    key: str  # "W2-3", "L1-1", "GF1", "GF2", "3P", "R3-2" (round robin), "S2-1" (Swiss)
+    bracket: str  # winners | losers | grand_final | third_place | round_robin | swiss
+    position: int
+    feeds: tuple[str, str]  # readable sources: "seed 3", "winner of W1-2", "loser of W2-1", "bye"
+    winner_to: tuple[str, int] | None = None  # (match key, slot 0/1)
+    loser_to: tuple[str, int] | None = None
+    optional: bool = False  # GF2: played only if the losers-bracket champion wins GF1
+    byes: tuple[bool, bool] = (False, False)  # a slot known to stay empty
+    walkover: bool = False  # decided without being played (a bye, or not needed)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "bracket": self.bracket, "position": self.position,
+                "feeds": list(self.feeds), "winner_to": list(self.winner_to) if self.winner_to else None,
+                "loser_to": list(self.loser_to) if self.loser_to else None, "optional": self.optional,
+                "byes": list(self.byes), "walkover": self.walkover}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,3 +211,7 @@ class Event:
 
 def match_stream(match_id: str) -> str:
     return f"match:{match_id}"
+
+
+def tournament_stream(tournament_id: str) -> str:
+    return f"tournament:{tournament_id}"

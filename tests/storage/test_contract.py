@@ -15,7 +15,7 @@ from storage.errors import ConflictError, NotFoundError, StorageUnavailableError
 from storage.memory import MemoryStore
 from storage.mongo import MongoStore
 from tests.conftest import real_mongo_url
-from tournament.models import (Dispute, DisputeStatus, Event, Match, MatchState, Participant,
+from tournament.models import (BracketSlot, Dispute, DisputeStatus, Event, Match, MatchState, Participant,
                                Report, Tournament, match_stream)
 
 BACKENDS = ["memory", "embedded"] + (["mongo"] if real_mongo_url() else [])
@@ -60,6 +60,35 @@ async def test_tournament_round_trip(backend: Store) -> None:
     """A tournament reads back equal to what was written."""
     await backend.insert_tournament(tournament())
     assert await backend.get_tournament("t1") == tournament()
+
+
+@pytest.mark.gen_test
+async def test_save_tournament_guards_the_version(backend: Store) -> None:
+    """A tournament with settings and placements is saved over its previous version only."""
+    await backend.insert_tournament(tournament())
+    live = dataclasses.replace(tournament(), version=2, state="live", settings={"seeding": "random", "rng_seed": 7},
+                               seed_order=("b", "a"), placements=({"place": 1, "participant_id": "b"},),
+                               started_at=101.0)
+    await backend.save_tournament(live)
+    with pytest.raises(ConflictError):
+        await backend.save_tournament(dataclasses.replace(tournament(), version=2, state="cancelled"))
+    assert await backend.get_tournament("t1") == live
+    with pytest.raises(NotFoundError):
+        await backend.save_tournament(dataclasses.replace(tournament("t9"), version=2))
+
+
+@pytest.mark.gen_test
+async def test_bracket_slots_round_trip_and_matches_delete_per_tournament(backend: Store) -> None:
+    """A match's bracket slot reads back equal; delete_matches removes one tournament's only."""
+    slot = BracketSlot(key="W1-1", bracket="winners", position=1, feeds=("seed 1", "bye"),
+                       winner_to=("W2-1", 0), loser_to=None, byes=(False, True), walkover=True)
+    await backend.insert_match(dataclasses.replace(match(), slot=slot))
+    await backend.insert_match(match("m2"))
+    await backend.insert_match(match("m3", tid="t2"))
+    assert (await backend.get_match("m1")).slot == slot
+    assert await backend.delete_matches("t1") == 2
+    assert [m.id for m in await backend.list_matches("t2")] == ["m3"]
+    assert await backend.list_matches("t1") == []
 
 
 @pytest.mark.gen_test
