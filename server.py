@@ -36,7 +36,9 @@ from realtime.limits import Limits
 from realtime.storewatch import StoreWatch
 from realtime.protocol import CloseCode
 from tournament.events import Fanout, Publisher
+from tournament.bracket_service import BracketService
 from tournament.matches import MatchService
+from tournament.models import TournamentState
 from tournament.roles import ROLE_NAMES, Role
 from tournament.tournaments import TournamentService
 
@@ -80,10 +82,13 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     matches = MatchService(store, hub if publisher is None else Fanout(hub, publisher), clock)
     batcher = ScoreBatcher(matches, loop, config.batch_window_s)
     matches.pending = batcher
+    brackets = BracketService(store, matches, matches.publisher, clock)
+    matches.bracket = brackets
     heartbeat = Heartbeat(loop, clock, config.ping_interval_s)
     return Services(
         config=config, store=store, tokens=TokenCodec(config.jwt_secret, clock),
-        tournaments=TournamentService(store, clock), matches=matches, hub=hub, batcher=batcher,
+        tournaments=TournamentService(store, clock), matches=matches, brackets=brackets, hub=hub,
+        batcher=batcher,
         heartbeat=heartbeat, limits=Limits.from_config(config, clock),
         store_watch=StoreWatch(store, hub, loop), clock=clock,
     )
@@ -104,6 +109,13 @@ async def prepare_store(store: Store, clock: Callable[[], float] = time.time) ->
     """Create indexes and forget old idempotency keys. Raises StorageError."""
     await store.setup()
     await store.purge_idempotency_keys(clock() - IDEMPOTENCY_TTL_S)
+
+
+async def settle_brackets(services: Services) -> None:
+    """Finish any advancement a crash interrupted (settling is idempotent)."""
+    for tournament in await services.store.list_tournaments():
+        if tournament.state == TournamentState.LIVE:
+            await services.brackets.settle(tournament.id)
 
 
 async def _prepare_when_reachable(store: Store) -> None:
@@ -127,6 +139,8 @@ async def serve(config: Config) -> None:
             log.warning("the store is unreachable: answering 503 until it is back")
             retry = asyncio.create_task(_prepare_when_reachable(store))
         services = build_services(config, store)
+        if retry is None:
+            await settle_brackets(services)
         services.heartbeat.start()
         services.store_watch.start()
         server = make_app(services).listen(config.port, address=config.host)

@@ -11,7 +11,7 @@ from typing import Any
 from tornado import web
 
 from config import Config
-from handlers import health, matches, metrics, sockets, tokens, tournaments
+from handlers import brackets, health, matches, metrics, openapi, sockets, tokens, tournaments
 from handlers.auth import TokenCodec
 from handlers.base import NotFoundHandler
 from realtime.batcher import ScoreBatcher
@@ -20,6 +20,7 @@ from realtime.hub import Hub
 from realtime.limits import Limits
 from realtime.storewatch import StoreWatch
 from storage.base import Store
+from tournament.bracket_service import BracketService
 from tournament.matches import MatchService
 from tournament.tournaments import TournamentService
 
@@ -36,6 +37,7 @@ class Services:
     tokens: TokenCodec
     tournaments: TournamentService
     matches: MatchService
+    brackets: BracketService
     hub: Hub
     batcher: ScoreBatcher
     heartbeat: Heartbeat
@@ -59,8 +61,8 @@ def log_request(handler: web.RequestHandler) -> None:
 
 
 def make_app(services: Services, **settings: Any) -> web.Application:
-    routes = [*tournaments.routes, *matches.routes, *tokens.routes, *health.routes, *sockets.routes,
-              *metrics.routes]
+    routes = [*tournaments.routes, *brackets.routes, *matches.routes, *tokens.routes, *health.routes,
+              *sockets.routes, *metrics.routes, *openapi.routes]
     ping_s = services.config.ping_interval_s
     settings.setdefault("websocket_ping_interval", ping_s)  # protocol pings find dead TCP peers
     settings.setdefault("websocket_ping_timeout", ping_s)

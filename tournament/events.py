@@ -13,6 +13,9 @@ MATCH_COMPLETED = "match_completed"
 DISPUTE_CREATED = "dispute_created"
 DISPUTE_RESOLVED = "dispute_resolved"
 CHECKIN_UPDATED = "checkin_updated"
+BRACKET_GENERATED = "bracket_generated"
+BRACKET_UPDATED = "bracket_updated"
+TOURNAMENT_COMPLETED = "tournament_completed"
 
 
 class Publisher(Protocol):

@@ -19,7 +19,7 @@ from tournament import rules
 from tournament.errors import InvalidTransitionError, StaleVersionError
 from tournament.events import Publisher
 from tournament.locks import KeyedLocks
-from tournament.models import Dispute, DisputeStatus, Event, Match, match_stream
+from tournament.models import FINAL_STATES, Dispute, DisputeStatus, Event, Match, match_stream
 from tournament.roles import Principal
 from tournament.rules import Action, Outcome
 from tournament.tournaments import require_organizer
@@ -40,6 +40,17 @@ class NoPendingScores:
         pass
 
 
+class Bracket(Protocol):
+    """What happens when a bracket match ends (the BracketService advances its players)."""
+
+    async def match_ended(self, match: Match) -> None: ...
+
+
+class NoBracket:
+    async def match_ended(self, match: Match) -> None:
+        pass
+
+
 class MatchService:
     def __init__(self, store: Store, publisher: Publisher, clock: Callable[[], float] = time.time) -> None:
         self._store = store
@@ -47,6 +58,7 @@ class MatchService:
         self._clock = clock
         self._locks = KeyedLocks()
         self.pending: PendingScores = NoPendingScores()  # the batcher, once one is attached
+        self.bracket: Bracket = NoBracket()  # the bracket service, once one is attached
 
     async def get(self, match_id: str) -> Match:
         return await self._store.get_match(match_id)
@@ -142,23 +154,57 @@ class MatchService:
 
     async def _apply(self, match_id: str, action: Action, user: Principal, version: int | None,
                      decide: Decide) -> Outcome:
-        """Authorize, decide, persist with the version guard, then publish.
+        """Authorize, decide, persist with the version guard, publish; then tell the bracket
+        when the match ended.
 
         Raises NotFoundError, ForbiddenError, InvalidTransitionError, InvalidValueError,
         StaleVersionError, ConflictError (lost every retry to another process).
         """
         if action is not Action.UPDATE_SCORE:
             await self.pending.flush(match_id)  # the final score lands before any other move
+
+        def checked(match: Match, dispute: Dispute | None) -> Outcome:
+            if version is not None and version != match.version:
+                raise StaleVersionError(f"the match is at version {match.version}, not {version}",
+                                        version=match.version, state=match.state.value)
+            rules.authorize(match, action, user)
+            return decide(match, dispute)
+
+        needs_dispute = action in (Action.RESOLVE, Action.FORFEIT, Action.CANCEL)
+        outcome = await self._write(match_id, checked, needs_dispute)
+        if outcome.match.state in FINAL_STATES and outcome.match.slot is not None:
+            await self.bracket.match_ended(outcome.match)
+        return outcome
+
+    async def seat(self, match_id: str, slot: int, participant_id: str | None) -> Match:
+        """Put a participant (None: a bye) in a bracket match's slot, unless it is there already.
+
+        A system move (no user): the bracket's advancement. Raises NotFoundError.
+        """
+        def decide(match: Match, _: Dispute | None) -> Outcome:
+            return rules.seat(match, slot, participant_id, self._clock())
+
+        return (await self._write(match_id, decide, False)).match
+
+    async def walkover(self, match_id: str, reason: str) -> Match:
+        """End a bracket match that will not be played: its one player (if any) wins it.
+
+        A system move (no user). Raises NotFoundError, InvalidTransitionError.
+        """
+        def decide(match: Match, _: Dispute | None) -> Outcome:
+            return rules.walkover(match, reason, self._clock())
+
+        return (await self._write(match_id, decide, False)).match
+
+    async def _write(self, match_id: str, decide: Decide, needs_dispute: bool) -> Outcome:
+        """Read, decide, write guarded by version with the numbered events, then publish."""
         async with self._locks.hold(match_id):
             for _ in range(WRITE_ATTEMPTS):
                 match = await self._store.get_match(match_id)
-                if version is not None and version != match.version:
-                    raise StaleVersionError(f"the match is at version {match.version}, not {version}",
-                                            version=match.version, state=match.state.value)
-                rules.authorize(match, action, user)
-                needs_dispute = action in (Action.RESOLVE, Action.FORFEIT, Action.CANCEL)
                 dispute = await self._store.open_dispute(match_id) if needs_dispute else None
                 outcome = decide(match, dispute)
+                if outcome.match is match:
+                    return outcome  # nothing to change
                 after = dataclasses.replace(outcome.match, version=match.version + 1,
                                             seq=match.seq + len(outcome.events))
                 snapshot = after.to_json()

@@ -313,3 +313,44 @@ def cancel(match: Match, user: Principal, reason: str, open_dispute: Dispute | N
         events.append((ev.DISPUTE_RESOLVED, {"dispute": closed.to_json()}))
     events.append(_state_changed(match, after, reason=reason))
     return Outcome(after, events, closed)
+
+
+def seat(match: Match, slot: int, participant_id: str | None, now: float) -> Outcome:
+    """The bracket fills a slot (None: it stays empty, a bye). No change if already so.
+
+    Raises InvalidTransitionError when the slot holds someone else or the match has begun.
+    """
+    assert match.slot is not None
+    current = match.participant_ids[slot]
+    if participant_id is None and match.slot.byes[slot] or current == participant_id is not None:
+        return Outcome(match, [])
+    if current is not None or match.slot.byes[slot] or match.state is not S.SCHEDULED:
+        raise InvalidTransitionError(f"slot {slot} of {match.slot.key} is already decided",
+                                     code="slot_taken", state=match.state.value)
+    if participant_id is None:
+        byes = (True, match.slot.byes[1]) if slot == 0 else (match.slot.byes[0], True)
+        after = _moved(match, now, slot=dataclasses.replace(match.slot, byes=byes))
+    else:
+        ids = (participant_id, match.participant_ids[1]) if slot == 0 else (match.participant_ids[0], participant_id)
+        after = _moved(match, now, participant_ids=ids)
+    return Outcome(after, [(ev.BRACKET_UPDATED, {"slot": slot, "participant_id": participant_id,
+                                                 "bye": participant_id is None})])
+
+
+def walkover(match: Match, reason: str, now: float) -> Outcome:
+    """A bracket match that will not be played ends: its one player, if any, goes on as winner.
+
+    Raises InvalidTransitionError unless the match is scheduled.
+    """
+    assert match.slot is not None
+    if match.state is not S.SCHEDULED:
+        raise InvalidTransitionError(f"{match.slot.key} is {match.state.value}", state=match.state.value)
+    winner = match.players[0] if len(match.players) == 1 else None
+    slot = dataclasses.replace(match.slot, walkover=True)
+    if winner is None and len(match.players) == 2:
+        raise InvalidTransitionError(f"{match.slot.key} has both players", state=match.state.value)
+    state = S.COMPLETED if winner else S.CANCELLED
+    after = _moved(match, now, state=state, winner_id=winner, ended_at=now, slot=slot)
+    if winner:
+        return Outcome(after, [(ev.MATCH_COMPLETED, {"result": None, "winner_id": winner, "walkover": reason})])
+    return Outcome(after, [_state_changed(match, after, reason=reason)])

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 
 from storage.base import Store
 from storage.errors import ConflictError
-from tournament.errors import AlreadyExistsError, ForbiddenError, InvalidValueError
+from tournament.errors import AlreadyExistsError, ForbiddenError, InvalidTransitionError, InvalidValueError
 from tournament.locks import KeyedLocks
-from tournament.models import Match, MatchState, Participant, Tournament, new_id
+from tournament.models import Match, MatchState, Participant, Tournament, TournamentState, new_id
 from tournament.roles import Principal
 
 FORMATS = ("single_elimination", "double_elimination", "round_robin", "swiss")
@@ -33,7 +34,7 @@ class TournamentService:
         require_organizer(user, "create a tournament")
         if format not in FORMATS:
             raise InvalidValueError(f"format must be one of {', '.join(FORMATS)}", field="format")
-        tournament = Tournament(id=new_id("t"), name=name, game=game, format=format, state="draft",
+        tournament = Tournament(id=new_id("t"), name=name, game=game, format=format, state=TournamentState.DRAFT,
                                 created_by=user.user_id, created_at=self._clock())
         await self._store.insert_tournament(tournament)
         return tournament
@@ -56,7 +57,10 @@ class TournamentService:
 
     async def _register(self, tournament_id: str, name: str, participant_id: str | None,
                         seed: int | None) -> Participant:
-        await self._store.get_tournament(tournament_id)
+        tournament = await self._store.get_tournament(tournament_id)
+        if tournament.state not in (TournamentState.DRAFT, TournamentState.REGISTRATION):
+            raise InvalidTransitionError(f"registration is closed: the tournament is {tournament.state}",
+                                         state=tournament.state)
         existing = await self._store.list_participants(tournament_id)
         if any(p.name.casefold() == name.casefold() for p in existing):
             raise AlreadyExistsError(f"a participant named {name!r} is already registered")
@@ -69,6 +73,30 @@ class TournamentService:
         except ConflictError as e:
             raise AlreadyExistsError(f"participant {participant.id} is already registered") from e
         return participant
+
+    async def open_registration(self, tournament_id: str, user: Principal) -> Tournament:
+        """draft -> registration. Raises ForbiddenError, NotFoundError, InvalidTransitionError."""
+        return await self._move(tournament_id, user, "open registration", (TournamentState.DRAFT,),
+                                TournamentState.REGISTRATION)
+
+    async def cancel(self, tournament_id: str, user: Principal) -> Tournament:
+        """Any state but completed -> cancelled (its matches stay as they are)."""
+        return await self._move(tournament_id, user, "cancel a tournament",
+                                (TournamentState.DRAFT, TournamentState.REGISTRATION, TournamentState.LIVE),
+                                TournamentState.CANCELLED)
+
+    async def _move(self, tournament_id: str, user: Principal, doing: str, sources: tuple[str, ...],
+                    target: str) -> Tournament:
+        require_organizer(user, doing)
+        async with self._registering.hold(tournament_id):
+            tournament = await self._store.get_tournament(tournament_id)
+            if tournament.state not in sources:
+                raise InvalidTransitionError(f"cannot {doing} while the tournament is {tournament.state}",
+                                             state=tournament.state)
+            moved = dataclasses.replace(tournament, state=target, version=tournament.version + 1,
+                                        ended_at=self._clock() if target == TournamentState.CANCELLED else None)
+            await self._store.save_tournament(moved)
+            return moved
 
     async def list_participants(self, tournament_id: str) -> list[Participant]:
         await self._store.get_tournament(tournament_id)

@@ -1,0 +1,76 @@
+"""Routes for a tournament's lifecycle and bracket: open, start, reset, cancel, bracket, standings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers import schema
+from handlers.base import ID, BaseHandler, Reply
+from handlers.errors import ApiError, bad_request
+from handlers.export import brackets_viewer
+from tournament.bracket_service import StartOptions
+
+SEEDINGS = ("given", "random", "registration")
+
+
+def flag(body: dict[str, Any], field: str, default: bool) -> bool:
+    value = body.get(field, default)
+    if not isinstance(value, bool):
+        raise bad_request(f"{field} must be true or false", field)
+    return value
+
+
+class TournamentActionHandler(BaseHandler):
+    """POST /api/tournaments/{id}/{open-registration,start,reset,cancel}."""
+
+    async def post(self, tournament_id: str, action: str) -> None:
+        async def act() -> Reply:
+            user, body = self.user(), self.json_body()
+            if action == "start":
+                seeding = schema.text(body, "seeding", default="given")
+                if seeding not in SEEDINGS:
+                    raise ApiError(422, "invalid_value", f"seeding must be one of {', '.join(SEEDINGS)}",
+                                   field="seeding")
+                options = StartOptions(
+                    seeding=seeding, rng_seed=schema.integer(body, "rng_seed", maximum=2**31 - 1),
+                    third_place=flag(body, "third_place", False),
+                    grand_final_reset=flag(body, "grand_final_reset", True),
+                    rounds=schema.integer(body, "rounds", minimum=1, maximum=255))
+                tournament = await self.services.brackets.start(tournament_id, user, options)
+            elif action == "reset":
+                tournament = await self.services.brackets.reset(tournament_id, user)
+            elif action == "open-registration":
+                tournament = await self.services.tournaments.open_registration(tournament_id, user)
+            else:
+                tournament = await self.services.tournaments.cancel(tournament_id, user)
+            return 200, tournament.to_json()
+
+        await self.write_once(act)
+
+
+class BracketHandler(BaseHandler):
+    async def get(self, tournament_id: str) -> None:
+        self.user()
+        view = await self.services.brackets.view(tournament_id)
+        shape = self.get_query_argument("format", "livebracket")
+        if shape == "brackets-viewer":
+            tournament = await self.services.tournaments.get(tournament_id)
+            participants = await self.services.tournaments.list_participants(tournament_id)
+            self.reply(200, brackets_viewer(tournament, participants, view))
+        elif shape == "livebracket":
+            self.reply(200, view)
+        else:
+            raise ApiError(422, "invalid_value", "format must be livebracket or brackets-viewer", field="format")
+
+
+class StandingsHandler(BaseHandler):
+    async def get(self, tournament_id: str) -> None:
+        self.user()
+        self.reply(200, await self.services.brackets.standings(tournament_id))
+
+
+routes = [
+    (rf"/api/tournaments/({ID})/(open-registration|start|reset|cancel)/?", TournamentActionHandler),
+    (rf"/api/tournaments/({ID})/bracket/?", BracketHandler),
+    (rf"/api/tournaments/({ID})/standings/?", StandingsHandler),
+]

@@ -1,0 +1,199 @@
+"""Brackets over real HTTP and sockets: start, advance, decide, reset, standings, export."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from typing import Any
+
+import pytest
+
+from tests.conftest import Api
+from tests.handlers.test_sockets import Socket, connect
+
+
+async def tournament_with(api: Api, n: int, fmt: str) -> str:
+    tid = (await api.ok("POST", "/api/tournaments", {"name": f"{fmt} cup", "format": fmt}, 201))["id"]
+    for i in range(1, n + 1):
+        await api.ok("POST", f"/api/tournaments/{tid}/participants", {"name": f"P{i}", "id": f"p{i}", "seed": i}, 201)
+    return tid
+
+
+async def playable(api: Api, tid: str) -> list[dict[str, Any]]:
+    """Matches with both players, not yet played."""
+    matches = (await api.ok("GET", f"/api/tournaments/{tid}/matches"))["matches"]
+    return [m for m in matches if m["state"] == "scheduled" and None not in m["participant_ids"]]
+
+
+async def play(api: Api, match: dict[str, Any], winner: str) -> None:
+    """An organizer runs the match and enters a result that `winner` wins."""
+    a, b = match["participant_ids"]
+    await api.ok("POST", f"/api/matches/{match['id']}/start")
+    scores = {a: 2, b: 1} if winner == a else {a: 1, b: 2}
+    await api.ok("POST", f"/api/matches/{match['id']}/result", {"scores": scores})
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_sixteen_player_double_elimination(api: Api) -> None:
+    """A whole 16-player double elimination over REST; a tournament socket receives the bracket,
+    every match's events and the final placements, in sequence."""
+    tid = await tournament_with(api, 16, "double_elimination")
+    watcher, welcome = await connect(api, f"/ws/tournament/{tid}", api.organizer)
+    started = await api.ok("POST", f"/api/tournaments/{tid}/start", {"seeding": "given"})
+    assert started["state"] == "live" and started["seed_order"][:2] == ["p1", "p2"]
+    rng = random.Random(16)
+    losses = {f"p{i}": 0 for i in range(1, 17)}
+    played = 0
+    while pending := await playable(api, tid):
+        match = pending[0]
+        winner = rng.choice(match["participant_ids"])
+        await play(api, match, winner)
+        losses[next(p for p in match["participant_ids"] if p != winner)] += 1
+        played += 1
+    final = await api.ok("GET", f"/api/tournaments/{tid}")
+    assert final["state"] == "completed"
+    assert played in (30, 31)  # 2n-2, plus the grand-final reset when the losers' champion wins GF1
+    champion = final["placements"][0]["participant_id"]
+    assert losses[champion] <= 1 and all(n == 2 for p, n in losses.items() if p != champion)
+    assert [p["place"] for p in final["placements"]] == [1, 2, 3]
+
+    frames: list[dict[str, Any]] = []
+    while not frames or frames[-1]["type"] != "tournament_completed":
+        frames.append(await watcher.recv())
+    assert frames[0]["type"] == "bracket_generated"
+    assert [f["seq"] for f in frames] == list(range(welcome["data"]["seq"] + 1, welcome["data"]["seq"] + 1 + len(frames)))
+    kinds = {f["type"] for f in frames}
+    assert {"bracket_updated", "match_started", "match_completed", "tournament_completed"} <= kinds
+    assert sum(f["type"] == "match_completed" and not f["data"].get("walkover") for f in frames) == played
+    assert frames[-1]["data"]["placements"] == final["placements"]
+    watcher.close()
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_single_elimination_byes_and_third_place(api: Api) -> None:
+    """Six players: seeds 1 and 2 get byes and wait in round two; the top seed winning
+    everything meets seed 2 in the final; the third-place match decides third."""
+    tid = await tournament_with(api, 6, "single_elimination")
+    await api.ok("POST", f"/api/tournaments/{tid}/start", {"third_place": True})
+    bracket = await api.ok("GET", f"/api/tournaments/{tid}/bracket")
+    first = next(r for r in bracket["rounds"] if r["bracket"] == "winners" and r["round"] == 1)
+    walkovers = [m for m in first["matches"] if m["bracket"]["walkover"]]
+    assert sorted(m["winner_id"] for m in walkovers) == ["p1", "p2"]
+    while pending := await playable(api, tid):
+        match = pending[0]
+        await play(api, match, min(match["participant_ids"], key=lambda p: int(p[1:])))  # better seed wins
+    final = await api.ok("GET", f"/api/tournaments/{tid}")
+    assert final["placements"] == [{"place": 1, "participant_id": "p1"}, {"place": 2, "participant_id": "p2"},
+                                   {"place": 3, "participant_id": "p3"}, {"place": 4, "participant_id": "p4"}]
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_round_robin_standings(api: Api) -> None:
+    """Four players play each other once; standings follow the wins."""
+    tid = await tournament_with(api, 4, "round_robin")
+    await api.ok("POST", f"/api/tournaments/{tid}/start")
+    assert len(await playable(api, tid)) == 6
+    pairs = set()
+    while pending := await playable(api, tid):
+        match = pending[0]
+        pairs.add(frozenset(match["participant_ids"]))
+        await play(api, match, max(match["participant_ids"]))  # the higher number wins
+    assert len(pairs) == 6
+    standings = await api.ok("GET", f"/api/tournaments/{tid}/standings")
+    assert [row["participant_id"] for row in standings["standings"]] == ["p4", "p3", "p2", "p1"]
+    assert [row["wins"] for row in standings["standings"]] == [3, 2, 1, 0]
+    assert (await api.ok("GET", f"/api/tournaments/{tid}"))["state"] == "completed"
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_swiss_rounds_without_rematches(api: Api) -> None:
+    """Five players, three rounds: each round opens when the last ends, a bye each round,
+    no pairing twice."""
+    tid = await tournament_with(api, 5, "swiss")
+    started = await api.ok("POST", f"/api/tournaments/{tid}/start", {"rounds": 3})
+    assert started["settings"]["rounds"] == 3
+    met: list[frozenset[str]] = []
+    while pending := await playable(api, tid):
+        for match in pending:
+            met.append(frozenset(match["participant_ids"]))
+            await play(api, match, min(match["participant_ids"]))
+    assert len(met) == 6 and len(set(met)) == 6
+    done = await api.ok("GET", f"/api/tournaments/{tid}")
+    assert done["state"] == "completed" and len(done["placements"]) == 5
+
+
+@pytest.mark.gen_test
+async def test_a_disputed_match_blocks_advancement_until_resolved(api: Api) -> None:
+    """The winner of a disputed semifinal reaches the final only once the dispute is resolved."""
+    tid = await tournament_with(api, 4, "single_elimination")
+    await api.ok("POST", f"/api/tournaments/{tid}/start")
+    semi = (await playable(api, tid))[0]
+    a, b = semi["participant_ids"]
+    await api.ok("POST", f"/api/matches/{semi['id']}/start")
+    await api.ok("POST", f"/api/matches/{semi['id']}/result", {"scores": {a: 2, b: 0}}, as_=api.token(a))
+    raised = await api.ok("POST", f"/api/matches/{semi['id']}/disputes", {"reason": "lag"}, 201, as_=api.token(b))
+    final_id = f"{tid}-{semi['bracket']['winner_to'][0]}"
+    assert a not in (await api.ok("GET", f"/api/matches/{final_id}"))["participant_ids"]
+    await api.ok("POST", f"/api/disputes/{raised['dispute']['id']}/resolve", {"status": "rejected", "resolution": "ok"})
+    assert a in (await api.ok("GET", f"/api/matches/{final_id}"))["participant_ids"]
+
+
+@pytest.mark.gen_test
+async def test_forfeit_advances_the_opponent(api: Api) -> None:
+    """A forfeited match sends the other player on."""
+    tid = await tournament_with(api, 4, "single_elimination")
+    await api.ok("POST", f"/api/tournaments/{tid}/start")
+    semi = (await playable(api, tid))[0]
+    a, b = semi["participant_ids"]
+    await api.ok("POST", f"/api/matches/{semi['id']}/forfeit", {"participant_id": a})
+    final_id = f"{tid}-{semi['bracket']['winner_to'][0]}"
+    assert b in (await api.ok("GET", f"/api/matches/{final_id}"))["participant_ids"]
+
+
+@pytest.mark.gen_test
+async def test_reset_before_play_and_not_after(api: Api) -> None:
+    """A bracket can be thrown away and re-seeded until a match starts; registration closes
+    while live."""
+    tid = await tournament_with(api, 4, "single_elimination")
+    first = await api.ok("POST", f"/api/tournaments/{tid}/start", {"seeding": "random", "rng_seed": 42})
+    again_same = first["seed_order"]
+    status, body = await api.post(f"/api/tournaments/{tid}/participants", {"name": "Late"})
+    assert (status, body["error"]["code"]) == (409, "invalid_state")
+    reset = await api.ok("POST", f"/api/tournaments/{tid}/reset")
+    assert reset["state"] == "registration" and (await api.ok("GET", f"/api/tournaments/{tid}/matches"))["matches"] == []
+    replayed = await api.ok("POST", f"/api/tournaments/{tid}/start", {"seeding": "random", "rng_seed": 42})
+    assert replayed["seed_order"] == again_same and replayed["settings"]["rng_seed"] == 42
+    match = (await playable(api, tid))[0]
+    await api.ok("POST", f"/api/matches/{match['id']}/start")
+    status, body = await api.post(f"/api/tournaments/{tid}/reset")
+    assert (status, body["error"]["code"]) == (409, "bracket_in_play")
+
+
+@pytest.mark.gen_test
+async def test_brackets_viewer_export(api: Api) -> None:
+    """The export has the brackets-viewer.js tables, with numeric ids that point at each other."""
+    tid = await tournament_with(api, 8, "double_elimination")
+    await api.ok("POST", f"/api/tournaments/{tid}/start")
+    data = await api.ok("GET", f"/api/tournaments/{tid}/bracket?format=brackets-viewer")
+    assert set(data) == {"stage", "group", "round", "match", "participant"}
+    assert data["stage"][0]["type"] == "double_elimination" and len(data["participant"]) == 8
+    round_ids = {r["id"] for r in data["round"]}
+    assert all(m["round_id"] in round_ids for m in data["match"]) and len(data["match"]) == 15
+    first = [m for m in data["match"] if m["round_id"] == 0]
+    assert all(m["opponent1"]["id"] is not None and m["opponent2"]["id"] is not None for m in first)
+
+
+@pytest.mark.gen_test
+async def test_start_refusals(api: Api) -> None:
+    """Starting needs an organizer, two participants, a known seeding; only once."""
+    tid = await tournament_with(api, 1, "single_elimination")
+    status, body = await api.post(f"/api/tournaments/{tid}/start")
+    assert (status, body["error"]["code"]) == (422, "invalid_value")
+    await api.ok("POST", f"/api/tournaments/{tid}/participants", {"name": "P2", "id": "p2"}, 201)
+    status, body = await api.post(f"/api/tournaments/{tid}/start", {"seeding": "alphabetical"})
+    assert (status, body["error"]["field"]) == (422, "seeding")
+    status, body = await api.post(f"/api/tournaments/{tid}/start", as_=api.token("p2"))
+    assert status == 403
+    await api.ok("POST", f"/api/tournaments/{tid}/start")
+    status, body = await api.post(f"/api/tournaments/{tid}/start")
+    assert (status, body["error"]["state"]) == (409, "live")

@@ -1,0 +1,316 @@
+"""BracketService: start a tournament's bracket, advance players as matches end, decide it.
+
+Advancement is a reconciliation, not a list of steps: `settle` looks at every decided match
+and makes sure its winner (and in double elimination its loser) sits in the next match,
+ends the matches that will not be played (byes), opens the next Swiss round, and completes
+the tournament when nothing is left. Each placement is idempotent (seating someone already
+seated changes nothing), so settling again after a crash, or twice, is always safe: a winner
+is never in two places, and never lost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from storage.base import Store
+from tournament import brackets, round_robin, swiss
+from tournament.errors import InvalidTransitionError, InvalidValueError
+from tournament.events import BRACKET_GENERATED, BRACKET_UPDATED, TOURNAMENT_COMPLETED, Publisher
+from tournament.locks import KeyedLocks
+from tournament.matches import MatchService
+from tournament.models import (FINAL_STATES, BracketSlot, Event, Match, MatchState, Tournament,
+                               TournamentState, tournament_stream)
+from tournament.placements import decided, placements, results_of
+from tournament.roles import Principal
+from tournament.tournaments import require_organizer
+
+log = logging.getLogger(__name__)
+
+ELIMINATION = ("single_elimination", "double_elimination")
+MAX_SETTLE_PASSES = 64  # each pass seats or ends at least one match; a bracket has fewer rounds
+
+
+@dataclasses.dataclass(frozen=True)
+class StartOptions:
+    seeding: str = "given"  # given | random | registration
+    rng_seed: int | None = None  # recorded, so a random seeding can be replayed
+    third_place: bool = False
+    grand_final_reset: bool = True
+    rounds: int | None = None  # Swiss only; default ceil(log2(n))
+
+
+def loser_of(match: Match) -> str | None:
+    return match.opponent_of(match.winner_id) if match.winner_id else None
+
+
+class BracketService:
+    def __init__(self, store: Store, matches: MatchService, publisher: Publisher,
+                 clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._matches = matches
+        self._publisher = publisher
+        self._clock = clock
+        self._locks = KeyedLocks()
+
+    # -- start and reset -----------------------------------------------------------------
+
+    async def start(self, tournament_id: str, user: Principal, options: StartOptions) -> Tournament:
+        """Seed the participants, create every match the format knows of, go live.
+
+        Raises ForbiddenError, NotFoundError, InvalidTransitionError (not in draft or
+        registration), InvalidValueError (too few participants, bad seeding or rounds).
+        """
+        require_organizer(user, "start a tournament")
+        async with self._locks.hold(tournament_id):
+            tournament = await self._store.get_tournament(tournament_id)
+            if tournament.state not in (TournamentState.DRAFT, TournamentState.REGISTRATION):
+                raise InvalidTransitionError(f"the tournament is {tournament.state}", state=tournament.state)
+            participants = await self._store.list_participants(tournament_id)
+            if not brackets.MIN_PARTICIPANTS <= len(participants) <= brackets.MAX_PARTICIPANTS:
+                raise InvalidValueError(f"a bracket needs {brackets.MIN_PARTICIPANTS} to "
+                                        f"{brackets.MAX_PARTICIPANTS} participants, not {len(participants)}")
+            rng_seed = options.rng_seed
+            if options.seeding == "random" and rng_seed is None:
+                rng_seed = random.SystemRandom().randrange(2**31)
+            try:
+                order = brackets.seed_order([p.id for p in participants], {p.id: p.seed for p in participants},
+                                            options.seeding, rng_seed)
+            except ValueError as e:
+                raise InvalidValueError(str(e), field="seeding") from e
+            settings = self._settings(tournament, options, rng_seed, len(order))
+            now = self._clock()
+            await self._store.delete_matches(tournament_id)  # leftovers of a start that crashed
+            for match in self._create(tournament, order, settings, now):
+                await self._store.insert_match(match)
+            live = dataclasses.replace(tournament, state=TournamentState.LIVE, settings=settings,
+                                       seed_order=tuple(order), started_at=now, version=tournament.version + 1)
+            await self._store.save_tournament(live)
+        await self._announce(live, BRACKET_GENERATED, {"bracket": await self.view(tournament_id)})
+        await self.settle(tournament_id)
+        return await self._store.get_tournament(tournament_id)
+
+    def _settings(self, tournament: Tournament, options: StartOptions, rng_seed: int | None,
+                  n: int) -> dict[str, Any]:
+        settings: dict[str, Any] = {"seeding": options.seeding, "rng_seed": rng_seed}
+        if tournament.format == "single_elimination":
+            settings["third_place"] = options.third_place
+        elif tournament.format == "double_elimination":
+            settings["grand_final_reset"] = options.grand_final_reset
+        elif tournament.format == "swiss":
+            rounds = options.rounds or swiss.recommended_rounds(n)
+            if not 1 <= rounds <= n - 1:
+                raise InvalidValueError(f"a Swiss event of {n} plays 1 to {n - 1} rounds", field="rounds")
+            settings["rounds"] = rounds
+        return settings
+
+    def _create(self, tournament: Tournament, order: list[str], settings: dict[str, Any],
+                now: float) -> list[Match]:
+        fmt = tournament.format
+        if fmt in ELIMINATION:
+            bracket = (brackets.single_elimination(len(order), settings["third_place"])
+                       if fmt == "single_elimination"
+                       else brackets.double_elimination(len(order), settings["grand_final_reset"]))
+            return [self._bracket_match(tournament, order, bracket, spec, now + i * 1e-6)
+                    for i, spec in enumerate(bracket.matches)]
+        if fmt == "round_robin":
+            return [self._paired(tournament, "round_robin", f"R{r}-{i}", r, i, pair, now + r * 1e-3)
+                    for r, pairs in enumerate(round_robin.round_robin_rounds(order), start=1)
+                    for i, pair in enumerate(pairs, start=1)]
+        return self._swiss_round(tournament, order, [], 1, now)
+
+    @staticmethod
+    def _bracket_match(tournament: Tournament, order: list[str], bracket: brackets.Bracket,
+                       spec: brackets.BracketMatch, now: float) -> Match:
+        empty = bracket.empty_slots()
+
+        def seeded(feed: brackets.Feed) -> str | None:
+            return order[feed.seed - 1] if feed.kind == "seed" and feed.seed and feed.seed <= len(order) else None
+
+        def label(feed: brackets.Feed) -> str:
+            return {"seed": f"seed {feed.seed}", "winner": f"winner of {feed.match}",
+                    "loser": f"loser of {feed.match}", "bye": "bye"}[feed.kind]
+
+        slot = BracketSlot(key=spec.key, bracket=spec.bracket, position=spec.position,
+                           feeds=(label(spec.feeds[0]), label(spec.feeds[1])), winner_to=spec.winner_to,
+                           loser_to=spec.loser_to, optional=spec.optional,
+                           byes=((spec.key, 0) in empty, (spec.key, 1) in empty))
+        return Match(id=f"{tournament.id}-{spec.key}", tournament_id=tournament.id,
+                     participant_ids=(seeded(spec.feeds[0]), seeded(spec.feeds[1])),
+                     state=MatchState.SCHEDULED, created_at=now, updated_at=now, round=spec.round,
+                     label=spec.key, slot=slot)
+
+    @staticmethod
+    def _paired(tournament: Tournament, kind: str, key: str, round_no: int, position: int,
+                pair: tuple[str, str | None], now: float) -> Match:
+        a, b = pair
+        slot = BracketSlot(key=key, bracket=kind, position=position, feeds=(a, b or "bye"),
+                           byes=(False, b is None))
+        return Match(id=f"{tournament.id}-{key}", tournament_id=tournament.id, participant_ids=(a, b),
+                     state=MatchState.SCHEDULED, created_at=now + position * 1e-6, updated_at=now,
+                     round=round_no, label=key, slot=slot)
+
+    def _swiss_round(self, tournament: Tournament, order: list[str], done: list[Match], round_no: int,
+                     now: float) -> list[Match]:
+        results, byes = results_of(done)
+        pairing = swiss.swiss_pairings(order, results, round_no, byes)
+        pairs: list[tuple[str, str | None]] = list(pairing.pairs)
+        if pairing.bye:
+            pairs.append((pairing.bye, None))
+        return [self._paired(tournament, "swiss", f"S{round_no}-{i}", round_no, i, pair, now)
+                for i, pair in enumerate(pairs, start=1)]
+
+    async def reset(self, tournament_id: str, user: Principal) -> Tournament:
+        """Throw the bracket away before any match started; back to registration.
+
+        Raises ForbiddenError, NotFoundError, InvalidTransitionError.
+        """
+        require_organizer(user, "reset a bracket")
+        async with self._locks.hold(tournament_id):
+            tournament = await self._store.get_tournament(tournament_id)
+            if tournament.state != TournamentState.LIVE:
+                raise InvalidTransitionError(f"the tournament is {tournament.state}", state=tournament.state)
+            played = [m.label for m in await self._store.list_matches(tournament_id)
+                      if m.slot and not m.slot.walkover and m.state is not MatchState.SCHEDULED]
+            if played:
+                raise InvalidTransitionError(f"matches have begun: {', '.join(played[:5])}",
+                                             code="bracket_in_play", state=tournament.state)
+            await self._store.delete_matches(tournament_id)
+            reset = dataclasses.replace(tournament, state=TournamentState.REGISTRATION, settings={},
+                                        seed_order=(), started_at=None, version=tournament.version + 1)
+            await self._store.save_tournament(reset)
+        await self._announce(reset, BRACKET_UPDATED, {"reset": True, "bracket": None})
+        return reset
+
+    # -- advancement -----------------------------------------------------------------------
+
+    async def match_ended(self, match: Match) -> None:
+        """A bracket match reached a final state: settle its tournament."""
+        await self.settle(match.tournament_id)
+
+    async def settle(self, tournament_id: str) -> None:
+        """Bring the bracket up to date with every decided match (idempotent)."""
+        async with self._locks.hold(tournament_id):
+            for _ in range(MAX_SETTLE_PASSES):
+                tournament = await self._store.get_tournament(tournament_id)
+                if tournament.state != TournamentState.LIVE:
+                    return
+                matches = [m for m in await self._store.list_matches(tournament_id) if m.slot]
+                if not await self._step(tournament, matches):
+                    break
+            else:
+                log.error("tournament %s did not settle in %d passes", tournament_id, MAX_SETTLE_PASSES)
+
+    async def _step(self, tournament: Tournament, matches: list[Match]) -> bool:
+        """One pass over the bracket; whether anything changed."""
+        by_key = {m.slot.key: m for m in matches if m.slot}
+        for match in matches:
+            assert match.slot is not None
+            if decided(match):
+                if await self._advance(match, by_key):
+                    return True
+            elif match.state is MatchState.SCHEDULED and self._walkover_due(match):
+                await self._matches.walkover(match.id, "bye")
+                return True
+        if tournament.format == "swiss" and await self._next_swiss_round(tournament, matches):
+            return True
+        if matches and all(decided(m) or m.state in FINAL_STATES for m in matches):
+            await self._complete(tournament, matches)
+        return False
+
+    @staticmethod
+    def _walkover_due(match: Match) -> bool:
+        assert match.slot is not None
+        known = [p is not None or bye for p, bye in zip(match.participant_ids, match.slot.byes)]
+        return all(known) and any(match.slot.byes)
+
+    async def _advance(self, match: Match, by_key: dict[str, Match]) -> bool:
+        """Seat the winner and loser of a decided match where they go next."""
+        assert match.slot is not None
+        slot = match.slot
+        if slot.key == "GF1" and "GF2" in by_key:
+            gf2 = by_key["GF2"]
+            if match.winner_id == match.participant_ids[0]:  # the winners-bracket champion won
+                if gf2.state is MatchState.SCHEDULED and not gf2.players:
+                    await self._matches.walkover(gf2.id, "not needed")
+                    return True
+                return False
+        changed = False
+        for target, who in ((slot.winner_to, match.winner_id), (slot.loser_to, loser_of(match))):
+            if target is None:
+                continue
+            key, index = target
+            before = by_key[key]
+            if who is None or before.participant_ids[index] != who:
+                after = await self._matches.seat(before.id, index, who)
+                changed = changed or after.version != before.version
+                by_key[key] = after
+        return changed
+
+    async def _next_swiss_round(self, tournament: Tournament, matches: list[Match]) -> bool:
+        played = max((m.round or 0) for m in matches)
+        if played >= tournament.settings["rounds"] or not all(decided(m) for m in matches):
+            return False
+        now = self._clock()
+        for match in self._swiss_round(tournament, list(tournament.seed_order), matches, played + 1, now):
+            await self._store.insert_match(match)
+        await self._announce(tournament, BRACKET_UPDATED, {"round": played + 1, "bracket": await self.view(tournament.id)})
+        return True
+
+    async def _complete(self, tournament: Tournament, matches: list[Match]) -> None:
+        places = placements(tournament, matches)
+        done = dataclasses.replace(tournament, state=TournamentState.COMPLETED, placements=tuple(places),
+                                   ended_at=self._clock(), version=tournament.version + 1)
+        await self._store.save_tournament(done)
+        await self._announce(done, TOURNAMENT_COMPLETED, {"placements": places, "rules": rules_applied(done)})
+
+    # -- views -----------------------------------------------------------------------------
+
+    async def view(self, tournament_id: str) -> dict[str, Any]:
+        """The bracket: rounds of matches per bracket, with who feeds where. Raises NotFoundError."""
+        tournament = await self._store.get_tournament(tournament_id)
+        matches = [m for m in await self._store.list_matches(tournament_id) if m.slot]
+        groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        for m in matches:
+            assert m.slot is not None
+            groups.setdefault((m.slot.bracket, m.round or 0), []).append(m.to_json())
+        return {"tournament_id": tournament.id, "format": tournament.format, "state": tournament.state,
+                "settings": tournament.settings, "seed_order": list(tournament.seed_order),
+                "rounds": [{"bracket": b, "round": r, "matches": ms} for (b, r), ms in groups.items()],
+                "placements": [dict(p) for p in tournament.placements]}
+
+    async def standings(self, tournament_id: str) -> dict[str, Any]:
+        """The table so far (round robin and Swiss), or the placements. Raises NotFoundError."""
+        tournament = await self._store.get_tournament(tournament_id)
+        matches = [m for m in await self._store.list_matches(tournament_id) if m.slot]
+        results, byes = results_of(matches)
+        order = list(tournament.seed_order)
+        rows: list[dict[str, Any]] = []
+        if order and tournament.format == "round_robin":
+            rows = [dataclasses.asdict(s) for s in round_robin.standings(order, results)]
+        elif order and tournament.format == "swiss":
+            rows = [dataclasses.asdict(s) for s in swiss.swiss_standings(order, results, byes)]
+        return {"tournament_id": tournament.id, "format": tournament.format, "state": tournament.state,
+                "standings": rows, "placements": [dict(p) for p in tournament.placements]}
+
+    async def _announce(self, tournament: Tournament, kind: str, data: dict[str, Any]) -> None:
+        self._publisher.publish(Event(stream=tournament_stream(tournament.id), seq=0, type=kind,
+                                      data={"tournament_id": tournament.id, "tournament": tournament.to_json(),
+                                            **data}, ts=self._clock()))
+
+
+def rules_applied(tournament: Tournament) -> list[str]:
+    """What decided the placements, in words."""
+    return {
+        "single_elimination": ["final winner first, final loser second",
+                               "third: the third-place match" if tournament.settings.get("third_place")
+                               else "third: both semifinal losers"],
+        "double_elimination": ["grand final winner first, grand final loser second",
+                               "third: the losers-bracket final loser"],
+        "round_robin": ["wins", "head-to-head wins among the tied", "score difference", "seed"],
+        "swiss": ["wins (a bye counts as a win)", "Buchholz (opponents' wins)", "seed"],
+    }.get(tournament.format, [])
