@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import itertools
 import random
 from typing import Any
 
 import pytest
 
 from tests.conftest import Api
-from tests.handlers.test_sockets import Socket, connect
+from tests.handlers.test_sockets import connect
 
 
 async def tournament_with(api: Api, n: int, fmt: str) -> str:
-    tid = (await api.ok("POST", "/api/tournaments", {"name": f"{fmt} cup", "format": fmt}, 201))["id"]
+    tid: str = (await api.ok("POST", "/api/tournaments", {"name": f"{fmt} cup", "format": fmt}, 201))["id"]
     for i in range(1, n + 1):
         await api.ok("POST", f"/api/tournaments/{tid}/participants", {"name": f"P{i}", "id": f"p{i}", "seed": i}, 201)
     return tid
