@@ -54,6 +54,28 @@ class MatchActionHandler(BaseHandler):
         raise ApiError(404, "not_found", f"no match action {action!r}")
 
 
+class MatchCorrectionHandler(BaseHandler):
+    """POST /api/matches/{id}/correct: an organizer replaces a decided result (or undoes that)."""
+
+    async def post(self, match_id: str) -> None:
+        async def correct() -> Reply:
+            body = self.json_body()
+            undo = _flag(body, "undo")
+            report = await self.services.brackets.correct(
+                match_id, self.user(), None if undo else schema.scores(body), undo=undo,
+                force=_flag(body, "force"), dry_run=_flag(body, "dry_run"))
+            return 200, report
+
+        await self.write_once(correct)
+
+
+def _flag(body: dict[str, object], field: str) -> bool:
+    value = body.get(field, False)
+    if not isinstance(value, bool):
+        raise ApiError(400, "invalid_schema", f"{field} must be true or false", field=field)
+    return value
+
+
 class MatchEventsHandler(BaseHandler):
     async def get(self, match_id: str) -> None:
         self.user()
@@ -118,6 +140,7 @@ routes = [
     (rf"/api/matches/({ID})/?", MatchHandler),
     (rf"/api/matches/({ID})/({'|'.join(ACTIONS)})/?", MatchActionHandler),
     (rf"/api/matches/({ID})/events/?", MatchEventsHandler),
+    (rf"/api/matches/({ID})/correct/?", MatchCorrectionHandler),
     (rf"/api/matches/({ID})/disputes/?", MatchDisputesHandler),
     (rf"/api/disputes/({ID})/?", DisputeHandler),
     (rf"/api/disputes/({ID})/resolve/?", DisputeResolveHandler),

@@ -79,6 +79,7 @@ def match_doc(m: Match) -> Doc:
         "result": _report_doc(m.result), "winner_id": m.winner_id,
         "created_at": m.created_at, "updated_at": m.updated_at, "started_at": m.started_at,
         "ended_at": m.ended_at, "version": m.version, "seq": m.seq, "slot": _slot_doc(m.slot),
+        "history": [dict(h) for h in m.history],
     }
 
 
@@ -93,6 +94,7 @@ def match_from(doc: Doc) -> Match:
         created_at=doc["created_at"], updated_at=doc["updated_at"],
         started_at=doc["started_at"], ended_at=doc["ended_at"], version=doc["version"],
         seq=doc["seq"], slot=_slot_from(doc.get("slot")),
+        history=tuple(dict(h) for h in doc.get("history") or ()),
     )
 
 

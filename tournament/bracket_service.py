@@ -14,11 +14,11 @@ import dataclasses
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from storage.base import Store
-from tournament import brackets, round_robin, swiss
+from tournament import brackets, round_robin, rules, swiss
 from tournament.errors import InvalidTransitionError, InvalidValueError
 from tournament.events import BRACKET_GENERATED, BRACKET_UPDATED, TOURNAMENT_COMPLETED, Publisher
 from tournament.locks import KeyedLocks
@@ -267,6 +267,79 @@ class BracketService:
                                    ended_at=self._clock(), version=tournament.version + 1)
         await self._store.save_tournament(done)
         await self._announce(done, TOURNAMENT_COMPLETED, {"placements": places, "rules": rules_applied(done)})
+
+    # -- corrections -----------------------------------------------------------------------
+
+    async def correct(self, match_id: str, user: Principal, scores: Mapping[str, int] | None, *,
+                      undo: bool = False, force: bool = False, dry_run: bool = False) -> dict[str, Any]:
+        """Replace a decided result. A new winner resets the later matches that depended on it:
+        applied freely when none of them has begun, otherwise only with `force`. The old
+        result stays in the match's history; `undo` puts the previous one back.
+
+        Raises ForbiddenError, NotFoundError, InvalidTransitionError (code
+        correction_needs_force, with the matches it would reset), InvalidValueError.
+        """
+        require_organizer(user, "correct a result")
+        match = await self._store.get_match(match_id)
+        if undo:
+            scores = self._previous_scores(match)
+        assert scores is not None
+        async with self._locks.hold(match.tournament_id):
+            match = await self._store.get_match(match_id)
+            corrected = rules.correct(match, scores, user, self._clock()).match  # validates, writes nothing
+            plan = await self._reset_plan(match) if corrected.winner_id != match.winner_id else []
+            begun = [m for m, _ in plan if m.state is not MatchState.SCHEDULED]
+            report: dict[str, Any] = {
+                "match_id": match.id, "winner_id": corrected.winner_id, "requires_force": bool(begun),
+                "resets": [{"match_id": m.id, "key": m.label, "state": m.state.value} for m, _ in plan]}
+            if dry_run:
+                return {**report, "applied": False}
+            if begun and not force:
+                raise InvalidTransitionError(
+                    f"the correction would reset matches that have begun ({', '.join(m.label for m in begun)}); "
+                    "send force: true to apply it", code="correction_needs_force", state=match.state.value,
+                    resets=report["resets"])
+            after = await self._matches.correct(match.id, user, scores)
+            for target, clear in plan:
+                await self._matches.reopen(target.id, clear, user)
+            await self._reopen_tournament(match.tournament_id)
+        await self.settle(match.tournament_id)
+        return {**report, "applied": True, "match": (await self._store.get_match(after.id)).to_json()}
+
+    @staticmethod
+    def _previous_scores(match: Match) -> dict[str, int]:
+        for past in reversed(match.history):
+            if past.get("why") == "corrected" and past.get("result"):
+                return dict(past["result"]["scores"])
+        raise InvalidValueError("this match has no earlier result to go back to", field="undo")
+
+    async def _reset_plan(self, match: Match) -> list[tuple[Match, list[int]]]:
+        """The later matches a new winner of `match` changes, and which of their slots empty."""
+        by_key = {m.slot.key: m for m in await self._store.list_matches(match.tournament_id) if m.slot}
+        plan: dict[str, list[int]] = {}
+        queue = [match]
+        while queue:
+            source = queue.pop(0)
+            if source.slot is None:
+                continue
+            for target in (source.slot.winner_to, source.slot.loser_to):
+                if target is None or target[0] not in by_key:
+                    continue
+                key, index = target
+                later = by_key[key]
+                if later.participant_ids[index] is None and later.state is MatchState.SCHEDULED:
+                    continue  # nothing reached it yet
+                if index not in plan.setdefault(key, []):
+                    plan[key].append(index)
+                    queue.append(later)
+        return [(by_key[key], slots) for key, slots in plan.items()]
+
+    async def _reopen_tournament(self, tournament_id: str) -> None:
+        tournament = await self._store.get_tournament(tournament_id)
+        if tournament.state == TournamentState.COMPLETED:
+            await self._store.save_tournament(dataclasses.replace(
+                tournament, state=TournamentState.LIVE, placements=(), ended_at=None,
+                version=tournament.version + 1))
 
     # -- views -----------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ CHECKIN_UPDATED = "checkin_updated"
 BRACKET_GENERATED = "bracket_generated"
 BRACKET_UPDATED = "bracket_updated"
 TOURNAMENT_COMPLETED = "tournament_completed"
+RESULT_CORRECTED = "result_corrected"
 
 
 class Publisher(Protocol):

@@ -196,6 +196,17 @@ class MatchService:
 
         return (await self._write(match_id, decide, False)).match
 
+    async def correct(self, match_id: str, user: Principal, scores: Mapping[str, int]) -> Match:
+        """Replace a decided result (the bracket decides whether it may). Raises NotFoundError,
+        InvalidTransitionError, InvalidValueError."""
+        return (await self._write(match_id, lambda m, _: rules.correct(m, scores, user, self._clock()),
+                                  False)).match
+
+    async def reopen(self, match_id: str, clear: list[int], user: Principal) -> Match:
+        """Send a later bracket match back to scheduled, emptying the slots in `clear`."""
+        return (await self._write(match_id, lambda m, _: rules.reopen(m, clear, user, self._clock()),
+                                  False)).match
+
     async def _write(self, match_id: str, decide: Decide, needs_dispute: bool) -> Outcome:
         """Read, decide, write guarded by version with the numbered events, then publish."""
         async with self._locks.hold(match_id):

@@ -124,6 +124,7 @@ class Match:
     version: int = 1
     seq: int = 0  # sequence number of the match's latest event
     slot: BracketSlot | None = None  # its place in the tournament's bracket, if any
+    history: tuple[dict[str, Any], ...] = ()  # earlier results, replaced by corrections or resets
 
     @property
     def players(self) -> tuple[str, ...]:
@@ -147,6 +148,7 @@ class Match:
             "started_at": iso(self.started_at), "ended_at": iso(self.ended_at),
             "version": self.version, "seq": self.seq,
             "bracket": self.slot.to_json() if self.slot else None,
+            "history": [dict(h) for h in self.history],
         }
 
 

@@ -354,3 +354,43 @@ def walkover(match: Match, reason: str, now: float) -> Outcome:
     if winner:
         return Outcome(after, [(ev.MATCH_COMPLETED, {"result": None, "winner_id": winner, "walkover": reason})])
     return Outcome(after, [_state_changed(match, after, reason=reason)])
+
+
+def _past(match: Match, user_id: str, now: float, why: str) -> dict[str, Any]:
+    """The match's current result, as an entry of its history."""
+    return {"state": match.state.value, "result": match.result.to_json() if match.result else None,
+            "winner_id": match.winner_id, "scores": dict(match.scores), "replaced_at": now,
+            "replaced_by": user_id, "why": why}
+
+
+def correct(match: Match, scores: Mapping[str, int], user: Principal, now: float) -> Outcome:
+    """An organizer replaces a decided match's result; the old one goes into its history.
+
+    Raises InvalidTransitionError unless the match is completed or forfeited,
+    InvalidValueError for bad scores.
+    """
+    if match.state not in (S.COMPLETED, S.FORFEIT):
+        raise InvalidTransitionError(f"only a decided match can be corrected, not a {match.state.value} one",
+                                     state=match.state.value)
+    result = _report(check_scores(match, scores, complete=True))
+    history = (*match.history, _past(match, user.user_id, now, "corrected"))
+    after = _moved(match, now, state=S.COMPLETED, result=result, winner_id=result.winner_id,
+                   scores=dict(result.scores), history=history)
+    return Outcome(after, [(ev.RESULT_CORRECTED, {"result": result.to_json(), "winner_id": result.winner_id,
+                                                  "previous": history[-1]})])
+
+
+def reopen(match: Match, clear: Iterable[int], user: Principal, now: float) -> Outcome:
+    """A later match goes back to scheduled because a result before it changed: the slots in
+    `clear` are emptied (to be filled again) and any result it had goes into its history."""
+    assert match.slot is not None
+    ids = list(match.participant_ids)
+    for slot in clear:
+        ids[slot] = None
+    history = match.history
+    if match.state is not S.SCHEDULED:
+        history = (*history, _past(match, user.user_id, now, "reset by a correction"))
+    after = _moved(match, now, state=S.SCHEDULED, participant_ids=(ids[0], ids[1]), scores={}, checked_in=(),
+                   reports={}, result=None, winner_id=None, started_at=None, ended_at=None, history=history,
+                   slot=dataclasses.replace(match.slot, walkover=False))
+    return Outcome(after, [(ev.BRACKET_UPDATED, {"reset": True, "cleared_slots": sorted(clear)})])

@@ -196,3 +196,76 @@ async def test_start_refusals(api: Api) -> None:
     await api.ok("POST", f"/api/tournaments/{tid}/start")
     status, body = await api.post(f"/api/tournaments/{tid}/start")
     assert (status, body["error"]["state"]) == (409, "live")
+
+
+async def four_player_semis(api: Api) -> tuple[str, dict[str, Any], str]:
+    """A 4-player bracket with both semifinals won by the better seeds; (tid, semi 1, final id)."""
+    tid = await tournament_with(api, 4, "single_elimination")
+    await api.ok("POST", f"/api/tournaments/{tid}/start")
+    semis = await playable(api, tid)
+    for semi in semis:
+        await play(api, semi, min(semi["participant_ids"], key=lambda p: int(p[1:])))
+    semi = await api.ok("GET", f"/api/matches/{semis[0]['id']}")
+    return tid, semi, f"{tid}-{semi['bracket']['winner_to'][0]}"
+
+
+@pytest.mark.gen_test
+async def test_correction_before_the_next_match_begins_applies_freely(api: Api) -> None:
+    """A new semifinal winner replaces the old one in the unstarted final; the old result is kept."""
+    tid, semi, final_id = await four_player_semis(api)
+    old_winner = semi["winner_id"]
+    loser = next(p for p in semi["participant_ids"] if p != old_winner)
+    preview = await api.ok("POST", f"/api/matches/{semi['id']}/correct",
+                           {"scores": {old_winner: 0, loser: 2}, "dry_run": True})
+    assert preview["applied"] is False and preview["requires_force"] is False
+    assert [r["match_id"] for r in preview["resets"]] == [final_id]
+    assert old_winner in (await api.ok("GET", f"/api/matches/{final_id}"))["participant_ids"]
+    done = await api.ok("POST", f"/api/matches/{semi['id']}/correct", {"scores": {old_winner: 0, loser: 2}})
+    assert done["applied"] is True and done["match"]["winner_id"] == loser
+    assert done["match"]["history"][-1]["winner_id"] == old_winner
+    final = await api.ok("GET", f"/api/matches/{final_id}")
+    assert loser in final["participant_ids"] and old_winner not in final["participant_ids"]
+    undone = await api.ok("POST", f"/api/matches/{semi['id']}/correct", {"undo": True})
+    assert undone["match"]["winner_id"] == old_winner
+    assert old_winner in (await api.ok("GET", f"/api/matches/{final_id}"))["participant_ids"]
+    log = await api.ok("GET", f"/api/matches/{semi['id']}/events")
+    assert [e["type"] for e in log["events"]].count("result_corrected") == 2
+
+
+@pytest.mark.gen_test
+async def test_correction_after_the_next_match_began_needs_force(api: Api) -> None:
+    """Once the final is live, a correction that changes a finalist is refused without force,
+    and with force the final starts over with the right players; a completed tournament
+    goes back to live and is decided again."""
+    tid, semi, final_id = await four_player_semis(api)
+    old_winner = semi["winner_id"]
+    loser = next(p for p in semi["participant_ids"] if p != old_winner)
+    final = await api.ok("GET", f"/api/matches/{final_id}")
+    await play(api, final, final["participant_ids"][0])
+    assert (await api.ok("GET", f"/api/tournaments/{tid}"))["state"] == "completed"
+    status, body = await api.post(f"/api/matches/{semi['id']}/correct", {"scores": {old_winner: 0, loser: 2}})
+    assert (status, body["error"]["code"]) == (409, "correction_needs_force")
+    assert [r["match_id"] for r in body["error"]["resets"]] == [final_id]
+    await api.ok("POST", f"/api/matches/{semi['id']}/correct", {"scores": {old_winner: 0, loser: 2}, "force": True})
+    final = await api.ok("GET", f"/api/matches/{final_id}")
+    assert final["state"] == "scheduled" and loser in final["participant_ids"]
+    assert final["history"][-1]["why"] == "reset by a correction" and final["history"][-1]["state"] == "completed"
+    assert (await api.ok("GET", f"/api/tournaments/{tid}"))["state"] == "live"
+    await play(api, final, loser)
+    done = await api.ok("GET", f"/api/tournaments/{tid}")
+    assert done["state"] == "completed" and done["placements"][0]["participant_id"] == loser
+
+
+@pytest.mark.gen_test
+async def test_correction_refusals(api: Api) -> None:
+    """Only organizers correct, only decided matches, never to a tie; nothing to undo is 422."""
+    tid, semi, final_id = await four_player_semis(api)
+    a, b = semi["participant_ids"]
+    status, _ = await api.post(f"/api/matches/{semi['id']}/correct", {"scores": {a: 1, b: 0}}, as_=api.token(a))
+    assert status == 403
+    status, body = await api.post(f"/api/matches/{semi['id']}/correct", {"scores": {a: 1, b: 1}})
+    assert (status, body["error"]["field"]) == (422, "scores")
+    status, body = await api.post(f"/api/matches/{final_id}/correct", {"scores": {a: 1, b: 0}})
+    assert (status, body["error"]["code"]) == (409, "invalid_state")
+    status, body = await api.post(f"/api/matches/{semi['id']}/correct", {"undo": True})
+    assert (status, body["error"]["field"]) == (422, "undo")
