@@ -1,0 +1,166 @@
+"""Tests of Swiss pairings, byes and Buchholz standings."""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tournament.round_robin import Result, round_robin_rounds
+from tournament.swiss import SwissRound, recommended_rounds, swiss_pairings, swiss_standings
+
+RANDOMS = st.randoms(use_true_random=False)
+
+
+def ids(n: int) -> list[str]:
+    """Participants p1..pn, in seed order."""
+    return [f"p{i}" for i in range(1, n + 1)]
+
+
+def play(pairs: tuple[tuple[str, str], ...], rng: random.Random) -> list[Result]:
+    """A random result for each pair."""
+    results: list[Result] = []
+    for a, b in pairs:
+        score_a, score_b = rng.sample(range(4), 2)
+        results.append((a, b, score_a, score_b))
+    return results
+
+
+def perfect_pairing_exists(players: list[str], met: set[frozenset[str]]) -> bool:
+    """Brute force: can everybody be paired with someone not met before?"""
+    if not players:
+        return True
+    top, rest = players[0], players[1:]
+    return any(perfect_pairing_exists([p for p in rest if p != o], met)
+               for o in rest if frozenset((top, o)) not in met)
+
+
+@pytest.mark.parametrize("n, rounds", [(2, 1), (3, 2), (4, 2), (5, 3), (8, 3), (9, 4), (128, 7)])
+def test_recommended_rounds(n: int, rounds: int) -> None:
+    """ceil(log2(n)) rounds."""
+    assert recommended_rounds(n) == rounds
+
+
+def test_recommended_rounds_needs_two() -> None:
+    """One participant is no tournament."""
+    with pytest.raises(ValueError):
+        recommended_rounds(1)
+
+
+def test_round_one_pairs_top_half_against_bottom_half() -> None:
+    """Everyone on 0 wins: 1 v 5, 2 v 6, ...; with an odd count the last seed has the bye."""
+    assert swiss_pairings(ids(8), [], 1) == SwissRound(
+        pairs=(("p1", "p5"), ("p2", "p6"), ("p3", "p7"), ("p4", "p8")), bye=None)
+    assert swiss_pairings(ids(7), [], 1) == SwissRound(
+        pairs=(("p1", "p4"), ("p2", "p5"), ("p3", "p6")), bye="p7")
+
+
+def test_round_two_pairs_within_score_groups() -> None:
+    """Winners meet winners and losers meet losers, without rematches."""
+    results: list[Result] = [("p1", "p5", 2, 0), ("p2", "p6", 0, 2), ("p3", "p7", 2, 1),
+                             ("p4", "p8", 1, 2)]
+    # 1 win: p1, p3, p6, p8 (in that order by Buchholz 0 then seed); 0 wins: p2, p4, p5, p7.
+    assert swiss_pairings(ids(8), results, 2).pairs == (
+        ("p1", "p6"), ("p3", "p8"), ("p2", "p5"), ("p4", "p7"))
+
+
+def test_pairing_backtracks_out_of_a_dead_end() -> None:
+    """a v d (the best free choice) would leave c and b, who have met: a v b, c v d instead."""
+    results: list[Result] = [("a", "c", 1, 0), ("c", "b", 1, 0), ("d", "b", 1, 0)]
+    assert [s.participant_id for s in swiss_standings(["a", "b", "c", "d"], results)] == [
+        "a", "c", "d", "b"]
+    assert swiss_pairings(["a", "b", "c", "d"], results, 3).pairs == (("a", "b"), ("c", "d"))
+
+
+def test_no_pairing_without_a_rematch_is_refused() -> None:
+    """After a full round robin of four, a fourth round would repeat a pairing."""
+    results = [(a, b, 1, 0) for r in round_robin_rounds(ids(4)) for a, b in r]
+    with pytest.raises(ValueError):
+        swiss_pairings(ids(4), results, 4)
+
+
+def test_bye_goes_to_the_lowest_ranked_without_a_bye() -> None:
+    """p5 had the round-1 bye (a win), so round 2's bye goes to the lowest-ranked other."""
+    results: list[Result] = [("p1", "p3", 1, 0), ("p2", "p4", 0, 1)]
+    table = swiss_standings(ids(5), results, byes=["p5"])
+    assert [(s.participant_id, s.wins, s.byes) for s in table] == [
+        ("p1", 1, 0), ("p4", 1, 0), ("p5", 1, 1), ("p2", 0, 0), ("p3", 0, 0)]
+    assert swiss_pairings(ids(5), results, 2, byes=["p5"]) == SwissRound(
+        pairs=(("p1", "p4"), ("p5", "p2")), bye="p3")  # of p1, p4, p5 on one win, p5 floats
+
+
+def test_buchholz_beats_seed() -> None:
+    """On the same wins, the harder opponents (more wins between them) rank first."""
+    results: list[Result] = [("a", "c", 1, 0), ("b", "d", 1, 0), ("a", "b", 1, 0), ("d", "c", 1, 0)]
+    table = swiss_standings(["a", "d", "b", "c"], results)
+    assert [(s.participant_id, s.wins, s.buchholz) for s in table] == [
+        ("a", 2, 1), ("b", 1, 3), ("d", 1, 1), ("c", 0, 3)]
+
+
+def test_seed_breaks_equal_wins_and_buchholz() -> None:
+    """Same wins and Buchholz: the lower seed number goes first."""
+    results: list[Result] = [("a", "c", 1, 0), ("b", "d", 1, 0)]
+    table = swiss_standings(["b", "a", "d", "c"], results)
+    assert [s.participant_id for s in table] == ["b", "a", "d", "c"]
+    assert [s.rank for s in table] == [1, 2, 3, 4]
+
+
+def test_a_bye_is_a_win_without_an_opponent() -> None:
+    """The bye counts in wins (and so in opponents' Buchholz) but not in played matches."""
+    results: list[Result] = [("p1", "p2", 1, 0)]
+    table = {s.participant_id: s for s in swiss_standings(ids(3), results, byes=["p3"])}
+    assert (table["p3"].wins, table["p3"].played, table["p3"].losses, table["p3"].buchholz) == (1, 0, 0, 0)
+    assert (table["p2"].buchholz, table["p1"].buchholz) == (1, 0)
+
+
+@pytest.mark.parametrize("round_number, byes", [(0, []), (1, ["p1"]), (2, ["p1", "p1"]), (2, ["zed"])])
+def test_pairings_refuse_an_inconsistent_round(round_number: int, byes: list[str]) -> None:
+    """Round numbers start at 1, nobody may have played that many rounds, byes name participants."""
+    with pytest.raises(ValueError):
+        swiss_pairings(ids(3), [], round_number, byes=byes)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(min_value=2, max_value=128), rng=RANDOMS)
+def test_recommended_rounds_never_repeat_a_pairing(n: int, rng: random.Random) -> None:
+    """Over recommended_rounds(n) rounds of random results: no rematch, everyone plays once a
+    round or has the bye, which goes to the lowest-ranked player without a bye yet."""
+    results: list[Result] = []
+    byes: list[str] = []
+    for number in range(1, recommended_rounds(n) + 1):
+        table = swiss_standings(ids(n), results, byes)
+        this = swiss_pairings(ids(n), results, number, byes)
+        seen = [p for pair in this.pairs for p in pair] + ([this.bye] if this.bye else [])
+        assert sorted(seen) == sorted(ids(n)) and (this.bye is None) == (n % 2 == 0)
+        if this.bye is not None:
+            without_bye = [s.participant_id for s in table if s.participant_id not in byes]
+            assert this.bye == without_bye[-1]
+            byes.append(this.bye)
+        results.extend(play(this.pairs, rng))
+    meetings = collections.Counter(frozenset(r[:2]) for r in results)
+    assert set(meetings.values()) == {1}
+
+
+@settings(max_examples=150, deadline=None)
+@given(n=st.integers(min_value=2, max_value=8), data=st.data())
+def test_pairing_found_whenever_one_exists(n: int, data: st.DataObject) -> None:
+    """Against brute force on small fields with arbitrary earlier meetings: a pairing without a
+    rematch comes back exactly when one exists, bye included."""
+    everyone = list(itertools.combinations(ids(n), 2))
+    met_pairs = data.draw(st.lists(st.sampled_from(everyone), unique=True, max_size=len(everyone)))
+    results: list[Result] = [(a, b, 1, 0) if data.draw(st.booleans()) else (a, b, 0, 1)
+                             for a, b in met_pairs]
+    met = {frozenset(p) for p in met_pairs}
+    exists = any(perfect_pairing_exists([p for p in ids(n) if p != bye], met)
+                 for bye in ids(n)) if n % 2 else perfect_pairing_exists(ids(n), met)
+    if not exists:
+        with pytest.raises(ValueError):
+            swiss_pairings(ids(n), results, len(results) + 1)
+        return
+    this = swiss_pairings(ids(n), results, len(results) + 1)
+    assert not {frozenset(p) for p in this.pairs} & met
+    assert sorted([p for pair in this.pairs for p in pair] + ([this.bye] if this.bye else [])) == ids(n)
