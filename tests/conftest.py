@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 
 import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+from tornado.httpserver import HTTPServer
+from tornado.testing import bind_unused_port
 
 from config import Config
 from handlers.app import Services, make_app
@@ -125,6 +127,14 @@ class Api:
 @pytest.fixture
 def api(http_server: Any, base_url: str, services: Services) -> Api:
     return Api(base_url, services)
+
+
+def serve_app(services: Services) -> tuple[Api, HTTPServer]:
+    """Another app on its own unused port, in the current IOLoop; stop the server when done."""
+    sock, port = bind_unused_port()
+    server = HTTPServer(make_app(services))
+    server.add_sockets([sock])
+    return Api(f"http://127.0.0.1:{port}", services), server
 
 
 def real_mongo_url() -> str | None:

@@ -9,11 +9,10 @@ import jwt
 import pytest
 
 from config import Config
-from handlers.app import make_app
 from server import build_services
 from storage.embedded import free_port
 from storage.mongo import MongoStore
-from tests.conftest import SECRET, Api
+from tests.conftest import Api, SECRET, serve_app
 from tournament.roles import Role
 
 
@@ -141,15 +140,10 @@ async def test_health_ok(api: Api) -> None:
 async def test_store_down_is_503_and_the_server_keeps_running(http_client: Any, io_loop: Any) -> None:
     """With the database unreachable, reads and writes answer 503 store_unavailable and
     /healthz says degraded; the process keeps serving."""
-    from tornado.httpserver import HTTPServer
-    from tornado.testing import bind_unused_port
 
     store = MongoStore(f"mongodb://127.0.0.1:{free_port()}/?directConnection=true", "x", timeout_s=0.2)
     services = build_services(Config(store="mongo", jwt_secret=SECRET), store)
-    sock, port = bind_unused_port()
-    server = HTTPServer(make_app(services))
-    server.add_sockets([sock])
-    api = Api(f"http://127.0.0.1:{port}", services)
+    api, server = serve_app(services)
     try:
         for method, path in [("GET", "/api/tournaments"), ("POST", "/api/tournaments"),
                              ("GET", "/api/matches/m1")]:

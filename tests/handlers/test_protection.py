@@ -7,17 +7,15 @@ import base64
 import dataclasses
 import os
 import socket
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from tornado.httpserver import HTTPServer
-from tornado.testing import bind_unused_port
 
-from handlers.app import Services, make_app
+from handlers.app import Services
 from server import build_services
-from tests.conftest import Api
-from tests.handlers.test_sockets import Socket, connect, refused
+from tests.conftest import Api, serve_app
+from tests.handlers.test_sockets import connect, refused
 from tournament.models import Event, match_stream
 from tournament.roles import Role
 
@@ -36,11 +34,9 @@ def serve(services: Services, io_loop: Any) -> Any:
 
     def start(**changes: Any) -> Served:
         custom = build_services(dataclasses.replace(services.config, **changes), services.store)
-        sock, port = bind_unused_port()
-        server = HTTPServer(make_app(custom))
-        server.add_sockets([sock])
+        api, server = serve_app(custom)
         started.append(server)
-        return Served(Api(f"http://127.0.0.1:{port}", custom), custom, server)
+        return Served(api, custom, server)
 
     yield start
     for server in started:

@@ -9,13 +9,11 @@ from typing import Any
 
 import pytest
 from tornado.httpclient import HTTPRequest
-from tornado.httpserver import HTTPServer
-from tornado.testing import bind_unused_port
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
-from handlers.app import Services, make_app
+from handlers.app import Services
 from server import build_services, shutdown
-from tests.conftest import Api
+from tests.conftest import Api, serve_app
 from tournament.roles import Role
 
 
@@ -109,7 +107,7 @@ async def test_each_refusal_has_its_close_code(api: Api) -> None:
     _, mid = await started_match(api)
     expired = api.token("alice", ttl_s=-60)
     cases = [
-        (f"/ws/match/bad%20id", api.organizer, None, ("error", "invalid_route", 4000)),
+        ("/ws/match/bad%20id", api.organizer, None, ("error", "invalid_route", 4000)),
         (f"/ws/match/{mid}", None, None, ("error", "authentication_required", 4001)),
         (f"/ws/match/{mid}", expired, None, ("error", "token_expired", 4002)),
         (f"/ws/match/{mid}", "not-a-token", None, ("error", "invalid_token", 4003)),
@@ -316,10 +314,7 @@ async def test_recovery_after_a_restart_reads_the_stored_log(api: Api, services:
     for goal in (1, 2):
         await api.ok("POST", f"/api/matches/{mid}/score", {"scores": {"bob": goal}})
     fresh = build_services(services.config, services.store)
-    sock_, port = bind_unused_port()
-    server = HTTPServer(make_app(fresh))
-    server.add_sockets([sock_])
-    restarted = Api(f"http://127.0.0.1:{port}", fresh)
+    restarted, server = serve_app(fresh)
     try:
         sock, welcome = await connect(restarted, f"/ws/match/{mid}?since=1", restarted.organizer)
         assert welcome["data"]["recovered"] is True
@@ -347,10 +342,7 @@ async def test_silent_client_is_closed_for_heartbeat_timeout(http_client: Any, s
     """With a 0.2 s interval, a client that never sends a frame gets pings, then close 4005."""
     quick = build_services(dataclasses.replace(services.config, ping_interval_s=0.2), services.store)
     quick.heartbeat.start()
-    sock_, port = bind_unused_port()
-    server = HTTPServer(make_app(quick))
-    server.add_sockets([sock_])
-    api = Api(f"http://127.0.0.1:{port}", quick)
+    api, server = serve_app(quick)
     try:
         _, match = await api.match_between("alice", "bob")
         sock, _ = await connect(api, f"/ws/match/{match['id']}", api.organizer)

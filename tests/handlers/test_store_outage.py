@@ -6,15 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tornado.httpserver import HTTPServer
-from tornado.testing import bind_unused_port
 
 from config import Config
-from handlers.app import make_app
 from server import build_services, prepare_store
 from storage.embedded import EmbeddedMongo
 from storage.mongo import MongoStore
-from tests.conftest import SECRET, Api
+from tests.conftest import SECRET, serve_app
 from tests.handlers.test_sockets import connect
 
 
@@ -26,10 +23,7 @@ async def test_outage_is_announced_and_work_resumes(tmp_path: Path, io_loop: Any
     store = MongoStore(await embedded.start(), "outage", timeout_s=0.3)
     await prepare_store(store)
     services = build_services(Config(store="mongo", jwt_secret=SECRET), store)
-    sock_, port = bind_unused_port()
-    server = HTTPServer(make_app(services))
-    server.add_sockets([sock_])
-    api = Api(f"http://127.0.0.1:{port}", services)
+    api, server = serve_app(services)
     try:
         tid, match = await api.match_between("alice", "bob")
         watcher, _ = await connect(api, f"/ws/tournament/{tid}", api.organizer)
