@@ -22,7 +22,6 @@ def brackets_viewer(tournament: Tournament, participants: list[Participant], vie
     single = tournament.format == "single_elimination"
     for block in view["rounds"]:
         bracket = block["bracket"]
-        2 if single and bracket == "third_place" else _GROUPS.get(bracket, 1)
         group_id = groups.setdefault(bracket, len(groups))
         round_id = len(rounds)
         rounds.append({"id": round_id, "stage_id": 0, "group_id": group_id, "number": block["round"]})
