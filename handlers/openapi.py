@@ -1,0 +1,293 @@
+"""GET /api/openapi.json: the OpenAPI 3.1 document of every REST route (schemas in openapi_schemas)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config import Config
+from handlers import openapi_schemas as s
+from handlers.base import BaseHandler
+from handlers.matches import ACTIONS
+from handlers.openapi_schemas import Schema
+
+AUTH_CODES = ("authentication_required", "token_malformed", "token_algorithm_not_allowed",
+              "token_signature_invalid", "token_expired", "token_not_yet_valid", "token_claims_missing",
+              "token_role_invalid")
+ONCE_409 = ("request_in_progress", "conflict")  # any write run by write_once
+MOVE_409 = ("invalid_state", "version_conflict", *ONCE_409)
+TOURNAMENT_ACTIONS = ("open-registration", "start", "reset", "cancel")
+WHY = {
+    400: "The body is not JSON or not an object, a field is missing or of the wrong type, or a "
+         "header or query parameter is malformed.",
+    401: "No usable bearer token.",
+    403: "The user's role or relation to the match does not allow this.",
+    404: "The id is unknown, or malformed (then no route matches).",
+    405: "The path exists but not for this method (no operation below answers it).",
+    409: "The request conflicts with the current state.",
+    413: f"The body is over the server's limit ({Config.max_body_bytes} bytes by default), "
+         "judged by Content-Length or the streamed size.",
+    422: "A field has the right type but its value is refused.",
+    429: "Too many writes from this user; retry after Retry-After seconds.",
+    503: "The database is unreachable or refused the request; retry later.",
+}
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+def json_body(schema: Schema, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def header(schema: Schema, description: str, *, required: bool = True) -> dict[str, Any]:
+    return {"description": description, "required": required, "schema": schema}
+
+
+def error(status: int, *codes: str) -> dict[str, Any]:
+    """An error response whose `code` is one of `codes`."""
+    response = json_body(s.error_with(codes), WHY[status])
+    if status == 401:
+        response["headers"] = {"WWW-Authenticate": header(s.string(), 'Bearer realm="livebracket"')}
+    if status == 429:
+        response["headers"] = {"Retry-After": header(s.integer(1), "seconds to wait")}
+    return response
+
+
+def param(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+def reads(*, found: bool = True, query: bool = False) -> dict[int, dict[str, Any]]:
+    """The errors of a read route: auth, unknown id, stray large body, store down."""
+    errors = {401: error(401, *AUTH_CODES), 413: error(413, "payload_too_large"),
+              503: error(503, "store_unavailable", "store_error")}
+    if found:
+        errors[404] = error(404, "not_found")
+    if query:
+        errors[400] = error(400, "invalid_schema", "bad_request")  # bad_request: query not UTF-8
+        errors[422] = error(422, "invalid_value")
+    return errors
+
+
+def writes(conflicts: tuple[str, ...] = ONCE_409, *, forbidden: tuple[str, ...] = ("insufficient_permissions",),
+           values: bool = True, found: bool = True) -> dict[int, dict[str, Any]]:
+    """The errors of a write run by write_once: reads' plus bad input, permission, conflicts,
+    refused values, a reused Idempotency-Key and the write rate."""
+    refused = ("invalid_value", "idempotency_key_reused") if values else ("idempotency_key_reused",)
+    return {**reads(found=found), 400: error(400, "invalid_json", "invalid_schema"),
+            403: error(403, *forbidden), 409: error(409, *conflicts), 422: error(422, *refused),
+            429: error(429, "rate_limit_exceeded")}
+
+
+def operation(op_id: str, summary: str, ok: tuple[int, str, Schema], errors: dict[int, dict[str, Any]], *,
+              params: tuple[str, ...] = (), body: Schema | None = None, required: bool = False,
+              location: bool = False, replayable: bool = False, public: bool = False) -> dict[str, Any]:
+    status, description, schema = ok
+    success = json_body(schema, description)
+    headers: dict[str, Any] = {}
+    if location:
+        headers["Location"] = header(s.string(), "where the new resource is")
+    if replayable:
+        headers["Idempotent-Replayed"] = header(s.string(enum=["true"]), "a replay of an earlier answer",
+                                                required=False)
+    if headers:
+        success["headers"] = headers
+    op: dict[str, Any] = {"operationId": op_id, "summary": summary,
+                          "responses": {str(code): response for code, response in
+                                        sorted({status: success, **errors}.items())}}
+    if params:
+        op["parameters"] = [param(name) for name in params]
+    if body is not None:
+        op["requestBody"] = {"required": required, "content": {"application/json": {"schema": body}},
+                             "description": "A JSON object; empty counts as {}; unknown fields are ignored; "
+                                            "a field whose schema allows null counts as absent when null. "
+                                            "Integers must be written without a fraction (2.0 is a 400)."}
+    if public:
+        op["security"] = []
+    return op
+
+
+def write(op_id: str, summary: str, ok: tuple[int, str, Schema], errors: dict[int, dict[str, Any]],
+          body: Schema | None, *, path: tuple[str, ...] = (), if_match: bool = False,
+          location: bool = False, required: bool | None = None) -> dict[str, Any]:
+    """A POST run by write_once: Idempotency-Key, optionally If-Match. The body is required
+    when it has a required field, unless `required` says otherwise."""
+    headers = ("IdempotencyKey", "IfMatch") if if_match else ("IdempotencyKey",)
+    if required is None:
+        required = bool(body and body.get("required"))
+    return operation(op_id, summary, ok, errors, params=(*path, *headers), body=body or s.obj({}, closed=False),
+                     required=required, location=location, replayable=True)
+
+
+# -- paths -----------------------------------------------------------------------------------
+
+def match_action(action: str) -> dict[str, Any]:
+    conflicts = MOVE_409
+    if action in ("check-in", "start", "open-check-in"):
+        conflicts = (*MOVE_409, "players_missing", *(("already_checked_in",) if action == "check-in" else ()))
+    forbidden = ("insufficient_permissions", *(("not_opponent",) if action in ("result", "confirm") else ()))
+    body = s.ACTION_BODIES[action]
+    op_id = "".join(word.title() for word in action.split("-"))
+    return {"post": write(f"match{op_id}", f"Match move: {action}", (200, "The match after the move", s.ref("Match")),
+                          writes(conflicts, forbidden=forbidden, values=body is not None),
+                          body, path=("MatchId",), if_match=True)}
+
+
+def tournament_action(action: str) -> dict[str, Any]:
+    conflicts = ("invalid_state", *(("bracket_in_play",) if action == "reset" else ()), *ONCE_409)
+    body = s.START_OPTIONS if action == "start" else None
+    op_id = "".join(word.title() for word in action.split("-"))
+    return {"post": write(f"tournament{op_id}", f"Tournament lifecycle: {action} (organizer)",
+                          (200, "The tournament after the move", s.ref("Tournament")),
+                          writes(conflicts, values=body is not None), body, path=("TournamentId",))}
+
+
+def paths() -> dict[str, Any]:
+    t, m, d = ("TournamentId",), ("MatchId",), ("DisputeId",)
+    return {
+        "/api/tournaments": {
+            "get": operation("listTournaments", "Tournaments, newest first",
+                             (200, "The tournaments", s.listing("tournaments", "Tournament")), reads(found=False)),
+            "post": write("createTournament", "Create a tournament (organizer)",
+                          (201, "The new tournament", s.ref("Tournament")), writes(found=False),
+                          s.NEW_TOURNAMENT, location=True),
+        },
+        "/api/tournaments/{tournament_id}": {
+            "get": operation("getTournament", "A tournament with its participants",
+                             (200, "The tournament", s.ref("TournamentWithParticipants")), reads(), params=t),
+        },
+        "/api/tournaments/{tournament_id}/participants": {
+            "get": operation("listParticipants", "Participants in registration order",
+                             (200, "The participants", s.listing("participants", "Participant")), reads(), params=t),
+            "post": write("addParticipant", "Register a participant (organizer)",
+                          (201, "The new participant", s.ref("Participant")),
+                          writes(("already_exists", "invalid_state", *ONCE_409)), s.NEW_PARTICIPANT, path=t),
+        },
+        "/api/tournaments/{tournament_id}/matches": {
+            "get": operation("listTournamentMatches", "Matches in creation order",
+                             (200, "The matches", s.listing("matches", "Match")), reads(), params=t),
+            "post": write("createMatch", "Create an ad-hoc match in state scheduled (organizer)",
+                          (201, "The new match", s.ref("Match")), writes(), s.NEW_MATCH, path=t, location=True),
+        },
+        **{f"/api/tournaments/{{tournament_id}}/{action}": tournament_action(action) for action in TOURNAMENT_ACTIONS},
+        "/api/tournaments/{tournament_id}/bracket": {
+            "get": operation("getBracket", "The bracket: rounds of matches per bracket, who feeds where",
+                             (200, "The bracket in the chosen format",
+                              {"oneOf": [s.ref("Bracket"), s.ref("BracketsViewerModel")]}),
+                             reads(query=True), params=(*t, "BracketFormat")),
+        },
+        "/api/tournaments/{tournament_id}/standings": {
+            "get": operation("getStandings", "The table so far (round robin, Swiss) and the placements",
+                             (200, "The standings", s.ref("Standings")), reads(), params=t),
+        },
+        "/api/matches/{match_id}": {
+            "get": operation("getMatch", "A match", (200, "The match", s.ref("Match")), reads(), params=m),
+        },
+        **{f"/api/matches/{{match_id}}/{action}": match_action(action) for action in ACTIONS},
+        "/api/matches/{match_id}/events": {
+            "get": operation("listMatchEvents", "The match's events with seq > since, in seq order",
+                             (200, "The events", s.listing("events", "Event", match_id=s.identifier(),
+                                                           since=s.integer(0))),
+                             reads(query=True), params=(*m, "Since", "Limit")),
+        },
+        "/api/matches/{match_id}/correct": {
+            "post": write("correctResult", "Replace a decided result, or undo that (organizer)",
+                          (200, "What the correction does (dry_run) or did", s.ref("CorrectionReport")),
+                          writes(("invalid_state", "correction_needs_force", *ONCE_409)), s.CORRECTION, path=m,
+                          required=True),
+        },
+        "/api/matches/{match_id}/disputes": {
+            "get": operation("listMatchDisputes", "The match's disputes",
+                             (200, "The disputes", s.listing("disputes", "Dispute", match_id=s.identifier())),
+                             reads(), params=m),
+            "post": write("raiseDispute", "Dispute the pending result (the opponent)",
+                          (201, "The new dispute and the disputed match", s.ref("DisputeAndMatch")),
+                          writes(MOVE_409, forbidden=("insufficient_permissions", "not_opponent")),
+                          s.NEW_DISPUTE, path=m, if_match=True, location=True),
+        },
+        "/api/disputes/{dispute_id}": {
+            "get": operation("getDispute", "A dispute", (200, "The dispute", s.ref("Dispute")), reads(), params=d),
+        },
+        "/api/disputes/{dispute_id}/resolve": {
+            "post": write("resolveDispute", "Close the open dispute and complete the match (organizer)",
+                          (200, "The closed dispute and the completed match", s.ref("DisputeAndMatch")),
+                          writes(("dispute_not_open", "invalid_state", *ONCE_409)), s.RESOLUTION, path=d),
+        },
+        "/api/tokens": {
+            "post": operation("mintToken", "Mint a token for a lower role (organizer); not idempotent",
+                              (201, "The token", s.ref("TokenGrant")),
+                              {401: error(401, *AUTH_CODES), 400: error(400, "invalid_json", "invalid_schema"),
+                               403: error(403, "insufficient_permissions"), 413: error(413, "payload_too_large"),
+                               422: error(422, "invalid_value")},
+                              body=s.NEW_TOKEN, required=True),
+        },
+        "/api/openapi.json": {
+            "get": operation("getOpenApi", "This document", (200, "The OpenAPI document", s.obj(
+                {"openapi": s.string(), "info": {"type": "object"}, "paths": {"type": "object"}},
+                ["openapi", "info", "paths"], closed=False)), {413: error(413, "payload_too_large")}, public=True),
+        },
+        "/healthz": {
+            "get": operation("health", "Whether the server runs and its store answers",
+                             (200, "The store answers", s.ref("Health")),
+                             {503: json_body(s.ref("Health"), "The store does not answer (not the error format)"),
+                              413: error(413, "payload_too_large")}, public=True),
+        },
+    }
+
+
+def parameters() -> dict[str, Any]:
+    def path(name: str, what: str) -> dict[str, Any]:
+        return {"name": name, "in": "path", "required": True, "schema": s.identifier(what)}
+
+    def query(name: str, schema: Schema, what: str) -> dict[str, Any]:
+        return {"name": name, "in": "query", "required": False, "schema": schema, "description": what}
+
+    return {
+        "TournamentId": path("tournament_id", "t_…"),
+        "MatchId": path("match_id", "m_…"),
+        "DisputeId": path("dispute_id", "d_…"),
+        "IdempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": False,
+                           "schema": s.string(min_len=1, max_len=128, pattern=s.IDEMPOTENCY_KEY_PATTERN),
+                           "description": "Apply this write at most once per user and key (24 h)."},
+        "IfMatch": {"name": "If-Match", "in": "header", "required": False,
+                    "schema": s.string(pattern=s.IF_MATCH_PATTERN),
+                    "description": 'The match version the client saw: 7, "7" or W/"7".'},
+        "BracketFormat": query("format", s.string(enum=["livebracket", "brackets-viewer"]),
+                               "The shape of the answer (default livebracket)."),
+        "Since": query("since", s.integer(0, 2**53), "Only events with a greater seq (default 0)."),
+        "Limit": query("limit", s.integer(1, 1000), "At most this many events (default 1000)."),
+    }
+
+
+def build_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "livebracket", "version": "0.1.0",
+            "description": "Realtime server for LAN esports tournaments (reference: docs/api.md). Every "
+                           "body is JSON; every error is {\"error\": {\"code\", \"message\"}}. Trailing "
+                           "slashes are optional. A method a path does not list gets 405 "
+                           "method_not_allowed; a path no route matches gets 404 not_found.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearerAuth": []}],
+        "paths": paths(),
+        "components": {
+            "schemas": s.COMPONENTS,
+            "parameters": parameters(),
+            "responses": {"MethodNotAllowed": error(405, "method_not_allowed")},
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
+
+
+DOCUMENT = build_document()
+
+
+class OpenApiHandler(BaseHandler):
+    """The document, for anyone: no token needed."""
+
+    async def get(self) -> None:
+        self.reply(200, DOCUMENT)
+
+
+routes = [(r"/api/openapi\.json", OpenApiHandler)]

@@ -1,0 +1,279 @@
+"""JSON Schemas for the OpenAPI document: what `to_json` returns, request bodies, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from config import STORES
+from handlers.base import ID, IDEMPOTENCY_KEY
+from handlers.brackets import SEEDINGS
+from handlers.tokens import MAX_TTL_S
+from tournament import events
+from tournament.models import DisputeStatus, MatchState, TournamentState
+from tournament.roles import ROLE_NAMES
+from tournament.rules import MAX_SCORE
+from tournament.tournaments import FORMATS
+
+Schema = dict[str, Any]
+
+ID_PATTERN = f"^{ID}$"
+IDEMPOTENCY_KEY_PATTERN = f"^{IDEMPOTENCY_KEY.pattern}$"
+IF_MATCH_PATTERN = r'^[ \t]*(W/)?"*[0-9]+"*[ \t]*$'  # what BaseHandler.if_match_version reads
+EVENT_TYPES = sorted(value for name, value in vars(events).items() if name.isupper() and isinstance(value, str))
+STRIPPED = " Surrounding whitespace is stripped before the length is checked."
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: Schema) -> Schema:
+    """`schema` or null (null in a request body counts as absent)."""
+    if "type" in schema and isinstance(schema["type"], str):
+        return {**schema, "type": [schema["type"], "null"]}
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def string(*, min_len: int | None = None, max_len: int | None = None, pattern: str | None = None,
+           enum: Iterable[str] | None = None, fmt: str | None = None, description: str = "") -> Schema:
+    schema: Schema = {"type": "string"}
+    for key, value in (("minLength", min_len), ("maxLength", max_len), ("pattern", pattern),
+                       ("format", fmt), ("description", description or None)):
+        if value is not None:
+            schema[key] = value
+    if enum is not None:
+        schema["enum"] = [str(value) for value in enum]  # StrEnum members as plain strings
+    return schema
+
+
+def integer(minimum: int | None = None, maximum: int | None = None, description: str = "") -> Schema:
+    schema: Schema = {"type": "integer"}
+    for key, value in (("minimum", minimum), ("maximum", maximum), ("description", description or None)):
+        if value is not None:
+            schema[key] = value
+    return schema
+
+
+def array(items: Schema, *, min_items: int | None = None, max_items: int | None = None,
+          unique: bool = False) -> Schema:
+    schema: Schema = {"type": "array", "items": items}
+    if min_items is not None:
+        schema["minItems"] = min_items
+    if max_items is not None:
+        schema["maxItems"] = max_items
+    if unique:
+        schema["uniqueItems"] = True
+    return schema
+
+
+def obj(properties: dict[str, Schema], required: Iterable[str] = (), *, closed: bool = True,
+        description: str = "") -> Schema:
+    """An object. Responses are `closed` (no undocumented field); request bodies are open,
+    because the server ignores fields it does not know."""
+    schema: Schema = {"type": "object", "properties": properties, "required": list(required)}
+    if closed:
+        schema["additionalProperties"] = False
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def identifier(description: str = "") -> Schema:
+    return string(min_len=1, max_len=64, pattern=ID_PATTERN, description=description)
+
+
+def timestamp(*, optional: bool = False) -> Schema:
+    stamp = string(fmt="date-time", description="ISO 8601 UTC with milliseconds")
+    return nullable(stamp) if optional else stamp
+
+
+def scores_map(*, min_count: int = 1) -> Schema:
+    return {"type": "object", "minProperties": min_count, "maxProperties": 2,
+            "additionalProperties": integer(0, MAX_SCORE),
+            "description": "participant id -> score; every key must be a player of the match"}
+
+
+def error_with(codes: Iterable[str]) -> Schema:
+    """The Error schema with its `code` narrowed to `codes`."""
+    narrowed = {"properties": {"error": {"properties": {"code": {"enum": list(codes)}}}}}
+    return {"allOf": [ref("Error"), narrowed]}
+
+
+# -- resources (tournament/models.py: to_json) -----------------------------------------------
+
+TOURNAMENT_FIELDS: dict[str, Schema] = {
+    "id": identifier("t_…"), "name": string(), "game": string(), "format": string(enum=FORMATS),
+    "state": string(enum=TournamentState), "created_by": string(description="sub of the creator"),
+    "created_at": timestamp(), "version": integer(1),
+    "settings": {"type": "object", "description": "how the bracket was made"},
+    "seed_order": array(string()),  # participant ids, seed 1 first, once started
+    "placements": array(ref("Placement")),
+    "started_at": timestamp(optional=True), "ended_at": timestamp(optional=True),
+}
+PARTICIPANT = obj({"id": identifier("the sub that this player's token carries"),
+                   "tournament_id": identifier(), "name": string(), "seed": nullable(integer(1)),
+                   "created_at": timestamp()},
+                  ["id", "tournament_id", "name", "seed", "created_at"])
+REPORT = obj({"scores": {"type": "object", "additionalProperties": integer(0)},
+              "winner_id": string()}, ["scores", "winner_id"])
+MATCH_FIELDS: dict[str, Schema] = {
+    "id": identifier("m_…"), "tournament_id": identifier(), "round": nullable(integer(1)),
+    "label": string(), "participant_ids": array(nullable(string()), min_items=2, max_items=2),
+    "state": string(enum=MatchState), "scores": {"type": "object", "additionalProperties": integer(0)},
+    "checked_in": array(string()), "reports": {"type": "object", "additionalProperties": ref("Report")},
+    "result": nullable(ref("Report")), "winner_id": nullable(string()),
+    "created_at": timestamp(), "updated_at": timestamp(),
+    "started_at": timestamp(optional=True), "ended_at": timestamp(optional=True),
+    "version": integer(1, description="goes up by 1 with each move; send it as If-Match"),
+    "seq": integer(0, description="seq of the match's latest event (0: none yet)"),
+    "bracket": nullable(ref("BracketSlot")),
+    "history": array(ref("PastResult")),
+}
+PAST_RESULT = obj({"state": string(enum=MatchState), "result": nullable(ref("Report")), "winner_id": nullable(string()),
+                   "scores": {"type": "object", "additionalProperties": integer(0)},
+                   "replaced_at": {"type": "number", "description": "epoch seconds"}, "replaced_by": string(),
+                   "why": string(description='"corrected", "reset by a correction"')},
+                  ["state", "result", "winner_id", "scores", "replaced_at", "replaced_by", "why"],
+                  description="a result the match had before a correction replaced or reset it")
+TARGET = nullable({"type": "array", "prefixItems": [string(description="match key"), integer(0, 1)],
+                   "minItems": 2, "maxItems": 2, "description": "(match key, slot 0 or 1)"})
+BRACKETS = ("winners", "losers", "grand_final", "third_place", "round_robin", "swiss")
+BRACKET_SLOT = obj({"key": string(description='"W2-3", "L1-1", "GF1", "3P", "R3-2", "S2-1", …'),
+                    "bracket": string(enum=BRACKETS),
+                    "position": integer(), "feeds": array(string(), min_items=2, max_items=2),
+                    "winner_to": TARGET, "loser_to": TARGET, "optional": {"type": "boolean"},
+                    "byes": array({"type": "boolean"}, min_items=2, max_items=2), "walkover": {"type": "boolean"}},
+                   ["key", "bracket", "position", "feeds", "winner_to", "loser_to", "optional", "byes", "walkover"])
+DISPUTE = obj({"id": identifier("d_…"), "match_id": identifier(), "tournament_id": identifier(),
+               "raised_by": string(), "reason": string(), "status": string(enum=DisputeStatus),
+               "resolution": string(), "resolved_by": nullable(string()), "created_at": timestamp(),
+               "resolved_at": timestamp(optional=True), "version": integer(1)},
+              ["id", "match_id", "tournament_id", "raised_by", "reason", "status", "resolution",
+               "resolved_by", "created_at", "resolved_at", "version"])
+EVENT = obj({"type": string(enum=EVENT_TYPES), "seq": integer(1), "ts": integer(0, description="epoch ms"),
+             "data": obj({"match_id": identifier(), "tournament_id": identifier(),
+                          "match": ref("Match")}, ["match_id", "tournament_id", "match"], closed=False)},
+            ["type", "seq", "ts", "data"])
+ERROR = obj({"error": obj({"code": string(description="stable: switch on it"),
+                           "message": string(description="for humans"),
+                           "field": string(), "state": string(), "version": integer(),
+                           "limit_bytes": integer(), "retry_after_ms": integer(0)},
+                          ["code", "message"], closed=False)}, ["error"])
+TOKEN_GRANT = obj({"token": string(description="HS256 JWT"), "user_id": identifier(),
+                   "username": string(), "role": string(enum=ROLE_NAMES),
+                   "expires_at": integer(description="epoch seconds")},
+                  ["token", "user_id", "username", "role", "expires_at"])
+HEALTH = obj({"status": string(enum=["ok", "degraded"]), "store": string(enum=["ok", "unreachable"]),
+              "store_kind": string(enum=STORES)}, ["status", "store", "store_kind"])
+
+PLACEMENT = obj({"place": integer(1, description="tied places repeat their number"), "participant_id": string()},
+                ["place", "participant_id"])
+BRACKET_FIELDS: dict[str, Schema] = {
+    "tournament_id": identifier(), "format": string(enum=FORMATS), "state": string(enum=TournamentState),
+}
+BRACKET_VIEW = obj({**BRACKET_FIELDS, "settings": {"type": "object"}, "seed_order": array(string()),
+                    "rounds": array(obj({"bracket": string(enum=BRACKETS), "round": integer(0),
+                                         "matches": array(ref("Match"))}, ["bracket", "round", "matches"])),
+                    "placements": array(ref("Placement"))},
+                   [*BRACKET_FIELDS, "settings", "seed_order", "rounds", "placements"])
+# brackets-viewer.js's model (handlers/export.py): numeric ids, one stage.
+BRACKETS_VIEWER = obj({table: array({"type": "object", "required": ["id"], "properties": {"id": integer(0)}})
+                       for table in ("stage", "group", "round", "match", "participant")},
+                      ["stage", "group", "round", "match", "participant"])
+ROW = {"participant_id": string(), "played": integer(0), "wins": integer(0), "losses": integer(0),
+       "rank": integer(1, description="unique: the seed breaks the last ties")}
+STANDINGS = obj({**BRACKET_FIELDS, "standings": array({"anyOf": [
+                     obj({**ROW, "score_for": integer(0), "score_against": integer(0)},
+                         [*ROW, "score_for", "score_against"], description="round robin"),
+                     obj({**ROW, "byes": integer(0), "buchholz": integer(0)}, [*ROW, "byes", "buchholz"],
+                         description="Swiss")]}),
+                 "placements": array(ref("Placement"))},
+                [*BRACKET_FIELDS, "standings", "placements"])
+RESET = obj({"match_id": identifier(), "key": string(), "state": string(enum=MatchState)},
+            ["match_id", "key", "state"])
+CORRECTION_REPORT = obj({"match_id": identifier(), "winner_id": string(), "requires_force": {"type": "boolean"},
+                         "resets": array(RESET), "applied": {"type": "boolean"},
+                         "match": ref("Match")},
+                        ["match_id", "winner_id", "requires_force", "resets", "applied"],
+                        description="`match` (after the correction) only when applied")
+
+COMPONENTS: dict[str, Schema] = {
+    "Tournament": obj(TOURNAMENT_FIELDS, TOURNAMENT_FIELDS),
+    "TournamentWithParticipants": obj({**TOURNAMENT_FIELDS, "participants": array(ref("Participant"))},
+                                      [*TOURNAMENT_FIELDS, "participants"]),
+    "Participant": PARTICIPANT,
+    "Match": obj(MATCH_FIELDS, MATCH_FIELDS),
+    "Report": REPORT,
+    "PastResult": PAST_RESULT,
+    "BracketSlot": BRACKET_SLOT,
+    "Placement": PLACEMENT,
+    "Bracket": BRACKET_VIEW,
+    "BracketsViewerModel": BRACKETS_VIEWER,
+    "Standings": STANDINGS,
+    "CorrectionReport": CORRECTION_REPORT,
+    "Dispute": DISPUTE,
+    "DisputeAndMatch": obj({"dispute": ref("Dispute"), "match": ref("Match")}, ["dispute", "match"]),
+    "Event": EVENT,
+    "Error": ERROR,
+    "TokenGrant": TOKEN_GRANT,
+    "Health": HEALTH,
+}
+
+
+def listing(key: str, item: str, **fields: Schema) -> Schema:
+    """`{key: [item], **fields}`, as the list routes answer."""
+    return obj({**fields, key: array(ref(item))}, [*fields, key])
+
+
+# -- request bodies (handlers/schema.py readers, with their limits) ---------------------------
+
+def text(max_len: int, *, allow_empty: bool = False, optional: bool = False, description: str = "") -> Schema:
+    schema = string(min_len=None if allow_empty else 1, max_len=max_len, description=description + STRIPPED)
+    return nullable(schema) if optional else schema
+
+
+NEW_TOURNAMENT = obj({"name": text(200), "game": text(200, allow_empty=True, optional=True),
+                      "format": nullable(string(enum=FORMATS, description="default single_elimination"))},
+                     ["name"], closed=False)
+NEW_PARTICIPANT = obj({"name": text(100, description="unique in the tournament, case-insensitively."),
+                       "id": nullable(identifier("default: a generated p_…")),
+                       "seed": nullable(integer(1, 4096))}, ["name"], closed=False)
+NEW_MATCH = obj({"participant_ids": array(identifier(), min_items=2, max_items=2, unique=True),
+                 "round": nullable(integer(1, 1000)), "label": text(100, allow_empty=True, optional=True)},
+                ["participant_ids"], closed=False)
+ACTION_BODIES: dict[str, Schema | None] = {
+    "open-check-in": None,
+    "check-in": obj({"participant_id": nullable(identifier("an organizer checks in this player"))},
+                    closed=False),
+    "start": None,
+    "score": obj({"scores": scores_map()}, ["scores"], closed=False),
+    "result": obj({"scores": scores_map(min_count=2)}, ["scores"], closed=False),
+    "confirm": None,
+    "forfeit": obj({"participant_id": identifier("the player who forfeits")}, ["participant_id"],
+                   closed=False),
+    "cancel": obj({"reason": text(500, allow_empty=True, optional=True)}, closed=False),
+}
+NEW_DISPUTE = obj({"reason": text(1000)}, ["reason"], closed=False)
+RESOLUTION = obj({"status": nullable(string(enum=["resolved", "rejected"], description="default resolved")),
+                  "resolution": text(1000),
+                  "scores": nullable(scores_map(min_count=2))}, ["resolution"], closed=False)
+NEW_TOKEN = obj({"user_id": identifier("becomes sub; for a player, the participant id"),
+                 "role": nullable(string(enum=[*ROLE_NAMES, "participant"],
+                                         description="default spectator; only roles below the caller's; "
+                                                     "letter case is ignored (not for participant)")),
+                 "name": text(100, optional=True, description="default user_id."),
+                 "ttl_s": nullable(integer(60, MAX_TTL_S))}, ["user_id"], closed=False)
+START_OPTIONS = obj({"seeding": nullable(string(enum=SEEDINGS, description="default given")),
+                     "rng_seed": nullable(integer(0, 2**31 - 1, description="replays a random seeding")),
+                     "third_place": {"type": "boolean", "description": "single elimination; default false"},
+                     "grand_final_reset": {"type": "boolean", "description": "double elimination; default true"},
+                     "rounds": nullable(integer(1, 255, description="Swiss; default ceil(log2(n))"))},
+                    closed=False)
+FLAG = {"type": "boolean", "description": "default false (null is refused)"}
+CORRECTION = {**obj({"undo": FLAG, "force": FLAG, "dry_run": FLAG}, closed=False,
+                    description="scores are required unless undo is true (then they are ignored)"),
+              "if": {"properties": {"undo": {"const": True}}, "required": ["undo"]},
+              "else": {"properties": {"scores": scores_map(min_count=2)}, "required": ["scores"]}}
