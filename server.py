@@ -37,6 +37,7 @@ from realtime.storewatch import StoreWatch
 from realtime.protocol import CloseCode
 from tournament.events import Fanout, Publisher
 from tournament.bracket_service import BracketService
+from tournament.locks import KeyedLocks
 from tournament.matches import MatchService
 from tournament.models import TournamentState
 from tournament.roles import ROLE_NAMES, Role
@@ -82,12 +83,13 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     matches = MatchService(store, hub if publisher is None else Fanout(hub, publisher), clock)
     batcher = ScoreBatcher(matches, loop, config.batch_window_s)
     matches.pending = batcher
-    brackets = BracketService(store, matches, matches.publisher, clock)
+    tournament_locks = KeyedLocks()  # registration and bracket changes of one tournament take turns
+    brackets = BracketService(store, matches, matches.publisher, clock, tournament_locks)
     matches.bracket = brackets
     heartbeat = Heartbeat(loop, clock, config.ping_interval_s)
     return Services(
         config=config, store=store, tokens=TokenCodec(config.jwt_secret, clock),
-        tournaments=TournamentService(store, clock), matches=matches, brackets=brackets, hub=hub,
+        tournaments=TournamentService(store, clock, tournament_locks), matches=matches, brackets=brackets, hub=hub,
         batcher=batcher,
         heartbeat=heartbeat, limits=Limits.from_config(config, clock),
         store_watch=StoreWatch(store, hub, loop), clock=clock,

@@ -73,6 +73,8 @@ class BaseHandler(web.RequestHandler):
             value = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as e:
             raise ApiError(400, "invalid_json", f"the body is not valid JSON: {e}") from None
+        except RecursionError:
+            raise ApiError(400, "invalid_json", "the body is nested too deeply") from None
         if not isinstance(value, dict):
             raise bad_request("the body must be a JSON object")
         return value

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from handlers import schema
 from handlers.base import ID, BaseHandler, Reply
-from handlers.errors import ApiError, bad_request
+from handlers.errors import ApiError
 from handlers.export import brackets_viewer
 from tournament.bracket_service import StartOptions
 
 SEEDINGS = ("given", "random", "registration")
-
-
-def flag(body: dict[str, Any], field: str, default: bool) -> bool:
-    value = body.get(field, default)
-    if not isinstance(value, bool):
-        raise bad_request(f"{field} must be true or false", field)
-    return value
 
 
 class TournamentActionHandler(BaseHandler):
@@ -33,8 +24,8 @@ class TournamentActionHandler(BaseHandler):
                                    field="seeding")
                 options = StartOptions(
                     seeding=seeding, rng_seed=schema.integer(body, "rng_seed", maximum=2**31 - 1),
-                    third_place=flag(body, "third_place", False),
-                    grand_final_reset=flag(body, "grand_final_reset", True),
+                    third_place=schema.flag(body, "third_place"),
+                    grand_final_reset=schema.flag(body, "grand_final_reset", True),
                     rounds=schema.integer(body, "rounds", minimum=1, maximum=255))
                 tournament = await self.services.brackets.start(tournament_id, user, options)
             elif action == "reset":

@@ -28,8 +28,8 @@ def brackets_viewer(tournament: Tournament, participants: list[Participant], vie
         for m in block["matches"]:
             opponents: list[dict[str, Any] | None] = []
             for slot, pid in enumerate(m["participant_ids"]):
-                if pid is None:
-                    opponents.append(None)
+                if pid is None:  # brackets-viewer draws null as a bye, {"id": null} as to be decided
+                    opponents.append(None if m["bracket"]["byes"][slot] else {"id": None})
                     continue
                 won = m["winner_id"] == pid if m["winner_id"] else None
                 opponents.append({"id": number.get(pid), "position": slot + 1, "score": m["scores"].get(pid),

@@ -60,20 +60,13 @@ class MatchCorrectionHandler(BaseHandler):
     async def post(self, match_id: str) -> None:
         async def correct() -> Reply:
             body = self.json_body()
-            undo = _flag(body, "undo")
+            undo = schema.flag(body, "undo")
             report = await self.services.brackets.correct(
                 match_id, self.user(), None if undo else schema.scores(body), undo=undo,
-                force=_flag(body, "force"), dry_run=_flag(body, "dry_run"))
+                force=schema.flag(body, "force"), dry_run=schema.flag(body, "dry_run"))
             return 200, report
 
         await self.write_once(correct)
-
-
-def _flag(body: dict[str, object], field: str) -> bool:
-    value = body.get(field, False)
-    if not isinstance(value, bool):
-        raise ApiError(400, "invalid_schema", f"{field} must be true or false", field=field)
-    return value
 
 
 class MatchEventsHandler(BaseHandler):

@@ -32,6 +32,16 @@ def text(body: dict[str, Any], field: str, *, default: str | None = None, max_le
     return value
 
 
+def flag(body: dict[str, Any], field: str, default: bool = False) -> bool:
+    """An optional true/false field (null counts as absent). Raises ApiError 400."""
+    value = body.get(field)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise bad_request(f"{field} must be true or false", field)
+    return value
+
+
 def integer(body: dict[str, Any], field: str, *, minimum: int = 0, maximum: int = 1_000_000) -> int | None:
     """An optional whole-number field. Raises ApiError 400 (not an integer) or 422 (out of range)."""
     value = body.get(field)

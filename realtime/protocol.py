@@ -87,6 +87,8 @@ def parse(text: str | bytes) -> ClientMessage:
         value = json.loads(text)
     except (ValueError, UnicodeDecodeError):
         raise ProtocolError(ErrorCode.INVALID_JSON, "frames must be JSON") from None
+    except RecursionError:
+        raise ProtocolError(ErrorCode.INVALID_JSON, "the frame is nested too deeply") from None
     if not isinstance(value, dict):
         raise ProtocolError(ErrorCode.INVALID_SCHEMA, "a frame is a JSON object with a type")
     kind = value.get("type")

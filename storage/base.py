@@ -60,7 +60,8 @@ class Store(Protocol):
         """In creation order."""
 
     async def delete_matches(self, tournament_id: str) -> int:
-        """Delete the tournament's matches (a bracket reset); returns how many."""
+        """Delete the tournament's bracket matches and their event logs (a bracket reset);
+        ad-hoc matches stay. Returns how many matches went."""
 
     async def save_match(self, match: Match, events: list[Event], dispute: Dispute | None) -> None:
         """Write `match` if the stored one has version `match.version - 1`, then its dispute

@@ -80,6 +80,7 @@ def match_doc(m: Match) -> Doc:
         "created_at": m.created_at, "updated_at": m.updated_at, "started_at": m.started_at,
         "ended_at": m.ended_at, "version": m.version, "seq": m.seq, "slot": _slot_doc(m.slot),
         "history": [dict(h) for h in m.history],
+        "in_bracket": m.slot is not None,  # flat, so a bracket reset can select by it
     }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from storage import documents as d
 from storage.base import IdempotencyRecord
 from storage.errors import ConflictError, NotFoundError
-from tournament.models import Dispute, DisputeStatus, Event, Match, Participant, Tournament
+from tournament.models import Dispute, DisputeStatus, Event, Match, Participant, Tournament, match_stream
 
 Doc = dict[str, Any]
 
@@ -84,9 +84,13 @@ class MemoryStore:
         return [d.match_from(doc) for doc in self._where("matches", tournament_id=tournament_id)]
 
     async def delete_matches(self, tournament_id: str) -> int:
-        doomed = [doc["_id"] for doc in self._where("matches", tournament_id=tournament_id)]
+        doomed = [doc["_id"] for doc in self._where("matches", tournament_id=tournament_id, in_bracket=True)]
+        streams = {match_stream(match_id) for match_id in doomed}
         for match_id in doomed:
             del self._tables["matches"][match_id]
+        events = self._tables["events"]
+        for key in [k for k, doc in events.items() if doc["stream"] in streams]:
+            del events[key]
         return len(doomed)
 
     async def save_match(self, match: Match, events: list[Event], dispute: Dispute | None) -> None:

@@ -13,7 +13,7 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 from storage import documents as d
 from storage.base import IdempotencyRecord
 from storage.errors import ConflictError, NotFoundError, StorageError, StorageUnavailableError
-from tournament.models import Dispute, DisputeStatus, Event, Match, Participant, Tournament
+from tournament.models import Dispute, DisputeStatus, Event, Match, Participant, Tournament, match_stream
 
 Doc = dict[str, Any]
 
@@ -122,8 +122,12 @@ class MongoStore:
         return [d.match_from(doc) for doc in docs]
 
     async def delete_matches(self, tournament_id: str) -> int:
+        query = {"tournament_id": tournament_id, "in_bracket": True}
         with _translated():
-            result = await self._matches.delete_many({"tournament_id": tournament_id})
+            doomed = [doc["_id"] async for doc in self._matches.find(query, {"_id": 1})]
+            for match_id in doomed:  # one stream at a time: no $in needed of the embedded server
+                await self._events.delete_many({"stream": match_stream(match_id)})
+            result = await self._matches.delete_many(query)
         return result.deleted_count
 
     async def save_match(self, match: Match, events: list[Event], dispute: Dispute | None) -> None:

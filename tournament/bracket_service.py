@@ -50,12 +50,12 @@ def loser_of(match: Match) -> str | None:
 
 class BracketService:
     def __init__(self, store: Store, matches: MatchService, publisher: Publisher,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, locks: KeyedLocks | None = None) -> None:
         self._store = store
         self._matches = matches
         self._publisher = publisher
         self._clock = clock
-        self._locks = KeyedLocks()
+        self._locks = locks or KeyedLocks()  # per tournament, shared with registration
 
     # -- start and reset -----------------------------------------------------------------
 
@@ -189,8 +189,15 @@ class BracketService:
     # -- advancement -----------------------------------------------------------------------
 
     async def match_ended(self, match: Match) -> None:
-        """A bracket match reached a final state: settle its tournament."""
-        await self.settle(match.tournament_id)
+        """A bracket match reached a final state: settle its tournament.
+
+        Never raises: the match's result is already stored, and the next settle (another
+        ended match, or the server's start) finishes whatever failed here.
+        """
+        try:
+            await self.settle(match.tournament_id)
+        except Exception:
+            log.exception("settling tournament %s after %s failed", match.tournament_id, match.id)
 
     async def settle(self, tournament_id: str) -> None:
         """Bring the bracket up to date with every decided match (idempotent)."""
@@ -256,12 +263,21 @@ class BracketService:
         if played >= tournament.settings["rounds"] or not all(decided(m) for m in matches):
             return False
         now = self._clock()
-        for match in self._swiss_round(tournament, list(tournament.seed_order), matches, played + 1, now):
+        try:
+            next_round = self._swiss_round(tournament, list(tournament.seed_order), matches, played + 1, now)
+        except ValueError as e:  # nobody left to pair without a rematch: the event ends here
+            log.warning("tournament %s ends after round %d: %s", tournament.id, played, e)
+            settings = {**tournament.settings, "rounds_played": played}
+            tournament = dataclasses.replace(tournament, settings=settings, version=tournament.version + 1)
+            await self._store.save_tournament(tournament)
+            return False
+        for match in next_round:
             await self._store.insert_match(match)
         await self._announce(tournament, BRACKET_UPDATED, {"round": played + 1, "bracket": await self.view(tournament.id)})
         return True
 
     async def _complete(self, tournament: Tournament, matches: list[Match]) -> None:
+        tournament = await self._store.get_tournament(tournament.id)  # a Swiss event may have ended early
         places = placements(tournament, matches)
         done = dataclasses.replace(tournament, state=TournamentState.COMPLETED, placements=tuple(places),
                                    ended_at=self._clock(), version=tournament.version + 1)
@@ -280,15 +296,15 @@ class BracketService:
         correction_needs_force, with the matches it would reset), InvalidValueError.
         """
         require_organizer(user, "correct a result")
-        match = await self._store.get_match(match_id)
-        if undo:
-            scores = self._previous_scores(match)
-        assert scores is not None
-        async with self._locks.hold(match.tournament_id):
+        tournament_id = (await self._store.get_match(match_id)).tournament_id
+        async with self._locks.hold(tournament_id):
             match = await self._store.get_match(match_id)
+            if undo:
+                scores = self._previous_scores(match)
+            assert scores is not None
             corrected = rules.correct(match, scores, user, self._clock()).match  # validates, writes nothing
             plan = await self._reset_plan(match) if corrected.winner_id != match.winner_id else []
-            begun = [m for m, _ in plan if m.state is not MatchState.SCHEDULED]
+            begun = [m for m, _ in plan if m.state is not MatchState.SCHEDULED and not (m.slot and m.slot.walkover)]
             report: dict[str, Any] = {
                 "match_id": match.id, "winner_id": corrected.winner_id, "requires_force": bool(begun),
                 "resets": [{"match_id": m.id, "key": m.label, "state": m.state.value} for m, _ in plan]}

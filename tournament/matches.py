@@ -99,6 +99,10 @@ class MatchService:
 
     async def update_score(self, match_id: str, user: Principal, scores: Mapping[str, int],
                            version: int | None = None) -> Match:
+        """Write live scores now. A guarded update (`version`) first writes any batch waiting
+        for the match, so an older batched score can never land after it."""
+        if version is not None:
+            await self.pending.flush(match_id)
         return await self._change(match_id, Action.UPDATE_SCORE, user, version,
                                   lambda m, _: rules.update_score(m, scores, self._clock()))
 
@@ -145,8 +149,15 @@ class MatchService:
 
     async def cancel(self, match_id: str, user: Principal, reason: str = "",
                      version: int | None = None) -> Match:
-        return await self._change(match_id, Action.CANCEL, user, version,
-                                  lambda m, d: rules.cancel(m, user, reason, d, self._clock()))
+        """Raises as any move, and InvalidTransitionError (bracket_match) for a bracket match,
+        which must end with a winner (forfeit) so the bracket can go on."""
+        def decide(match: Match, dispute: Dispute | None) -> Outcome:
+            if match.slot is not None:
+                raise InvalidTransitionError("a bracket match cannot be cancelled: forfeit it instead",
+                                             code="bracket_match", state=match.state.value)
+            return rules.cancel(match, user, reason, dispute, self._clock())
+
+        return await self._change(match_id, Action.CANCEL, user, version, decide)
 
     async def _change(self, match_id: str, action: Action, user: Principal, version: int | None,
                       decide: Decide) -> Match:

@@ -15,7 +15,7 @@ from typing import Any
 
 from tournament import events as ev
 from tournament.errors import ForbiddenError, InvalidTransitionError, InvalidValueError
-from tournament.models import Dispute, DisputeStatus, Match, MatchState, Report, new_id
+from tournament.models import Dispute, DisputeStatus, Match, MatchState, Report, iso, new_id
 from tournament.roles import Principal, Role
 
 MAX_SCORE = 1_000_000
@@ -359,7 +359,7 @@ def walkover(match: Match, reason: str, now: float) -> Outcome:
 def _past(match: Match, user_id: str, now: float, why: str) -> dict[str, Any]:
     """The match's current result, as an entry of its history."""
     return {"state": match.state.value, "result": match.result.to_json() if match.result else None,
-            "winner_id": match.winner_id, "scores": dict(match.scores), "replaced_at": now,
+            "winner_id": match.winner_id, "scores": dict(match.scores), "replaced_at": iso(now),
             "replaced_by": user_id, "why": why}
 
 

@@ -23,10 +23,11 @@ def require_organizer(user: Principal, doing: str) -> None:
 
 
 class TournamentService:
-    def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: Store, clock: Callable[[], float] = time.time,
+                 locks: KeyedLocks | None = None) -> None:
         self._store = store
         self._clock = clock
-        self._registering = KeyedLocks()  # name and seed checks hold per tournament
+        self._registering = locks or KeyedLocks()  # per tournament, shared with the bracket
 
     async def create(self, user: Principal, name: str, game: str = "",
                      format: str = FORMATS[0]) -> Tournament:

@@ -269,3 +269,64 @@ async def test_correction_refusals(api: Api) -> None:
     assert (status, body["error"]["code"]) == (409, "invalid_state")
     status, body = await api.post(f"/api/matches/{semi['id']}/correct", {"undo": True})
     assert (status, body["error"]["field"]) == (422, "undo")
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_reset_and_start_again_with_byes(api: Api) -> None:
+    """A three-player bracket (one bye) can be reset and started again, and the bye winner
+    reaches the final both times; ad-hoc matches of the tournament survive the reset."""
+    tid = await tournament_with(api, 3, "single_elimination")
+    adhoc = await api.ok("POST", f"/api/tournaments/{tid}/matches", {"participant_ids": ["p2", "p3"]}, 201)
+    for _ in range(2):
+        await api.ok("POST", f"/api/tournaments/{tid}/start")
+        final = await api.ok("GET", f"/api/matches/{tid}-W2-1")
+        assert "p1" in final["participant_ids"]
+        await api.ok("POST", f"/api/tournaments/{tid}/reset")
+    assert (await api.ok("GET", f"/api/matches/{adhoc['id']}"))["state"] == "scheduled"
+    assert await api.services.store.list_events(f"match:{tid}-W1-1") == []  # the old logs went too
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_swiss_always_ends_even_when_no_rematch_free_round_is_left(api: Api) -> None:
+    """Six players, five rounds, random results: every event completes (early when nobody can
+    be paired without a rematch), and no request fails."""
+    for seed in range(6):
+        rng = random.Random(seed)
+        tid = await tournament_with(api, 6, "swiss")
+        await api.ok("POST", f"/api/tournaments/{tid}/start", {"rounds": 5})
+        while pending := await playable(api, tid):
+            for match in pending:
+                await play(api, match, rng.choice(match["participant_ids"]))
+        done = await api.ok("GET", f"/api/tournaments/{tid}")
+        assert done["state"] == "completed" and len(done["placements"]) == 6
+        assert done["settings"].get("rounds_played", 5) <= 5
+
+
+@pytest.mark.gen_test
+async def test_bracket_matches_are_forfeited_not_cancelled(api: Api) -> None:
+    """Cancelling a bracket match would stall the bracket: it is refused."""
+    tid = await tournament_with(api, 4, "single_elimination")
+    await api.ok("POST", f"/api/tournaments/{tid}/start")
+    semi = (await playable(api, tid))[0]
+    status, body = await api.post(f"/api/matches/{semi['id']}/cancel")
+    assert (status, body["error"]["code"]) == (409, "bracket_match")
+
+
+@pytest.mark.gen_test
+async def test_correcting_a_grand_final_whose_reset_was_skipped(api: Api) -> None:
+    """The skipped reset has not begun: changing the grand-final winner needs no force, and
+    the reset is then played."""
+    tid = await tournament_with(api, 4, "double_elimination")
+    await api.ok("POST", f"/api/tournaments/{tid}/start")
+    while pending := await playable(api, tid):
+        match = pending[0]
+        await play(api, match, match["participant_ids"][0])  # the first slot always wins
+    gf1 = await api.ok("GET", f"/api/matches/{tid}-GF1")
+    a, b = gf1["participant_ids"]
+    assert gf1["winner_id"] == a and (await api.ok("GET", f"/api/matches/{tid}-GF2"))["state"] == "cancelled"
+    done = await api.ok("POST", f"/api/matches/{tid}-GF1/correct", {"scores": {a: 0, b: 2}})
+    assert done["requires_force"] is False
+    gf2 = await api.ok("GET", f"/api/matches/{tid}-GF2")
+    assert gf2["state"] == "scheduled" and set(gf2["participant_ids"]) == {a, b}
+    await play(api, gf2, b)
+    assert (await api.ok("GET", f"/api/tournaments/{tid}"))["placements"][0]["participant_id"] == b

@@ -194,3 +194,19 @@ async def test_tokens_minted_for_players_act_as_participants(api: Api) -> None:
     assert (status, body["error"]["code"]) == (403, "insufficient_permissions")
     status, body = await api.post("/api/tokens", {"user_id": "x"}, as_=minted["token"])
     assert status == 403
+
+
+@pytest.mark.gen_test
+async def test_a_guarded_score_never_lands_before_an_older_batched_one(api: Api, services: Any) -> None:
+    """A score sent with If-Match first writes the batch waiting before it; its version is then
+    stale, so it is refused rather than overtaken."""
+    mid, _, _ = await live_match(api)
+    waiting = await services.batcher.submit(mid, services.tokens.decode(api.organizer), {"alice": 3})
+    version = (await api.ok("GET", f"/api/matches/{mid}"))["version"]
+    status, body = await api.post(f"/api/matches/{mid}/score", {"scores": {"alice": 5}},
+                                  headers={"If-Match": str(version)})
+    assert (status, body["error"]["code"]) == (409, "version_conflict")
+    assert (await waiting).scores["alice"] == 3
+    fresh = (await api.ok("GET", f"/api/matches/{mid}"))["version"]
+    done = await api.ok("POST", f"/api/matches/{mid}/score", {"scores": {"alice": 5}}, headers={"If-Match": str(fresh)})
+    assert done["scores"]["alice"] == 5

@@ -79,16 +79,22 @@ async def test_save_tournament_guards_the_version(backend: Store) -> None:
 
 @pytest.mark.gen_test
 async def test_bracket_slots_round_trip_and_matches_delete_per_tournament(backend: Store) -> None:
-    """A match's bracket slot reads back equal; delete_matches removes one tournament's only."""
+    """A match's bracket slot reads back equal; delete_matches removes one tournament's bracket
+    matches and their logs, never its ad-hoc matches or another tournament's."""
     slot = BracketSlot(key="W1-1", bracket="winners", position=1, feeds=("seed 1", "bye"),
                        winner_to=("W2-1", 0), loser_to=None, byes=(False, True), walkover=True)
     await backend.insert_match(dataclasses.replace(match(), slot=slot))
     await backend.insert_match(match("m2"))
     await backend.insert_match(match("m3", tid="t2"))
     assert (await backend.get_match("m1")).slot == slot
-    assert await backend.delete_matches("t1") == 2
+    bracketed = dataclasses.replace(match(), slot=slot)
+    await backend.save_match(moved(bracketed, seq=1), [event("m1", 1)], None)
+    await backend.save_match(moved(match("m2"), seq=1), [event("m2", 1)], None)
+    assert await backend.delete_matches("t1") == 1
+    assert [m.id for m in await backend.list_matches("t1")] == ["m2"]
     assert [m.id for m in await backend.list_matches("t2")] == ["m3"]
-    assert await backend.list_matches("t1") == []
+    assert await backend.list_events(match_stream("m1")) == []
+    assert len(await backend.list_events(match_stream("m2"))) == 1
 
 
 @pytest.mark.gen_test
