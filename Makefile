@@ -1,11 +1,13 @@
 # The two set-up commands: `make run` and `make test`. Each makes .venv on a fresh machine.
+# `make bench` measures the WebSocket fan-out beside two peers (docs/performance.md).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 RUN_STAMP := $(VENV)/.run-installed
 TEST_STAMP := $(VENV)/.test-installed
+BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test typecheck clean
+.PHONY: run test typecheck bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +18,14 @@ $(RUN_STAMP): setup.cfg pyproject.toml | $(PY)
 
 $(TEST_STAMP): setup.cfg pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check '.[test]'
+	# Debian's Chromium for tests/browser (Playwright cannot download a browser here)
+	command -v chromium >/dev/null || (apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+		|| { echo "make test needs Chromium for the browser tests: apt-get install chromium (as root)"; exit 1; }
+	touch $@ $(RUN_STAMP)
+
+$(BENCH_STAMP): setup.cfg pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check '.[bench]'
 	touch $@ $(RUN_STAMP)
 
 run: $(RUN_STAMP)
@@ -27,6 +37,9 @@ test: $(TEST_STAMP)
 
 typecheck: $(TEST_STAMP)
 	$(PY) -m mypy
+
+bench: $(BENCH_STAMP)
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache

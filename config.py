@@ -47,6 +47,7 @@ class Config:
     write_rate_per_user: float = 10.0  # REST writes
     write_burst_per_user: int = 20
     sockets_per_user: int = 3
+    sockets_per_spectator_token: int = 500  # one spectator link, shown as a QR code to a crowd
     sockets_per_ip: int = 10
     tournament_room_max: int = 2000
 
@@ -151,7 +152,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 LIMIT_NAMES = ("message_rate_per_user", "message_burst_per_user", "message_rate_per_ip",
                "message_burst_per_ip", "write_rate_per_user", "write_burst_per_user",
-               "sockets_per_user", "sockets_per_ip", "tournament_room_max", "max_frame_bytes",
+               "sockets_per_user", "sockets_per_spectator_token", "sockets_per_ip",
+               "tournament_room_max", "max_frame_bytes",
                "max_pending_bytes", "max_pending_frames", "max_body_bytes")
 
 

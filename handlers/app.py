@@ -11,7 +11,7 @@ from typing import Any
 from tornado import web
 
 from config import Config
-from handlers import brackets, health, matches, metrics, openapi, sockets, tokens, tournaments
+from handlers import brackets, health, matches, metrics, openapi, pages, sockets, tokens, tournaments
 from handlers.auth import TokenCodec
 from handlers.base import NotFoundHandler
 from realtime.batcher import ScoreBatcher
@@ -62,7 +62,7 @@ def log_request(handler: web.RequestHandler) -> None:
 
 def make_app(services: Services, **settings: Any) -> web.Application:
     routes = [*tournaments.routes, *brackets.routes, *matches.routes, *tokens.routes, *health.routes,
-              *sockets.routes, *metrics.routes, *openapi.routes]
+              *sockets.routes, *metrics.routes, *openapi.routes, *pages.routes]
     ping_s = services.config.ping_interval_s
     settings.setdefault("websocket_ping_interval", ping_s)  # protocol pings find dead TCP peers
     settings.setdefault("websocket_ping_timeout", ping_s)

@@ -145,7 +145,7 @@ class RoomSocketHandler(WebSocketHandler):
         if self.kind == "tournament" and self.services.hub.watchers(self.room_of(room_id)) >= limits.tournament_room_max:
             return (CloseCode.ROOM_FULL, ErrorCode.ROOM_FULL,
                     f"this tournament room has its {limits.tournament_room_max} watchers", 10_000)
-        refusal = limits.sockets.admit(self.user.user_id, self.ip)
+        refusal = limits.sockets.admit(self.user.user_id, self.ip, spectator=self.user.role is Role.SPECTATOR)
         if refusal:
             return (CloseCode.CONNECTION_LIMIT, ErrorCode(refusal.code), refusal.message, refusal.retry_after_ms)
         self.admitted = True

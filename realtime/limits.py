@@ -84,20 +84,24 @@ class Refusal:
 class ConnectionCounter:
     """Open sockets per user and per IP, kept exact: count only admitted, release each once."""
 
-    def __init__(self, per_user: int, per_ip: int, retry_after_ms: int = 5000) -> None:
+    def __init__(self, per_user: int, per_ip: int, retry_after_ms: int = 5000,
+                 per_spectator: int | None = None) -> None:
         self.per_user = per_user
+        self.per_spectator = per_user if per_spectator is None else per_spectator
         self.per_ip = per_ip
         self.retry_after_ms = retry_after_ms
         self.by_user: collections.Counter[str] = collections.Counter()
         self.by_ip: collections.Counter[str] = collections.Counter()
         self.refused = 0
 
-    def admit(self, user_id: str, ip: str) -> Refusal | None:
-        """Count a new connection, or say why not (and count nothing)."""
-        if self.by_user[user_id] >= self.per_user:
+    def admit(self, user_id: str, ip: str, spectator: bool = False) -> Refusal | None:
+        """Count a new connection, or say why not (and count nothing). A spectator token may
+        be shared by many screens, so it has its own, larger per-user limit."""
+        per_user = self.per_spectator if spectator else self.per_user
+        if self.by_user[user_id] >= per_user:
             self.refused += 1
             return Refusal("connection_limit_exceeded",
-                           f"at most {self.per_user} open sockets per user", self.retry_after_ms)
+                           f"at most {per_user} open sockets per user", self.retry_after_ms)
         if self.by_ip[ip] >= self.per_ip:
             self.refused += 1
             return Refusal("ip_connection_limit_exceeded",
@@ -157,6 +161,7 @@ class Limits:
             messages_by_user=RateLimiter(config.message_rate_per_user, config.message_burst_per_user, clock),
             messages_by_ip=RateLimiter(config.message_rate_per_ip, config.message_burst_per_ip, clock),
             writes_by_user=RateLimiter(config.write_rate_per_user, config.write_burst_per_user, clock),
-            sockets=ConnectionCounter(config.sockets_per_user, config.sockets_per_ip),
+            sockets=ConnectionCounter(config.sockets_per_user, config.sockets_per_ip,
+                                      per_spectator=config.sockets_per_spectator_token),
             tournament_room_max=config.tournament_room_max,
         )

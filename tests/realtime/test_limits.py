@@ -90,3 +90,13 @@ def test_client_ip_believes_only_trusted_proxies(peer: str, header: str | None, 
                                                 expected: str) -> None:
     """X-Forwarded-For counts only when the peer is a trusted proxy, right to left."""
     assert client_ip(peer, header, trusted) == expected
+
+
+def test_a_spectator_token_has_its_own_larger_limit() -> None:
+    """A shared spectator link admits many screens; a player token stays at its limit."""
+    counter = ConnectionCounter(per_user=1, per_ip=100, per_spectator=3)
+    assert [counter.admit("screen", f"10.0.0.{i}", spectator=True) for i in range(3)] == [None] * 3
+    refusal = counter.admit("screen", "10.0.0.9", spectator=True)
+    assert refusal is not None and refusal.message == "at most 3 open sockets per user"
+    assert counter.admit("alice", "10.0.0.1") is None
+    assert counter.admit("alice", "10.0.0.2") is not None

@@ -1,0 +1,136 @@
+"""The dashboards: public HTML pages, their static files, and QR codes drawn as SVG.
+
+Pages hold no data: their scripts read it with the viewer's token (REST and the sockets).
+The QR route is a pure function of its input, rate-limited per address; POST keeps a link's
+token out of the access log.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import segno
+from tornado import web
+
+from handlers.base import ID, BaseHandler
+from handlers.errors import ApiError, bad_request
+from realtime.limits import retry_after_ms
+
+if TYPE_CHECKING:
+    from handlers.app import Services
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+QR_MAX_CHARS = 512  # a link with a token is about 330 characters; drawing 512 takes ~15 ms
+
+# Same-origin everything; blob: for the QR image the organizer page draws from a POST.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' blob: data:; connect-src 'self'; "
+                           "object-src 'none'; base-uri 'none'; form-action 'self'")
+
+
+def _protect(handler: web.RequestHandler) -> None:
+    handler.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    handler.set_header("Referrer-Policy", "no-referrer")  # a first load may carry ?token=
+    handler.set_header("X-Content-Type-Options", "nosniff")
+
+
+class PageHandler(web.RequestHandler):
+    """One HTML page from `static/`; the route's ids are read by the page's script."""
+
+    page = "index.html"
+
+    def initialize(self, services: Services) -> None:
+        self.services = services
+
+    def set_default_headers(self) -> None:
+        _protect(self)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.set_header("Cache-Control", "no-cache")
+
+    def get(self, *ids: str) -> None:
+        self.finish((STATIC_DIR / self.page).read_bytes())
+
+    def head(self, *ids: str) -> None:
+        self.finish()
+
+
+class TournamentsPage(PageHandler):
+    page = "index.html"
+
+
+class TournamentPage(PageHandler):
+    page = "tournament.html"
+
+
+class MatchPage(PageHandler):
+    page = "match.html"
+
+
+class OverlayPage(PageHandler):
+    page = "overlay.html"
+
+
+class OrganizePage(PageHandler):
+    page = "organize.html"
+
+
+class PlayPage(PageHandler):
+    page = "play.html"
+
+
+class StaticHandler(web.StaticFileHandler):
+    """Scripts and styles under /static/."""
+
+    def initialize(self, services: Services) -> None:  # type: ignore[override]
+        super().initialize(path=str(STATIC_DIR))
+
+    def set_default_headers(self) -> None:
+        _protect(self)
+
+    def set_extra_headers(self, path: str) -> None:
+        self.set_header("Cache-Control", "no-cache")  # revalidated by ETag: no stale script after an upgrade
+
+
+class QrHandler(BaseHandler):
+    """GET /qr.svg?data=... or POST /qr.svg {"data": ...}: a QR code of `data` as SVG."""
+
+    def get(self) -> None:
+        self._answer(self.get_query_argument("data", ""))
+
+    def post(self) -> None:
+        data = self.json_body().get("data", "")
+        if not isinstance(data, str):
+            raise bad_request("data must be a string", "data")
+        self._answer(data)
+
+    def _answer(self, data: str) -> None:
+        """Raises ApiError 400 for empty data, 422 for data over QR_MAX_CHARS, 429 past the
+        address's share of the write rate (drawing is CPU time on the event loop)."""
+        wait = self.services.limits.writes_by_user.check(f"qr@{self.client_ip}")
+        if wait:
+            raise ApiError(429, "rate_limit_exceeded", "too many QR codes; slow down",
+                           retry_after_ms=retry_after_ms(wait))
+        if not data:
+            raise bad_request("data is required", "data")
+        if len(data) > QR_MAX_CHARS:
+            raise ApiError(422, "invalid_value", f"data is limited to {QR_MAX_CHARS} characters", field="data")
+        out = io.BytesIO()
+        segno.make(data, error="l", micro=False).save(out, kind="svg", scale=6, border=4, xmldecl=False,
+                                                      title="QR code", dark="#000", light="#fff")
+        self.set_header("Content-Type", "image/svg+xml")
+        self.set_header("Cache-Control", "no-store")  # it may encode a token
+        self.finish(out.getvalue())
+
+
+routes = [
+    (r"/", TournamentsPage),
+    (rf"/tournaments/({ID})/?", TournamentPage),
+    (rf"/matches/({ID})/?", MatchPage),
+    (rf"/overlay/match/({ID})/?", OverlayPage),
+    (r"/organize/?", OrganizePage),
+    (rf"/organize/({ID})/?", OrganizePage),
+    (rf"/play/({ID})/?", PlayPage),
+    (r"/static/(.*)", StaticHandler),
+    (r"/qr\.svg", QrHandler),
+]

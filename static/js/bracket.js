@@ -1,0 +1,138 @@
+// A bracket as columns of rounds per section (winners, losers, grand final, ...), and the
+// standings table of round robin and Swiss. Input: GET /api/tournaments/{id}/bracket's view.
+
+import { h } from "./dom.js";
+import { scoreOf, slotLabel, started, stateLabel } from "./matches.js";
+
+const SECTIONS = ["winners", "losers", "grand_final", "third_place", "round_robin", "swiss"];
+const TITLES = {
+  winners: "Winners bracket",
+  losers: "Losers bracket",
+  grand_final: "Grand final",
+  third_place: "Third place",
+  round_robin: "Round robin",
+  swiss: "Swiss",
+};
+
+/** The bracket view (the REST shape) of a list of matches, as the server groups them. */
+export function viewOf(matches) {
+  const groups = new Map();
+  for (const m of matches) {
+    if (!m.bracket) continue;
+    const key = `${m.bracket.bracket}:${m.round ?? 0}`;
+    if (!groups.has(key)) groups.set(key, { bracket: m.bracket.bracket, round: m.round ?? 0, matches: [] });
+    groups.get(key).matches.push(m);
+  }
+  const rounds = [...groups.values()];
+  for (const r of rounds) r.matches.sort((a, b) => a.bracket.position - b.bracket.position);
+  rounds.sort((a, b) => SECTIONS.indexOf(a.bracket) - SECTIONS.indexOf(b.bracket) || a.round - b.round);
+  return { rounds };
+}
+
+function roundTitle(section, round, last) {
+  if (section === "winners") {
+    const fromEnd = last - round;
+    if (fromEnd === 0) return "Final";
+    if (fromEnd === 1) return "Semifinals";
+    if (fromEnd === 2) return "Quarterfinals";
+  }
+  if (section === "losers" && round === last) return "Losers final";
+  if (section === "grand_final") return round === 1 ? "Grand final" : "Reset, if needed";
+  if (section === "third_place") return "Third place";
+  return `Round ${round}`;
+}
+
+/** The bracket as an element; `href(match)` links a card (or null for no link). */
+export function renderBracket(view, names, { href = (m) => `/matches/${m.id}` } = {}) {
+  const rounds = view.rounds ?? [];
+  if (!rounds.length) {
+    return h("p", { class: "empty" }, "The bracket appears here when the tournament starts.");
+  }
+  const bySection = new Map();
+  for (const r of rounds) {
+    if (!bySection.has(r.bracket)) bySection.set(r.bracket, []);
+    bySection.get(r.bracket).push(r);
+  }
+  const onlyWinners = !bySection.has("losers");
+  // The grand final and third place sit beside the winners bracket as one more column each.
+  return h("div", { class: "bracket" },
+    [...bySection.entries()].map(([section, list]) => {
+      const last = Math.max(...list.map((r) => r.round));
+      const title = section === "winners" && onlyWinners ? "Bracket" : TITLES[section] ?? section;
+      return h("section", { class: `bracket-section section-${section}`, "aria-label": title },
+        h("h3", {}, title),
+        h("div", { class: "rounds" },
+          list.map((r) =>
+            h("div", { class: "round", role: "group", "aria-label": roundTitle(section, r.round, last) },
+              list.length === 1 && roundTitle(section, r.round, last) === title ? null
+                : h("h4", {}, roundTitle(section, r.round, last)),
+              h("ol", { class: "round-matches" },
+                r.matches.map((m) => h("li", {}, matchCard(m, names, href(m)))))))));
+    }));
+}
+
+export function matchCard(match, names, link) {
+  const walkover = Boolean(match.bracket?.walkover);
+  const rows = [0, 1].map((slot) => {
+    const id = match.participant_ids[slot];
+    const who = slotLabel(match, slot, names);
+    const won = Boolean(match.winner_id) && id === match.winner_id;
+    return h("li", { class: `player${won ? " winner" : ""}${who.known ? "" : " tbd"}`, dataset: { slot } },
+      h("span", { class: "name" }, who.name),
+      won ? h("span", { class: "visually-hidden" }, " (winner)") : null,
+      h("span", { class: "score" }, walkover || !id || !started(match) ? "" : String(scoreOf(match, id))));
+  });
+  const key = match.bracket?.key ?? match.label;
+  const state = stateLabel(match);
+  const body = [
+    h("div", { class: "match-head" },
+      h("span", { class: "key" }, key),
+      h("span", { class: `badge state-${match.state}` }, state)),
+    h("ol", { class: "players" }, rows),
+  ];
+  const playable = !walkover && match.participant_ids.every(Boolean);
+  const attrs = {
+    class: `match-card state-${match.state}${walkover ? " walkover" : ""}`,
+    dataset: { matchId: match.id, key, state: match.state },
+  };
+  return playable && link ? h("a", { ...attrs, href: link }, body) : h("div", attrs, body);
+}
+
+/** Standings rows (GET /api/tournaments/{id}/standings) as a table. */
+export function renderStandings(standings, names) {
+  const rows = standings.standings ?? [];
+  if (!rows.length) return h("p", { class: "empty" }, "No results yet.");
+  const swiss = standings.format === "swiss";
+  return h("table", { class: "standings" },
+    h("caption", {}, "Standings"),
+    h("thead", {}, h("tr", {},
+      h("th", { scope: "col" }, "#"), h("th", { scope: "col" }, "Player"),
+      h("th", { scope: "col" }, h("abbr", { title: "Played" }, "P")),
+      h("th", { scope: "col" }, h("abbr", { title: "Wins" }, "W")),
+      h("th", { scope: "col" }, h("abbr", { title: "Losses" }, "L")),
+      swiss ? h("th", { scope: "col" }, "Buchholz")
+        : h("th", { scope: "col" }, h("abbr", { title: "Score difference" }, "+/−")))),
+    h("tbody", {}, rows.map((r) => h("tr", {},
+      h("td", {}, String(r.rank)), h("th", { scope: "row" }, names.of(r.participant_id)),
+      h("td", {}, String(r.played)), h("td", {}, String(r.wins)), h("td", {}, String(r.losses)),
+      h("td", {}, swiss ? String(r.buchholz) : signed(r.score_for - r.score_against))))));
+}
+
+function signed(n) {
+  return n > 0 ? `+${n}` : String(n);
+}
+
+/** The placements of a completed tournament, best first. */
+export function renderPlacements(placements, names) {
+  if (!placements?.length) return null;
+  return h("section", { class: "panel placements", "aria-labelledby": "placements-title" },
+    h("h2", { id: "placements-title" }, "Final placements"),
+    h("ol", {}, placements.map((p) => h("li", { dataset: { place: p.place } },
+      h("span", { class: "place" }, ordinal(p.place)), " ", names.of(p.participant_id)))));
+}
+
+function ordinal(n) {
+  const s = ["th", "st", "nd", "rd"];
+  const v = n % 100;
+  return n + (s[(v - 20) % 10] || s[v] || s[0]);
+}

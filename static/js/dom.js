@@ -1,0 +1,74 @@
+// Building the DOM without innerHTML (server text always goes in as text), and redrawing
+// a region without losing the reader's focus or what they were typing.
+
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs ?? {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") el.className = value;
+    else if (key === "dataset") Object.assign(el.dataset, value);
+    else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    else el.setAttribute(key, value === true ? "" : String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+}
+
+// Inputs the reader has typed in keep their value across redraws until the form is done.
+document.addEventListener("input", (e) => {
+  if (e.target instanceof HTMLElement) e.target.dataset.dirty = "1";
+});
+
+/** Replace `target`'s children; focus and typed values of elements with ids survive. */
+export function render(target, ...children) {
+  const active = document.activeElement;
+  const focusId = active && active !== document.body && target.contains(active) ? active.id : "";
+  const typed = new Map();
+  for (const input of target.querySelectorAll("[id][data-dirty]")) typed.set(input.id, input.value);
+  target.replaceChildren();
+  append(target, children);
+  for (const [id, value] of typed) {
+    const input = document.getElementById(id);
+    if (input && "value" in input) {
+      input.value = value;
+      input.dataset.dirty = "1";
+    }
+  }
+  if (focusId) document.getElementById(focusId)?.focus({ preventScroll: true });
+}
+
+/** Say `text` through an aria-live region (the same text twice is still read). */
+export function announce(region, text) {
+  if (!region) return;
+  region.textContent = region.textContent === text ? `${text}\u00a0` : text;
+}
+
+export function byId(id) {
+  return document.getElementById(id);
+}
+
+/** A path segment of the page's URL: `/tournaments/t_1` -> segment(1) is "t_1". */
+export function segment(index) {
+  return decodeURIComponent(location.pathname.split("/").filter(Boolean)[index] ?? "");
+}
+
+/** Run `action` with `button` disabled; an error is shown in `errorEl` (role=alert). */
+export async function busy(button, errorEl, action) {
+  if (button) button.disabled = true;
+  if (errorEl) errorEl.textContent = "";
+  try {
+    return await action();
+  } catch (error) {
+    if (errorEl) errorEl.textContent = error.message || String(error);
+    return undefined;
+  } finally {
+    if (button) button.disabled = false;
+  }
+}

@@ -1,0 +1,218 @@
+// The WebSocket client of one room (docs/protocol.md): welcome and snapshot, events in seq
+// order without duplicates, recovery with ?since=&epoch=, reconnects with backoff and jitter.
+
+import { ApiError } from "./api.js";
+
+const MIN_BACKOFF_MS = 1000;
+const MAX_BACKOFF_MS = 30000;
+const STOP = new Set([4000, 4004]); // the same URL cannot succeed
+const BAD_TOKEN = new Set([4001, 4002]);
+const LIMITED = new Set([4030, 4031]); // wait the refusal's retry_after_ms
+
+/**
+ * `new LiveRoom("/ws/match/m_1", token, handlers)`, then `start()`. Handlers, all optional:
+ * onSnapshot(welcomeData): redraw everything (a fresh snapshot: recovered is false).
+ * onEvent(frame): the next event, exactly once, in seq order.
+ * onState(state, detail): "connecting" | "connected" | "reconnecting" | "offline".
+ * onAuthFailed(message): the token was refused (the room stays offline).
+ * onPresence(data), onStoreStatus(data), onFrame(frame): those frames as they come.
+ */
+export class LiveRoom {
+  constructor(path, token, handlers = {}) {
+    this.path = path;
+    this.token = token;
+    this.handlers = handlers;
+    this.state = "connecting";
+    this.detail = "";
+    this.lastSeq = null; // the seq of the last event applied (or of the snapshot)
+    this.epoch = null;
+    this.welcome = null;
+    this.ws = null;
+    this.backoff = MIN_BACKOFF_MS;
+    this.retryAfterMs = 0;
+    this.timer = null;
+    this.watchdog = null;
+    this.lastFrameAt = 0;
+    this.resyncing = false;
+    this.stopped = false;
+    this.pending = new Map();
+    this.nextId = 1;
+    this.onOnline = () => this.retryNow();
+    this.onOffline = () => this.ws?.close();
+  }
+
+  start() {
+    addEventListener("online", this.onOnline);
+    addEventListener("offline", this.onOffline);
+    this.connect();
+    return this;
+  }
+
+  stop() {
+    this.stopped = true;
+    removeEventListener("online", this.onOnline);
+    removeEventListener("offline", this.onOffline);
+    clearTimeout(this.timer);
+    clearInterval(this.watchdog);
+    this.ws?.close(1000);
+  }
+
+  retryNow() {
+    if (this.stopped || (this.ws && this.ws.readyState <= WebSocket.OPEN)) return;
+    clearTimeout(this.timer);
+    this.connect();
+  }
+
+  url() {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    let query = `?token=${encodeURIComponent(this.token)}`;
+    if (this.lastSeq !== null) {
+      query += `&since=${this.lastSeq}`;
+      if (this.epoch) query += `&epoch=${encodeURIComponent(this.epoch)}`;
+    }
+    return `${scheme}//${location.host}${this.path}${query}`;
+  }
+
+  connect() {
+    this.setState(this.welcome ? "reconnecting" : "connecting", this.welcome ? "connecting…" : "");
+    const ws = new WebSocket(this.url());
+    this.ws = ws;
+    ws.onmessage = (message) => {
+      if (this.ws !== ws) return;
+      this.lastFrameAt = Date.now();
+      let frame;
+      try {
+        frame = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      this.handlers.onFrame?.(frame);
+      this.frame(frame);
+    };
+    ws.onclose = (close) => {
+      if (this.ws === ws) this.closed(close.code, close.reason);
+    };
+  }
+
+  frame(f) {
+    switch (f.type) {
+      case "connection_established":
+      case "subscribed":
+        return this.welcomed(f.data);
+      case "ping":
+        return this.write({ type: "pong", timestamp: f.timestamp });
+      case "ack":
+        return this.settle(f.id, f.data, null);
+      case "error":
+        if (f.retry_after_ms) this.retryAfterMs = f.retry_after_ms;
+        if (f.id !== undefined) this.settle(f.id, null, new ApiError(0, f.code, f.message, f));
+        else if (f.close_code) this.detail = f.message;
+        return;
+      case "presence":
+        return this.handlers.onPresence?.(f.data);
+      case "store_status":
+        return this.handlers.onStoreStatus?.(f.data);
+      default:
+        if (typeof f.seq === "number") this.event(f);
+    }
+  }
+
+  welcomed(data) {
+    this.epoch = data.epoch;
+    this.welcome = data;
+    this.resyncing = false;
+    this.backoff = MIN_BACKOFF_MS;
+    this.retryAfterMs = 0;
+    if (!data.recovered) {
+      this.lastSeq = data.seq;
+      this.handlers.onSnapshot?.(data);
+    } // recovered: state and lastSeq stand; the missed events follow in order
+    this.startWatchdog(data.heartbeat_interval);
+    this.setState("connected");
+  }
+
+  event(f) {
+    if (this.lastSeq !== null && f.seq <= this.lastSeq) return; // already applied
+    if (this.lastSeq !== null && f.seq > this.lastSeq + 1) {
+      // A gap: ask to be caught up; the missed frames (this one included) are replayed.
+      if (!this.resyncing) {
+        this.resyncing = true;
+        this.write({ type: "subscribe", data: { since: this.lastSeq, epoch: this.epoch } });
+      }
+      return;
+    }
+    this.lastSeq = f.seq;
+    this.handlers.onEvent?.(f);
+  }
+
+  closed(code, reason) {
+    this.ws = null;
+    clearInterval(this.watchdog);
+    for (const { reject } of this.pending.values()) {
+      reject(new ApiError(0, "connection_lost", "The connection was lost; check the state before retrying."));
+    }
+    this.pending.clear();
+    if (this.stopped) return;
+    if (STOP.has(code) || reason === "invalid_origin") {
+      this.setState("offline", this.detail || `refused (${code})`);
+      return;
+    }
+    if (BAD_TOKEN.has(code) || reason === "invalid_token") {
+      this.setState("offline", "the access token was refused");
+      this.handlers.onAuthFailed?.(this.detail);
+      return;
+    }
+    let wait = this.backoff;
+    const refusal = LIMITED.has(code) ? `${this.detail}; ` : "";
+    if (refusal) wait = Math.max(wait, this.retryAfterMs);
+    this.backoff = Math.min(2 * this.backoff, MAX_BACKOFF_MS);
+    const delay = Math.round(wait / 2 + (Math.random() * wait) / 2); // "equal jitter"
+    if (!navigator.onLine) {
+      this.setState("offline", "no network; waiting for it");
+      return; // the online event reconnects
+    }
+    this.setState("reconnecting", `${refusal}retrying in ${Math.ceil(delay / 1000)} s`);
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  startWatchdog(intervalMs) {
+    // A silent server (a dead link the browser has not noticed) is dropped after 2.5 intervals.
+    clearInterval(this.watchdog);
+    const limit = 2.5 * (intervalMs || 25000);
+    this.watchdog = setInterval(() => {
+      if (Date.now() - this.lastFrameAt > limit) this.ws?.close();
+    }, limit / 5);
+  }
+
+  setState(state, detail = "") {
+    this.state = state;
+    this.detail = detail;
+    this.handlers.onState?.(state, detail);
+  }
+
+  write(frame) {
+    if (this.ws?.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  /** A command (ready_up, report_score, ...): resolves with the ack's data, rejects with an ApiError. */
+  send(type, data = {}) {
+    const id = `c${this.nextId++}`;
+    return new Promise((resolve, reject) => {
+      if (!this.write({ type, id, data })) {
+        reject(new ApiError(0, "not_connected", "Not connected; try again when the connection is back."));
+        return;
+      }
+      this.pending.set(id, { resolve, reject });
+    });
+  }
+
+  settle(id, data, error) {
+    const waiting = this.pending.get(id);
+    if (!waiting) return;
+    this.pending.delete(id);
+    if (error) waiting.reject(error);
+    else waiting.resolve(data);
+  }
+}

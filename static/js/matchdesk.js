@@ -1,0 +1,254 @@
+// The organizer's match cards: check-in, start, +/- live scores, results, disputes, player links.
+
+import { get, post } from "./api.js";
+import { announce, byId, h } from "./dom.js";
+import { FINAL_STATES, matchTitle, stateLabel, versus } from "./matches.js";
+
+const ORDER = ["live", "pending_result", "disputed", "ready", "check_in", "scheduled"];
+
+/**
+ * `matchDesk({book, names, disputes, redraw})`: `view(registering)` is the matches panel,
+ * `loadDispute(matchId)` finds a disputed match's open dispute. `disputes` (match id -> dispute)
+ * is shared with the page, which fills it from the socket's events; `redraw()` asks for a draw.
+ */
+export function matchDesk({ book, names, disputes, redraw }) {
+  const errors = new Map(); // match id -> the last refusal
+  const desired = new Map(); // match id -> scores clicked but not yet written
+  const queues = new Map(); // match id -> {tail, inflight}: score writes in click order
+  const playerLinks = new Map(); // match id -> [{name, href}]
+  const loading = new Set(); // match ids whose dispute is being read
+  const unreadable = new Set(); // match ids whose dispute could not be read (no retry loop)
+
+  async function loadDispute(matchId) {
+    if (loading.has(matchId)) return;
+    loading.add(matchId);
+    try {
+      // No route gives a match's open dispute: its id is in the event log's last dispute_created.
+      let open = null;
+      for (let since = 0, page = null; !page || page.length === 1000; since = page.at(-1)?.seq ?? since) {
+        page = (await get(`/api/matches/${matchId}/events?since=${since}&limit=1000`)).events;
+        open = page.filter((e) => e.type === "dispute_created").pop() ?? open;
+      }
+      if (open) disputes.set(matchId, open.data.dispute);
+      else unreadable.add(matchId);
+    } catch {
+      unreadable.add(matchId);
+    } finally {
+      redraw();
+      loading.delete(matchId);
+    }
+  }
+
+  /** The matches panel's content; `registering` says whether the tournament has not started. */
+  function view(registering) {
+    const all = book.all().filter((m) => !m.bracket?.walkover);
+    const playable = all.filter((m) => !FINAL_STATES.has(m.state) && m.participant_ids.every(Boolean))
+      .sort((a, b) => ORDER.indexOf(a.state) - ORDER.indexOf(b.state) || (a.round ?? 0) - (b.round ?? 0)
+        || (a.bracket?.position ?? 0) - (b.bracket?.position ?? 0));
+    const waiting = all.filter((m) => !FINAL_STATES.has(m.state) && !m.participant_ids.every(Boolean));
+    const done = all.filter((m) => FINAL_STATES.has(m.state));
+    return [
+      h("h2", {}, "Matches"),
+      all.length ? null : h("p", { class: "empty" },
+        registering ? "Matches appear when the tournament starts." : "No match."),
+      h("div", { class: "org-matches" }, playable.map(matchCard)),
+      waiting.length ? h("p", { class: "muted" },
+        `${waiting.length} more ${waiting.length === 1 ? "match waits" : "matches wait"} for earlier results.`) : null,
+      done.length ? h("section", { "aria-labelledby": "done-title" },
+        h("h3", { id: "done-title" }, "Finished"),
+        h("ul", { class: "finished" }, done.map((m) => h("li", { dataset: { matchId: m.id } },
+          h("span", { class: "key" }, matchTitle(m)), " ", versus(m, names),
+          m.winner_id ? ` · ${names.of(m.winner_id)} won` : ` · ${stateLabel(m)}`)))) : null,
+    ];
+  }
+
+  function matchCard(m) {
+    const id = m.id;
+    const saving = (queues.get(id)?.inflight ?? 0) > 0;
+    return h("article", { class: `panel org-match state-${m.state}`,
+      dataset: { matchId: id, state: m.state, saving: saving ? "1" : "0" }, "aria-labelledby": `title-${id}` },
+    h("header", { class: "match-head" },
+      h("h3", { id: `title-${id}` }, matchTitle(m)),
+      h("span", { class: `badge state-${m.state}` }, stateLabel(m))),
+    m.state === "live" ? liveScores(m) : h("p", { class: "versus" }, versus(m, names)),
+    saving ? h("p", { class: "muted small" }, "Saving the score…") : null,
+    controls(m),
+    h("p", { class: "row small" },
+      h("a", { href: `/matches/${id}` }, "Scoreboard"),
+      h("a", { href: `/overlay/match/${id}` }, "Overlay"),
+      h("button", { type: "button", class: "link", id: `links-${id}`,
+        onclick: (e) => run(id, e.currentTarget, () => makePlayerLinks(m)) }, "Player links")),
+    playerLinks.has(id) ? h("ul", { class: "player-links" }, playerLinks.get(id).map((l) =>
+      h("li", {}, `${l.name}: `, h("a", { href: l.href, class: "long-link" }, l.href)))) : null,
+    h("p", { class: "error", role: "alert", id: `err-${id}` }, errors.get(id) ?? ""));
+  }
+
+  function controls(m) {
+    const id = m.id;
+    const act = (path, body) => () => post(`/api/matches/${id}/${path}`, body);
+    const [a, b] = m.participant_ids;
+    switch (m.state) {
+      case "scheduled":
+        return h("div", { class: "row" },
+          buttonFor(m, "Open check-in", "open", act("open-check-in")),
+          buttonFor(m, "Start the match", "start", act("start"), "primary"));
+      case "check_in":
+        return h("div", { class: "row" },
+          [a, b].filter((p) => !m.checked_in.includes(p)).map((p) =>
+            buttonFor(m, `Check in ${names.of(p)}`, `checkin-${m.participant_ids.indexOf(p)}`,
+              act("check-in", { participant_id: p }))),
+          buttonFor(m, "Start the match", "start", act("start"), "primary"));
+      case "ready":
+        return h("div", { class: "row" }, buttonFor(m, "Start the match", "start", act("start"), "primary"));
+      case "live":
+        return resultForm(m, "Decide the result");
+      case "pending_result": {
+        const [who, report] = Object.entries(m.reports ?? {})[0] ?? [null, null];
+        return h("div", {},
+          report ? h("p", {}, `${names.of(who)} reported ${m.participant_ids.map((p) => report.scores[p]).join("–")}.`) : null,
+          buttonFor(m, "Confirm the reported result", "confirm", act("confirm"), "primary"),
+          resultForm(m, "Decide another result"));
+      }
+      case "disputed":
+        return disputeForm(m);
+      default:
+        return null;
+    }
+  }
+
+  function buttonFor(m, label, name, action, cls = "") {
+    return h("button", { type: "button", id: `${name}-${m.id}`, class: cls,
+      onclick: (e) => run(m.id, e.currentTarget, action) }, label);
+  }
+
+  async function run(matchId, el, action) {
+    errors.delete(matchId);
+    if (el) el.disabled = true;
+    try {
+      const answer = await action();
+      const match = answer?.match ?? answer;
+      if (match?.id && match.version) book.merge(match);
+      if (answer?.dispute) disputes.delete(matchId);
+    } catch (e) {
+      errors.set(matchId, e.message || String(e));
+    } finally {
+      if (el) el.disabled = false;
+      redraw();
+    }
+  }
+
+  function liveScores(m) {
+    return h("div", { class: "live-scores" }, m.participant_ids.map((p, slot) => {
+      const name = names.of(p);
+      const value = desired.get(m.id)?.[p] ?? m.scores?.[p] ?? 0;
+      return h("div", { class: "score-row", dataset: { slot } },
+        h("span", { class: "name" }, name),
+        h("button", { type: "button", class: "bump", id: `minus-${m.id}-${slot}`, "aria-label": `${name}: one point less`,
+          disabled: value <= 0, onclick: () => bump(m, p, -1) }, "−"),
+        h("span", { class: "score", id: `score-${m.id}-${slot}` }, String(value)),
+        h("button", { type: "button", class: "bump", id: `plus-${m.id}-${slot}`, "aria-label": `${name}: one point more`,
+          onclick: () => bump(m, p, +1) }, "+"));
+    }));
+  }
+
+  /** A +/- click: shown at once, written in click order (each write is the new total). */
+  function bump(m, participant, delta) {
+    const wanted = { ...(desired.get(m.id) ?? {}) };
+    const value = Math.max(0, (wanted[participant] ?? book.get(m.id)?.scores?.[participant] ?? 0) + delta);
+    wanted[participant] = value;
+    desired.set(m.id, wanted);
+    announce(byId("announcer"), `${names.of(participant)} ${value}`);
+    const queue = queues.get(m.id) ?? { tail: Promise.resolve(), inflight: 0 };
+    queues.set(m.id, queue);
+    queue.inflight += 1;
+    queue.tail = queue.tail.then(async () => {
+      try {
+        const match = await post(`/api/matches/${m.id}/score`, { scores: { [participant]: value } });
+        book.merge(match);
+        errors.delete(m.id);
+      } catch (e) {
+        errors.set(m.id, e.message);
+        desired.delete(m.id); // back to what the server holds
+      } finally {
+        queue.inflight -= 1;
+        if (queue.inflight === 0) desired.delete(m.id);
+        redraw();
+      }
+    });
+    redraw();
+  }
+
+  function scoreInputs(m, prefix, initial) {
+    return h("div", { class: "row" }, m.participant_ids.map((p, slot) => h("div", { class: "field" },
+      h("label", { for: `${prefix}-${m.id}-${slot}` }, names.of(p)),
+      h("input", { id: `${prefix}-${m.id}-${slot}`, name: p, type: "number", inputmode: "numeric", min: 0,
+        max: 1000000, required: true, value: initial[p] ?? 0 }))));
+  }
+
+  function readScores(form) {
+    const inputs = [...form.querySelectorAll("input[type=number]")];
+    for (const input of inputs) delete input.dataset.dirty;
+    return Object.fromEntries(inputs.map((input) => [input.name, Number(input.value)]));
+  }
+
+  function resultForm(m, label) {
+    const initial = { ...(m.scores ?? {}), ...(desired.get(m.id) ?? {}) };
+    return h("form", {
+      class: "result-form",
+      onsubmit: (e) => {
+        e.preventDefault();
+        const scores = readScores(e.currentTarget);
+        run(m.id, byId(`decide-${m.id}`), async () => {
+          await queues.get(m.id)?.tail; // live scores clicked before come first
+          return post(`/api/matches/${m.id}/result`, { scores });
+        });
+      },
+    },
+    h("fieldset", {}, h("legend", {}, "Final score"),
+      scoreInputs(m, "result", initial),
+      h("button", { type: "submit", id: `decide-${m.id}` }, label)));
+  }
+
+  function disputeForm(m) {
+    const dispute = disputes.get(m.id);
+    if (!dispute) {
+      if (unreadable.has(m.id)) return h("p", { role: "alert" }, "The dispute could not be read: reload the page.");
+      loadDispute(m.id);
+      return h("p", {}, "Loading the dispute…");
+    }
+    const reported = Object.values(m.reports ?? {})[0]?.scores ?? m.scores ?? {};
+    const resolution = h("input", { id: `resolution-${m.id}`, name: "resolution", required: true, maxlength: 1000,
+      autocomplete: "off" });
+    const resolve = (status, scores) => run(m.id, byId(`${status}-${m.id}`), () =>
+      post(`/api/disputes/${dispute.id}/resolve`, { status, resolution: resolution.value.trim(), scores }));
+    return h("form", {
+      class: "result-form",
+      onsubmit: (e) => {
+        e.preventDefault();
+        resolve("resolved", readScores(e.currentTarget));
+      },
+    },
+    h("p", {}, `${names.of(dispute.raised_by) ?? "A player"} disputes the result: “${dispute.reason}”`),
+    h("fieldset", {}, h("legend", {}, "Decide"),
+      scoreInputs(m, "resolve", reported),
+      h("div", { class: "field" }, h("label", { for: `resolution-${m.id}` }, "Resolution (shown to the players)"),
+        resolution),
+      h("div", { class: "row" },
+        h("button", { type: "submit", id: `resolved-${m.id}`, class: "primary" }, "Resolve with this score"),
+        h("button", { type: "button", id: `rejected-${m.id}`, onclick: (e) => {
+          const form = e.currentTarget.form;
+          if (form.reportValidity()) resolve("rejected", undefined);
+        } }, "Reject the dispute"))));
+  }
+
+  async function makePlayerLinks(m) {
+    const links = [];
+    for (const p of m.participant_ids) {
+      const minted = await post("/api/tokens", { user_id: p, name: names.of(p), role: "player" });
+      links.push({ name: names.of(p), href: `${location.origin}/play/${m.id}?token=${encodeURIComponent(minted.token)}` });
+    }
+    playerLinks.set(m.id, links);
+  }
+
+  return { view, loadDispute };
+}

@@ -1,0 +1,121 @@
+// Matches as the pages hold them: the newest version wins; names, states and scores in words.
+
+export const STATE_LABELS = {
+  scheduled: "Scheduled",
+  check_in: "Check-in",
+  ready: "Ready",
+  live: "Live",
+  pending_result: "Result pending",
+  completed: "Completed",
+  disputed: "Disputed",
+  forfeit: "Forfeit",
+  cancelled: "Cancelled",
+};
+
+export const FINAL_STATES = new Set(["completed", "forfeit", "cancelled"]);
+export const IN_PLAY = new Set(["check_in", "ready", "live", "pending_result", "disputed"]);
+
+export function stateLabel(match) {
+  if (match.bracket?.walkover) return match.participant_ids.some((p) => p) ? "Bye" : "Not played";
+  return STATE_LABELS[match.state] ?? match.state;
+}
+
+/** Every match of a room by id; a match is replaced only by a newer version of itself. */
+export class MatchBook {
+  constructor() {
+    this.byId = new Map();
+  }
+
+  reset(matches) {
+    this.byId = new Map(matches.map((m) => [m.id, m]));
+  }
+
+  /** Keep `match` if it is newer than the one held; whether it was. */
+  merge(match) {
+    const held = this.byId.get(match.id);
+    if (held && held.version >= match.version) return false;
+    this.byId.set(match.id, match);
+    return true;
+  }
+
+  get(id) {
+    return this.byId.get(id);
+  }
+
+  all() {
+    return [...this.byId.values()];
+  }
+}
+
+/**
+ * Apply a tournament socket's event to `book`: the match it carries, the bracket a
+ * bracket_generated/bracket_updated carries, a reset. Returns the tournament, newer if the event had one.
+ */
+export function applyTournamentEvent(book, tournament, frame) {
+  const data = frame.data ?? {};
+  if (data.reset && !data.match) book.reset([]);
+  for (const round of data.bracket?.rounds ?? []) round.matches.forEach((m) => book.merge(m));
+  if (data.match) book.merge(data.match);
+  const newer = data.tournament && (!tournament || data.tournament.version >= tournament.version);
+  return newer ? { ...tournament, ...data.tournament } : tournament;
+}
+
+/** Participant names by id; an unknown id shows as itself. */
+export class Names {
+  constructor(participants = []) {
+    this.set(participants);
+  }
+
+  set(participants) {
+    this.byId = new Map(participants.map((p) => [p.id, p.name]));
+  }
+
+  has(id) {
+    return this.byId.has(id);
+  }
+
+  of(id) {
+    return id ? this.byId.get(id) ?? id : null;
+  }
+}
+
+/** Who plays in slot 0 or 1: a name, or where they will come from. */
+export function slotLabel(match, slot, names) {
+  const id = match.participant_ids[slot];
+  if (id) return { name: names.of(id), known: true };
+  if (match.bracket?.byes?.[slot]) return { name: "Bye", known: false };
+  const feed = match.bracket?.feeds?.[slot];
+  return { name: feed ? feed.charAt(0).toUpperCase() + feed.slice(1) : "To be decided", known: false };
+}
+
+const PLAYED = new Set(["live", "pending_result", "disputed", "completed", "forfeit"]);
+
+/** Whether the match has begun, so its scores mean something. */
+export function started(match) {
+  return PLAYED.has(match.state) || Boolean(match.result);
+}
+
+/** "Alice 3 – 1 Bob" once started, "Alice vs Bob" before. */
+export function versus(match, names) {
+  const [a, b] = match.participant_ids;
+  const scored = started(match) && [a, b].every((id) => typeof scoreOf(match, id) === "number");
+  return scored ? `${names.of(a)} ${scoreOf(match, a)} – ${scoreOf(match, b)} ${names.of(b)}`
+    : `${names.of(a)} vs ${names.of(b)}`;
+}
+
+/** A player's score to show: the result when decided, else the live score, else "–". */
+export function scoreOf(match, id) {
+  const scores = match.result?.scores ?? match.scores ?? {};
+  return id && scores[id] !== undefined ? scores[id] : "–";
+}
+
+export function matchTitle(match) {
+  return match.label || (match.round ? `Round ${match.round}` : "Match");
+}
+
+/** "Alice 3, Bob 1" for screen readers and announcements. */
+export function scoreLine(match, names) {
+  return match.participant_ids
+    .map((id, slot) => `${slotLabel(match, slot, names).name} ${scoreOf(match, id)}`)
+    .join(", ");
+}

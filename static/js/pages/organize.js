@@ -1,0 +1,292 @@
+// /organize (a new tournament) and /organize/{id}: add players, start, run every match, settle disputes.
+
+import { ApiError, get, post, qrCode } from "../api.js";
+import { renderPlacements } from "../bracket.js";
+import { announce, busy, byId, h, render, segment } from "../dom.js";
+import { showGate, tokenRefused } from "../gate.js";
+import { LiveRoom } from "../live.js";
+import { matchDesk } from "../matchdesk.js";
+import { applyTournamentEvent, MatchBook, Names } from "../matches.js";
+import { showConnection } from "../status.js";
+import { isOrganizer, takeToken } from "../token.js";
+
+const FORMATS = [
+  ["single_elimination", "Single elimination"],
+  ["double_elimination", "Double elimination"],
+  ["round_robin", "Round robin"],
+  ["swiss", "Swiss"],
+];
+
+const main = byId("main");
+const tournamentId = segment(1);
+const token = takeToken();
+
+if (!token) showGate(main);
+else if (!isOrganizer(token)) showGate(main, "This page needs an organizer token.");
+else if (!tournamentId) newTournament();
+else manage();
+
+// -- /organize -------------------------------------------------------------------------------
+
+async function newTournament() {
+  byId("page-title").textContent = "Organize";
+  const name = h("input", { id: "t-name", name: "name", required: true, maxlength: 200, autocomplete: "off" });
+  const game = h("input", { id: "t-game", name: "game", maxlength: 200, autocomplete: "off" });
+  const format = h("select", { id: "t-format", name: "format" },
+    FORMATS.map(([value, label]) => h("option", { value }, label)));
+  const submit = h("button", { type: "submit", class: "primary", id: "t-create" }, "Create the tournament");
+  const error = h("p", { class: "error", role: "alert" });
+  const list = h("div", {});
+  render(main,
+    h("section", { class: "panel", "aria-labelledby": "new-title" },
+      h("h2", { id: "new-title" }, "New tournament"),
+      h("form", {
+        class: "stack",
+        onsubmit: (e) => {
+          e.preventDefault();
+          busy(submit, error, async () => {
+            const t = await post("/api/tournaments", { name: name.value.trim(), game: game.value.trim(),
+              format: format.value });
+            location.assign(`/organize/${t.id}`);
+          });
+        },
+      },
+      h("div", { class: "field" }, h("label", { for: "t-name" }, "Name"), name),
+      h("div", { class: "field" }, h("label", { for: "t-game" }, "Game (optional)"), game),
+      h("div", { class: "field" }, h("label", { for: "t-format" }, "Format"), format),
+      submit, error)),
+    h("section", { class: "panel", "aria-labelledby": "existing-title" },
+      h("h2", { id: "existing-title" }, "Tournaments"), list));
+  try {
+    const { tournaments } = await get("/api/tournaments");
+    render(list, tournaments.length
+      ? h("ul", {}, tournaments.map((t) => h("li", {}, h("a", { href: `/organize/${t.id}` }, t.name), ` · ${t.state}`)))
+      : h("p", { class: "empty" }, "None yet."));
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) tokenRefused(main, e.message);
+  }
+}
+
+// -- /organize/{id} --------------------------------------------------------------------------
+
+function manage() {
+  const book = new MatchBook();
+  const names = new Names();
+  let tournament = null;
+  let participants = [];
+  let share = null; // {link, qr} once made
+  const disputes = new Map(); // match id -> its open dispute
+  const desk = matchDesk({ book, names, disputes, redraw: scheduleDraw });
+  let drawPending = false;
+
+  render(main,
+    h("div", { class: "organize" },
+      h("div", { class: "organize-main" },
+        h("section", { class: "panel", id: "t-matches", "aria-label": "Matches" })),
+      h("div", { class: "organize-side" },
+        h("section", { class: "panel", id: "t-info", "aria-label": "Tournament" }),
+        h("section", { class: "panel", id: "t-share", "aria-label": "Links for screens and spectators" }),
+        h("section", { class: "panel", id: "t-people", "aria-label": "Participants" }),
+        h("section", { class: "panel", id: "t-start", "aria-label": "Start" }))));
+
+  const live = new LiveRoom(`/ws/tournament/${tournamentId}`, token, {
+    onSnapshot(data) {
+      tournament = data.tournament;
+      participants = data.participants;
+      names.set(participants);
+      book.reset(data.matches);
+      for (const m of data.matches) if (m.state === "disputed" && !disputes.has(m.id)) desk.loadDispute(m.id);
+      draw();
+    },
+    onEvent(frame) {
+      const data = frame.data ?? {};
+      tournament = applyTournamentEvent(book, tournament, frame);
+      if (frame.type === "dispute_created") disputes.set(data.match_id, data.dispute);
+      if (frame.type === "dispute_resolved") disputes.delete(data.match_id);
+      scheduleDraw();
+    },
+    onAuthFailed: (message) => tokenRefused(main, message),
+  });
+  showConnection(byId("connection"), live);
+  load().then((ok) => ok && live.start());
+
+  async function load() {
+    try {
+      const [t, { matches }] = await Promise.all([get(`/api/tournaments/${tournamentId}`),
+        get(`/api/tournaments/${tournamentId}/matches`)]);
+      tournament = t;
+      participants = t.participants;
+      names.set(participants);
+      matches.forEach((m) => book.merge(m));
+      draw();
+      return true;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) tokenRefused(main, e.message);
+      else render(main, h("p", { role: "alert" }, e.status === 404 ? "No such tournament." : e.message));
+      return false;
+    }
+  }
+
+  function scheduleDraw() {
+    if (drawPending) return;
+    drawPending = true;
+    requestAnimationFrame(() => {
+      drawPending = false;
+      draw();
+    });
+  }
+
+  function draw() {
+    if (!tournament || !byId("t-matches")) return; // the token was refused: the sign-in shows
+    byId("page-title").textContent = `Organize: ${tournament.name}`;
+    document.title = `Organize ${tournament.name} · livebracket`;
+    drawInfo();
+    drawShare();
+    drawPeople();
+    drawStart();
+    render(byId("t-matches"), desk.view(registering()));
+  }
+
+  // -- the tournament, its links ---------------------------------------------------------------
+
+  function drawInfo() {
+    const format = FORMATS.find(([value]) => value === tournament.format)?.[1] ?? tournament.format;
+    render(byId("t-info"),
+      h("h2", {}, tournament.name),
+      h("p", { class: "subtitle" }, [tournament.game, format].filter(Boolean).join(" · "), " ",
+        h("span", { class: `badge tstate-${tournament.state}`, id: "t-state" }, tournament.state)),
+      h("p", { class: "row" },
+        h("a", { href: `/tournaments/${tournamentId}` }, "Public page"),
+        h("a", { href: `/tournaments/${tournamentId}?projector=1` }, "Projector")),
+      renderPlacements(tournament.placements, names));
+  }
+
+  function drawShare() {
+    const button = h("button", { type: "button", id: "make-spectator-link",
+      onclick: () => busy(button, byId("share-error"), makeSpectatorLink) },
+    share ? "Make a new spectator link" : "Make a spectator link");
+    const local = ["localhost", "127.0.0.1", "[::1]"].includes(location.hostname);
+    render(byId("t-share"),
+      h("h2", {}, "Spectator link"),
+      h("p", {}, "For phones and screens: it opens the live bracket with a read-only token."),
+      local ? h("p", { class: "hint" }, "This page was opened through ", location.hostname,
+        ": phones on the LAN need the server's network address. Open this page through it first.") : null,
+      button,
+      share ? h("div", { class: "share" },
+        h("p", {}, h("a", { id: "spectator-link", href: share.link, class: "long-link" }, share.link)),
+        h("img", { id: "spectator-qr", src: share.qr, alt: "QR code of the spectator link", width: 300, height: 300 }))
+        : null,
+      h("p", { id: "share-error", class: "error", role: "alert" }));
+  }
+
+  async function makeSpectatorLink() {
+    // Each link is its own user: the server counts sockets per user (sockets_per_user).
+    const user = `spectator-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    const minted = await post("/api/tokens", { user_id: user, name: "Spectator", role: "spectator" });
+    const link = `${location.origin}/tournaments/${tournamentId}?token=${encodeURIComponent(minted.token)}`;
+    if (share?.qr) URL.revokeObjectURL(share.qr);
+    share = { link, qr: await qrCode(link) };
+    drawShare();
+  }
+
+  // -- participants and the start ----------------------------------------------------------------
+
+  function registering() {
+    return ["draft", "registration"].includes(tournament.state);
+  }
+
+  function drawPeople() {
+    const body = [h("h2", {}, `Participants (${participants.length})`),
+      participants.length
+        ? h("ol", { class: "people", id: "participants" }, participants.map((p) => h("li", {},
+          h("span", {}, p.name), " ", h("span", { class: "muted" }, `${p.id}${p.seed ? ` · seed ${p.seed}` : ""}`))))
+        : h("p", { class: "empty" }, "Nobody yet.")];
+    if (registering()) body.push(addForm());
+    render(byId("t-people"), body);
+  }
+
+  function addForm() {
+    const name = h("input", { id: "p-name", name: "name", required: true, maxlength: 100, autocomplete: "off" });
+    const id = h("input", { id: "p-id", name: "id", maxlength: 64, pattern: "[A-Za-z0-9_\\-]{1,64}",
+      autocomplete: "off", "aria-describedby": "p-id-hint" });
+    const seed = h("input", { id: "p-seed", name: "seed", type: "number", min: 1, max: 4096, inputmode: "numeric" });
+    const submit = h("button", { type: "submit", id: "p-add" }, "Add");
+    const error = h("p", { class: "error", role: "alert", id: "p-error" });
+    return h("form", {
+      class: "stack",
+      onsubmit: (e) => {
+        e.preventDefault();
+        busy(submit, error, async () => {
+          const body = { name: name.value.trim() };
+          if (id.value.trim()) body.id = id.value.trim();
+          if (seed.value) body.seed = Number(seed.value);
+          const added = await post(`/api/tournaments/${tournamentId}/participants`, body);
+          participants = [...participants, added];
+          names.set(participants);
+          for (const input of [name, id, seed]) {
+            input.value = "";
+            delete input.dataset.dirty;
+          }
+          announce(byId("announcer"), `${added.name} added`);
+          draw();
+          byId("p-name")?.focus();
+        });
+      },
+    },
+    h("h3", {}, "Add a participant"),
+    h("div", { class: "field" }, h("label", { for: "p-name" }, "Name"), name),
+    h("div", { class: "field" }, h("label", { for: "p-id" }, "Player id (optional)"), id,
+      h("small", { id: "p-id-hint" }, "Letters, digits, _ and -: the id in this player's token.")),
+    h("div", { class: "field" }, h("label", { for: "p-seed" }, "Seed (optional)"), seed),
+    submit, error);
+  }
+
+  function drawStart() {
+    const panel = byId("t-start");
+    panel.hidden = !registering();
+    if (panel.hidden) return;
+    const seeding = h("select", { id: "s-seeding", name: "seeding" },
+      h("option", { value: "given" }, "By seed, then registration order"),
+      h("option", { value: "random" }, "Random"),
+      h("option", { value: "registration" }, "Registration order"));
+    const extra = {
+      single_elimination: () => h("div", { class: "field check" },
+        h("input", { id: "s-third", type: "checkbox", name: "third_place" }),
+        h("label", { for: "s-third" }, "Play a third-place match")),
+      double_elimination: () => h("div", { class: "field check" },
+        h("input", { id: "s-reset", type: "checkbox", name: "grand_final_reset", checked: true }),
+        h("label", { for: "s-reset" }, "Grand final reset")),
+      swiss: () => h("div", { class: "field" },
+        h("label", { for: "s-rounds" }, "Rounds (empty: enough for one unbeaten player)"),
+        h("input", { id: "s-rounds", type: "number", name: "rounds", min: 1, max: 255 })),
+    }[tournament.format];
+    const submit = h("button", { type: "submit", id: "t-start-button", class: "primary",
+      disabled: participants.length < 2 }, "Start the tournament");
+    const error = h("p", { class: "error", role: "alert" });
+    render(panel,
+      h("h2", {}, "Start"),
+      h("form", {
+        class: "stack",
+        onsubmit: (e) => {
+          e.preventDefault();
+          busy(submit, error, async () => {
+            const body = { seeding: seeding.value };
+            const third = byId("s-third");
+            const reset = byId("s-reset");
+            const rounds = byId("s-rounds");
+            if (third) body.third_place = third.checked;
+            if (reset) body.grand_final_reset = reset.checked;
+            if (rounds?.value) body.rounds = Number(rounds.value);
+            tournament = await post(`/api/tournaments/${tournamentId}/start`, body);
+            const { matches } = await get(`/api/tournaments/${tournamentId}/matches`);
+            matches.forEach((m) => book.merge(m));
+            announce(byId("announcer"), "Tournament started");
+            draw();
+          });
+        },
+      },
+      participants.length < 2 ? h("p", {}, "Add at least two participants first.") : null,
+      h("div", { class: "field" }, h("label", { for: "s-seeding" }, "Seeding"), seeding),
+      extra ? extra() : null, submit, error));
+  }
+}

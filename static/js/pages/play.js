@@ -1,0 +1,122 @@
+// /play/{match id}: a player checks in, starts, and reports or confirms the result (socket commands).
+
+import { announce, busy, byId, h, render, segment } from "../dom.js";
+import { showGate, tokenRefused } from "../gate.js";
+import { matchTitle, scoreLine, STATE_LABELS } from "../matches.js";
+import { watchMatch } from "../matchroom.js";
+import { renderScoreboard } from "../scoreboard.js";
+import { showConnection } from "../status.js";
+import { takeToken } from "../token.js";
+
+const main = byId("main");
+const token = takeToken();
+let me = null;
+let participant = false;
+
+if (!token) {
+  showGate(main);
+} else {
+  const { live, names } = watchMatch(segment(1), token, {
+    onWelcome: (data) => {
+      me = data.user_id;
+      participant = data.is_participant;
+    },
+    onUpdate: (match, previous) => {
+      draw(match);
+      if (previous && previous.state !== match.state) {
+        announce(byId("announcer"), `${STATE_LABELS[match.state] ?? match.state}. ${scoreLine(match, names)}`);
+      }
+    },
+    onAuthFailed: (message) => tokenRefused(main, message),
+  });
+  showConnection(byId("connection"), live);
+  live.start();
+
+  function command(type, data, button, done) {
+    return busy(button, byId("play-error"), async () => {
+      await live.send(type, data);
+      if (done) announce(byId("announcer"), done);
+    });
+  }
+
+  function draw(match) {
+    byId("page-title").textContent = matchTitle(match);
+    document.title = `${matchTitle(match)} · play · livebracket`;
+    const opponent = match.participant_ids.find((id) => id && id !== me);
+    render(main,
+      h("p", { class: "crumbs" }, participant
+        ? `Playing as ${names.of(me)}${opponent ? ` against ${names.of(opponent)}` : ""}`
+        : "You are watching: this token is not a player of this match."),
+      h("section", { class: "big-board compact", "aria-label": `Score: ${scoreLine(match, names)}` },
+        renderScoreboard(match, names)),
+      h("section", { class: "panel actions", "aria-labelledby": "actions-title" },
+        h("h2", { id: "actions-title" }, "Your match"),
+        participant ? actions(match) : h("p", {}, "Only the two players see actions here."),
+        h("p", { id: "play-error", class: "error", role: "alert" })));
+  }
+
+  function actions(match) {
+    const state = match.state;
+    if (state === "scheduled") return h("p", {}, "Check-in is not open yet: the organizer opens it.");
+    if (state === "check_in") {
+      if (match.checked_in.includes(me)) return h("p", {}, "You are checked in. Waiting for your opponent.");
+      const button = h("button", { type: "button", id: "ready-up", class: "primary",
+        onclick: () => command("ready_up", {}, button, "Checked in") }, "I'm ready");
+      return h("div", {}, h("p", {}, "Check in when you are at your seat and ready to play."), button);
+    }
+    if (state === "ready") {
+      const button = h("button", { type: "button", id: "start-match", class: "primary",
+        onclick: () => command("start_match", {}, button, "Match started") }, "Start the match");
+      return h("div", {}, h("p", {}, "Both players are in."), button);
+    }
+    if (state === "live") return reportForm(match);
+    if (state === "pending_result") {
+      const report = Object.entries(match.reports ?? {})[0];
+      const [who, r] = report ?? [null, null];
+      const line = r ? match.participant_ids.map((id) => `${names.of(id)} ${r.scores[id]}`).join(", ") : "";
+      if (who === me) return h("p", {}, `You reported: ${line}. Waiting for your opponent to confirm.`);
+      const confirm = h("button", { type: "button", id: "confirm-result", class: "primary",
+        onclick: () => command("confirm_result", {}, confirm, "Result confirmed") }, "Confirm this result");
+      const reason = h("textarea", { id: "dispute-reason", name: "reason", required: true, maxlength: 1000, rows: 2 });
+      const disputeButton = h("button", { type: "submit" }, "Dispute the result");
+      return h("div", {},
+        h("p", {}, `${names.of(who)} reported: ${line}.`), confirm,
+        h("form", {
+          class: "stack",
+          onsubmit: (e) => {
+            e.preventDefault();
+            command("raise_dispute", { reason: reason.value.trim() }, disputeButton, "Dispute sent");
+          },
+        },
+        h("label", { for: "dispute-reason" }, "Or say what is wrong"), reason, disputeButton));
+    }
+    if (state === "disputed") return h("p", {}, "The result is disputed: an organizer will decide.");
+    if (match.winner_id) {
+      return h("p", {}, match.winner_id === me ? "Match over: you won." : `Match over: ${names.of(match.winner_id)} won.`);
+    }
+    return h("p", {}, `This match is ${STATE_LABELS[state] ?? state}.`);
+  }
+
+  function reportForm(match) {
+    const inputs = match.participant_ids.map((id, slot) => h("input", {
+      id: `report-${slot}`, name: id, type: "number", inputmode: "numeric", min: 0, max: 1000000,
+      required: true, value: match.scores?.[id] ?? 0,
+    }));
+    const submit = h("button", { type: "submit", class: "primary" }, "Report the result");
+    return h("form", {
+      class: "stack",
+      onsubmit: (e) => {
+        e.preventDefault();
+        const scores = Object.fromEntries(inputs.map((input) => [input.name, Number(input.value)]));
+        command("report_score", { scores }, submit, "Result reported").then(() => {
+          inputs.forEach((input) => delete input.dataset.dirty);
+        });
+      },
+    },
+    h("p", {}, "When the match is over, report the final score. Your opponent confirms it."),
+    h("div", { class: "row" }, match.participant_ids.map((id, slot) => h("div", { class: "field" },
+      h("label", { for: `report-${slot}` }, `${names.of(id)}'s score`), inputs[slot]))),
+    submit);
+  }
+
+}

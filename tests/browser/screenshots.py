@@ -1,0 +1,107 @@
+"""Screenshots of every dashboard into docs/screenshots/, from a demo tournament on a memory store.
+
+Run: `.venv/bin/python -m tests.browser.screenshots [OUT_DIR]` (needs Chromium, as the browser tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.async_api import Browser, Page, ViewportSize, expect
+from tornado.httpserver import HTTPServer
+from tornado.testing import bind_unused_port
+
+from config import Config
+from handlers.app import make_app
+from server import build_services, shutdown
+from storage.memory import MemoryStore
+from tests.browser.harness import chromium
+from tests.conftest import Api
+from tournament.roles import Role
+
+OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PLAYERS = ["NovaStrike", "Pixelwolf", "Ironclad", "Quasar", "Blitz", "Echo", "Vortex", "Nyx"]
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+
+
+async def demo(api: Api) -> dict[str, str]:
+    """An 8-player bracket: three quarterfinals played, one live, a semifinal in check-in."""
+    tid: str = (await api.ok("POST", "/api/tournaments",
+                             {"name": "LAN Party Cup", "game": "Quake III Arena"}, 201))["id"]
+    for seed, name in enumerate(PLAYERS, start=1):
+        await api.ok("POST", f"/api/tournaments/{tid}/participants",
+                     {"name": name, "id": name.lower(), "seed": seed}, 201)
+    await api.ok("POST", f"/api/tournaments/{tid}/start", {"seeding": "given", "third_place": True})
+    matches = {m["bracket"]["key"]: m for m in (await api.ok("GET", f"/api/tournaments/{tid}/matches"))["matches"]}
+    for key, (a, b) in {"W1-1": (13, 7), "W1-2": (9, 13), "W1-3": (13, 11)}.items():
+        ids = matches[key]["participant_ids"]
+        await api.ok("POST", f"/api/matches/{tid}-{key}/start")
+        await api.ok("POST", f"/api/matches/{tid}-{key}/result", {"scores": {ids[0]: a, ids[1]: b}})
+    live_id = f"{tid}-W1-4"
+    ids = matches["W1-4"]["participant_ids"]
+    await api.ok("POST", f"/api/matches/{live_id}/start")
+    await api.ok("POST", f"/api/matches/{live_id}/score", {"scores": {ids[0]: 7, ids[1]: 5}})
+    semi = f"{tid}-W2-1"
+    await api.ok("POST", f"/api/matches/{semi}/open-check-in")
+    semi_match = await api.ok("GET", f"/api/matches/{semi}")
+    return {"tournament": tid, "live": live_id, "semi": semi, "player": semi_match["participant_ids"][0]}
+
+
+async def open_page(browser: Browser, base: str, path: str, wait: str, viewport: ViewportSize = DESKTOP) -> Page:
+    """The page at `path`, once `wait` shows and the network is quiet."""
+    page = await browser.new_page(viewport=viewport, base_url=base)
+    await page.goto(path)
+    await expect(page.locator(wait).first).to_be_visible()
+    await page.wait_for_load_state("networkidle")
+    return page
+
+
+async def shoot(browser: Browser, base: str, path: str, file: Path, wait: str, *,
+                viewport: ViewportSize = DESKTOP, full_page: bool = False) -> None:
+    page = await open_page(browser, base, path, wait, viewport)
+    await page.screenshot(path=str(file), full_page=full_page)
+
+
+async def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as data_dir:
+        config = Config(store="memory", data_dir=Path(data_dir), jwt_secret="screenshots-" + "x" * 40, port=0,
+                        sockets_per_user=20, write_rate_per_user=1000.0, write_burst_per_user=1000)
+        services = build_services(config, MemoryStore())
+        sock, port = bind_unused_port()
+        server = HTTPServer(make_app(services))
+        server.add_socket(sock)
+        base = f"http://localhost:{port}"
+        api = Api(base, services)
+        ids = await demo(api)
+        viewer = api.token("screen", Role.SPECTATOR)
+        tid, live_id = ids["tournament"], ids["live"]
+        connected = '#connection[data-state="connected"]'
+        async with chromium() as browser:
+            await shoot(browser, base, f"/tournaments/{tid}?token={viewer}", out / "tournament.png", connected,
+                        full_page=True)
+            await shoot(browser, base, f"/tournaments/{tid}?projector=1&token={viewer}", out / "projector.png",
+                        connected, viewport={"width": 1280, "height": 720})
+            await shoot(browser, base, f"/matches/{live_id}?token={viewer}", out / "match.png", connected)
+            overlay = await browser.new_page(viewport=DESKTOP, base_url=base)
+            await overlay.goto(f"/overlay/match/{live_id}?token={viewer}")
+            await expect(overlay.locator(".overlay-row").first).to_be_visible()
+            await overlay.locator("#overlay").screenshot(path=str(out / "overlay.png"), omit_background=True)
+            organize = await open_page(browser, base, f"/organize/{tid}?token={api.organizer}", connected)
+            await organize.get_by_role("button", name="Make a spectator link").click()
+            await expect(organize.locator("#spectator-qr")).to_have_js_property("complete", True)
+            await organize.screenshot(path=str(out / "organizer.png"), full_page=True)
+            await shoot(browser, base, f"/play/{ids['semi']}?token={api.token(ids['player'])}", out / "player.png",
+                        "#ready-up", viewport=PHONE, full_page=True)
+        server.stop()
+        await shutdown(services, drain_s=0.5)
+    for file in sorted(out.glob("*.png")):
+        print(file)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT))

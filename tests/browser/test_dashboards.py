@@ -1,0 +1,278 @@
+"""The dashboards in a real headless Chromium against the app on a real socket."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from playwright.async_api import Page, WebSocket, expect
+
+from handlers.app import Services
+from tests.browser.harness import chromium
+from tests.conftest import Api
+from tournament.roles import Role
+
+TIMEOUT_S = 30
+
+
+@contextlib.asynccontextmanager
+async def browser_pages(api: Api, count: int = 1, **context: Any) -> AsyncIterator[list[Page]]:
+    """Fresh pages of one browser; a script error on any of them fails the test."""
+    errors: list[str] = []
+    async with chromium() as browser:
+        ctx = await browser.new_context(base_url=api.base_url, **context)
+        pages = [await ctx.new_page() for _ in range(count)]
+        for page in pages:
+            page.on("pageerror", lambda e: errors.append(str(e)))
+        yield pages
+        await ctx.close()
+    assert errors == []
+
+
+async def tournament_with(api: Api, names: list[str], fmt: str = "single_elimination", *,
+                          start: bool = False) -> str:
+    """A tournament of `names` (ids are the names in lower case, seeded in order)."""
+    tid: str = (await api.ok("POST", "/api/tournaments", {"name": "LAN Cup", "game": "Quake", "format": fmt}, 201))["id"]
+    for seed, name in enumerate(names, start=1):
+        await api.ok("POST", f"/api/tournaments/{tid}/participants",
+                     {"name": name, "id": name.lower(), "seed": seed}, 201)
+    if start:
+        await api.ok("POST", f"/api/tournaments/{tid}/start", {"seeding": "given"})
+    return tid
+
+
+async def live_match(api: Api) -> dict[str, Any]:
+    """A live ad-hoc match of Alice and Bob."""
+    tid = await tournament_with(api, ["Alice", "Bob"])
+    match = await api.ok("POST", f"/api/tournaments/{tid}/matches", {"participant_ids": ["alice", "bob"]}, 201)
+    started: dict[str, Any] = await api.ok("POST", f"/api/matches/{match['id']}/start")
+    return started
+
+
+def spectator(api: Api) -> str:
+    return api.token("viewer", Role.SPECTATOR)
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_a_rest_score_shows_on_the_match_page_and_the_overlay(api: Api) -> None:
+    """A score posted over REST reaches the scoreboard and the OBS overlay; the token leaves the URL."""
+    match = await live_match(api)
+    mid, token = match["id"], spectator(api)
+    async with browser_pages(api, 2) as (board, overlay):
+        await board.goto(f"/matches/{mid}?token={token}")
+        await overlay.goto(f"/overlay/match/{mid}?token={token}")
+        await expect(board.locator("#connection")).to_have_text("Connected")
+        await expect(overlay.locator("body")).to_have_attribute("data-connection", "connected")
+        assert "token" not in board.url and "token" not in overlay.url
+
+        await api.ok("POST", f"/api/matches/{mid}/score", {"scores": {"alice": 3, "bob": 1}})
+
+        await expect(board.locator(".side-0 .side-name")).to_have_text("Alice")
+        await expect(board.locator(".side-score")).to_have_text(["3", "1"])
+        await expect(board.locator("#announcer")).to_have_text("Alice 3, Bob 1")
+        await expect(overlay.locator(".overlay-row")).to_have_text([re.compile(r"Alice\s*3"), re.compile(r"Bob\s*1")])
+        background = await overlay.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgba(0, 0, 0, 0)"  # transparent for OBS
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_a_completed_match_moves_the_winner_on_the_bracket_page(api: Api) -> None:
+    """On the live bracket the winner of W1-1 appears in W2-1 as soon as the result is in;
+    projector mode scales the whole bracket into the screen."""
+    tid = await tournament_with(api, ["Alice", "Bob", "Carol", "Dave"], start=True)
+    async with browser_pages(api, viewport={"width": 1280, "height": 720}) as (page,):
+        await page.goto(f"/tournaments/{tid}?token={spectator(api)}")
+        await expect(page.locator("#connection")).to_have_text("Connected")
+        final_slot = page.locator('[data-key="W2-1"] .player').first
+        await expect(final_slot).to_have_text("Winner of W1-1")
+
+        await api.ok("POST", f"/api/matches/{tid}-W1-1/start")
+        await expect(page.locator('#in-play [data-match-id$="W1-1"]')).to_contain_text("Live")
+        await api.ok("POST", f"/api/matches/{tid}-W1-1/result", {"scores": {"alice": 2, "dave": 0}})
+
+        await expect(page.locator('[data-key="W1-1"] .player.winner .name')).to_have_text("Alice")
+        await expect(page.locator('[data-key="W1-1"]')).to_have_attribute("data-state", "completed")
+        await expect(final_slot.locator(".name")).to_have_text("Alice")
+        await expect(page.locator("#in-play")).to_contain_text("No match is being played")
+
+        await page.get_by_role("button", name="Projector mode").click()
+        await expect(page.locator("body")).to_have_class(re.compile("projector"))
+        assert "projector=1" in page.url
+        box = await page.locator("#stage").bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1280
+        assert box["y"] + box["height"] <= 720
+
+        await page.keyboard.press("Escape")  # the keyboard leaves projector mode and opens a match
+        await expect(page.locator("body")).not_to_have_class(re.compile("projector"))
+        await page.locator('a[data-key="W1-1"]').focus()
+        await page.keyboard.press("Enter")
+        await expect(page).to_have_url(re.compile(rf"/matches/{tid}-W1-1$"))
+        await expect(page.locator(".side-flag")).to_have_text("Winner")
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_a_page_without_a_usable_token_asks_for_one(api: Api) -> None:
+    """No token: a labelled form asks for one. A refused token: the form again, saying why."""
+    match = await live_match(api)
+    async with browser_pages(api) as (page,):
+        await page.goto(f"/matches/{match['id']}")
+        await expect(page.get_by_role("heading", name="An access token is needed")).to_be_visible()
+        await page.get_by_label("Token", exact=True).fill(spectator(api))
+        await page.get_by_role("button", name="Continue").click()
+        await expect(page.locator("#connection")).to_have_text("Connected")
+        await expect(page.locator(".side-score")).to_have_text(["0", "0"])
+
+        await page.goto(f"/matches/{match['id']}?token=not-a-token")
+        await expect(page.get_by_role("alert")).to_contain_text("The token was refused")
+        await expect(page.locator("#connection")).to_contain_text("Offline")
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_the_organizer_runs_a_match_from_start_to_finish_by_clicks(api: Api) -> None:
+    """Create, add two players, start, score with +/-, decide: all by clicks on /organize."""
+    async with browser_pages(api) as (page,):
+        await page.goto(f"/organize?token={api.organizer}")
+        await page.get_by_label("Name", exact=True).fill("Friday Cup")
+        await page.get_by_label("Format").select_option("single_elimination")
+        await page.get_by_role("button", name="Create the tournament").click()
+        await expect(page).to_have_url(re.compile(r"/organize/t_\w+$"))
+        tid = page.url.rsplit("/", 1)[1]
+        await expect(page.locator("#connection")).to_have_text("Connected")
+
+        for name in ("Alice", "Bob"):
+            await page.get_by_label("Name", exact=True).fill(name)
+            await page.get_by_label("Player id (optional)").fill(name.lower())
+            await page.get_by_role("button", name="Add", exact=True).click()
+            await expect(page.locator("#participants")).to_contain_text(name)
+        await page.get_by_role("button", name="Start the tournament").click()
+
+        card = page.locator(f'article[data-match-id="{tid}-W1-1"]')
+        await card.get_by_role("button", name="Start the match").click()
+        await expect(card).to_have_attribute("data-state", "live")
+        for _ in range(3):
+            await card.get_by_role("button", name="Alice: one point more").click()
+        await card.get_by_role("button", name="Bob: one point more").click()
+        await card.get_by_role("button", name="Bob: one point more").click()
+        await card.get_by_role("button", name="Bob: one point less").click()
+        await expect(card.locator(".score")).to_have_text(["3", "1"])
+        await expect(card).to_have_attribute("data-saving", "0")  # every click written
+        await expect(card.get_by_role("spinbutton", name="Alice")).to_have_value("3")  # the result form follows the live score
+        await expect(card.get_by_role("spinbutton", name="Bob")).to_have_value("1")
+        assert (await api.ok("GET", f"/api/matches/{tid}-W1-1"))["scores"] == {"alice": 3, "bob": 1}
+
+        await card.get_by_role("button", name="Decide the result").click()
+        await expect(page.locator(".finished")).to_contain_text("Alice won")
+        await expect(page.locator("#t-state")).to_have_text("completed")
+        await expect(page.locator(".placements")).to_contain_text("1st Alice")
+    final = await api.ok("GET", f"/api/matches/{tid}-W1-1")
+    assert (final["state"], final["winner_id"], final["result"]["scores"]) == ("completed", "alice", {"alice": 3, "bob": 1})
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_the_organizer_resolves_a_dispute_and_shares_a_spectator_link(api: Api) -> None:
+    """A disputed match shows the dispute; the organizer resolves it with a score. The spectator
+    link is a working link with a QR code."""
+    match = await live_match(api)
+    mid, tid = match["id"], match["tournament_id"]
+    await api.ok("POST", f"/api/matches/{mid}/result", {"scores": {"alice": 2, "bob": 1}}, as_=api.token("alice"))
+    async with browser_pages(api) as (page,):
+        await page.goto(f"/organize/{tid}?token={api.organizer}")
+        card = page.locator(f'article[data-match-id="{mid}"]')
+        await expect(card).to_have_attribute("data-state", "pending_result")
+        await expect(card).to_contain_text("Alice reported 2–1")
+        await api.ok("POST", f"/api/matches/{mid}/disputes", {"reason": "Alice lagged out"}, 201, as_=api.token("bob"))
+
+        await expect(card).to_contain_text("Bob disputes the result: “Alice lagged out”")
+        await page.reload()  # read from the event log this time, not from the live event
+        await expect(card).to_contain_text("Bob disputes the result: “Alice lagged out”")
+        await card.get_by_role("spinbutton", name="Alice").fill("1")
+        await card.get_by_role("spinbutton", name="Bob").fill("2")
+        await card.get_by_label("Resolution (shown to the players)").fill("Replayed game 3")
+        await card.get_by_role("button", name="Resolve with this score").click()
+        await expect(page.locator(".finished")).to_contain_text("Alice 1 – 2 Bob · Bob won")
+
+        await page.get_by_role("button", name="Make a spectator link").click()
+        link = page.locator("#spectator-link")
+        await expect(link).to_have_attribute("href", re.compile(rf"/tournaments/{tid}\?token=ey"))
+        await expect(page.locator("#spectator-qr")).to_have_js_property("complete", True)
+        assert await page.locator("#spectator-qr").evaluate("img => img.naturalWidth") > 100
+        href = await link.get_attribute("href")
+        assert href is not None
+        spectator_page = await page.context.new_page()
+        await spectator_page.goto(href)
+        await expect(spectator_page.locator("#connection")).to_have_text("Connected")
+        await expect(spectator_page.locator("h1")).to_have_text("LAN Cup")
+    dispute = await api.ok("GET", f"/api/matches/{mid}")
+    assert (dispute["state"], dispute["winner_id"]) == ("completed", "bob")
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_a_player_checks_in_and_reports_over_the_socket(api: Api) -> None:
+    """/play: Alice checks in, starts and reports; Bob confirms; her page follows every step."""
+    tid = await tournament_with(api, ["Alice", "Bob"])
+    mid = (await api.ok("POST", f"/api/tournaments/{tid}/matches", {"participant_ids": ["alice", "bob"]}, 201))["id"]
+    await api.ok("POST", f"/api/matches/{mid}/open-check-in")
+    async with browser_pages(api, viewport={"width": 390, "height": 844}, is_mobile=True) as (page,):
+        await page.goto(f"/play/{mid}?token={api.token('alice')}")
+        await expect(page.locator(".crumbs")).to_have_text("Playing as Alice against Bob")
+        await page.get_by_role("button", name="I'm ready").click()
+        await expect(page.get_by_text("You are checked in")).to_be_visible()
+        await api.ok("POST", f"/api/matches/{mid}/check-in", as_=api.token("bob"))
+
+        await page.get_by_role("button", name="Start the match").click()
+        await expect(page.locator(".scoreboard")).to_have_attribute("data-state", "live")
+        await page.get_by_label("Alice's score").fill("13")
+        await page.get_by_label("Bob's score").fill("9")
+        await page.get_by_role("button", name="Report the result").click()
+        await expect(page.get_by_text("You reported: Alice 13, Bob 9")).to_be_visible()
+
+        await api.ok("POST", f"/api/matches/{mid}/confirm", as_=api.token("bob"))
+        await expect(page.get_by_text("Match over: you won.")).to_be_visible()
+        await expect(page.locator(".side-score")).to_have_text(["13", "9"])
+        assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")  # no sideways scroll
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_the_page_recovers_the_events_missed_while_its_socket_was_cut(api: Api, services: Services) -> None:
+    """The server drops every socket; scores written meanwhile reach the page after it reconnects
+    with ?since=&epoch=: replayed in order, none missing, none twice."""
+    match = await live_match(api)
+    mid = match["id"]
+    sockets: list[tuple[str, list[dict[str, Any]]]] = []
+
+    def opened(ws: WebSocket) -> None:
+        frames: list[dict[str, Any]] = []
+        sockets.append((ws.url, frames))
+        ws.on("framereceived", lambda payload: frames.append(json.loads(payload)))
+
+    async with browser_pages(api) as (page,):
+        page.on("websocket", opened)
+        await page.goto(f"/matches/{mid}?token={spectator(api)}")
+        await expect(page.locator("#connection")).to_have_text("Connected")
+        version = match["version"]
+        for alice in (1, 2):
+            version = (await api.ok("POST", f"/api/matches/{mid}/score", {"scores": {"alice": alice}}))["version"]
+        await expect(page.locator("#seq")).to_have_text("3")
+
+        assert services.hub.close_all(1001, "test cut") == 1
+        await expect(page.locator("#connection .conn-text")).to_have_text("Reconnecting")
+        for alice, bob in ((3, 0), (3, 1), (4, 1)):  # written at once (If-Match), before the retry
+            version = (await api.ok("POST", f"/api/matches/{mid}/score", {"scores": {"alice": alice, "bob": bob}},
+                                    headers={"If-Match": str(version)}))["version"]
+        await api.ok("POST", f"/api/matches/{mid}/result", {"scores": {"alice": 5, "bob": 1}})
+
+        await expect(page.locator("#connection")).to_have_text("Connected")
+        await expect(page.locator(".side-score")).to_have_text(["5", "1"])
+        await expect(page.locator(".scoreboard")).to_have_attribute("data-state", "completed")
+        await expect(page.locator("#seq")).to_have_text("7")
+
+    (first_url, first), (second_url, second) = sockets
+    assert "since" not in first_url and re.search(r"since=3&epoch=m[0-9a-f]+$", second_url)
+    assert first[0]["data"]["seq"] == 1  # the snapshot after match_started
+    assert second[0]["type"] == "connection_established" and second[0]["data"]["recovered"] is True
+    assert [f["seq"] for f in first + second if "seq" in f] == [2, 3, 4, 5, 6, 7]
+    assert [f["type"] for f in second if "seq" in f] == ["score_updated"] * 3 + ["match_completed"]
