@@ -1,0 +1,1 @@
+"""The peers livebracket is measured against: a bare Tornado fan-out and Django Channels."""

@@ -1,0 +1,83 @@
+"""The floor: a bare Tornado fan-out with no auth, no storage and no sequence numbers.
+
+    python -m bench.peers.bare_tornado --port 9000
+
+`/ws` adds the socket to one set and sends a one-line welcome; `POST /publish` parses the
+body once, serializes it once and calls `write_message(text)` for every member. That is
+what "a Tornado WebSocket broadcast" usually looks like, and nothing more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+
+from tornado import web
+from tornado.websocket import WebSocketClosedError, WebSocketHandler
+
+WELCOME = json.dumps({"type": "connection_established", "data": {}}, separators=(",", ":"))
+
+
+class Room:
+    def __init__(self) -> None:
+        self.members: set[SubscriberHandler] = set()
+
+
+class SubscriberHandler(WebSocketHandler):
+    def initialize(self, room: Room) -> None:
+        self.room = room
+
+    def check_origin(self, origin: str) -> bool:
+        return True
+
+    def open(self) -> None:
+        self.room.members.add(self)
+        self.write_message(WELCOME)
+
+    def on_message(self, message: str | bytes) -> None:
+        pass
+
+    def on_close(self) -> None:
+        self.room.members.discard(self)
+
+
+class PublishHandler(web.RequestHandler):
+    def initialize(self, room: Room) -> None:
+        self.room = room
+
+    def post(self) -> None:
+        text = json.dumps(json.loads(self.request.body), separators=(",", ":"))
+        sent = 0
+        for member in list(self.room.members):
+            try:
+                member.write_message(text)
+                sent += 1
+            except WebSocketClosedError:
+                pass
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"sent": sent}))
+
+
+def make_app() -> web.Application:
+    room = Room()
+    return web.Application([(r"/ws", SubscriberHandler, {"room": room}),
+                            (r"/publish", PublishHandler, {"room": room})])
+
+
+async def main(port: int) -> None:
+    server = make_app().listen(port, address="127.0.0.1")
+    print(f"bare tornado peer on 127.0.0.1:{port}", flush=True)
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopped.set)
+    await stopped.wait()
+    server.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, required=True)
+    asyncio.run(main(parser.parse_args().port))
