@@ -26,6 +26,7 @@ from typing import Any
 from bench.ingest import ingest
 from bench.system import cpu_times, machine_busy_s, raise_fd_limit
 from bench.profiles import summarize
+from bench import targets
 from bench.targets import HOST, ROOT, TARGETS, Livebracket, Target, TargetError, pinned
 
 LOADGEN_TIMEOUT_S = 300
@@ -267,10 +268,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retries", type=int, default=2, help="at most this many times again")
     parser.add_argument("--no-pin", action="store_true",
                         help="let the scheduler place server and load generator (default: one core each)")
+    parser.add_argument("--ping-interval-s", type=float, default=targets.PING_INTERVAL_S,
+                        help="heartbeat/ping interval of every server (default: none inside a session); "
+                             "e.g. 2 to hold the sockets with heartbeats while measuring")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="py-spy each server during its throughput phase (slows it: figures of a "
                              "profiled run are not comparable)")
     args = parser.parse_args(argv)
+    targets.PING_INTERVAL_S = args.ping_interval_s
     args.subscribers = [int(n) for n in str(args.subscribers).split(",") if n.strip()]
     names = sorted((t.strip() for t in args.targets.split(",") if t.strip()), key=lambda t: t != "livebracket")
     unknown = [t for t in names if t not in TARGETS]
