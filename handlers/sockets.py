@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+Refusal = tuple[CloseCode, ErrorCode, str, dict[str, Any]]  # close code, error code, message, details
+
 _ID = re.compile(ID)
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 
@@ -119,7 +121,8 @@ class RoomSocketHandler(WebSocketHandler):
     async def open(self, room_id: str) -> None:
         refusal = self._refusal(room_id) or self._admit(room_id)
         if refusal:
-            self.refuse(*refusal)
+            code, error, message, extra = refusal
+            self.refuse(code, error, message, **extra)
             return
         stream = getattr(self.ws_connection, "stream", None)
         if stream is not None:
@@ -135,24 +138,25 @@ class RoomSocketHandler(WebSocketHandler):
             self.refuse(CloseCode.INTERNAL_ERROR, ErrorCode.STORE_UNAVAILABLE,
                         "the database is unreachable; reconnect shortly")
 
-    def _refusal(self, room_id: str) -> tuple[CloseCode, ErrorCode, str] | None:
+    def _refusal(self, room_id: str) -> Refusal | None:
         """Why this socket may not connect (route id, origin, token), if it may not."""
         if not _ID.fullmatch(room_id):
-            return CloseCode.BAD_ROUTE_ID, ErrorCode.INVALID_ROUTE, "the id in the URL is malformed"
+            return CloseCode.BAD_ROUTE_ID, ErrorCode.INVALID_ROUTE, "the id in the URL is malformed", {}
         if not self._origin_allowed(self.request.headers.get("Origin")):
-            return CloseCode.FORBIDDEN, ErrorCode.INVALID_ORIGIN, "this origin may not connect"
+            return CloseCode.FORBIDDEN, ErrorCode.INVALID_ORIGIN, "this origin may not connect", {}
         token = self.get_query_argument("token", None)
         if not token:
-            return CloseCode.AUTH_REQUIRED, ErrorCode.AUTHENTICATION_REQUIRED, "connect with ?token=<jwt>"
+            return CloseCode.AUTH_REQUIRED, ErrorCode.AUTHENTICATION_REQUIRED, "connect with ?token=<jwt>", {}
         try:
             self.user = self.services.tokens.decode(token)
         except AuthError as e:
             if e.code == "token_expired":
-                return CloseCode.TOKEN_EXPIRED, ErrorCode.TOKEN_EXPIRED, e.message
-            return CloseCode.FORBIDDEN, ErrorCode.INVALID_TOKEN, e.message
+                return CloseCode.TOKEN_EXPIRED, ErrorCode.TOKEN_EXPIRED, e.message, {}
+            # One close code for every unusable token; `reason` tells them apart.
+            return CloseCode.FORBIDDEN, ErrorCode.INVALID_TOKEN, e.message, {"reason": e.code}
         return None
 
-    def _admit(self, room_id: str) -> tuple[CloseCode, ErrorCode, str, int] | None:
+    def _admit(self, room_id: str) -> Refusal | None:
         """Count the socket against its limits, or refuse it (counting nothing)."""
         assert self.user is not None
         limits = self.services.limits
@@ -160,10 +164,11 @@ class RoomSocketHandler(WebSocketHandler):
                             self.services.config.trusted_proxies)
         if self.kind == "tournament" and self.services.hub.watchers(self.room_of(room_id)) >= limits.tournament_room_max:
             return (CloseCode.ROOM_FULL, ErrorCode.ROOM_FULL,
-                    f"this tournament room has its {limits.tournament_room_max} watchers", 10_000)
+                    f"this tournament room has its {limits.tournament_room_max} watchers", {"retry_after_ms": 10_000})
         refusal = limits.sockets.admit(self.user.user_id, self.ip, spectator=self.user.role is Role.SPECTATOR)
         if refusal:
-            return (CloseCode.CONNECTION_LIMIT, ErrorCode(refusal.code), refusal.message, refusal.retry_after_ms)
+            return (CloseCode.CONNECTION_LIMIT, ErrorCode(refusal.code), refusal.message,
+                    {"retry_after_ms": refusal.retry_after_ms})
         self.admitted = True
         return None
 
@@ -180,8 +185,7 @@ class RoomSocketHandler(WebSocketHandler):
         raw = self.get_query_argument("since", None)
         return int(raw) if raw is not None and raw.isascii() and raw.isdigit() else None
 
-    def refuse(self, code: CloseCode, error: ErrorCode, message: str, retry_ms: int | None = None) -> None:
-        extra = {"retry_after_ms": retry_ms} if retry_ms is not None else {}
+    def refuse(self, code: CloseCode, error: ErrorCode, message: str, **extra: Any) -> None:
         self.conn.send(Frame(protocol.error_frame(error, message, close_code=int(code), **extra)))
         self.conn.close(code, error.value)
 

@@ -64,7 +64,7 @@ async def test_sockets_per_user_at_the_edge_and_released_on_close(serve: Any) ->
     _, match = await app.api.match_between("alice", "bob")
     path, token = f"/ws/match/{match['id']}", app.api.token("alice")
     socks = [(await connect(app.api, path, token))[0] for _ in range(3)]
-    kind, code, close, _ = await refused(app.api, path, token)
+    kind, code, close, *_ = await refused(app.api, path, token)
     assert (kind, code, close) == ("error", "connection_limit_exceeded", 4030)
     counter = app.services.limits.sockets
     assert counter.by_user["alice"] == 3 and counter.refused == 1
@@ -181,7 +181,7 @@ async def test_allowed_origins_and_trusted_proxies(serve: Any) -> None:
     _, match = await app.api.match_between("alice", "bob")
     path = f"/ws/match/{match['id']}"
     first, _ = await connect(app.api, path + "?x=1", app.api.token("a", Role.SPECTATOR), origin="https://overlay.example")
-    kind, code, close, _ = await refused(app.api, path, app.api.token("b", Role.SPECTATOR), origin="https://other.example")
+    kind, code, close, *_ = await refused(app.api, path, app.api.token("b", Role.SPECTATOR), origin="https://other.example")
     assert (code, close) == ("invalid_origin", 4003)
     from tornado.httpclient import HTTPRequest
     from tornado.websocket import websocket_connect

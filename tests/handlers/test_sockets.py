@@ -66,7 +66,7 @@ async def connect(api: Api, path: str, token: str | None = None, origin: str | N
 async def refused(api: Api, path: str, token: str | None = None, origin: str | None = None) -> tuple[Any, ...]:
     sock, first = await connect(api, path, token, origin)
     code, reason = await sock.closed()
-    return first["type"], first["code"], code, reason
+    return first["type"], first["code"], code, reason, first.get("reason")
 
 
 async def started_match(api: Api) -> tuple[str, str]:
@@ -118,6 +118,8 @@ async def test_each_refusal_has_its_close_code(api: Api) -> None:
     for path, token, origin, (kind, code, close) in cases:
         got = await refused(api, path, token, origin)
         assert got[:3] == (kind, code, close), (path, got)
+    forged = api.token("alice")[:-4] + "AAAA"
+    assert (await refused(api, f"/ws/match/{mid}", forged))[2:] == (4003, "invalid_token", "token_signature_invalid")
     allowed, _ = await connect(api, f"/ws/match/{mid}", api.organizer, origin="http://localhost:3000")
     allowed.close()
 
