@@ -60,15 +60,22 @@ def log_request(handler: web.RequestHandler) -> None:
                    request.remote_ip, 1000.0 * request.request_time())
 
 
+def _with_services(route: tuple[Any, ...], services: Services) -> tuple[str, Any, dict[str, Any]]:
+    """(pattern, handler[, kwargs]) -> the rule Tornado wants, every handler given `services`."""
+    pattern, handler, *rest = route
+    return pattern, handler, {"services": services, **(rest[0] if rest else {})}
+
+
 def make_app(services: Services, **settings: Any) -> web.Application:
-    routes = [*tournaments.routes, *brackets.routes, *matches.routes, *tokens.routes, *health.routes,
-              *sockets.routes, *metrics.routes, *openapi.routes, *pages.routes]
+    routes: list[tuple[Any, ...]] = [
+        *tournaments.routes, *brackets.routes, *matches.routes, *tokens.routes, *health.routes,
+        *sockets.routes, *metrics.routes, *openapi.routes, *pages.routes]
     ping_s = services.config.ping_interval_s
     settings.setdefault("websocket_ping_interval", ping_s)  # protocol pings find dead TCP peers
     settings.setdefault("websocket_ping_timeout", ping_s)
     settings.setdefault("websocket_max_message_size", 1024 * 1024)  # larger frames: 4008 in on_message
     return web.Application(
-        [(pattern, handler, {"services": services}) for pattern, handler in routes],
+        [_with_services(route, services) for route in routes],
         default_handler_class=NotFoundHandler,
         default_handler_args={"services": services},
         log_function=log_request,

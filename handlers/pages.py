@@ -36,12 +36,11 @@ def _protect(handler: web.RequestHandler) -> None:
 
 
 class PageHandler(web.RequestHandler):
-    """One HTML page from `static/`; the route's ids are read by the page's script."""
+    """One HTML page from `static/` (the route names it); the page's script reads the ids."""
 
-    page = "index.html"
-
-    def initialize(self, services: Services) -> None:
+    def initialize(self, services: Services, page: str) -> None:
         self.services = services
+        self.page = page
 
     def set_default_headers(self) -> None:
         _protect(self)
@@ -53,30 +52,6 @@ class PageHandler(web.RequestHandler):
 
     def head(self, *ids: str) -> None:
         self.finish()
-
-
-class TournamentsPage(PageHandler):
-    page = "index.html"
-
-
-class TournamentPage(PageHandler):
-    page = "tournament.html"
-
-
-class MatchPage(PageHandler):
-    page = "match.html"
-
-
-class OverlayPage(PageHandler):
-    page = "overlay.html"
-
-
-class OrganizePage(PageHandler):
-    page = "organize.html"
-
-
-class PlayPage(PageHandler):
-    page = "play.html"
 
 
 class StaticHandler(web.StaticFileHandler):
@@ -124,13 +99,13 @@ class QrHandler(BaseHandler):
 
 
 routes = [
-    (r"/", TournamentsPage),
-    (rf"/tournaments/({ID})/?", TournamentPage),
-    (rf"/matches/({ID})/?", MatchPage),
-    (rf"/overlay/match/({ID})/?", OverlayPage),
-    (r"/organize/?", OrganizePage),
-    (rf"/organize/({ID})/?", OrganizePage),
-    (rf"/play/({ID})/?", PlayPage),
+    (r"/", PageHandler, {"page": "index.html"}),
+    (rf"/tournaments/({ID})/?", PageHandler, {"page": "tournament.html"}),
+    (rf"/matches/({ID})/?", PageHandler, {"page": "match.html"}),
+    (rf"/overlay/match/({ID})/?", PageHandler, {"page": "overlay.html"}),
+    (r"/organize/?", PageHandler, {"page": "organize.html"}),
+    (rf"/organize/({ID})/?", PageHandler, {"page": "organize.html"}),
+    (rf"/play/({ID})/?", PageHandler, {"page": "play.html"}),
     (r"/static/(.*)", StaticHandler),
     (r"/qr\.svg", QrHandler),
 ]

@@ -50,6 +50,19 @@ export function announce(region, text) {
   region.textContent = region.textContent === text ? `${text}\u00a0` : text;
 }
 
+/** A function that calls `draw` once on the next animation frame, however often it is called before. */
+export function onNextFrame(draw) {
+  let pending = false;
+  return () => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      draw();
+    });
+  };
+}
+
 export function byId(id) {
   return document.getElementById(id);
 }

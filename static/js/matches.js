@@ -12,6 +12,14 @@ export const STATE_LABELS = {
   cancelled: "Cancelled",
 };
 
+/** Tournament formats and how to say them, in the order a form offers them. */
+export const FORMATS = {
+  single_elimination: "Single elimination",
+  double_elimination: "Double elimination",
+  round_robin: "Round robin",
+  swiss: "Swiss",
+};
+
 export const FINAL_STATES = new Set(["completed", "forfeit", "cancelled"]);
 export const IN_PLAY = new Set(["check_in", "ready", "live", "pending_result", "disputed"]);
 

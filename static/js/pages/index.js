@@ -3,14 +3,8 @@
 import { ApiError, get } from "../api.js";
 import { byId, h, render } from "../dom.js";
 import { showGate, tokenRefused } from "../gate.js";
+import { FORMATS } from "../matches.js";
 import { isOrganizer, takeToken } from "../token.js";
-
-const FORMATS = {
-  single_elimination: "Single elimination",
-  double_elimination: "Double elimination",
-  round_robin: "Round robin",
-  swiss: "Swiss",
-};
 
 const main = byId("main");
 const token = takeToken();

@@ -2,20 +2,13 @@
 
 import { ApiError, get, post, qrCode } from "../api.js";
 import { renderPlacements } from "../bracket.js";
-import { announce, busy, byId, h, render, segment } from "../dom.js";
+import { announce, busy, byId, h, onNextFrame, render, segment } from "../dom.js";
 import { showGate, tokenRefused } from "../gate.js";
 import { LiveRoom } from "../live.js";
 import { matchDesk } from "../matchdesk.js";
-import { applyTournamentEvent, MatchBook, Names } from "../matches.js";
+import { applyTournamentEvent, FORMATS, MatchBook, Names } from "../matches.js";
 import { showConnection } from "../status.js";
 import { isOrganizer, takeToken } from "../token.js";
-
-const FORMATS = [
-  ["single_elimination", "Single elimination"],
-  ["double_elimination", "Double elimination"],
-  ["round_robin", "Round robin"],
-  ["swiss", "Swiss"],
-];
 
 const main = byId("main");
 const tournamentId = segment(1);
@@ -33,7 +26,7 @@ async function newTournament() {
   const name = h("input", { id: "t-name", name: "name", required: true, maxlength: 200, autocomplete: "off" });
   const game = h("input", { id: "t-game", name: "game", maxlength: 200, autocomplete: "off" });
   const format = h("select", { id: "t-format", name: "format" },
-    FORMATS.map(([value, label]) => h("option", { value }, label)));
+    Object.entries(FORMATS).map(([value, label]) => h("option", { value }, label)));
   const submit = h("button", { type: "submit", class: "primary", id: "t-create" }, "Create the tournament");
   const error = h("p", { class: "error", role: "alert" });
   const list = h("div", {});
@@ -76,8 +69,8 @@ function manage() {
   let participants = [];
   let share = null; // {link, qr} once made
   const disputes = new Map(); // match id -> its open dispute
+  const scheduleDraw = onNextFrame(draw);
   const desk = matchDesk({ book, names, disputes, redraw: scheduleDraw });
-  let drawPending = false;
 
   render(main,
     h("div", { class: "organize" },
@@ -127,15 +120,6 @@ function manage() {
     }
   }
 
-  function scheduleDraw() {
-    if (drawPending) return;
-    drawPending = true;
-    requestAnimationFrame(() => {
-      drawPending = false;
-      draw();
-    });
-  }
-
   function draw() {
     if (!tournament || !byId("t-matches")) return; // the token was refused: the sign-in shows
     byId("page-title").textContent = `Organize: ${tournament.name}`;
@@ -150,7 +134,7 @@ function manage() {
   // -- the tournament, its links ---------------------------------------------------------------
 
   function drawInfo() {
-    const format = FORMATS.find(([value]) => value === tournament.format)?.[1] ?? tournament.format;
+    const format = FORMATS[tournament.format] ?? tournament.format;
     render(byId("t-info"),
       h("h2", {}, tournament.name),
       h("p", { class: "subtitle" }, [tournament.game, format].filter(Boolean).join(" · "), " ",

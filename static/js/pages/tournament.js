@@ -2,19 +2,12 @@
 
 import { ApiError, get } from "../api.js";
 import { renderBracket, renderPlacements, renderStandings, viewOf } from "../bracket.js";
-import { announce, byId, h, render, segment } from "../dom.js";
+import { announce, byId, h, onNextFrame, render, segment } from "../dom.js";
 import { showGate, tokenRefused } from "../gate.js";
 import { LiveRoom } from "../live.js";
-import { applyTournamentEvent, IN_PLAY, MatchBook, matchTitle, Names, stateLabel, versus } from "../matches.js";
+import { applyTournamentEvent, FORMATS, IN_PLAY, MatchBook, matchTitle, Names, stateLabel, versus } from "../matches.js";
 import { showConnection } from "../status.js";
 import { takeToken } from "../token.js";
-
-const FORMATS = {
-  single_elimination: "Single elimination",
-  double_elimination: "Double elimination",
-  round_robin: "Round robin",
-  swiss: "Swiss",
-};
 
 const main = byId("main");
 const tournamentId = segment(1);
@@ -23,7 +16,7 @@ const book = new MatchBook();
 const names = new Names();
 let tournament = null;
 let standings = null;
-let drawPending = false;
+const scheduleDraw = onNextFrame(draw);
 let standingsTimer = null;
 
 if (!token) {
@@ -106,14 +99,6 @@ function refreshStandings() {
   }, 150);
 }
 
-function scheduleDraw() {
-  if (drawPending) return;
-  drawPending = true;
-  requestAnimationFrame(() => {
-    drawPending = false;
-    draw();
-  });
-}
 
 function draw() {
   if (!tournament || !byId("stage")) return;
