@@ -322,7 +322,8 @@ def seat(match: Match, slot: int, participant_id: str | None, now: float) -> Out
     """
     assert match.slot is not None
     current = match.participant_ids[slot]
-    if participant_id is None and match.slot.byes[slot] or current == participant_id is not None:
+    already = match.slot.byes[slot] if participant_id is None else current == participant_id
+    if already:
         return Outcome(match, [])
     if current is not None or match.slot.byes[slot] or match.state is not S.SCHEDULED:
         raise InvalidTransitionError(f"slot {slot} of {match.slot.key} is already decided",
