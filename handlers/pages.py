@@ -36,11 +36,16 @@ def _protect(handler: web.RequestHandler) -> None:
 
 
 class PageHandler(web.RequestHandler):
-    """One HTML page from `static/` (the route names it); the page's script reads the ids."""
+    """A dashboard page: `static/page.html` with the route's page name and title; the page's
+    script (`static/js/pages/<name>.js`) reads the ids from the URL."""
 
-    def initialize(self, services: Services, page: str) -> None:
+    def initialize(self, services: Services, page: str, title: str) -> None:
         self.services = services
         self.page = page
+        self.title = title
+
+    def get_template_path(self) -> str:
+        return str(STATIC_DIR)
 
     def set_default_headers(self) -> None:
         _protect(self)
@@ -48,7 +53,7 @@ class PageHandler(web.RequestHandler):
         self.set_header("Cache-Control", "no-cache")
 
     def get(self, *ids: str) -> None:
-        self.finish((STATIC_DIR / self.page).read_bytes())
+        self.render("page.html", name=self.page, title=self.title)
 
     def head(self, *ids: str) -> None:
         self.finish()
@@ -99,13 +104,13 @@ class QrHandler(BaseHandler):
 
 
 routes = [
-    (r"/", PageHandler, {"page": "index.html"}),
-    (rf"/tournaments/({ID})/?", PageHandler, {"page": "tournament.html"}),
-    (rf"/matches/({ID})/?", PageHandler, {"page": "match.html"}),
-    (rf"/overlay/match/({ID})/?", PageHandler, {"page": "overlay.html"}),
-    (r"/organize/?", PageHandler, {"page": "organize.html"}),
-    (rf"/organize/({ID})/?", PageHandler, {"page": "organize.html"}),
-    (rf"/play/({ID})/?", PageHandler, {"page": "play.html"}),
+    (r"/", PageHandler, {"page": "index", "title": "Tournaments"}),
+    (rf"/tournaments/({ID})/?", PageHandler, {"page": "tournament", "title": "Tournament"}),
+    (rf"/matches/({ID})/?", PageHandler, {"page": "match", "title": "Match"}),
+    (rf"/overlay/match/({ID})/?", PageHandler, {"page": "overlay", "title": "Overlay"}),
+    (r"/organize/?", PageHandler, {"page": "organize", "title": "Organize"}),
+    (rf"/organize/({ID})/?", PageHandler, {"page": "organize", "title": "Organize"}),
+    (rf"/play/({ID})/?", PageHandler, {"page": "play", "title": "Play"}),
     (r"/static/(.*)", StaticHandler),
     (r"/qr\.svg", QrHandler),
 ]
