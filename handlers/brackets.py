@@ -33,7 +33,7 @@ class TournamentActionHandler(BaseHandler):
             elif action == "open-registration":
                 tournament = await self.services.tournaments.open_registration(tournament_id, user)
             else:
-                tournament = await self.services.tournaments.cancel(tournament_id, user)
+                tournament = await self.services.brackets.cancel(tournament_id, user)
             return 200, tournament.to_json()
 
         await self.write_once(act)

@@ -186,6 +186,25 @@ class BracketService:
         await self._announce(reset, BRACKET_UPDATED, {"reset": True, "bracket": None})
         return reset
 
+    async def cancel(self, tournament_id: str, user: Principal) -> Tournament:
+        """Cancel a tournament that has not completed, and every match of it still open.
+
+        Raises ForbiddenError, NotFoundError, InvalidTransitionError.
+        """
+        require_organizer(user, "cancel a tournament")
+        async with self._locks.hold(tournament_id):
+            tournament = await self._store.get_tournament(tournament_id)
+            if tournament.state in (TournamentState.COMPLETED, TournamentState.CANCELLED):
+                raise InvalidTransitionError(f"the tournament is {tournament.state}", state=tournament.state)
+            cancelled = dataclasses.replace(tournament, state=TournamentState.CANCELLED, ended_at=self._clock(),
+                                            version=tournament.version + 1)
+            await self._store.save_tournament(cancelled)
+            for match in await self._store.list_matches(tournament_id):
+                if match.state not in FINAL_STATES:
+                    await self._matches.abandon(match.id, user, "tournament cancelled")
+        await self._announce(cancelled, BRACKET_UPDATED, {"cancelled": True, "bracket": await self.view(tournament_id)})
+        return cancelled
+
     # -- advancement -----------------------------------------------------------------------
 
     async def match_ended(self, match: Match) -> None:

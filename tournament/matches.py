@@ -207,6 +207,16 @@ class MatchService:
 
         return (await self._write(match_id, decide, False)).match
 
+    async def abandon(self, match_id: str, user: Principal, reason: str) -> Match:
+        """Cancel a match that has not ended, bracket match or not (its tournament was
+        cancelled); an ended match stays as it is. Raises NotFoundError."""
+        def decide(match: Match, dispute: Dispute | None) -> Outcome:
+            if match.state in FINAL_STATES:
+                return Outcome(match, [])
+            return rules.cancel(match, user, reason, dispute, self._clock())
+
+        return (await self._write(match_id, decide, True)).match
+
     async def correct(self, match_id: str, user: Principal, scores: Mapping[str, int]) -> Match:
         """Replace a decided result (the bracket decides whether it may). Raises NotFoundError,
         InvalidTransitionError, InvalidValueError."""

@@ -80,12 +80,6 @@ class TournamentService:
         return await self._move(tournament_id, user, "open registration", (TournamentState.DRAFT,),
                                 TournamentState.REGISTRATION)
 
-    async def cancel(self, tournament_id: str, user: Principal) -> Tournament:
-        """Any state but completed -> cancelled (its matches stay as they are)."""
-        return await self._move(tournament_id, user, "cancel a tournament",
-                                (TournamentState.DRAFT, TournamentState.REGISTRATION, TournamentState.LIVE),
-                                TournamentState.CANCELLED)
-
     async def _move(self, tournament_id: str, user: Principal, doing: str, sources: tuple[str, ...],
                     target: str) -> Tournament:
         require_organizer(user, doing)
@@ -94,8 +88,7 @@ class TournamentService:
             if tournament.state not in sources:
                 raise InvalidTransitionError(f"cannot {doing} while the tournament is {tournament.state}",
                                              state=tournament.state)
-            moved = dataclasses.replace(tournament, state=target, version=tournament.version + 1,
-                                        ended_at=self._clock() if target == TournamentState.CANCELLED else None)
+            moved = dataclasses.replace(tournament, state=target, version=tournament.version + 1)
             await self._store.save_tournament(moved)
             return moved
 

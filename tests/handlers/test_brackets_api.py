@@ -330,3 +330,25 @@ async def test_correcting_a_grand_final_whose_reset_was_skipped(api: Api) -> Non
     assert gf2["state"] == "scheduled" and set(gf2["participant_ids"]) == {a, b}
     await play(api, gf2, b)
     assert (await api.ok("GET", f"/api/tournaments/{tid}"))["placements"][0]["participant_id"] == b
+
+
+@pytest.mark.gen_test
+async def test_cancelling_a_tournament_ends_its_open_matches(api: Api) -> None:
+    """A cancelled tournament leaves no match to play: open ones are cancelled (their disputes
+    closed), ended ones stay as they were; it cannot be cancelled twice."""
+    tid = await tournament_with(api, 4, "single_elimination")
+    await api.ok("POST", f"/api/tournaments/{tid}/start")
+    first, second = await playable(api, tid)
+    await play(api, first, first["participant_ids"][0])
+    a, b = second["participant_ids"]
+    await api.ok("POST", f"/api/matches/{second['id']}/start")
+    await api.ok("POST", f"/api/matches/{second['id']}/result", {"scores": {a: 1, b: 0}}, as_=api.token(a))
+    raised = await api.ok("POST", f"/api/matches/{second['id']}/disputes", {"reason": "x"}, 201, as_=api.token(b))
+    cancelled = await api.ok("POST", f"/api/tournaments/{tid}/cancel")
+    assert cancelled["state"] == "cancelled"
+    states = {m["id"]: m["state"] for m in (await api.ok("GET", f"/api/tournaments/{tid}/matches"))["matches"]}
+    assert states[first["id"]] == "completed" and states[second["id"]] == "cancelled"
+    assert all(state in ("completed", "cancelled") for state in states.values())
+    assert (await api.ok("GET", f"/api/disputes/{raised['dispute']['id']}"))["status"] == "rejected"
+    status, body = await api.post(f"/api/tournaments/{tid}/cancel")
+    assert (status, body["error"]["state"]) == (409, "cancelled")
