@@ -89,7 +89,7 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     heartbeat = Heartbeat(loop, clock, config.ping_interval_s)
     return Services(
         config=config, store=store, tokens=TokenCodec(config.jwt_secret, clock),
-        tournaments=TournamentService(store, clock, tournament_locks), matches=matches, brackets=brackets, hub=hub,
+        tournaments=TournamentService(store, clock, tournament_locks, matches.publisher), matches=matches, brackets=brackets, hub=hub,
         batcher=batcher,
         heartbeat=heartbeat, limits=Limits.from_config(config, clock),
         store_watch=StoreWatch(store, hub, loop), clock=clock,

@@ -17,6 +17,7 @@ BRACKET_GENERATED = "bracket_generated"
 BRACKET_UPDATED = "bracket_updated"
 TOURNAMENT_COMPLETED = "tournament_completed"
 RESULT_CORRECTED = "result_corrected"
+PARTICIPANT_ADDED = "participant_added"
 
 
 class Publisher(Protocol):

@@ -9,8 +9,10 @@ from collections.abc import Callable
 from storage.base import Store
 from storage.errors import ConflictError
 from tournament.errors import AlreadyExistsError, ForbiddenError, InvalidTransitionError, InvalidValueError
+from tournament.events import PARTICIPANT_ADDED, NullPublisher, Publisher
 from tournament.locks import KeyedLocks
-from tournament.models import Match, MatchState, Participant, Tournament, TournamentState, new_id
+from tournament.models import (Event, Match, MatchState, Participant, Tournament, TournamentState, new_id,
+                               tournament_stream)
 from tournament.roles import Principal
 
 FORMATS = ("single_elimination", "double_elimination", "round_robin", "swiss")
@@ -24,9 +26,10 @@ def require_organizer(user: Principal, doing: str) -> None:
 
 class TournamentService:
     def __init__(self, store: Store, clock: Callable[[], float] = time.time,
-                 locks: KeyedLocks | None = None) -> None:
+                 locks: KeyedLocks | None = None, publisher: Publisher | None = None) -> None:
         self._store = store
         self._clock = clock
+        self._publisher = publisher or NullPublisher()
         self._registering = locks or KeyedLocks()  # per tournament, shared with the bracket
 
     async def create(self, user: Principal, name: str, game: str = "",
@@ -54,7 +57,11 @@ class TournamentService:
         """
         require_organizer(user, "add participants")
         async with self._registering.hold(tournament_id):
-            return await self._register(tournament_id, name, participant_id, seed)
+            participant = await self._register(tournament_id, name, participant_id, seed)
+        self._publisher.publish(Event(stream=tournament_stream(tournament_id), seq=0, type=PARTICIPANT_ADDED,
+                                      data={"tournament_id": tournament_id, "participant": participant.to_json()},
+                                      ts=self._clock()))
+        return participant
 
     async def _register(self, tournament_id: str, name: str, participant_id: str | None,
                         seed: int | None) -> Participant:

@@ -78,6 +78,10 @@ export class Names {
     this.byId = new Map(participants.map((p) => [p.id, p.name]));
   }
 
+  add(participant) {
+    this.byId.set(participant.id, participant.name);
+  }
+
   has(id) {
     return this.byId.has(id);
   }

@@ -97,7 +97,8 @@ async def test_welcome_on_a_tournament_socket(api: Api) -> None:
     sock, welcome = await connect(api, f"/ws/tournament/{tid}/", api.token("viewer", Role.SPECTATOR))
     data = welcome["data"]
     assert data["tournament"]["id"] == tid and [p["id"] for p in data["participants"]] == ["alice", "bob"]
-    assert [m["id"] for m in data["matches"]] == [mid] and data["seq"] == 1 and data["watchers"] == 1
+    # two registrations and the match's start were numbered in the room before we came
+    assert [m["id"] for m in data["matches"]] == [mid] and data["seq"] == 3 and data["watchers"] == 1
     sock.close()
 
 
@@ -226,15 +227,16 @@ async def test_events_reach_their_rooms_and_no_other(api: Api) -> None:
     other = (await api.ok("POST", f"/api/tournaments/{tid}/matches", {"participant_ids": ["bob", "alice"]}, 201))["id"]
     watcher, _ = await connect(api, f"/ws/match/{mid}", api.organizer)
     bystander, _ = await connect(api, f"/ws/match/{other}", api.organizer)
-    room, _ = await connect(api, f"/ws/tournament/{tid}", api.organizer)
+    room, welcome = await connect(api, f"/ws/tournament/{tid}", api.organizer)
+    before = welcome["data"]["seq"]
     await api.ok("POST", f"/api/matches/{mid}/cancel")
     event = await watcher.recv()
     assert (event["type"], event["seq"], event["data"]["match"]["state"]) == ("match_state_changed", 2, "cancelled")
     in_tournament = await room.recv()
-    assert (in_tournament["type"], in_tournament["seq"], in_tournament["match_seq"]) == ("match_state_changed", 2, 2)
+    assert (in_tournament["type"], in_tournament["seq"], in_tournament["match_seq"]) == ("match_state_changed", before + 1, 2)
     await bystander.quiet()
     await api.ok("POST", f"/api/matches/{other}/start")
-    assert (await room.recv())["seq"] == 3
+    assert (await room.recv())["seq"] == before + 2
     for sock in (watcher, bystander, room):
         sock.close()
 
@@ -419,3 +421,14 @@ async def test_raise_dispute_by_socket(api: Api) -> None:
     assert event["data"]["dispute"]["reason"] == "wrong map"
     alice.close()
     bob.close()
+
+
+@pytest.mark.gen_test
+async def test_registrations_reach_the_tournament_room(api: Api) -> None:
+    """Each participant added is announced to the tournament's sockets."""
+    tid = (await api.ok("POST", "/api/tournaments", {"name": "Cup"}, 201))["id"]
+    sock, _ = await connect(api, f"/ws/tournament/{tid}", api.organizer)
+    await api.ok("POST", f"/api/tournaments/{tid}/participants", {"name": "Zed", "id": "zed"}, 201)
+    frame = await sock.recv()
+    assert (frame["type"], frame["seq"], frame["data"]["participant"]["name"]) == ("participant_added", 1, "Zed")
+    sock.close()

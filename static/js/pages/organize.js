@@ -96,12 +96,19 @@ function manage() {
       tournament = applyTournamentEvent(book, tournament, frame);
       if (frame.type === "dispute_created") disputes.set(data.match_id, data.dispute);
       if (frame.type === "dispute_resolved") disputes.delete(data.match_id);
+      if (frame.type === "participant_added") addParticipant(data.participant);
       scheduleDraw();
     },
     onAuthFailed: (message) => tokenRefused(main, message),
   });
   showConnection(byId("connection"), live);
   load().then((ok) => ok && live.start());
+
+  function addParticipant(participant) {
+    if (participants.some((p) => p.id === participant.id)) return; // our own add, announced back
+    participants = [...participants, participant];
+    names.set(participants);
+  }
 
   async function load() {
     try {
@@ -205,8 +212,7 @@ function manage() {
           if (id.value.trim()) body.id = id.value.trim();
           if (seed.value) body.seed = Number(seed.value);
           const added = await post(`/api/tournaments/${tournamentId}/participants`, body);
-          participants = [...participants, added];
-          names.set(participants);
+          addParticipant(added);
           for (const input of [name, id, seed]) {
             input.value = "";
             delete input.dataset.dirty;

@@ -60,6 +60,7 @@ async function firstPaint() {
 }
 
 function apply(frame) {
+  if (frame.type === "participant_added") names.add(frame.data.participant);
   const match = frame.data?.match;
   const before = match && book.get(match.id);
   tournament = applyTournamentEvent(book, tournament, frame);
