@@ -94,15 +94,19 @@ class MongoStore:
             cursor = self._tournaments.find({}).sort([("created_at", DESCENDING), ("_id", ASCENDING)])
             return [d.tournament_from(doc) async for doc in cursor]
 
-    async def save_tournament(self, tournament: Tournament) -> None:
-        doc = d.tournament_doc(tournament)
-        del doc["_id"]
+    async def _guarded_write(self, coll: AsyncCollection[Doc], kind: str, doc: Doc, version: int) -> None:
+        """Write `doc` over the stored record only if that is at `version - 1` (the commit
+        point: a concurrent writer fails here). Raises ConflictError or NotFoundError."""
+        record_id = doc.pop("_id")
         with _translated():
-            result = await self._tournaments.update_one(
-                {"_id": tournament.id, "version": tournament.version - 1}, {"$set": doc})
+            result = await coll.update_one({"_id": record_id, "version": version - 1}, {"$set": doc})
         if result.matched_count == 0:
-            await self._get(self._tournaments, "tournament", tournament.id)  # NotFoundError if gone
-            raise ConflictError(f"tournament {tournament.id} changed since it was read")
+            await self._get(coll, kind, record_id)  # NotFoundError if gone
+            raise ConflictError(f"{kind} {record_id} changed since it was read")
+
+    async def save_tournament(self, tournament: Tournament) -> None:
+        await self._guarded_write(self._tournaments, "tournament", d.tournament_doc(tournament),
+                                  tournament.version)
 
     async def insert_participant(self, participant: Participant) -> None:
         await self._insert(self._participants, d.participant_doc(participant))
@@ -131,15 +135,8 @@ class MongoStore:
         return result.deleted_count
 
     async def save_match(self, match: Match, events: list[Event], dispute: Dispute | None) -> None:
-        doc = d.match_doc(match)
-        del doc["_id"]
+        await self._guarded_write(self._matches, "match", d.match_doc(match), match.version)
         with _translated():
-            # The version guard is the commit point: a concurrent writer fails here.
-            result = await self._matches.update_one(
-                {"_id": match.id, "version": match.version - 1}, {"$set": doc})
-            if result.matched_count == 0:
-                await self._get(self._matches, "match", match.id)  # NotFoundError if gone
-                raise ConflictError(f"match {match.id} changed since it was read")
             if dispute is not None:
                 await self._disputes.replace_one({"_id": dispute.id}, d.dispute_doc(dispute),
                                                  upsert=True)
