@@ -22,10 +22,11 @@ from handlers.base import ID
 from handlers.errors import ApiError
 from realtime import protocol
 from realtime.frames import Frame
-from realtime.hub import Member, match_room, tournament_room
+from realtime.hub import REPLAY_LIMIT, Member, match_room, tournament_room
 from realtime.limits import client_ip, retry_after_ms
 from realtime.protocol import ClientMessage, CloseCode, ErrorCode, ProtocolError
 from storage.errors import ConflictError, NotFoundError, StorageError, StorageUnavailableError
+from tournament import rules
 from tournament.errors import DomainError
 from tournament.models import Match
 from tournament.roles import Principal, Role
@@ -341,14 +342,12 @@ class MatchSocketHandler(RoomSocketHandler):
         assert self.user is not None
         match = await self.services.matches.get(self.match_id)
         fields = {"match_id": match.id, "tournament_id": match.tournament_id,
-                  "is_participant": self.user.role >= Role.PLAYER and self.user.user_id in match.players,
+                  "is_participant": rules.Actor.PARTICIPANT in rules.actors_of(match, self.user),
                   "match": match.to_json()}
         # A match's events are numbered in the store, so its epoch is the match itself.
         return match.seq, fields, f"m{int(match.created_at * 1000):x}"
 
     async def persisted(self, since: int) -> list[Any]:
-        from realtime.hub import REPLAY_LIMIT
-
         return await self.services.matches.events(self.match_id, since, REPLAY_LIMIT)
 
     async def command_match_id(self, msg: ClientMessage) -> str:
