@@ -119,19 +119,23 @@ class Target:
         return "\n".join(text[-lines:])
 
 
-class BareTornado(Target):
-    name = "bare-tornado"
-    label = "bare Tornado"
-
-    def command(self) -> list[str]:
-        return [sys.executable, "-m", "bench.peers.bare_tornado", "--port", str(self.port)]
+class Peer(Target):
+    """A peer server: sockets at /ws, events published with POST /publish."""
 
     def loadgen_args(self) -> list[str]:
         return ["--ws-url", f"ws://{HOST}:{self.port}/ws", "--http", f"{HOST}:{self.port}",
                 "--publisher", "peer"]
 
 
-class Channels(Target):
+class BareTornado(Peer):
+    name = "bare-tornado"
+    label = "bare Tornado"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "bench.peers.bare_tornado", "--port", str(self.port)]
+
+
+class Channels(Peer):
     name = "channels"
     label = "Django Channels"
 
@@ -142,10 +146,6 @@ class Channels(Target):
 
     def env(self) -> dict[str, str]:
         return {**super().env(), "DJANGO_SETTINGS_MODULE": "bench.peers.channels_settings"}
-
-    def loadgen_args(self) -> list[str]:
-        return ["--ws-url", f"ws://{HOST}:{self.port}/ws", "--http", f"{HOST}:{self.port}",
-                "--publisher", "peer"]
 
 
 class Livebracket(Target):
