@@ -32,7 +32,6 @@ from tournament.tournaments import require_organizer
 log = logging.getLogger(__name__)
 
 ELIMINATION = ("single_elimination", "double_elimination")
-MAX_SETTLE_PASSES = 64  # each pass seats or ends at least one match; a bracket has fewer rounds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,9 +70,10 @@ class BracketService:
             if tournament.state not in (TournamentState.DRAFT, TournamentState.REGISTRATION):
                 raise InvalidTransitionError(f"the tournament is {tournament.state}", state=tournament.state)
             participants = await self._store.list_participants(tournament_id)
-            if not brackets.MIN_PARTICIPANTS <= len(participants) <= brackets.MAX_PARTICIPANTS:
-                raise InvalidValueError(f"a bracket needs {brackets.MIN_PARTICIPANTS} to "
-                                        f"{brackets.MAX_PARTICIPANTS} participants, not {len(participants)}")
+            most = round_robin.MAX_PARTICIPANTS if tournament.format == "round_robin" else brackets.MAX_PARTICIPANTS
+            if not brackets.MIN_PARTICIPANTS <= len(participants) <= most:
+                raise InvalidValueError(f"a {tournament.format.replace('_', ' ')} needs "
+                                        f"{brackets.MIN_PARTICIPANTS} to {most} participants, not {len(participants)}")
             rng_seed = options.rng_seed
             if options.seeding == "random" and rng_seed is None:
                 rng_seed = random.SystemRandom().randrange(2**31)
@@ -219,34 +219,47 @@ class BracketService:
             log.exception("settling tournament %s after %s failed", match.tournament_id, match.id)
 
     async def settle(self, tournament_id: str) -> None:
-        """Bring the bracket up to date with every decided match (idempotent)."""
-        async with self._locks.hold(tournament_id):
-            for _ in range(MAX_SETTLE_PASSES):
-                tournament = await self._store.get_tournament(tournament_id)
-                if tournament.state != TournamentState.LIVE:
-                    return
-                matches = [m for m in await self._store.list_matches(tournament_id) if m.slot]
-                if not await self._step(tournament, matches):
-                    break
-            else:
-                log.error("tournament %s did not settle in %d passes", tournament_id, MAX_SETTLE_PASSES)
+        """Bring the bracket up to date with every decided match (idempotent).
 
-    async def _step(self, tournament: Tournament, matches: list[Match]) -> bool:
-        """One pass over the bracket; whether anything changed."""
-        by_key = {m.slot.key: m for m in matches if m.slot}
-        for match in matches:
-            assert match.slot is not None
+        One read of the bracket, then passes in bracket order, each applying every seat and
+        walkover it finds (a walkover's winner is seated in the same pass), until a pass
+        changes nothing. A pass that changes nothing is the proof of a settled bracket, so
+        the passes are bounded by the changes there can be, never by a constant.
+        """
+        async with self._locks.hold(tournament_id):
+            tournament = await self._store.get_tournament(tournament_id)
+            if tournament.state != TournamentState.LIVE:
+                return
+            by_key = {m.slot.key: m for m in await self._store.list_matches(tournament_id) if m.slot}
+            while True:
+                for _ in range(3 * len(by_key) + 1):  # each changing pass seats or ends a match
+                    if not await self._settle_pass(by_key):
+                        break
+                else:
+                    log.error("tournament %s did not settle in %d passes", tournament_id, 3 * len(by_key) + 1)
+                    return
+                if tournament.format != "swiss":
+                    break
+                tournament, opened = await self._next_swiss_round(tournament, list(by_key.values()))
+                if not opened:
+                    break
+                by_key.update((m.slot.key, m) for m in opened if m.slot)
+            matches = list(by_key.values())
+            if matches and all(decided(m) or m.state in FINAL_STATES for m in matches):
+                await self._complete(tournament, matches)
+
+    async def _settle_pass(self, by_key: dict[str, Match]) -> bool:
+        """Seat every decided match's players and end every match due a walkover, in bracket
+        order, keeping `by_key` current; whether anything changed."""
+        changed = False
+        for key in list(by_key):
+            match = by_key[key]
+            if match.state is MatchState.SCHEDULED and self._walkover_due(match):
+                match = by_key[key] = await self._matches.walkover(match.id, "bye")
+                changed = True
             if decided(match):
-                if await self._advance(match, by_key):
-                    return True
-            elif match.state is MatchState.SCHEDULED and self._walkover_due(match):
-                await self._matches.walkover(match.id, "bye")
-                return True
-        if tournament.format == "swiss" and await self._next_swiss_round(tournament, matches):
-            return True
-        if matches and all(decided(m) or m.state in FINAL_STATES for m in matches):
-            await self._complete(tournament, matches)
-        return False
+                changed = await self._advance(match, by_key) or changed
+        return changed
 
     @staticmethod
     def _walkover_due(match: Match) -> bool:
@@ -262,7 +275,7 @@ class BracketService:
             gf2 = by_key["GF2"]
             if match.winner_id == match.participant_ids[0]:  # the winners-bracket champion won
                 if gf2.state is MatchState.SCHEDULED and not gf2.players:
-                    await self._matches.walkover(gf2.id, "not needed")
+                    by_key["GF2"] = await self._matches.walkover(gf2.id, "not needed")
                     return True
                 return False
         changed = False
@@ -277,10 +290,14 @@ class BracketService:
                 by_key[key] = after
         return changed
 
-    async def _next_swiss_round(self, tournament: Tournament, matches: list[Match]) -> bool:
+    async def _next_swiss_round(self, tournament: Tournament,
+                                matches: list[Match]) -> tuple[Tournament, list[Match]]:
+        """Pair and store the next Swiss round once every match is decided: (the tournament,
+        the matches opened). No round opens after the last, or when nobody can be paired
+        without a rematch (then the event ends there, recorded in its settings)."""
         played = max((m.round or 0) for m in matches)
         if played >= tournament.settings["rounds"] or not all(decided(m) for m in matches):
-            return False
+            return tournament, []
         now = self._clock()
         try:
             next_round = self._swiss_round(tournament, list(tournament.seed_order), matches, played + 1, now)
@@ -289,14 +306,13 @@ class BracketService:
             settings = {**tournament.settings, "rounds_played": played}
             tournament = dataclasses.replace(tournament, settings=settings, version=tournament.version + 1)
             await self._store.save_tournament(tournament)
-            return False
+            return tournament, []
         for match in next_round:
             await self._store.insert_match(match)
         await self._announce(tournament, BRACKET_UPDATED, {"round": played + 1, "bracket": await self.view(tournament.id)})
-        return True
+        return tournament, next_round
 
     async def _complete(self, tournament: Tournament, matches: list[Match]) -> None:
-        tournament = await self._store.get_tournament(tournament.id)  # a Swiss event may have ended early
         places = placements(tournament, matches)
         done = dataclasses.replace(tournament, state=TournamentState.COMPLETED, placements=tuple(places),
                                    ended_at=self._clock(), version=tournament.version + 1)

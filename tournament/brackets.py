@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Literal
 
 MIN_PARTICIPANTS = 2
-MAX_PARTICIPANTS = 256
+MAX_PARTICIPANTS = 1024
 SEED_METHODS = ("given", "random", "registration")
 
 FeedKind = Literal["seed", "winner", "loser", "bye"]

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Sequence
 
 Result = tuple[str, str, int, int]  # (a, b, score_a, score_b) of a completed match, never a tie
+MAX_PARTICIPANTS = 256  # n(n-1)/2 matches: 32,640 at 256
 
 
 @dataclasses.dataclass(frozen=True)
