@@ -32,6 +32,7 @@ run: $(RUN_STAMP)
 	$(PY) server.py $(ARGS)
 
 test: $(TEST_STAMP)
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -32,9 +32,15 @@ class Config:
     token_ttl_s: int = 12 * 3600
     max_body_bytes: int = 64 * 1024
     store_timeout_s: float = 2.0
+    store_ping_interval_s: float = 2.0  # how often sockets' store_status is checked
+    idempotency_ttl_s: int = 24 * 3600  # how long an Idempotency-Key's answer is replayed
+    idempotency_claim_s: float = 30.0  # a key still pending this long was cut off: a retry takes it over
+    history_frames: int = 512  # recent frames kept per room for ?since= recovery
+    history_rooms: int = 1024  # empty rooms whose history is kept (least recently used go)
     batch_window_s: float = 0.1
     ping_interval_s: float = 25.0
-    max_frame_bytes: int = 16 * 1024
+    max_frame_bytes: int = 16 * 1024  # client frames over it: error, then 4008
+    max_message_bytes: int = 1024 * 1024  # client frames over it are dropped unread by Tornado (1009)
     max_pending_bytes: int = 1024 * 1024  # unsent output per socket before it is dropped
     max_pending_frames: int = 2000  # frames written since the socket's buffer last drained
     allowed_origins: tuple[str, ...] = ()

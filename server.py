@@ -14,34 +14,33 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import cast
 
 from tornado.ioloop import IOLoop
 
 from config import (Config, ConfigError, add_server_arguments, config_from_args, parse_duration_s,
                     with_jwt_secret)
-from handlers.app import Services, make_app
-from handlers.auth import TokenCodec
-from handlers.base import IDEMPOTENCY_TTL_S
-from storage.base import Store
-from storage.embedded import EmbeddedMongo
-from storage.errors import StorageError, StorageUnavailableError
-from storage.timed import TimedStore
-from storage.memory import MemoryStore
-from storage.mongo import MongoStore
-from realtime.batcher import ScoreBatcher
+from handlers.app import make_app
+from handlers.services import Services
 from realtime.heartbeat import Heartbeat
 from realtime.hub import Hub
-from realtime.limits import Limits
-from realtime.storewatch import StoreWatch
+from realtime.limits import ConnectionCounter, Limits, RateLimiter
 from realtime.protocol import CloseCode
-from tournament.events import Fanout, Publisher
+from realtime.session import MatchRoom, SessionContext, SessionSettings, TournamentRoom
+from realtime.storewatch import StoreWatch
+from storage.embedded import EmbeddedMongo
+from storage.memory import MemoryStore
+from storage.mongo import MongoStore
+from storage.timed import TimedStore
 from tournament.bracket_service import BracketService
+from tournament.events import Fanout, Publisher
 from tournament.locks import KeyedLocks
 from tournament.matches import MatchService
 from tournament.models import TournamentState
 from tournament.roles import ROLE_NAMES, Role
+from tournament.store import Store, StorageError, StorageUnavailableError
+from tournament.tokens import TokenCodec
 from tournament.tournaments import TournamentService
+from tournament.writer import MatchWriter
 
 log = logging.getLogger("livebracket")
 
@@ -71,46 +70,63 @@ async def open_store(config: Config) -> tuple[Store, Closer]:
     return store, close
 
 
-def build_services(config: Config, store: Store, publisher: Publisher | None = None,
-                   clock: Callable[[], float] = time.time) -> Services:
-    """Wire the services on the current IOLoop; tests build theirs through this too.
-
-    Events go to the hub, and also to `publisher` when one is given (tests record them).
-    """
-    loop = IOLoop.current()
-    store = cast(Store, TimedStore(store))
-    hub = Hub(loop)
-    matches = MatchService(store, hub if publisher is None else Fanout(hub, publisher), clock)
-    batcher = ScoreBatcher(matches, loop, config.batch_window_s)
-    matches.pending = batcher
-    tournament_locks = KeyedLocks()  # registration and bracket changes of one tournament take turns
-    brackets = BracketService(store, matches, matches.publisher, clock, tournament_locks)
-    matches.bracket = brackets
-    heartbeat = Heartbeat(loop, clock, config.ping_interval_s)
-    return Services(
-        config=config, store=store, tokens=TokenCodec(config.jwt_secret, clock),
-        tournaments=TournamentService(store, clock, tournament_locks, matches.publisher), matches=matches, brackets=brackets, hub=hub,
-        batcher=batcher,
-        heartbeat=heartbeat, limits=Limits.from_config(config, clock),
-        store_watch=StoreWatch(store, hub, loop), clock=clock,
+def build_limits(config: Config, clock: Callable[[], float]) -> Limits:
+    return Limits(
+        messages_by_user=RateLimiter(config.message_rate_per_user, config.message_burst_per_user, clock),
+        messages_by_ip=RateLimiter(config.message_rate_per_ip, config.message_burst_per_ip, clock),
+        writes_by_user=RateLimiter(config.write_rate_per_user, config.write_burst_per_user, clock),
+        sockets=ConnectionCounter(config.sockets_per_user, config.sockets_per_ip,
+                                  per_spectator=config.sockets_per_spectator_token),
+        tournament_room_max=config.tournament_room_max,
     )
 
 
+def build_services(config: Config, store: Store, publisher: Publisher | None = None,
+                   clock: Callable[[], float] = time.time) -> Services:
+    """Build the services on the current IOLoop, in dependency order (tests build theirs
+    through this too). Events go to the hub, and also to `publisher` when one is given."""
+    loop = IOLoop.current()
+    timed = TimedStore(store)
+    hub = Hub(loop, history_frames=config.history_frames, history_rooms=config.history_rooms)
+    events: Publisher = hub if publisher is None else Fanout(hub, publisher)
+    writer = MatchWriter(timed, events, clock)
+    tournament_locks = KeyedLocks()  # registration and bracket changes of one tournament take turns
+    brackets = BracketService(timed, writer, events, clock, tournament_locks)
+    matches = MatchService(timed, writer, brackets, loop, clock, config.batch_window_s)
+    tournaments = TournamentService(timed, clock, tournament_locks, events)
+    tokens = TokenCodec(config.jwt_secret, clock)
+    heartbeat = Heartbeat(loop, clock, config.ping_interval_s)
+    limits = build_limits(config, clock)
+    sockets = SessionContext(
+        hub=hub, heartbeat=heartbeat, limits=limits, tokens=tokens, matches=matches,
+        rooms={"match": MatchRoom(matches), "tournament": TournamentRoom(tournaments, matches)},
+        settings=SessionSettings(allowed_origins=config.allowed_origins, trusted_proxies=config.trusted_proxies,
+                                 max_frame_bytes=config.max_frame_bytes,
+                                 heartbeat_interval_s=config.ping_interval_s,
+                                 flood_limit=2 * config.message_burst_per_user))
+    return Services(
+        config=config, store=timed, store_stats=timed.stats, tokens=tokens, tournaments=tournaments,
+        matches=matches, brackets=brackets, hub=hub, heartbeat=heartbeat, limits=limits,
+        store_watch=StoreWatch(timed.ping, hub, loop, config.store_ping_interval_s), sockets=sockets,
+        clock=clock)
+
+
 async def shutdown(services: Services, drain_s: float = 2.0) -> None:
-    """Write waiting scores, close every socket with 1001 and give the close frames time to go."""
+    """Refuse further moves, write waiting scores, close every socket with 1001 and give the
+    close frames time to go (the store is closed after this)."""
     services.heartbeat.stop()
     services.store_watch.stop()
-    await services.batcher.flush_all()
+    await services.matches.close()
     services.hub.close_all(CloseCode.GOING_AWAY, "server shutting down")
     deadline = time.monotonic() + drain_s
     while len(services.heartbeat) and time.monotonic() < deadline:
         await asyncio.sleep(0.01)  # sockets report on_close as their close handshakes end
 
 
-async def prepare_store(store: Store, clock: Callable[[], float] = time.time) -> None:
+async def prepare_store(store: Store, config: Config, clock: Callable[[], float] = time.time) -> None:
     """Create indexes and forget old idempotency keys. Raises StorageError."""
     await store.setup()
-    await store.purge_idempotency_keys(clock() - IDEMPOTENCY_TTL_S)
+    await store.purge_idempotency_keys(clock() - config.idempotency_ttl_s)
 
 
 async def settle_brackets(services: Services) -> None:
@@ -120,10 +136,10 @@ async def settle_brackets(services: Services) -> None:
             await services.brackets.settle(tournament.id)
 
 
-async def _prepare_when_reachable(store: Store) -> None:
+async def _prepare_when_reachable(store: Store, config: Config) -> None:
     while True:
         try:
-            await prepare_store(store)
+            await prepare_store(store, config)
             log.info("store reachable again")
             return
         except StorageUnavailableError:
@@ -136,10 +152,10 @@ async def serve(config: Config) -> None:
     retry: asyncio.Task[None] | None = None
     try:
         try:
-            await prepare_store(store)
+            await prepare_store(store, config)
         except StorageUnavailableError:
             log.warning("the store is unreachable: answering 503 until it is back")
-            retry = asyncio.create_task(_prepare_when_reachable(store))
+            retry = asyncio.create_task(_prepare_when_reachable(store, config))
         services = build_services(config, store)
         if retry is None:
             await settle_brackets(services)

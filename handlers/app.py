@@ -2,48 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
-from collections.abc import Callable
 from typing import Any
 
 from tornado import web
 
-from config import Config
 from handlers import brackets, health, matches, metrics, openapi, pages, sockets, tokens, tournaments
-from handlers.auth import TokenCodec
 from handlers.base import NotFoundHandler
-from realtime.batcher import ScoreBatcher
-from realtime.heartbeat import Heartbeat
-from realtime.hub import Hub
-from realtime.limits import Limits
-from realtime.storewatch import StoreWatch
-from storage.base import Store
-from tournament.bracket_service import BracketService
-from tournament.matches import MatchService
-from tournament.tournaments import TournamentService
+from handlers.services import Services
 
 access_log = logging.getLogger("tornado.access")
-_TOKEN_IN_QUERY = re.compile(r"(?i)([?&](?:token|access_token)=)[^&#]*")
-
-
-@dataclasses.dataclass(frozen=True)
-class Services:
-    """Everything a handler may use, handed to each handler's initialize()."""
-
-    config: Config
-    store: Store
-    tokens: TokenCodec
-    tournaments: TournamentService
-    matches: MatchService
-    brackets: BracketService
-    hub: Hub
-    batcher: ScoreBatcher
-    heartbeat: Heartbeat
-    limits: Limits
-    store_watch: StoreWatch
-    clock: Callable[[], float]
+_TOKEN_IN_QUERY = re.compile(r"(?i)([?&](?:token|access_token)=)[^&#\s]*")
 
 
 def scrub(uri: str) -> str:
@@ -73,7 +43,8 @@ def make_app(services: Services, **settings: Any) -> web.Application:
     ping_s = services.config.ping_interval_s
     settings.setdefault("websocket_ping_interval", ping_s)  # protocol pings find dead TCP peers
     settings.setdefault("websocket_ping_timeout", ping_s)
-    settings.setdefault("websocket_max_message_size", 1024 * 1024)  # larger frames: 4008 in on_message
+    # Frames over max_frame_bytes are refused in on_message (4008); Tornado drops larger ones (1009).
+    settings.setdefault("websocket_max_message_size", services.config.max_message_bytes)
     return web.Application(
         [_with_services(route, services) for route in routes],
         default_handler_class=NotFoundHandler,

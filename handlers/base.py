@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import http
 import json
 import logging
 import re
@@ -11,19 +12,19 @@ from typing import TYPE_CHECKING, Any
 
 from tornado import web
 
-from handlers.errors import ApiError, bad_request, describe, is_expected
+from realtime.errors import INTERNAL, ApiError, Problem, describe, is_expected
 from realtime.limits import client_ip, retry_after_ms
-from storage.base import IdempotencyRecord
+from tournament import fields
 from tournament.roles import Principal
+from tournament.store import IdempotencyRecord
 
 if TYPE_CHECKING:
-    from handlers.app import Services
+    from handlers.services import Services
 
 log = logging.getLogger(__name__)
 
 ID = r"[A-Za-z0-9_-]{1,64}"  # every id in a route
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,128}")
-IDEMPOTENCY_TTL_S = 24 * 3600
 
 Reply = tuple[int, dict[str, Any]]
 
@@ -44,8 +45,9 @@ class BaseHandler(web.RequestHandler):
         self.set_header("Cache-Control", "no-store")
 
     def prepare(self) -> None:
-        length = self.request.headers.get("Content-Length")
-        if length and length.isascii() and length.isdigit() and int(length) > self.services.config.max_body_bytes:
+        length = self.request.headers.get("Content-Length")  # Tornado has checked it is digits
+        limit = self.services.config.max_body_bytes
+        if length and length.isascii() and length.isdigit() and (len(length) > 18 or int(length) > limit):
             raise self._too_large()
 
     def data_received(self, chunk: bytes) -> None:
@@ -71,12 +73,14 @@ class BaseHandler(web.RequestHandler):
             return {}
         try:
             value = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as e:
+        except UnicodeDecodeError:
+            raise ApiError(400, "invalid_json", "the body is not valid UTF-8") from None
+        except ValueError as e:
             raise ApiError(400, "invalid_json", f"the body is not valid JSON: {e}") from None
         except RecursionError:
             raise ApiError(400, "invalid_json", "the body is nested too deeply") from None
         if not isinstance(value, dict):
-            raise bad_request("the body must be a JSON object")
+            raise fields.bad_request("the body must be a JSON object")
         return value
 
     @property
@@ -103,49 +107,58 @@ class BaseHandler(web.RequestHandler):
         return principal
 
     def if_match_version(self) -> int | None:
-        """The version in an `If-Match` header, if any. Raises ApiError 400."""
+        """The version in an `If-Match` header, if any. Raises SchemaError (400) or
+        InvalidValueError (422)."""
         value = self.request.headers.get("If-Match")
         if value is None:
             return None
-        digits = value.strip().removeprefix("W/").strip('"')
-        if not (digits.isascii() and digits.isdigit()):
-            raise bad_request("If-Match must be a match version number")
-        return int(digits)
+        return fields.whole_number(value.strip().removeprefix("W/").strip('"'), "If-Match", 0, 2**53)
+
+    def query_number(self, name: str, default: int, low: int, high: int) -> int:
+        """A whole-number query argument. Raises SchemaError (400) or InvalidValueError (422)."""
+        raw = self.get_query_argument(name, None)
+        return default if raw is None else fields.whole_number(raw, name, low, high)
 
     def reply(self, status: int, payload: dict[str, Any]) -> None:
         self.set_status(status)
         self.finish(json.dumps(payload))
 
-    async def write_once(self, operation: Callable[[], Awaitable[Reply]]) -> None:
-        """Authenticate, then run a write at most once per `Idempotency-Key` and user.
-
-        A retry with the same key and request gets the first answer again (header
-        `Idempotent-Replayed: true`); the same key with another request is a 422; a retry
-        while the first is still running is a 409. Failed writes keep no record; keys are
-        forgotten after IDEMPOTENCY_TTL_S.
-        """
+    def count_write(self) -> Principal:
+        """The authenticated user, once this write is counted against their write rate.
+        Raises ApiError 401 or 429."""
         user = self.user()
-        wait = self.services.limits.writes_by_user.check(user.user_id)
+        wait = self.services.limits.writes_by_user.check(user.key)
         if wait:
             raise ApiError(429, "rate_limit_exceeded", "too many writes; slow down",
                            retry_after_ms=retry_after_ms(wait))
+        return user
+
+    async def once_per_key(self, user: Principal, operation: Callable[[], Awaitable[Reply]]) -> None:
+        """Run a write at most once per `Idempotency-Key` and user, and answer it.
+
+        A retry with the same key and request gets the first answer again (header
+        `Idempotent-Replayed: true`); the same key with another request is a 422; a retry
+        while the first is still running is a 409 (with `retry_after_ms`: a claim left by a
+        request that was cut off is taken over after `idempotency_claim_s`). Failed writes
+        keep no record; keys are forgotten after `idempotency_ttl_s`.
+        """
         key = self.request.headers.get("Idempotency-Key")
         if key is None:
             self.reply(*await operation())
             return
         if not IDEMPOTENCY_KEY.fullmatch(key):
-            raise bad_request("Idempotency-Key must be 1 to 128 printable ASCII characters")
-        store, now = self.services.store, self.services.clock()
-        scope = f"{user.user_id}|{key}"
+            raise fields.bad_request("Idempotency-Key must be 1 to 128 printable ASCII characters")
+        store, config, now = self.services.store, self.services.config, self.services.clock()
+        scope = f"{user.key}|{key}"
         fingerprint = hashlib.sha256(
             b"\n".join([self.request.method.encode(), self.request.path.encode(), self.body])
         ).hexdigest()
-        earlier = await store.claim_idempotency_key(scope, fingerprint, now)
-        if earlier is not None and earlier.created_at < now - IDEMPOTENCY_TTL_S:
+        earlier = await store.claim_idempotency_key(scope, fingerprint, now, now - config.idempotency_claim_s)
+        if earlier is not None and earlier.created_at < now - config.idempotency_ttl_s:
             await store.release_idempotency_key(scope)
-            earlier = await store.claim_idempotency_key(scope, fingerprint, now)
+            earlier = await store.claim_idempotency_key(scope, fingerprint, now, now - config.idempotency_claim_s)
         if earlier is not None:
-            self._replay(earlier, fingerprint)
+            self._replay(earlier, fingerprint, now)
             return
         try:
             status, payload = await operation()
@@ -156,11 +169,13 @@ class BaseHandler(web.RequestHandler):
             raise
         self.reply(status, payload)
 
-    def _replay(self, earlier: IdempotencyRecord, fingerprint: str) -> None:
+    def _replay(self, earlier: IdempotencyRecord, fingerprint: str, now: float) -> None:
         if earlier.fingerprint != fingerprint:
             raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used for a different request")
         if earlier.status is None or earlier.body is None:
-            raise ApiError(409, "request_in_progress", "a request with this Idempotency-Key is still being handled")
+            taken_over_in = earlier.created_at + self.services.config.idempotency_claim_s - now
+            raise ApiError(409, "request_in_progress", "a request with this Idempotency-Key is still being handled",
+                           retry_after_ms=retry_after_ms(max(taken_over_in, 0.001)))
         self.set_header("Idempotent-Replayed", "true")
         if earlier.body["location"]:
             self.set_header("Location", earlier.body["location"])
@@ -168,20 +183,29 @@ class BaseHandler(web.RequestHandler):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs["exc_info"][1] if "exc_info" in kwargs else None
-        status, body = describe(exc, status_code)
+        problem = describe(exc) if exc is not None and not isinstance(exc, web.HTTPError) else \
+            http_problem(exc.status_code if isinstance(exc, web.HTTPError) else status_code)
         self.clear()
         self.set_default_headers()
-        if status == 401:
+        if problem.status == 401:
             self.set_header("WWW-Authenticate", 'Bearer realm="livebracket"')
-        if "retry_after_ms" in body["error"]:
-            self.set_header("Retry-After", str(-(-body["error"]["retry_after_ms"] // 1000)))
-        self.set_status(status)
-        self.finish(json.dumps(body))
+        if "retry_after_ms" in problem.details:
+            self.set_header("Retry-After", str(-(-problem.details["retry_after_ms"] // 1000)))
+        self.set_status(problem.status)
+        self.finish(json.dumps(problem.body()))
 
     def log_exception(self, typ: Any, value: BaseException | None, tb: Any) -> None:
-        if is_expected(value):
+        if is_expected(value) or isinstance(value, web.HTTPError):
             return  # a refusal answered on purpose: the access log line says enough
         super().log_exception(typ, value, tb)
+
+
+def http_problem(status: int) -> Problem:
+    """A plain HTTP refusal (a method not allowed, say) as a problem; any 5xx is INTERNAL."""
+    if status >= 500:
+        return INTERNAL
+    phrase = http.HTTPStatus(status).phrase if status in http.HTTPStatus._value2member_map_ else "Error"
+    return Problem(status, phrase.lower().replace(" ", "_").replace("-", "_"), phrase)
 
 
 class NotFoundHandler(BaseHandler):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from handlers import schema
 from handlers.base import ID, BaseHandler, Reply
-from handlers.errors import ApiError
+from tournament import fields
 from handlers.export import brackets_viewer
 from tournament.bracket_service import StartOptions
 
@@ -18,15 +17,14 @@ class TournamentActionHandler(BaseHandler):
         async def act() -> Reply:
             user, body = self.user(), self.json_body()
             if action == "start":
-                seeding = schema.text(body, "seeding", default="given")
+                seeding = fields.text(body, "seeding", default="given")
                 if seeding not in SEEDINGS:
-                    raise ApiError(422, "invalid_value", f"seeding must be one of {', '.join(SEEDINGS)}",
-                                   field="seeding")
+                    raise fields.invalid("seeding", f"must be one of {', '.join(SEEDINGS)}")
                 options = StartOptions(
-                    seeding=seeding, rng_seed=schema.integer(body, "rng_seed", maximum=2**31 - 1),
-                    third_place=schema.flag(body, "third_place"),
-                    grand_final_reset=schema.flag(body, "grand_final_reset", True),
-                    rounds=schema.integer(body, "rounds", minimum=1, maximum=255))
+                    seeding=seeding, rng_seed=fields.integer(body, "rng_seed", maximum=2**31 - 1),
+                    third_place=fields.flag(body, "third_place"),
+                    grand_final_reset=fields.flag(body, "grand_final_reset", True),
+                    rounds=fields.integer(body, "rounds", minimum=1, maximum=255))
                 tournament = await self.services.brackets.start(tournament_id, user, options)
             elif action == "reset":
                 tournament = await self.services.brackets.reset(tournament_id, user)
@@ -36,7 +34,7 @@ class TournamentActionHandler(BaseHandler):
                 tournament = await self.services.brackets.cancel(tournament_id, user)
             return 200, tournament.to_json()
 
-        await self.write_once(act)
+        await self.once_per_key(self.count_write(), act)
 
 
 class BracketHandler(BaseHandler):
@@ -51,7 +49,7 @@ class BracketHandler(BaseHandler):
         elif shape == "livebracket":
             self.reply(200, view)
         else:
-            raise ApiError(422, "invalid_value", "format must be livebracket or brackets-viewer", field="format")
+            raise fields.invalid("format", "must be livebracket or brackets-viewer")
 
 
 class StandingsHandler(BaseHandler):

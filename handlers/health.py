@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.base import BaseHandler
-from storage.errors import StorageError
+from tournament.store import StorageError
 
 
 class HealthHandler(BaseHandler):

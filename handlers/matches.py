@@ -1,13 +1,13 @@
-"""Routes for matches: their lifecycle actions, disputes and event log."""
+"""Routes for matches: their moves (the command table), corrections, disputes and event log."""
 
 from __future__ import annotations
 
-from handlers import schema
 from handlers.base import ID, BaseHandler, Reply
-from handlers.errors import ApiError
-from tournament.models import Match
+from realtime.protocol import parse_since
+from tournament import fields
+from tournament.commands import BY_REST
 
-ACTIONS = ("open-check-in", "check-in", "start", "score", "result", "confirm", "forfeit", "cancel")
+ACTIONS = tuple(name for name in BY_REST if name != "dispute")  # disputes have their own route
 
 
 class MatchHandler(BaseHandler):
@@ -18,40 +18,15 @@ class MatchHandler(BaseHandler):
 
 
 class MatchActionHandler(BaseHandler):
-    """POST /api/matches/{id}/{action}: one move of the match state machine."""
+    """POST /api/matches/{id}/{action}: one command of the table (docs/api.md#match-actions)."""
 
     async def post(self, match_id: str, action: str) -> None:
         async def act() -> Reply:
-            match = await self._act(match_id, action)
-            return 200, match.to_json()
+            done = await BY_REST[action].run(self.services.matches, match_id, self.user(), self.json_body(),
+                                             self.if_match_version())
+            return 200, (await done.written()).to_json()  # a live score waits for its batch
 
-        await self.write_once(act)
-
-    async def _act(self, match_id: str, action: str) -> Match:
-        user, body, version = self.user(), self.json_body(), self.if_match_version()
-        matches = self.services.matches
-        if action == "open-check-in":
-            return await matches.open_check_in(match_id, user, version)
-        if action == "check-in":
-            return await matches.check_in(match_id, user, schema.identifier(body, "participant_id", required=False),
-                                          version)
-        if action == "start":
-            return await matches.start(match_id, user, version)
-        if action == "score":
-            if version is not None:  # a guarded update cannot wait in a batch
-                return await matches.update_score(match_id, user, schema.scores(body) or {}, version)
-            return await (await self.services.batcher.submit(match_id, user, schema.scores(body) or {}))
-        if action == "result":
-            return await matches.report_result(match_id, user, schema.scores(body) or {}, version)
-        if action == "confirm":
-            return await matches.confirm(match_id, user, version)
-        if action == "forfeit":
-            return await matches.forfeit(match_id, user, schema.identifier(body, "participant_id") or "",
-                                         version)
-        if action == "cancel":
-            return await matches.cancel(match_id, user, schema.text(body, "reason", default="",
-                                                                    allow_empty=True, max_len=500), version)
-        raise ApiError(404, "not_found", f"no match action {action!r}")
+        await self.once_per_key(self.count_write(), act)
 
 
 class MatchCorrectionHandler(BaseHandler):
@@ -60,33 +35,22 @@ class MatchCorrectionHandler(BaseHandler):
     async def post(self, match_id: str) -> None:
         async def correct() -> Reply:
             body = self.json_body()
-            undo = schema.flag(body, "undo")
+            undo = fields.flag(body, "undo")
             report = await self.services.brackets.correct(
-                match_id, self.user(), None if undo else schema.scores(body), undo=undo,
-                force=schema.flag(body, "force"), dry_run=schema.flag(body, "dry_run"))
+                match_id, self.user(), None if undo else fields.scores(body), undo=undo,
+                force=fields.flag(body, "force"), dry_run=fields.flag(body, "dry_run"))
             return 200, report
 
-        await self.write_once(correct)
+        await self.once_per_key(self.count_write(), correct)
 
 
 class MatchEventsHandler(BaseHandler):
     async def get(self, match_id: str) -> None:
         self.user()
-        since = self._query_int("since", 0, 0, 2**53)
-        limit = self._query_int("limit", 1000, 1, 1000)
+        since = parse_since(self.get_query_argument("since", None)) or 0
+        limit = self.query_number("limit", 1000, 1, 1000)
         events = await self.services.matches.events(match_id, since, limit)
         self.reply(200, {"match_id": match_id, "since": since, "events": [e.to_json() for e in events]})
-
-    def _query_int(self, name: str, default: int, low: int, high: int) -> int:
-        raw = self.get_query_argument(name, None)
-        if raw is None:
-            return default
-        if not (raw.isascii() and raw.isdigit()):
-            raise ApiError(400, "invalid_schema", f"{name} must be a whole number", field=name)
-        value = int(raw)
-        if not low <= value <= high:
-            raise ApiError(422, "invalid_value", f"{name} must be between {low} and {high}", field=name)
-        return value
 
 
 class MatchDisputesHandler(BaseHandler):
@@ -97,13 +61,13 @@ class MatchDisputesHandler(BaseHandler):
 
     async def post(self, match_id: str) -> None:
         async def raise_dispute() -> Reply:
-            body = self.json_body()
-            dispute, match = await self.services.matches.raise_dispute(
-                match_id, self.user(), schema.text(body, "reason", max_len=1000), self.if_match_version())
-            self.set_header("Location", f"/api/disputes/{dispute.id}")
-            return 201, {"dispute": dispute.to_json(), "match": match.to_json()}
+            done = await BY_REST["dispute"].run(self.services.matches, match_id, self.user(), self.json_body(),
+                                                self.if_match_version())
+            assert done.dispute is not None and done.match is not None
+            self.set_header("Location", f"/api/disputes/{done.dispute.id}")
+            return 201, {"dispute": done.dispute.to_json(), "match": done.match.to_json()}
 
-        await self.write_once(raise_dispute)
+        await self.once_per_key(self.count_write(), raise_dispute)
 
 
 class DisputeHandler(BaseHandler):
@@ -117,16 +81,16 @@ class DisputeResolveHandler(BaseHandler):
     async def post(self, dispute_id: str) -> None:
         async def resolve() -> Reply:
             body = self.json_body()
-            status = schema.text(body, "status", default="resolved")
+            status = fields.text(body, "status", default="resolved")
             if status not in ("resolved", "rejected"):
-                raise ApiError(422, "invalid_value", "status must be 'resolved' or 'rejected'", field="status")
+                raise fields.invalid("status", "must be 'resolved' or 'rejected'")
             dispute, match = await self.services.matches.resolve_dispute(
                 dispute_id, self.user(), reject=status == "rejected",
-                scores=schema.scores(body, required=False),
-                resolution=schema.text(body, "resolution", max_len=1000))
+                scores=fields.scores(body, required=False),
+                resolution=fields.text(body, "resolution", max_len=1000, multiline=True))
             return 200, {"dispute": dispute.to_json(), "match": match.to_json()}
 
-        await self.write_once(resolve)
+        await self.once_per_key(self.count_write(), resolve)
 
 
 routes = [

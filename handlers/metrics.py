@@ -13,10 +13,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric, SummaryMetricFamily
 from tornado import web
 
-from storage.timed import TimedStore
+from storage.timed import StoreStats
+
 
 if TYPE_CHECKING:
-    from handlers.app import Services
+    from handlers.services import Services
 
 
 class ServicesCollector:
@@ -40,7 +41,7 @@ class ServicesCollector:
                                   "every member of its room", count_value=hub.broadcasts, sum_value=hub.fanout_seconds)
         yield CounterMetricFamily("livebracket_replayed_frames", "Frames replayed to reconnecting sockets",
                                   value=hub.replayed)
-        batcher = s.batcher.stats
+        batcher = s.matches.scores.stats
         yield CounterMetricFamily("livebracket_score_updates", "Live score updates accepted", value=batcher.submitted)
         yield CounterMetricFamily("livebracket_score_updates_coalesced", "Score updates merged into a "
                                   "waiting batch", value=batcher.coalesced)
@@ -59,18 +60,17 @@ class ServicesCollector:
                                   value=limits.slow_consumers)
         yield CounterMetricFamily("livebracket_heartbeat_timeouts", "Sockets closed for silence",
                                   value=s.heartbeat.timeouts)
-        if isinstance(s.store, TimedStore):
-            yield from self._store_metrics(s.store)
+        yield from self._store_metrics(s.store_stats)
         yield GaugeMetricFamily("livebracket_store_available", "1 when the store answers",
                                 value=1 if s.store_watch.available else 0)
 
     @staticmethod
-    def _store_metrics(store: TimedStore) -> Iterator[Metric]:
+    def _store_metrics(stats: StoreStats) -> Iterator[Metric]:
         latency = SummaryMetricFamily("livebracket_store_seconds", "Store call latency", labels=["operation"])
         errors = CounterMetricFamily("livebracket_store_errors", "Store calls that failed", labels=["operation"])
-        for op in sorted(store.stats.calls):
-            latency.add_metric([op], count_value=store.stats.calls[op], sum_value=store.stats.seconds[op])
-            errors.add_metric([op], store.stats.errors[op])
+        for op in sorted(stats.calls):
+            latency.add_metric([op], count_value=stats.calls[op], sum_value=stats.seconds[op])
+            errors.add_metric([op], stats.errors[op])
         yield latency
         yield errors
 

@@ -13,7 +13,7 @@ from handlers.openapi_schemas import Schema
 AUTH_CODES = ("authentication_required", "token_malformed", "token_algorithm_not_allowed",
               "token_signature_invalid", "token_expired", "token_not_yet_valid", "token_claims_missing",
               "token_role_invalid")
-ONCE_409 = ("request_in_progress", "conflict")  # any write run by write_once
+ONCE_409 = ("request_in_progress", "conflict")  # any write run by once_per_key
 MOVE_409 = ("invalid_state", "version_conflict", *ONCE_409)
 TOURNAMENT_ACTIONS = ("open-registration", "start", "reset", "cancel")
 WHY = {
@@ -70,7 +70,7 @@ def reads(*, found: bool = True, query: bool = False) -> dict[int, dict[str, Any
 
 def writes(conflicts: tuple[str, ...] = ONCE_409, *, forbidden: tuple[str, ...] = ("insufficient_permissions",),
            values: bool = True, found: bool = True) -> dict[int, dict[str, Any]]:
-    """The errors of a write run by write_once: reads' plus bad input, permission, conflicts,
+    """The errors of a write run by once_per_key: reads' plus bad input, permission, conflicts,
     refused values, a reused Idempotency-Key and the write rate."""
     refused = ("invalid_value", "idempotency_key_reused") if values else ("idempotency_key_reused",)
     return {**reads(found=found), 400: error(400, "invalid_json", "invalid_schema"),
@@ -109,7 +109,7 @@ def operation(op_id: str, summary: str, ok: tuple[int, str, Schema], errors: dic
 def write(op_id: str, summary: str, ok: tuple[int, str, Schema], errors: dict[int, dict[str, Any]],
           body: Schema | None, *, path: tuple[str, ...] = (), if_match: bool = False,
           location: bool = False, required: bool | None = None) -> dict[str, Any]:
-    """A POST run by write_once: Idempotency-Key, optionally If-Match. The body is required
+    """A POST run by once_per_key: Idempotency-Key, optionally If-Match. The body is required
     when it has a required field, unless `required` says otherwise."""
     headers = ("IdempotencyKey", "IfMatch") if if_match else ("IdempotencyKey",)
     if required is None:
@@ -128,7 +128,7 @@ def match_action(action: str) -> dict[str, Any]:
     body = s.ACTION_BODIES[action]
     op_id = "".join(word.title() for word in action.split("-"))
     return {"post": write(f"match{op_id}", f"Match move: {action}", (200, "The match after the move", s.ref("Match")),
-                          writes(conflicts, forbidden=forbidden, values=body is not None),
+                          writes(conflicts, forbidden=forbidden, values=True),  # If-Match out of range: 422
                           body, path=("MatchId",), if_match=True)}
 
 
@@ -145,8 +145,10 @@ def paths() -> dict[str, Any]:
     t, m, d = ("TournamentId",), ("MatchId",), ("DisputeId",)
     return {
         "/api/tournaments": {
-            "get": operation("listTournaments", "Tournaments, newest first",
-                             (200, "The tournaments", s.listing("tournaments", "Tournament")), reads(found=False)),
+            "get": operation("listTournaments", "Tournaments, newest first, a page at a time",
+                             (200, "A page of tournaments; `next` is the cursor of the next page (null: the last)",
+                              s.listing("tournaments", "Tournament", next=s.nullable(s.identifier()))),
+                             reads(query=True), params=("PageLimit", "After")),
             "post": write("createTournament", "Create a tournament (organizer)",
                           (201, "The new tournament", s.ref("Tournament")), writes(found=False),
                           s.NEW_TOURNAMENT, location=True),
@@ -255,6 +257,9 @@ def parameters() -> dict[str, Any]:
                                "The shape of the answer (default livebracket)."),
         "Since": query("since", s.integer(0, 2**53), "Only events with a greater seq (default 0)."),
         "Limit": query("limit", s.integer(1, 1000), "At most this many events (default 1000)."),
+        "PageLimit": query("limit", s.integer(1, 500), "At most this many tournaments (default 100)."),
+        "After": query("after", s.identifier(), "The `next` of the page before: only older tournaments. "
+                                               "An unknown id is a 404."),
     }
 
 

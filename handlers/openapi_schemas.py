@@ -131,6 +131,7 @@ MATCH_FIELDS: dict[str, Schema] = {
     "seq": integer(0, description="seq of the match's latest event (0: none yet)"),
     "bracket": nullable(ref("BracketSlot")),
     "history": array(ref("PastResult")),
+    "dispute": nullable(ref("Dispute")),
 }
 PAST_RESULT = obj({"state": string(enum=MatchState), "result": nullable(ref("Report")), "winner_id": nullable(string()),
                    "scores": {"type": "object", "additionalProperties": integer(0)},

@@ -15,11 +15,12 @@ import segno
 from tornado import web
 
 from handlers.base import ID, BaseHandler
-from handlers.errors import ApiError, bad_request
+from realtime.errors import ApiError
+from tournament.fields import bad_request
 from realtime.limits import retry_after_ms
 
 if TYPE_CHECKING:
-    from handlers.app import Services
+    from handlers.services import Services
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 QR_MAX_CHARS = 512  # a link with a token is about 330 characters; drawing 512 takes ~15 ms

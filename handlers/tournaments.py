@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
-from handlers import schema
 from handlers.base import ID, BaseHandler, Reply
+from tournament import fields
 
 
 class TournamentsHandler(BaseHandler):
     async def get(self) -> None:
+        """Newest first, a page at a time: `limit` (1 to 500, default 100) and the `after`
+        cursor, the `next` of the page before."""
         self.user()
-        tournaments = await self.services.tournaments.list_tournaments()
-        self.reply(200, {"tournaments": [t.to_json() for t in tournaments]})
+        limit = self.query_number("limit", 100, 1, 500)
+        after = self.get_query_argument("after", None)
+        if after is not None:
+            after = fields.identifier({"after": after}, "after")
+        page = await self.services.tournaments.list_tournaments(limit + 1, after)
+        more = len(page) > limit
+        page = page[:limit]
+        self.reply(200, {"tournaments": [t.to_json() for t in page], "next": page[-1].id if more else None})
 
     async def post(self) -> None:
         async def create() -> Reply:
             body = self.json_body()
             tournament = await self.services.tournaments.create(
-                self.user(), name=schema.text(body, "name"),
-                game=schema.text(body, "game", default="", allow_empty=True),
-                format=schema.text(body, "format", default="single_elimination"))
+                self.user(), name=fields.text(body, "name"),
+                game=fields.text(body, "game", default="", allow_empty=True),
+                format=fields.text(body, "format", default="single_elimination"))
             self.set_header("Location", f"/api/tournaments/{tournament.id}")
             return 201, tournament.to_json()
 
-        await self.write_once(create)
+        await self.once_per_key(self.count_write(), create)
 
 
 class TournamentHandler(BaseHandler):
@@ -43,12 +51,12 @@ class ParticipantsHandler(BaseHandler):
         async def add() -> Reply:
             body = self.json_body()
             participant = await self.services.tournaments.add_participant(
-                tournament_id, self.user(), name=schema.text(body, "name", max_len=100),
-                participant_id=schema.identifier(body, "id", required=False),
-                seed=schema.integer(body, "seed", minimum=1, maximum=4096))
+                tournament_id, self.user(), name=fields.text(body, "name", max_len=100),
+                participant_id=fields.identifier(body, "id", required=False),
+                seed=fields.integer(body, "seed", minimum=1, maximum=4096))
             return 201, participant.to_json()
 
-        await self.write_once(add)
+        await self.once_per_key(self.count_write(), add)
 
 
 class TournamentMatchesHandler(BaseHandler):
@@ -61,13 +69,13 @@ class TournamentMatchesHandler(BaseHandler):
         async def create() -> Reply:
             body = self.json_body()
             match = await self.services.tournaments.create_match(
-                tournament_id, self.user(), schema.id_list(body, "participant_ids"),
-                round=schema.integer(body, "round", minimum=1, maximum=1000),
-                label=schema.text(body, "label", default="", allow_empty=True, max_len=100))
+                tournament_id, self.user(), fields.id_list(body, "participant_ids"),
+                round=fields.integer(body, "round", minimum=1, maximum=1000),
+                label=fields.text(body, "label", default="", allow_empty=True, max_len=100))
             self.set_header("Location", f"/api/matches/{match.id}")
             return 201, match.to_json()
 
-        await self.write_once(create)
+        await self.once_per_key(self.count_write(), create)
 
 
 routes = [

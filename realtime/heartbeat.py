@@ -15,7 +15,8 @@ import logging
 from collections.abc import Callable
 
 from realtime.frames import Frame
-from realtime.hub import Connection, Scheduler
+from realtime.hub import Connection
+from tournament.scheduler import Scheduler
 from realtime import protocol
 from realtime.protocol import CloseCode, ErrorCode
 

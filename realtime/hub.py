@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from realtime import protocol
 from realtime.frames import Frame
 from tournament.models import Event
+from tournament.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +36,6 @@ class Connection(Protocol):
         """Queue a frame without blocking; a connection over its bound closes itself."""
 
     def close(self, code: int, reason: str) -> None: ...
-
-
-class Scheduler(Protocol):
-    """The part of Tornado's IOLoop the hub uses (a fake one in unit tests)."""
-
-    def call_later(self, delay: float, callback: Callable[[], Any]) -> object: ...
-
-    def remove_timeout(self, timeout: object) -> None: ...
 
 
 class Member:
@@ -73,10 +66,9 @@ class Member:
 @dataclasses.dataclass
 class Room:
     key: str
+    history: collections.deque[Frame]  # the last frames broadcast, for recovery
     members: set[Member] = dataclasses.field(default_factory=set)
     seq: int = 0  # the latest sequence number broadcast here
-    history: collections.deque[Frame] = dataclasses.field(
-        default_factory=lambda: collections.deque(maxlen=HISTORY_FRAMES))
     presence_timer: object | None = None
 
     def since(self, seq: int, latest: int) -> list[Frame] | None:
@@ -98,7 +90,7 @@ class HubStats:
     fanout_seconds: float = 0.0  # time spent handing broadcasts to members, in all
 
 
-Persisted = Callable[[int], Awaitable[list[Event]]]
+Persisted = Callable[[int, int], Awaitable[list[Event]]]  # (since, limit) -> stored events
 
 
 def match_room(match_id: str) -> str:
@@ -116,9 +108,14 @@ class Hub:
     epoch cannot be caught up from memory (the server restarted).
     """
 
-    def __init__(self, scheduler: Scheduler, presence_interval_s: float = PRESENCE_INTERVAL_S) -> None:
+    def __init__(self, scheduler: Scheduler, presence_interval_s: float = PRESENCE_INTERVAL_S,
+                 history_frames: int = HISTORY_FRAMES, history_rooms: int = HISTORY_ROOMS,
+                 replay_limit: int = REPLAY_LIMIT) -> None:
         self._scheduler = scheduler
         self._presence_interval_s = presence_interval_s
+        self._history_frames = history_frames
+        self._history_rooms = history_rooms
+        self._replay_limit = replay_limit
         self._rooms: collections.OrderedDict[str, Room] = collections.OrderedDict()
         self.epoch = secrets.token_hex(4)
         self.stats = HubStats()
@@ -127,7 +124,7 @@ class Hub:
         room = self._rooms.get(key)
         if room is None:
             self._forget_idle_rooms()
-            room = self._rooms[key] = Room(key)
+            room = self._rooms[key] = Room(key, collections.deque(maxlen=self._history_frames))
         else:
             self._rooms.move_to_end(key)
         return room
@@ -218,8 +215,8 @@ class Hub:
             return kept
         if persisted is None:
             return None
-        events = await persisted(since)
-        if not events or events[0].seq != since + 1 or len(events) >= REPLAY_LIMIT:
+        events = await persisted(since, self._replay_limit)
+        if not events or events[0].seq != since + 1 or len(events) >= self._replay_limit:
             return None  # missing or gapped in the log, or so far behind a snapshot is better
         return [self._event_frame(e) for e in events]
 
@@ -271,7 +268,7 @@ class Hub:
 
     def _forget_idle_rooms(self) -> None:
         """Make room for one more by forgetting the least recently used empty rooms."""
-        excess = len(self._rooms) - HISTORY_ROOMS + 1
+        excess = len(self._rooms) - self._history_rooms + 1
         if excess > 0:
             # Tournament rooms number their events in memory: forgetting one would reuse seqs.
             idle = [key for key, room in self._rooms.items()

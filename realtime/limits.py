@@ -8,8 +8,6 @@ import ipaddress
 import math
 from collections.abc import Callable, Iterable
 
-from config import Config
-
 PRUNE_AT = 10_000  # buckets kept before the idle (full) ones are forgotten
 
 
@@ -154,14 +152,3 @@ class Limits:
     sockets: ConnectionCounter
     tournament_room_max: int
     slow_consumers: int = 0  # sockets dropped for not reading their frames
-
-    @classmethod
-    def from_config(cls, config: Config, clock: Callable[[], float]) -> Limits:
-        return cls(
-            messages_by_user=RateLimiter(config.message_rate_per_user, config.message_burst_per_user, clock),
-            messages_by_ip=RateLimiter(config.message_rate_per_ip, config.message_burst_per_ip, clock),
-            writes_by_user=RateLimiter(config.write_rate_per_user, config.write_burst_per_user, clock),
-            sockets=ConnectionCounter(config.sockets_per_user, config.sockets_per_ip,
-                                      per_spectator=config.sockets_per_spectator_token),
-            tournament_room_max=config.tournament_room_max,
-        )

@@ -11,24 +11,42 @@ import enum
 import json
 from typing import Any
 
+from tournament import fields
+from tournament.commands import BY_SOCKET
+from tournament.errors import InvalidValueError, SchemaError
+
+MAX_SEQ = 2**53  # the largest sequence number a JavaScript client holds exactly
+
 
 class CloseCode(enum.IntEnum):
-    """Why the server closed a socket. One meaning each (docs/protocol.md)."""
+    """Why the server closed a socket: one meaning each (docs/protocol.md#close-codes).
+
+    Below 4500, reconnect (with backoff, and `since`/`epoch` to recover); from 4500 on,
+    reconnecting as before cannot succeed until something changes (a new token, another URL,
+    another origin): 45xx mirrors the HTTP status 4xx of the same refusal.
+    """
 
     NORMAL = 1000  # a normal close: the client asked (Tornado's own ping timeout also sends it)
     GOING_AWAY = 1001  # the server is shutting down
-    INTERNAL_ERROR = 1011  # the server failed; reconnect
-    BAD_ROUTE_ID = 4000  # the id in the URL is malformed
-    AUTH_REQUIRED = 4001  # no token in ?token=
-    TOKEN_EXPIRED = 4002  # the token has expired: get a new one
-    FORBIDDEN = 4003  # bad token or origin not allowed
-    NOT_FOUND = 4004  # no such match or tournament
+    PROTOCOL_ERROR = 1002  # the client broke RFC 6455 (an unmasked frame, say)
+    INTERNAL_ERROR = 1011  # the server failed (or its database is unreachable); reconnect
     HEARTBEAT_TIMEOUT = 4005  # no frame from the client for two heartbeat intervals
-    PAYLOAD_TOO_LARGE = 4008  # a frame over the size limit
+    PAYLOAD_TOO_LARGE = 4008  # a frame over the size limit (do not send it again)
     SLOW_CONSUMER = 4009  # the client did not read its frames; its buffer overflowed
     RATE_LIMITED = 4029  # the client kept sending faster than allowed
     CONNECTION_LIMIT = 4030  # too many open sockets for this user or address
     ROOM_FULL = 4031  # the tournament room has as many watchers as it may
+    BAD_REQUEST = 4500  # the URL is malformed: the id, `since` or `epoch`
+    AUTH_REQUIRED = 4501  # no token in ?token=
+    TOKEN_EXPIRED = 4502  # the token has expired: get a new one
+    INVALID_TOKEN = 4503  # the token cannot be used (the reason says why): get a new one
+    NOT_FOUND = 4504  # no such match or tournament
+    ORIGIN_NOT_ALLOWED = 4506  # the page's origin may not connect
+
+    @property
+    def reconnect(self) -> bool:
+        """Whether a client should reconnect by itself after this close."""
+        return self < 4500
 
 
 class ErrorCode(enum.StrEnum):
@@ -58,8 +76,8 @@ class ErrorCode(enum.StrEnum):
     ROOM_FULL = "room_full"
 
 
-# Commands a client may send over a match socket, and the service move each one makes.
-COMMANDS = ("ready_up", "start_match", "update_score", "report_score", "confirm_result", "raise_dispute")
+# Commands a client may send, from the one command table REST uses too.
+COMMANDS = tuple(BY_SOCKET)
 CLIENT_TYPES = ("ping", "pong", "subscribe", *COMMANDS)
 
 
@@ -106,6 +124,31 @@ def parse(text: str | bytes) -> ClientMessage:
                             or (isinstance(ref, str) and len(ref) > 64)):
         raise ProtocolError(ErrorCode.INVALID_SCHEMA, "'id' must be a string (up to 64) or an integer")
     return ClientMessage(type=kind, data=data, ref=ref, timestamp=value.get("timestamp"))
+
+
+def parse_since(raw: str | int | None) -> int | None:
+    """A `since` as clients send it (the digits of a query, a frame's integer), read the same
+    way on every path. None when absent. Raises SchemaError (not a whole number) or
+    InvalidValueError (above MAX_SEQ)."""
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        return fields.whole_number(raw, "since", 0, MAX_SEQ)
+    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
+        raise SchemaError("since must be a non-negative integer", field="since")
+    if raw > MAX_SEQ:
+        raise InvalidValueError(f"since: must be between 0 and {MAX_SEQ}", field="since")
+    return raw
+
+
+def parse_epoch(raw: object) -> str | None:
+    """An `epoch` as clients send it: None when absent (other types count as absent in a
+    frame). Raises SchemaError for a text that no epoch can be."""
+    if not isinstance(raw, str):
+        return None
+    if not 1 <= len(raw) <= 64 or not raw.isascii() or not raw.isalnum():
+        raise SchemaError("epoch must be the epoch of a welcome frame", field="epoch")
+    return raw
 
 
 def frame(kind: str, data: dict[str, Any] | None = None, **fields: Any) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from realtime import protocol
 from realtime.frames import Frame
-from realtime.hub import Hub, Scheduler
-from storage.base import Store
-from storage.errors import StorageError
+from realtime.hub import Hub
+from tournament.scheduler import Scheduler
+from tournament.store import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -19,8 +20,9 @@ class StoreWatch:
     Requests find out on their own (503 / error frames); this only keeps screens informed.
     """
 
-    def __init__(self, store: Store, hub: Hub, scheduler: Scheduler, interval_s: float = 2.0) -> None:
-        self._store = store
+    def __init__(self, ping: Callable[[], Awaitable[None]], hub: Hub, scheduler: Scheduler,
+                 interval_s: float = 2.0) -> None:
+        self._ping = ping
         self._hub = hub
         self._scheduler = scheduler
         self.interval_s = interval_s
@@ -46,7 +48,7 @@ class StoreWatch:
     async def check(self) -> bool:
         """Ping now; announce a change. Returns whether the store answers."""
         try:
-            await self._store.ping()
+            await self._ping()
             available = True
         except StorageError:
             available = False

@@ -80,6 +80,7 @@ def match_doc(m: Match) -> Doc:
         "created_at": m.created_at, "updated_at": m.updated_at, "started_at": m.started_at,
         "ended_at": m.ended_at, "version": m.version, "seq": m.seq, "slot": _slot_doc(m.slot),
         "history": [dict(h) for h in m.history],
+        "dispute": dispute_doc(m.dispute) if m.dispute else None,
         "in_bracket": m.slot is not None,  # flat, so a bracket reset can select by it
     }
 
@@ -96,6 +97,7 @@ def match_from(doc: Doc) -> Match:
         started_at=doc["started_at"], ended_at=doc["ended_at"], version=doc["version"],
         seq=doc["seq"], slot=_slot_from(doc.get("slot")),
         history=tuple(dict(h) for h in doc.get("history") or ()),
+        dispute=dispute_from(doc["dispute"]) if doc.get("dispute") else None,
     )
 
 

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from storage.errors import StorageUnavailableError
+from tournament.store import StorageUnavailableError
 
 log = logging.getLogger(__name__)
 

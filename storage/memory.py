@@ -6,11 +6,27 @@ import copy
 from typing import Any
 
 from storage import documents as d
-from storage.base import IdempotencyRecord
-from storage.errors import ConflictError, NotFoundError
-from tournament.models import Dispute, DisputeStatus, Event, Match, Participant, Tournament, match_stream
+from tournament.models import Dispute, Event, Match, Participant, Tournament, match_stream
+from tournament.store import ConflictError, IdempotencyRecord, NotFoundError, StorageError
 
 Doc = dict[str, Any]
+
+
+def _check_storable(value: Any) -> None:
+    """Refuse what a MongoDB driver cannot encode (a lone surrogate in a string, say), so
+    this store answers as the others do. Raises StorageError."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError as e:
+            raise StorageError("the record cannot be stored: UnicodeEncodeError") from e
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_storable(key)
+            _check_storable(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _check_storable(item)
 
 
 class MemoryStore:
@@ -23,6 +39,7 @@ class MemoryStore:
         }
 
     def _insert(self, table: str, doc: Doc) -> None:
+        _check_storable(doc)
         rows = self._tables[table]
         if doc["_id"] in rows:
             raise ConflictError(f"{table} already has {doc['_id']}")
@@ -55,14 +72,20 @@ class MemoryStore:
     async def get_tournament(self, tournament_id: str) -> Tournament:
         return d.tournament_from(self._get("tournaments", "tournament", tournament_id))
 
-    async def list_tournaments(self) -> list[Tournament]:
-        docs = sorted(self._where("tournaments"), key=lambda doc: doc["created_at"], reverse=True)
-        return [d.tournament_from(doc) for doc in docs]
+    async def list_tournaments(self, limit: int = 100, before: tuple[float, str] | None = None) -> list[Tournament]:
+        docs = sorted(self._where("tournaments"), key=lambda doc: doc["_id"])
+        docs.sort(key=lambda doc: doc["created_at"], reverse=True)
+        if before is not None:
+            created_at, tournament_id = before
+            docs = [doc for doc in docs if doc["created_at"] < created_at
+                    or (doc["created_at"] == created_at and doc["_id"] > tournament_id)]
+        return [d.tournament_from(doc) for doc in docs[:limit]]
 
     async def save_tournament(self, tournament: Tournament) -> None:
         self._guarded_write("tournaments", "tournament", d.tournament_doc(tournament), tournament.version)
 
     def _guarded_write(self, table: str, kind: str, doc: Doc, version: int) -> None:
+        _check_storable(doc)
         stored = self._get(table, kind, doc["_id"])
         if stored["version"] != version - 1:
             raise ConflictError(f"{kind} {doc['_id']} changed (version {stored['version']})")
@@ -94,32 +117,33 @@ class MemoryStore:
         return len(doomed)
 
     async def save_match(self, match: Match, events: list[Event], dispute: Dispute | None) -> None:
-        self._guarded_write("matches", "match", d.match_doc(match), match.version)
+        for doc in map(d.event_doc, events):  # upserts, as MongoStore's
+            _check_storable(doc)
+            self._tables["events"][doc["_id"]] = doc
         if dispute is not None:
-            self._tables["disputes"][dispute.id] = d.dispute_doc(dispute)
-        for event in events:
-            self._insert("events", d.event_doc(event))
+            doc = d.dispute_doc(dispute)
+            _check_storable(doc)
+            self._tables["disputes"][dispute.id] = doc
+        self._guarded_write("matches", "match", d.match_doc(match), match.version)  # the commit
 
     async def get_dispute(self, dispute_id: str) -> Dispute:
         return d.dispute_from(self._get("disputes", "dispute", dispute_id))
 
-    async def open_dispute(self, match_id: str) -> Dispute | None:
-        docs = self._where("disputes", match_id=match_id, status=DisputeStatus.OPEN.value)
-        return d.dispute_from(docs[0]) if docs else None
-
     async def list_disputes(self, match_id: str) -> list[Dispute]:
         return [d.dispute_from(doc) for doc in self._where("disputes", match_id=match_id)]
 
-    async def list_events(self, stream: str, since: int = 0, limit: int = 1000) -> list[Event]:
-        docs = [doc for doc in self._where("events", stream=stream) if doc["seq"] > since]
+    async def list_events(self, stream: str, since: int = 0, limit: int = 1000,
+                          until: int | None = None) -> list[Event]:
+        docs = [doc for doc in self._where("events", stream=stream)
+                if since < doc["seq"] and (until is None or doc["seq"] <= until)]
         docs.sort(key=lambda doc: doc["seq"])
         return [d.event_from(doc) for doc in docs[:limit]]
 
-    async def claim_idempotency_key(self, scope: str, fingerprint: str,
-                                    now: float) -> IdempotencyRecord | None:
+    async def claim_idempotency_key(self, scope: str, fingerprint: str, now: float,
+                                    abandoned_before: float) -> IdempotencyRecord | None:
         rows = self._tables["idempotency"]
-        if scope in rows:
-            doc = rows[scope]
+        doc = rows.get(scope)
+        if doc is not None and not (doc["status"] is None and doc["created_at"] < abandoned_before):
             return IdempotencyRecord(scope, doc["fingerprint"], doc["created_at"], doc["status"],
                                      copy.deepcopy(doc["body"]))
         rows[scope] = {"_id": scope, "fingerprint": fingerprint, "created_at": now,

@@ -6,14 +6,15 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
+from bson.errors import BSONError
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from storage import documents as d
-from storage.base import IdempotencyRecord
-from storage.errors import ConflictError, NotFoundError, StorageError, StorageUnavailableError
-from tournament.models import Dispute, DisputeStatus, Event, Match, Participant, Tournament, match_stream
+from tournament.models import Dispute, Event, Match, Participant, Tournament, match_stream
+from tournament.store import (ConflictError, IdempotencyRecord, NotFoundError, StorageError,
+                              StorageUnavailableError)
 
 Doc = dict[str, Any]
 
@@ -29,6 +30,8 @@ def _translated() -> Iterator[None]:
         raise StorageUnavailableError(f"database unreachable: {type(e).__name__}") from e
     except PyMongoError as e:
         raise StorageError(f"database error: {e}") from e
+    except (BSONError, UnicodeEncodeError) as e:  # what the edge's checks should have refused
+        raise StorageError(f"the record cannot be stored: {type(e).__name__}") from e
 
 
 class MongoStore:
@@ -89,9 +92,15 @@ class MongoStore:
     async def get_tournament(self, tournament_id: str) -> Tournament:
         return d.tournament_from(await self._get(self._tournaments, "tournament", tournament_id))
 
-    async def list_tournaments(self) -> list[Tournament]:
+    async def list_tournaments(self, limit: int = 100, before: tuple[float, str] | None = None) -> list[Tournament]:
+        query: Doc = {}
+        if before is not None:  # newest first: older ones, or as old with a greater id
+            created_at, tournament_id = before
+            query = {"$or": [{"created_at": {"$lt": created_at}},
+                             {"created_at": created_at, "_id": {"$gt": tournament_id}}]}
         with _translated():
-            cursor = self._tournaments.find({}).sort([("created_at", DESCENDING), ("_id", ASCENDING)])
+            cursor = (self._tournaments.find(query).sort([("created_at", DESCENDING), ("_id", ASCENDING)])
+                      .limit(limit))
             return [d.tournament_from(doc) async for doc in cursor]
 
     async def _guarded_write(self, coll: AsyncCollection[Doc], kind: str, doc: Doc, version: int) -> None:
@@ -135,42 +144,43 @@ class MongoStore:
         return result.deleted_count
 
     async def save_match(self, match: Match, events: list[Event], dispute: Dispute | None) -> None:
-        await self._guarded_write(self._matches, "match", d.match_doc(match), match.version)
         with _translated():
+            if events:  # upserts: a leftover of a write that never committed is overwritten
+                await self._events.bulk_write(
+                    [ReplaceOne({"_id": doc["_id"]}, doc, upsert=True) for doc in map(d.event_doc, events)],
+                    ordered=True)
             if dispute is not None:
-                await self._disputes.replace_one({"_id": dispute.id}, d.dispute_doc(dispute),
-                                                 upsert=True)
-            if events:
-                await self._events.insert_many([d.event_doc(e) for e in events])
+                await self._disputes.replace_one({"_id": dispute.id}, d.dispute_doc(dispute), upsert=True)
+        await self._guarded_write(self._matches, "match", d.match_doc(match), match.version)  # the commit
 
     async def get_dispute(self, dispute_id: str) -> Dispute:
         return d.dispute_from(await self._get(self._disputes, "dispute", dispute_id))
 
-    async def open_dispute(self, match_id: str) -> Dispute | None:
-        with _translated():
-            doc = await self._disputes.find_one({"match_id": match_id,
-                                                 "status": DisputeStatus.OPEN.value})
-        return d.dispute_from(doc) if doc else None
-
     async def list_disputes(self, match_id: str) -> list[Dispute]:
         return [d.dispute_from(doc) for doc in await self._find(self._disputes, {"match_id": match_id})]
 
-    async def list_events(self, stream: str, since: int = 0, limit: int = 1000) -> list[Event]:
+    async def list_events(self, stream: str, since: int = 0, limit: int = 1000,
+                          until: int | None = None) -> list[Event]:
+        seq: Doc = {"$gt": since} if until is None else {"$gt": since, "$lte": until}
         with _translated():
-            cursor = (self._events.find({"stream": stream, "seq": {"$gt": since}})
-                      .sort("seq", ASCENDING).limit(limit))
+            cursor = self._events.find({"stream": stream, "seq": seq}).sort("seq", ASCENDING).limit(limit)
             return [d.event_from(doc) async for doc in cursor]
 
-    async def claim_idempotency_key(self, scope: str, fingerprint: str,
-                                    now: float) -> IdempotencyRecord | None:
+    async def claim_idempotency_key(self, scope: str, fingerprint: str, now: float,
+                                    abandoned_before: float) -> IdempotencyRecord | None:
+        claim = {"fingerprint": fingerprint, "created_at": now, "status": None, "body": None}
         try:
-            await self._insert(self._idempotency, {"_id": scope, "fingerprint": fingerprint,
-                                                   "created_at": now, "status": None, "body": None})
+            await self._insert(self._idempotency, {"_id": scope, **claim})
             return None
         except ConflictError:
-            doc = await self._get(self._idempotency, "idempotency key", scope)
-            return IdempotencyRecord(scope, doc["fingerprint"], doc["created_at"], doc["status"],
-                                     doc["body"])
+            pass
+        with _translated():  # take over a claim whose request was cut off
+            taken = await self._idempotency.update_one(
+                {"_id": scope, "status": None, "created_at": {"$lt": abandoned_before}}, {"$set": claim})
+        if taken.modified_count:
+            return None
+        doc = await self._get(self._idempotency, "idempotency key", scope)
+        return IdempotencyRecord(scope, doc["fingerprint"], doc["created_at"], doc["status"], doc["body"])
 
     async def complete_idempotency_key(self, scope: str, status: int, body: dict[str, Any]) -> None:
         with _translated():

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import collections
-import functools
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
-from storage.errors import NotFoundError, StorageError
+from tournament.models import Dispute, Event, Match, Participant, Tournament
+from tournament.store import IdempotencyRecord, NotFoundError, StorageError, Store
 
-_COUNTED = ("insert_tournament", "get_tournament", "list_tournaments", "insert_participant",
-            "list_participants", "insert_match", "get_match", "list_matches", "save_match",
-            "save_tournament", "delete_matches",
-            "get_dispute", "open_dispute", "list_disputes", "list_events",
-            "claim_idempotency_key", "complete_idempotency_key", "release_idempotency_key", "ping")
+T = TypeVar("T")
 
 
 class StoreStats:
@@ -25,35 +21,88 @@ class StoreStats:
 
 
 class TimedStore:
-    """Wraps a store; every counted call adds to `stats` (NotFoundError is an answer, not a failure)."""
+    """Wraps a store; every call adds to `stats` (NotFoundError is an answer, not a failure)."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Store) -> None:
         self.inner = inner
         self.stats = StoreStats()
 
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self.inner, name)
-        if name not in _COUNTED:
-            return attr
-        timed = self._timed(name, attr)
-        setattr(self, name, timed)  # build each wrapper once
-        return timed
-
-    def _timed(self, name: str, call: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    async def _timed(self, name: str, call: Awaitable[T]) -> T:
         stats = self.stats
+        started = time.perf_counter()
+        try:
+            return await call
+        except NotFoundError:
+            raise
+        except StorageError:
+            stats.errors[name] += 1
+            raise
+        finally:
+            stats.calls[name] += 1
+            stats.seconds[name] += time.perf_counter() - started
 
-        @functools.wraps(call)
-        async def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return await call(*args, **kwargs)
-            except NotFoundError:
-                raise
-            except StorageError:
-                stats.errors[name] += 1
-                raise
-            finally:
-                stats.calls[name] += 1
-                stats.seconds[name] += time.perf_counter() - started
+    async def setup(self) -> None:
+        await self.inner.setup()
 
-        return timed
+    async def ping(self) -> None:
+        await self._timed("ping", self.inner.ping())
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    async def insert_tournament(self, tournament: Tournament) -> None:
+        await self._timed("insert_tournament", self.inner.insert_tournament(tournament))
+
+    async def get_tournament(self, tournament_id: str) -> Tournament:
+        return await self._timed("get_tournament", self.inner.get_tournament(tournament_id))
+
+    async def list_tournaments(self, limit: int = 100, before: tuple[float, str] | None = None) -> list[Tournament]:
+        return await self._timed("list_tournaments", self.inner.list_tournaments(limit, before))
+
+    async def save_tournament(self, tournament: Tournament) -> None:
+        await self._timed("save_tournament", self.inner.save_tournament(tournament))
+
+    async def insert_participant(self, participant: Participant) -> None:
+        await self._timed("insert_participant", self.inner.insert_participant(participant))
+
+    async def list_participants(self, tournament_id: str) -> list[Participant]:
+        return await self._timed("list_participants", self.inner.list_participants(tournament_id))
+
+    async def insert_match(self, match: Match) -> None:
+        await self._timed("insert_match", self.inner.insert_match(match))
+
+    async def get_match(self, match_id: str) -> Match:
+        return await self._timed("get_match", self.inner.get_match(match_id))
+
+    async def list_matches(self, tournament_id: str) -> list[Match]:
+        return await self._timed("list_matches", self.inner.list_matches(tournament_id))
+
+    async def delete_matches(self, tournament_id: str) -> int:
+        return await self._timed("delete_matches", self.inner.delete_matches(tournament_id))
+
+    async def save_match(self, match: Match, events: list[Event], dispute: Dispute | None) -> None:
+        await self._timed("save_match", self.inner.save_match(match, events, dispute))
+
+    async def get_dispute(self, dispute_id: str) -> Dispute:
+        return await self._timed("get_dispute", self.inner.get_dispute(dispute_id))
+
+    async def list_disputes(self, match_id: str) -> list[Dispute]:
+        return await self._timed("list_disputes", self.inner.list_disputes(match_id))
+
+    async def list_events(self, stream: str, since: int = 0, limit: int = 1000,
+                          until: int | None = None) -> list[Event]:
+        return await self._timed("list_events", self.inner.list_events(stream, since, limit, until))
+
+    async def claim_idempotency_key(self, scope: str, fingerprint: str, now: float,
+                                    abandoned_before: float) -> IdempotencyRecord | None:
+        return await self._timed("claim_idempotency_key",
+                                 self.inner.claim_idempotency_key(scope, fingerprint, now, abandoned_before))
+
+    async def complete_idempotency_key(self, scope: str, status: int, body: dict[str, Any]) -> None:
+        await self._timed("complete_idempotency_key", self.inner.complete_idempotency_key(scope, status, body))
+
+    async def release_idempotency_key(self, scope: str) -> None:
+        await self._timed("release_idempotency_key", self.inner.release_idempotency_key(scope))
+
+    async def purge_idempotency_keys(self, older_than: float) -> int:
+        return await self._timed("purge_idempotency_keys", self.inner.purge_idempotency_keys(older_than))

@@ -16,7 +16,8 @@ from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 
 from config import Config
-from handlers.app import Services, make_app
+from handlers.app import make_app
+from handlers.services import Services
 from server import build_services
 from storage.embedded import EmbeddedMongo
 from storage.memory import MemoryStore

@@ -17,17 +17,18 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from storage.base import Store
 from tournament import brackets, round_robin, rules, swiss
 from tournament.errors import InvalidTransitionError, InvalidValueError
 from tournament.events import BRACKET_GENERATED, BRACKET_UPDATED, TOURNAMENT_COMPLETED, Publisher
 from tournament.locks import KeyedLocks
-from tournament.matches import MatchService
 from tournament.models import (FINAL_STATES, BracketSlot, Event, Match, MatchState, Tournament,
                                TournamentState, tournament_stream)
 from tournament.placements import decided, placements, results_of
 from tournament.roles import Principal
+from tournament.rules import Outcome
+from tournament.store import Store
 from tournament.tournaments import require_organizer
+from tournament.writer import MatchWriter
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +49,13 @@ def loser_of(match: Match) -> str | None:
 
 
 class BracketService:
-    def __init__(self, store: Store, matches: MatchService, publisher: Publisher,
+    """The bracket's own moves (seat, walkover, correct, reopen, abandon) are system moves:
+    no user to authorize, written straight through the MatchWriter."""
+
+    def __init__(self, store: Store, writer: MatchWriter, publisher: Publisher,
                  clock: Callable[[], float] = time.time, locks: KeyedLocks | None = None) -> None:
         self._store = store
-        self._matches = matches
+        self._writer = writer
         self._publisher = publisher
         self._clock = clock
         self._locks = locks or KeyedLocks()  # per tournament, shared with registration
@@ -201,7 +205,7 @@ class BracketService:
             await self._store.save_tournament(cancelled)
             for match in await self._store.list_matches(tournament_id):
                 if match.state not in FINAL_STATES:
-                    await self._matches.abandon(match.id, user, "tournament cancelled")
+                    await self._abandon(match.id, user, "tournament cancelled")
         await self._announce(cancelled, BRACKET_UPDATED, {"cancelled": True, "bracket": await self.view(tournament_id)})
         return cancelled
 
@@ -255,7 +259,7 @@ class BracketService:
         for key in list(by_key):
             match = by_key[key]
             if match.state is MatchState.SCHEDULED and self._walkover_due(match):
-                match = by_key[key] = await self._matches.walkover(match.id, "bye")
+                match = by_key[key] = await self._walkover(match.id, "bye")
                 changed = True
             if decided(match):
                 changed = await self._advance(match, by_key) or changed
@@ -275,7 +279,7 @@ class BracketService:
             gf2 = by_key["GF2"]
             if match.winner_id == match.participant_ids[0]:  # the winners-bracket champion won
                 if gf2.state is MatchState.SCHEDULED and not gf2.players:
-                    by_key["GF2"] = await self._matches.walkover(gf2.id, "not needed")
+                    by_key["GF2"] = await self._walkover(gf2.id, "not needed")
                     return True
                 return False
         changed = False
@@ -285,7 +289,7 @@ class BracketService:
             key, index = target
             before = by_key[key]
             if who is None or before.participant_ids[index] != who:
-                after = await self._matches.seat(before.id, index, who)
+                after = await self._seat(before.id, index, who)
                 changed = changed or after.version != before.version
                 by_key[key] = after
         return changed
@@ -319,6 +323,32 @@ class BracketService:
         await self._store.save_tournament(done)
         await self._announce(done, TOURNAMENT_COMPLETED, {"placements": places, "rules": rules_applied(done)})
 
+    # -- system moves, straight through the writer ------------------------------------------
+
+    async def _write(self, match_id: str, decide: Callable[[Match], Outcome]) -> Match:
+        return (await self._writer.write(match_id, decide)).match
+
+    async def _seat(self, match_id: str, slot: int, participant_id: str | None) -> Match:
+        """Put a participant (None: a bye) in a slot, unless it is there already."""
+        return await self._write(match_id, lambda m: rules.seat(m, slot, participant_id, self._clock()))
+
+    async def _walkover(self, match_id: str, reason: str) -> Match:
+        """End a match that will not be played: its one player (if any) wins it."""
+        return await self._write(match_id, lambda m: rules.walkover(m, reason, self._clock()))
+
+    async def _reopen(self, match_id: str, clear: list[int], user: Principal, now: float) -> Match:
+        """Send a later match back to scheduled, emptying the slots in `clear`."""
+        return await self._write(match_id, lambda m: rules.reopen(m, clear, user, now))
+
+    async def _abandon(self, match_id: str, user: Principal, reason: str) -> Match:
+        """Cancel a match that has not ended (its tournament was cancelled)."""
+        def decide(match: Match) -> Outcome:
+            if match.state in FINAL_STATES:
+                return Outcome(match, [])
+            return rules.cancel(match, user, reason, match.open_dispute, self._clock())
+
+        return await self._write(match_id, decide)
+
     # -- corrections -----------------------------------------------------------------------
 
     async def correct(self, match_id: str, user: Principal, scores: Mapping[str, int] | None, *,
@@ -350,9 +380,10 @@ class BracketService:
                     f"the correction would reset matches that have begun ({', '.join(m.label for m in begun)}); "
                     "send force: true to apply it", code="correction_needs_force", state=match.state.value,
                     resets=report["resets"])
-            after = await self._matches.correct(match.id, user, scores)
+            new_scores, now = scores, self._clock()
+            after = await self._write(match.id, lambda m: rules.correct(m, new_scores, user, now))
             for target, clear in plan:
-                await self._matches.reopen(target.id, clear, user)
+                await self._reopen(target.id, clear, user, now)
             await self._reopen_tournament(match.tournament_id)
         await self.settle(match.tournament_id)
         return {**report, "applied": True, "match": (await self._store.get_match(after.id)).to_json()}

@@ -46,3 +46,15 @@ class AlreadyExistsError(DomainError):
     """A record with that id or name exists already (HTTP 409)."""
 
     code = "already_exists"
+
+
+class SchemaError(DomainError):
+    """Input of the wrong shape: a field missing or of the wrong type (HTTP 400)."""
+
+    code = "invalid_schema"
+
+
+class ShuttingDownError(DomainError):
+    """The server is stopping and takes no more moves; retry against it once it is back (HTTP 503)."""
+
+    code = "shutting_down"

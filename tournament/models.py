@@ -125,6 +125,13 @@ class Match:
     seq: int = 0  # sequence number of the match's latest event
     slot: BracketSlot | None = None  # its place in the tournament's bracket, if any
     history: tuple[dict[str, Any], ...] = ()  # earlier results, replaced by corrections or resets
+    # Its latest dispute, kept in the match so that one write commits both (the disputes
+    # collection holds lookup copies).
+    dispute: Dispute | None = None
+
+    @property
+    def open_dispute(self) -> Dispute | None:
+        return self.dispute if self.dispute and self.dispute.status is DisputeStatus.OPEN else None
 
     @property
     def players(self) -> tuple[str, ...]:
@@ -149,6 +156,7 @@ class Match:
             "version": self.version, "seq": self.seq,
             "bracket": self.slot.to_json() if self.slot else None,
             "history": [dict(h) for h in self.history],
+            "dispute": self.dispute.to_json() if self.dispute else None,
         }
 
 

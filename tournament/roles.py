@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import enum
 
+from tournament.errors import ForbiddenError
+
 
 class Role(enum.IntEnum):
     SPECTATOR = 0
@@ -41,5 +43,23 @@ class Principal:
     def is_organizer(self) -> bool:
         return self.role >= Role.ORGANIZER
 
+    @property
+    def key(self) -> str:
+        """Who this is for limits and idempotency: a role and a subject together, so a token
+        minted for another role with the same `sub` shares nothing with it."""
+        return f"{self.role.label}:{self.user_id}"
+
     def to_json(self) -> dict[str, str]:
         return {"user_id": self.user_id, "username": self.name, "role": self.role.label}
+
+
+def check_mint(minter: Principal, role: Role) -> None:
+    """Who may mint tokens for whom: organizers and admins, for lower roles only.
+
+    Raises ForbiddenError.
+    """
+    if not minter.is_organizer:
+        raise ForbiddenError("only an organizer may mint tokens", code="insufficient_permissions")
+    if role >= minter.role:
+        raise ForbiddenError(f"a {minter.role.label} may mint tokens only for lower roles",
+                             code="insufficient_permissions")

@@ -6,14 +6,13 @@ import dataclasses
 import time
 from collections.abc import Callable
 
-from storage.base import Store
-from storage.errors import ConflictError
 from tournament.errors import AlreadyExistsError, ForbiddenError, InvalidTransitionError, InvalidValueError
 from tournament.events import PARTICIPANT_ADDED, NullPublisher, Publisher
 from tournament.locks import KeyedLocks
 from tournament.models import (Event, Match, MatchState, Participant, Tournament, TournamentState, new_id,
                                tournament_stream)
 from tournament.roles import Principal
+from tournament.store import ConflictError, Store
 
 FORMATS = ("single_elimination", "double_elimination", "round_robin", "swiss")
 
@@ -46,8 +45,14 @@ class TournamentService:
     async def get(self, tournament_id: str) -> Tournament:
         return await self._store.get_tournament(tournament_id)
 
-    async def list_tournaments(self) -> list[Tournament]:
-        return await self._store.list_tournaments()
+    async def list_tournaments(self, limit: int = 100, after: str | None = None) -> list[Tournament]:
+        """Newest first, at most `limit`, after the tournament `after` (a page's cursor).
+        Raises NotFoundError for an unknown cursor."""
+        before = None
+        if after is not None:
+            last = await self._store.get_tournament(after)
+            before = (last.created_at, last.id)
+        return await self._store.list_tournaments(limit, before)
 
     async def add_participant(self, tournament_id: str, user: Principal, name: str,
                               participant_id: str | None = None, seed: int | None = None) -> Participant:

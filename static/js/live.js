@@ -2,12 +2,10 @@
 // order without duplicates, recovery with ?since=&epoch=, reconnects with backoff and jitter.
 
 import { ApiError } from "./api.js";
+import { CLOSE, LIMITED, TOKEN_REFUSED, reconnects } from "./closecodes.js";
 
 const MIN_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 30000;
-const STOP = new Set([4000, 4004]); // the same URL cannot succeed
-const BAD_TOKEN = new Set([4001, 4002]);
-const LIMITED = new Set([4030, 4031]); // wait the refusal's retry_after_ms
 
 /**
  * `new LiveRoom("/ws/match/m_1", token, handlers)`, then `start()`. Handlers, all optional:
@@ -35,6 +33,7 @@ export class LiveRoom {
     this.lastFrameAt = 0;
     this.resyncing = false;
     this.stopped = false;
+    this.tokenRefused = false; // closed for its token: another is needed
     this.pending = new Map();
     this.nextId = 1;
     this.onOnline = () => this.retryNow();
@@ -54,7 +53,7 @@ export class LiveRoom {
     removeEventListener("offline", this.onOffline);
     clearTimeout(this.timer);
     clearInterval(this.watchdog);
-    this.ws?.close(1000);
+    this.ws?.close(CLOSE.NORMAL);
   }
 
   retryNow() {
@@ -90,7 +89,7 @@ export class LiveRoom {
       this.frame(frame);
     };
     ws.onclose = (close) => {
-      if (this.ws === ws) this.closed(close.code, close.reason);
+      if (this.ws === ws) this.closed(close.code);
     };
   }
 
@@ -145,7 +144,7 @@ export class LiveRoom {
     this.handlers.onEvent?.(f);
   }
 
-  closed(code, reason) {
+  closed(code) {
     this.ws = null;
     clearInterval(this.watchdog);
     for (const { reject } of this.pending.values()) {
@@ -153,13 +152,15 @@ export class LiveRoom {
     }
     this.pending.clear();
     if (this.stopped) return;
-    if (STOP.has(code) || reason === "invalid_origin") {
-      this.setState("offline", this.detail || `refused (${code})`);
+    if (TOKEN_REFUSED.has(code)) {
+      this.tokenRefused = true;
+      const why = this.detail;
+      this.setState("offline", "the access token was refused");
+      this.handlers.onAuthFailed?.(why);
       return;
     }
-    if (BAD_TOKEN.has(code) || reason === "invalid_token") {
-      this.setState("offline", "the access token was refused");
-      this.handlers.onAuthFailed?.(this.detail);
+    if (!reconnects(code)) {
+      this.setState("offline", this.detail || `refused (${code})`);
       return;
     }
     let wait = this.backoff;

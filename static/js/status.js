@@ -16,7 +16,7 @@ export function showConnection(el, live) {
     const { state, detail } = live;
     el.dataset.state = state;
     document.body.dataset.connection = state;
-    const retry = (state === "reconnecting" || state === "offline") && detail !== "the access token was refused";
+    const retry = (state === "reconnecting" || state === "offline") && !live.tokenRefused;
     render(el,
       h("span", { class: "dot", "aria-hidden": "true" }),
       h("span", { class: "conn-text" }, WORDS[state] ?? state),

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, WebSocket, expect
 
-from handlers.app import Services
+from handlers.services import Services
 from tests.browser.harness import chromium
 from tests.conftest import Api
 from tournament.roles import Role

@@ -12,7 +12,7 @@ from typing import Any
 import jwt
 import pytest
 
-from handlers.auth import AuthError, TokenCodec
+from tournament.tokens import AuthError, TokenCodec
 from tournament.roles import Principal, Role
 
 SECRET = "unit-test-secret-" + "0123456789abcdef" * 4  # long enough for HS512 without warnings

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from tornado.ioloop import IOLoop
 
 from config import Config
-from handlers.app import Services
+from handlers.services import Services
 from handlers.openapi import DOCUMENT
 from realtime.protocol import CLIENT_TYPES, ErrorCode
 from tests.conftest import Api
@@ -93,7 +93,7 @@ class Room:
             assert welcome["type"] == "connection_established"
 
     async def version(self) -> int:
-        await self.services.batcher.flush_all()  # a score accepted earlier lands now, not mid-example
+        await self.services.matches.scores.flush_all()  # a score accepted earlier lands now, not mid-example
         return (await self.services.matches.get(self.match_id)).version
 
     async def until_pong(self, sock: Socket) -> list[dict[str, Any]]:

@@ -93,9 +93,9 @@ async def test_replay_keeps_the_location_header(api: Api) -> None:
 @pytest.mark.gen_test
 async def test_expired_keys_are_claimed_afresh(api: Api) -> None:
     """A key older than a day is forgotten: the same key then runs a new request."""
-    from handlers.base import IDEMPOTENCY_TTL_S
-
-    store = api.services.store
-    await store.claim_idempotency_key("organizer|old", "another request", api.services.clock() - IDEMPOTENCY_TTL_S - 1)
+    store, now = api.services.store, api.services.clock()
+    await store.claim_idempotency_key("organizer:organizer|old", "another request",
+                                      now - api.services.config.idempotency_ttl_s - 1, 0.0)
+    await store.complete_idempotency_key("organizer:organizer|old", 200, {"payload": {}, "location": None})
     await api.ok("POST", "/api/tournaments", {"name": "Cup"}, 201, headers={"Idempotency-Key": "old"})
     assert api.last_headers.get("Idempotent-Replayed") is None

@@ -202,7 +202,7 @@ async def test_a_guarded_score_never_lands_before_an_older_batched_one(api: Api,
     """A score sent with If-Match first writes the batch waiting before it; its version is then
     stale, so it is refused rather than overtaken."""
     mid, _, _ = await live_match(api)
-    waiting = await services.batcher.submit(mid, services.tokens.decode(api.organizer), {"alice": 3})
+    waiting = await services.matches.update_score(mid, services.tokens.decode(api.organizer), {"alice": 3})
     version = (await api.ok("GET", f"/api/matches/{mid}"))["version"]
     status, body = await api.post(f"/api/matches/{mid}/score", {"scores": {"alice": 5}},
                                   headers={"If-Match": str(version)})

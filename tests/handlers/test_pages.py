@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPResponse
 
-from handlers.app import Services
+from handlers.services import Services
 from handlers.pages import QR_MAX_CHARS, STATIC_DIR
 from realtime.limits import RateLimiter
+from realtime.protocol import CloseCode
 from tests.conftest import Api
 
 PAGES = {
@@ -95,3 +96,19 @@ async def test_qr_codes_are_rate_limited_per_address(api: Api, services: Service
     assert codes == [200, 200, 429]
     refused = await fetch(api, "/qr.svg?data=x")
     assert refused.headers["Retry-After"] == "1" and b'"rate_limit_exceeded"' in refused.body
+
+
+def test_the_pages_close_codes_are_the_servers() -> None:
+    """static/js/closecodes.js names every CloseCode with its value, and no page compares a
+    close code or reason of its own."""
+    text = (STATIC_DIR / "js" / "closecodes.js").read_text()
+    block = re.search(r"export const CLOSE = Object\.freeze\(\{(.*?)\}\);", text, re.S)
+    assert block is not None
+    pages = dict(re.findall(r"(\w+): (\d+),", block.group(1)))
+    assert {name: int(value) for name, value in pages.items()} == {c.name: c.value for c in CloseCode}
+    assert "code < 4500" in text and all(not c.reconnect for c in CloseCode if c >= 4500)
+    for script in (STATIC_DIR / "js").rglob("*.js"):
+        if script.name != "closecodes.js":
+            source = script.read_text()
+            assert not re.search(r"(close\(|code\s*[=!<>]=*\s*|Set\(\[\s*)[14]\d{3}\b", source), script
+            assert "reason ===" not in source, script

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from tornado.httpserver import HTTPServer
 
-from handlers.app import Services
+from handlers.services import Services
 from server import build_services
 from tests.conftest import Api, serve_app
 from tests.handlers.test_sockets import connect, refused
@@ -67,13 +67,13 @@ async def test_sockets_per_user_at_the_edge_and_released_on_close(serve: Any) ->
     kind, code, close, *_ = await refused(app.api, path, token)
     assert (kind, code, close) == ("error", "connection_limit_exceeded", 4030)
     counter = app.services.limits.sockets
-    assert counter.by_user["alice"] == 3 and counter.refused == 1
+    assert counter.by_user["player:alice"] == 3 and counter.refused == 1
     socks[0].close()
     await socks[0].closed()
-    while counter.by_user["alice"] == 3:  # the server learns of the close on its next loop turn
+    while counter.by_user["player:alice"] == 3:  # the server learns of the close on its next loop turn
         await asyncio.sleep(0)
     again, _ = await connect(app.api, path, token)
-    assert counter.by_user["alice"] == 3
+    assert counter.by_user["player:alice"] == 3
     for sock in (*socks[1:], again):
         sock.close()
         await sock.closed()
@@ -182,7 +182,7 @@ async def test_allowed_origins_and_trusted_proxies(serve: Any) -> None:
     path = f"/ws/match/{match['id']}"
     first, _ = await connect(app.api, path + "?x=1", app.api.token("a", Role.SPECTATOR), origin="https://overlay.example")
     kind, code, close, *_ = await refused(app.api, path, app.api.token("b", Role.SPECTATOR), origin="https://other.example")
-    assert (code, close) == ("invalid_origin", 4003)
+    assert (code, close) == ("invalid_origin", 4506)
     from tornado.httpclient import HTTPRequest
     from tornado.websocket import websocket_connect
 

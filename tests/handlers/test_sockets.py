@@ -11,7 +11,7 @@ import pytest
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
-from handlers.app import Services
+from handlers.services import Services
 from server import build_services, shutdown
 from tests.conftest import Api, serve_app
 from tournament.roles import Role
@@ -108,19 +108,19 @@ async def test_each_refusal_has_its_close_code(api: Api) -> None:
     _, mid = await started_match(api)
     expired = api.token("alice", ttl_s=-60)
     cases = [
-        ("/ws/match/bad%20id", api.organizer, None, ("error", "invalid_route", 4000)),
-        (f"/ws/match/{mid}", None, None, ("error", "authentication_required", 4001)),
-        (f"/ws/match/{mid}", expired, None, ("error", "token_expired", 4002)),
-        (f"/ws/match/{mid}", "not-a-token", None, ("error", "invalid_token", 4003)),
-        (f"/ws/match/{mid}", api.organizer, "http://evil.example", ("error", "invalid_origin", 4003)),
-        ("/ws/match/m_missing", api.organizer, None, ("error", "not_found", 4004)),
-        ("/ws/tournament/t_missing", api.organizer, None, ("error", "not_found", 4004)),
+        ("/ws/match/bad%20id", api.organizer, None, ("error", "invalid_route", 4500)),
+        (f"/ws/match/{mid}", None, None, ("error", "authentication_required", 4501)),
+        (f"/ws/match/{mid}", expired, None, ("error", "token_expired", 4502)),
+        (f"/ws/match/{mid}", "not-a-token", None, ("error", "invalid_token", 4503)),
+        (f"/ws/match/{mid}", api.organizer, "http://evil.example", ("error", "invalid_origin", 4506)),
+        ("/ws/match/m_missing", api.organizer, None, ("error", "not_found", 4504)),
+        ("/ws/tournament/t_missing", api.organizer, None, ("error", "not_found", 4504)),
     ]
     for path, token, origin, (kind, code, close) in cases:
         got = await refused(api, path, token, origin)
         assert got[:3] == (kind, code, close), (path, got)
     forged = api.token("alice")[:-4] + "AAAA"
-    assert (await refused(api, f"/ws/match/{mid}", forged))[2:] == (4003, "invalid_token", "token_signature_invalid")
+    assert (await refused(api, f"/ws/match/{mid}", forged))[2:] == (4503, "invalid_token", "token_signature_invalid")
     allowed, _ = await connect(api, f"/ws/match/{mid}", api.organizer, origin="http://localhost:3000")
     allowed.close()
 

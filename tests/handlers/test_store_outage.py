@@ -21,8 +21,9 @@ async def test_outage_is_announced_and_work_resumes(tmp_path: Path, io_loop: Any
     false but stay open; once it is back, the same socket hears true and writes work again."""
     embedded = EmbeddedMongo(tmp_path)
     store = MongoStore(await embedded.start(), "outage", timeout_s=0.3)
-    await prepare_store(store)
-    services = build_services(Config(store="mongo", jwt_secret=SECRET), store)
+    config = Config(store="mongo", jwt_secret=SECRET)
+    await prepare_store(store, config)
+    services = build_services(config, store)
     api, server = serve_app(services)
     try:
         tid, match = await api.match_between("alice", "bob")

@@ -45,9 +45,9 @@ class FakeLog:
         self.events = events
         self.calls: list[int] = []
 
-    async def __call__(self, since: int) -> list[Event]:
+    async def __call__(self, since: int, limit: int) -> list[Event]:
         self.calls.append(since)
-        return [e for e in self.events if e.seq > since]
+        return [e for e in self.events if e.seq > since][:limit]
 
 
 @pytest.fixture
@@ -58,6 +58,12 @@ def scheduler() -> FakeScheduler:
 @pytest.fixture
 def hub(scheduler: FakeScheduler) -> Hub:
     return Hub(scheduler, presence_interval_s=1.0)
+
+
+@pytest.fixture
+def short_hub(scheduler: FakeScheduler) -> Hub:
+    """A hub whose rooms keep only 4 frames of history."""
+    return Hub(scheduler, presence_interval_s=1.0, history_frames=4)
 
 
 # -- fan-out -------------------------------------------------------------------------------------
@@ -276,16 +282,17 @@ async def test_missed_tournament_room_in_memory(hub: Hub) -> None:
     assert replay is not None and [f.seq for f in replay] == [2, 3]
 
 
-def test_room_history_reads_history_frames_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Room's default history factory reads HISTORY_FRAMES when a room is made (so tests may patch it)."""
-    monkeypatch.setattr(hub_module, "HISTORY_FRAMES", 4)
-    assert hub_module.Room("x").history.maxlen == 4
+def test_rooms_keep_the_history_the_hub_was_built_with() -> None:
+    """Each room keeps `history_frames` frames, HISTORY_FRAMES by default."""
+    scheduler = FakeScheduler()
+    assert Hub(scheduler, history_frames=4).room("x").history.maxlen == 4
+    assert Hub(scheduler).room("x").history.maxlen == hub_module.HISTORY_FRAMES
 
 
 @pytest.mark.gen_test
-async def test_missed_older_than_history_reads_persisted(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_missed_older_than_history_reads_persisted(short_hub: Hub) -> None:
     """Further behind than memory keeps, the missed events come from `persisted` as frames."""
-    monkeypatch.setattr(hub_module, "HISTORY_FRAMES", 4)
+    hub = short_hub
     events = [match_event(seq) for seq in range(1, 11)]
     for event in events:
         hub.publish(event)
@@ -316,9 +323,9 @@ async def test_missed_with_default_history(hub: Hub) -> None:
 
 
 @pytest.mark.gen_test
-async def test_missed_persisted_gap_is_none(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_missed_persisted_gap_is_none(short_hub: Hub) -> None:
     """A stored log that does not start right after `since` is refused: never a partial catch-up."""
-    monkeypatch.setattr(hub_module, "HISTORY_FRAMES", 4)
+    hub = short_hub
     events = [match_event(seq) for seq in range(1, 11)]
     for event in events:
         hub.publish(event)
@@ -329,9 +336,9 @@ async def test_missed_persisted_gap_is_none(hub: Hub, monkeypatch: pytest.Monkey
 
 
 @pytest.mark.gen_test
-async def test_missed_persisted_empty_is_none(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_missed_persisted_empty_is_none(short_hub: Hub) -> None:
     """A stored log with nothing after `since` while the room is further on is refused too."""
-    monkeypatch.setattr(hub_module, "HISTORY_FRAMES", 4)
+    hub = short_hub
     for seq in range(1, 11):
         hub.publish(match_event(seq))
     assert await hub.missed(M1, 10, 2, FakeLog([])) is None
@@ -339,9 +346,9 @@ async def test_missed_persisted_empty_is_none(hub: Hub, monkeypatch: pytest.Monk
 
 
 @pytest.mark.gen_test
-async def test_missed_without_persisted_source_is_none(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_missed_without_persisted_source_is_none(short_hub: Hub) -> None:
     """Further behind than memory keeps and no stored log: None, counted as refused."""
-    monkeypatch.setattr(hub_module, "HISTORY_FRAMES", 4)
+    hub = short_hub
     for seq in range(1, 11):
         hub.publish(match_event(seq))
     assert await hub.missed(M1, 10, 2, None) is None
@@ -358,9 +365,9 @@ async def test_missed_after_restart_reads_persisted(hub: Hub) -> None:
 
 
 @pytest.mark.gen_test
-async def test_missed_too_far_behind_is_none(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
-    """REPLAY_LIMIT stored events or more is refused: a snapshot is better."""
-    monkeypatch.setattr(hub_module, "REPLAY_LIMIT", 3)
+async def test_missed_too_far_behind_is_none() -> None:
+    """`replay_limit` stored events or more is refused: a snapshot is better."""
+    hub = Hub(FakeScheduler(), replay_limit=3)
     events = [match_event(seq) for seq in range(1, 6)]
     assert await hub.missed(M1, 5, 2, FakeLog(events)) is None
     replay = await hub.missed(M1, 5, 3, FakeLog(events))
@@ -407,9 +414,9 @@ def test_left_member_gets_nothing_more(hub: Hub) -> None:
 # -- rooms kept ----------------------------------------------------------------------------------
 
 @pytest.mark.gen_test
-async def test_idle_rooms_are_forgotten_first(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past HISTORY_ROOMS, the least recently used empty room goes; occupied ones stay."""
-    monkeypatch.setattr(hub_module, "HISTORY_ROOMS", 2)
+async def test_idle_rooms_are_forgotten_first() -> None:
+    """Past `history_rooms`, the least recently used empty room goes; occupied ones stay."""
+    hub = Hub(FakeScheduler(), history_rooms=2)
     live(hub, match_room("a"), FakeConnection())
     hub.publish(match_event(1, match_id="b", tournament_id=None))
     hub.publish(match_event(1, match_id="c", tournament_id=None))
@@ -419,10 +426,9 @@ async def test_idle_rooms_are_forgotten_first(hub: Hub, monkeypatch: pytest.Monk
     assert await hub.missed(match_room("b"), 1, 0, None) is None  # forgotten: made anew, empty
 
 
-def test_new_room_is_kept_when_every_other_room_is_occupied(hub: Hub,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_room_is_kept_when_every_other_room_is_occupied() -> None:
     """Joining a new room works even when all kept rooms have members."""
-    monkeypatch.setattr(hub_module, "HISTORY_ROOMS", 2)
+    hub = Hub(FakeScheduler(), history_rooms=2)
     live(hub, match_room("a"), FakeConnection())
     live(hub, match_room("b"), FakeConnection())
     conn = FakeConnection()

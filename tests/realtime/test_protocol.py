@@ -156,16 +156,25 @@ def test_close_codes_are_unique() -> None:
 
 
 def test_application_close_codes_are_in_the_private_range() -> None:
-    """Every 4xxx code lies within 4000-4999, the rest are the standard 1000, 1001 and 1011."""
+    """Every 4xxx code lies within 4000-4999, the rest are the standard 1000, 1001, 1002 and 1011."""
     custom = [c for c in CloseCode if c >= 4000]
     assert all(4000 <= c <= 4999 for c in custom)
-    assert sorted(c for c in CloseCode if c < 4000) == [1000, 1001, 1011]
+    assert sorted(c for c in CloseCode if c < 4000) == [1000, 1001, 1002, 1011]
+
+
+def test_close_codes_say_whether_to_reconnect() -> None:
+    """Below 4500 a client reconnects by itself; 4500 and up it cannot succeed as it is."""
+    assert {c for c in CloseCode if not c.reconnect} == {
+        CloseCode.BAD_REQUEST, CloseCode.AUTH_REQUIRED, CloseCode.TOKEN_EXPIRED, CloseCode.INVALID_TOKEN,
+        CloseCode.NOT_FOUND, CloseCode.ORIGIN_NOT_ALLOWED}
 
 
 def test_close_code_values() -> None:
     """The documented values clients switch on."""
     assert (CloseCode.GOING_AWAY, CloseCode.HEARTBEAT_TIMEOUT, CloseCode.SLOW_CONSUMER,
             CloseCode.RATE_LIMITED) == (1001, 4005, 4009, 4029)
+    assert (CloseCode.BAD_REQUEST, CloseCode.AUTH_REQUIRED, CloseCode.TOKEN_EXPIRED, CloseCode.INVALID_TOKEN,
+            CloseCode.NOT_FOUND, CloseCode.ORIGIN_NOT_ALLOWED) == (4500, 4501, 4502, 4503, 4504, 4506)
 
 
 def test_error_codes_are_unique() -> None:

@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 
-from storage.base import Store
-from storage.errors import ConflictError, NotFoundError, StorageUnavailableError
 from storage.memory import MemoryStore
 from storage.mongo import MongoStore
+from tournament.store import ConflictError, NotFoundError, StorageError, StorageUnavailableError, Store
 from tests.conftest import real_mongo_url
 from tournament.models import (BracketSlot, Dispute, DisputeStatus, Event, Match, MatchState, Participant,
                                Report, Tournament, match_stream)
@@ -126,6 +125,19 @@ async def test_tournaments_list_newest_first(backend: Store) -> None:
 
 
 @pytest.mark.gen_test
+async def test_tournaments_list_in_pages(backend: Store) -> None:
+    """Pages of `limit` follow each other with `before` (created_at, id), ties broken by id."""
+    for tid, at in [("a", 100.0), ("b", 200.0), ("c", 200.0), ("d", 300.0), ("e", 50.0)]:
+        await backend.insert_tournament(tournament(tid, at))
+    first = await backend.list_tournaments(limit=2)
+    assert [t.id for t in first] == ["d", "b"]
+    second = await backend.list_tournaments(limit=2, before=(first[-1].created_at, first[-1].id))
+    assert [t.id for t in second] == ["c", "a"]
+    third = await backend.list_tournaments(limit=2, before=(second[-1].created_at, second[-1].id))
+    assert [t.id for t in third] == ["e"]
+
+
+@pytest.mark.gen_test
 async def test_participants_per_tournament_in_registration_order(backend: Store) -> None:
     """Participants list in registration order, per tournament; one id per tournament."""
     for i, name in enumerate(["c", "a", "b"]):
@@ -160,15 +172,47 @@ async def test_matches_listed_per_tournament_in_creation_order(backend: Store) -
 
 @pytest.mark.gen_test
 async def test_save_match_guards_the_version(backend: Store) -> None:
-    """save_match writes only over the version it was derived from; a stale write conflicts."""
+    """save_match commits only over the version it was derived from; a stale write conflicts
+    and leaves the match as it was."""
     await backend.insert_match(match())
     live = moved(match(), state=MatchState.LIVE, seq=1)
     await backend.save_match(live, [event("m1", 1)], None)
     stale = moved(match(), state=MatchState.CANCELLED, seq=1)
     with pytest.raises(ConflictError):
-        await backend.save_match(stale, [event("m1", 1)], None)
+        await backend.save_match(stale, [], None)
     assert await backend.get_match("m1") == live
     assert [e.seq for e in await backend.list_events(match_stream("m1"))] == [1]
+
+
+@pytest.mark.gen_test
+async def test_events_of_a_write_that_never_committed_are_overwritten(backend: Store) -> None:
+    """Events are written before the match: a write cut off between the two leaves events above
+    the match's seq, which `until` keeps out of reads and the next write replaces."""
+    await backend.insert_match(match())
+    one = moved(match(), state=MatchState.LIVE, seq=1)
+    await backend.save_match(one, [event("m1", 1)], None)
+    with pytest.raises(ConflictError):  # as if the process died before its commit landed
+        await backend.save_match(moved(match(), seq=3), [event("m1", 2, cut=True), event("m1", 3, cut=True)], None)
+    stream = match_stream("m1")
+    assert [e.seq for e in await backend.list_events(stream, until=1)] == [1]
+    two = moved(one, seq=2)
+    await backend.save_match(two, [event("m1", 2)], None)
+    assert await backend.list_events(stream, until=2) == [event("m1", 1), event("m1", 2)]
+    assert [e.data.get("cut") for e in await backend.list_events(stream, since=1, until=5)] == [None, True]
+
+
+@pytest.mark.gen_test
+async def test_text_no_database_can_store_is_refused_alike(backend: Store) -> None:
+    """A lone surrogate cannot be encoded by a MongoDB driver: every store refuses it with a
+    StorageError and keeps nothing (the edge refuses such text before; this is the net)."""
+    with pytest.raises(StorageError):
+        await backend.insert_tournament(dataclasses.replace(tournament(), name="bad \ud800"))
+    with pytest.raises(NotFoundError):
+        await backend.get_tournament("t1")
+    await backend.insert_match(match())
+    with pytest.raises(StorageError):
+        await backend.save_match(moved(match(), seq=1), [event("m1", 1, note="\udfff")], None)
+    assert await backend.get_match("m1") == match()
 
 
 @pytest.mark.gen_test
@@ -197,17 +241,18 @@ async def test_events_since_in_order_with_limit(backend: Store) -> None:
 
 @pytest.mark.gen_test
 async def test_disputes_saved_with_the_match(backend: Store) -> None:
-    """A dispute saved with a match is found as the match's open dispute until closed."""
+    """A match keeps its dispute; a lookup copy is found by id and by match."""
     await backend.insert_match(match())
     opened = Dispute(id="d1", match_id="m1", tournament_id="t1", raised_by="b", reason="lag",
                      status=DisputeStatus.OPEN, created_at=110.0)
-    disputed = moved(match(), state=MatchState.DISPUTED)
+    disputed = moved(match(), state=MatchState.DISPUTED, dispute=opened)
     await backend.save_match(disputed, [], opened)
-    assert await backend.open_dispute("m1") == opened
+    assert (await backend.get_match("m1")).open_dispute == opened
     closed = dataclasses.replace(opened, status=DisputeStatus.REJECTED, resolution="no lag",
                                  resolved_by="org", resolved_at=120.0)
-    await backend.save_match(moved(disputed, state=MatchState.COMPLETED), [], closed)
-    assert await backend.open_dispute("m1") is None
+    await backend.save_match(moved(disputed, state=MatchState.COMPLETED, dispute=closed), [], closed)
+    assert (await backend.get_match("m1")).open_dispute is None
+    assert (await backend.get_match("m1")).dispute == closed
     assert await backend.get_dispute("d1") == closed
     assert await backend.list_disputes("m1") == [closed]
     assert await backend.list_disputes("m2") == []
@@ -216,17 +261,30 @@ async def test_disputes_saved_with_the_match(backend: Store) -> None:
 @pytest.mark.gen_test
 async def test_idempotency_keys_claim_complete_release_purge(backend: Store) -> None:
     """A key is claimed once; later claims see it pending, then done; release and purge forget it."""
-    assert await backend.claim_idempotency_key("u|k", "fp", 100.0) is None
-    pending = await backend.claim_idempotency_key("u|k", "fp2", 101.0)
+    assert await backend.claim_idempotency_key("u|k", "fp", 100.0, 0.0) is None
+    pending = await backend.claim_idempotency_key("u|k", "fp2", 101.0, 0.0)
     assert pending is not None and pending.fingerprint == "fp" and not pending.done
     await backend.complete_idempotency_key("u|k", 201, {"id": "x", "list": [1, {"a": 2}]})
-    done = await backend.claim_idempotency_key("u|k", "fp", 102.0)
+    done = await backend.claim_idempotency_key("u|k", "fp", 102.0, 0.0)
     assert done is not None and done.status == 201 and done.body == {"id": "x", "list": [1, {"a": 2}]}
     await backend.release_idempotency_key("u|k")
-    assert await backend.claim_idempotency_key("u|k", "fp3", 103.0) is None
-    assert await backend.claim_idempotency_key("u|old", "fp", 10.0) is None
+    assert await backend.claim_idempotency_key("u|k", "fp3", 103.0, 0.0) is None
+    assert await backend.claim_idempotency_key("u|old", "fp", 10.0, 0.0) is None
     assert await backend.purge_idempotency_keys(older_than=50.0) == 1
-    assert await backend.claim_idempotency_key("u|old", "fp", 104.0) is None
+    assert await backend.claim_idempotency_key("u|old", "fp", 104.0, 0.0) is None
+
+
+@pytest.mark.gen_test
+async def test_a_claim_cut_off_is_taken_over(backend: Store) -> None:
+    """A pending claim made before `abandoned_before` is taken over by the next claim; a done one never is."""
+    assert await backend.claim_idempotency_key("u|k", "fp", 100.0, 0.0) is None
+    assert await backend.claim_idempotency_key("u|k", "fp", 120.0, abandoned_before=90.0) is not None
+    assert await backend.claim_idempotency_key("u|k", "fp", 140.0, abandoned_before=110.0) is None
+    again = await backend.claim_idempotency_key("u|k", "fp", 141.0, abandoned_before=110.0)
+    assert again is not None and again.created_at == 140.0
+    await backend.complete_idempotency_key("u|k", 200, {})
+    done = await backend.claim_idempotency_key("u|k", "fp", 500.0, abandoned_before=400.0)
+    assert done is not None and done.status == 200
 
 
 @pytest.mark.gen_test

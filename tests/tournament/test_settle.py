@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.app import Services
+from handlers.services import Services
 from tournament.bracket_service import StartOptions, loser_of
 from tournament.models import FINAL_STATES, Match, MatchState, Participant, Tournament, TournamentState
 from tournament.roles import Principal, Role

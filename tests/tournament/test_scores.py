@@ -1,4 +1,4 @@
-"""Unit tests of the ScoreBatcher over a real MatchService and MemoryStore, on a fake clock."""
+"""Unit tests of live scores: the ScoreBatcher a real MatchService owns, over a MemoryStore, on a fake clock."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from realtime.batcher import ScoreBatcher
+from tournament.scores import ScoreBatcher
 from storage.memory import MemoryStore
 from tests.realtime.fakes import FakeClock, FakeScheduler
 from tournament import events as ev
 from tournament.errors import ForbiddenError, InvalidTransitionError, InvalidValueError
 from tournament.matches import MatchService
+from tournament.writer import MatchWriter
 from tournament.models import Event, Match, MatchState, Tournament
 from tournament.roles import Principal, Role
 
@@ -45,6 +46,11 @@ class Recorder:
                 if e.stream == f"match:{match_id}" and (kind is None or e.type == kind)]
 
 
+class NoBracket:
+    async def match_ended(self, match: Match) -> None:
+        pass
+
+
 @dataclasses.dataclass
 class World:
     store: MemoryStore
@@ -74,9 +80,8 @@ def world(io_loop: Any) -> World:
     publisher = Recorder()
     clock = FakeClock(T0)
     scheduler = FakeScheduler(clock)
-    matches = MatchService(store, publisher, clock)
-    batcher = ScoreBatcher(matches, scheduler, WINDOW_S)
-    matches.pending = batcher
+    matches = MatchService(store, MatchWriter(store, publisher, clock), NoBracket(), scheduler, clock, WINDOW_S)
+    batcher = matches.scores
     return World(store, publisher, clock, scheduler, matches, batcher)
 
 
@@ -84,10 +89,10 @@ def world(io_loop: Any) -> World:
 async def test_burst_becomes_one_event_latest_wins(world: World) -> None:
     """Updates within one window become one score_updated event with the latest score per player."""
     await world.live_match("m1")
-    waiters = [await world.batcher.submit("m1", ALICE, {"alice": 1}),
-               await world.batcher.submit("m1", BOB, {"bob": 2}),
-               await world.batcher.submit("m1", ALICE, {"alice": 3, "bob": 1}),
-               await world.batcher.submit("m1", BOB, {"bob": 4})]
+    waiters = [await world.matches.update_score("m1", ALICE, {"alice": 1}),
+               await world.matches.update_score("m1", BOB, {"bob": 2}),
+               await world.matches.update_score("m1", ALICE, {"alice": 3, "bob": 1}),
+               await world.matches.update_score("m1", BOB, {"bob": 4})]
     assert world.batcher.pending("m1") == {"alice": 3, "bob": 4}
     assert len(world.scheduler.pending) == 1
     await world.scheduler.advance_async(WINDOW_S - 0.001)
@@ -112,8 +117,8 @@ async def test_burst_becomes_one_event_latest_wins(world: World) -> None:
 async def test_untouched_player_keeps_stored_score(world: World) -> None:
     """A batch naming one player leaves the other's stored score as it was."""
     await world.live_match("m1")
-    await world.batcher.submit("m1", ALICE, {"alice": 2})
-    await world.batcher.submit("m1", ALICE, {"alice": 5})
+    await world.matches.update_score("m1", ALICE, {"alice": 2})
+    await world.matches.update_score("m1", ALICE, {"alice": 5})
     await world.scheduler.advance_async(WINDOW_S)
     assert world.scores("m1") == [{"alice": 5, "bob": 0}]
     assert world.batcher.stats.coalesced == 1
@@ -126,7 +131,7 @@ async def test_steady_stream_flushes_once_per_window(world: World) -> None:
     submitted_at: list[float] = []
     for i in range(17):  # at 0.00, 0.03, ... 0.48 s
         submitted_at.append(world.clock() - T0)
-        await world.batcher.submit("m1", ALICE if i % 2 == 0 else BOB,
+        await world.matches.update_score("m1", ALICE if i % 2 == 0 else BOB,
                                    {"alice": i} if i % 2 == 0 else {"bob": i})
         await world.scheduler.advance_async(0.03)
     await world.scheduler.advance_async(0.2)
@@ -150,10 +155,10 @@ async def test_matches_batch_independently(world: World) -> None:
     """Two matches get separate timers and separate events."""
     await world.live_match("m1")
     await world.live_match("m2", ("carol", "dave"))
-    await world.batcher.submit("m1", ALICE, {"alice": 1})
+    await world.matches.update_score("m1", ALICE, {"alice": 1})
     await world.scheduler.advance_async(0.05)
-    await world.batcher.submit("m2", CAROL, {"carol": 7})
-    await world.batcher.submit("m1", BOB, {"bob": 2})
+    await world.matches.update_score("m2", CAROL, {"carol": 7})
+    await world.matches.update_score("m1", BOB, {"bob": 2})
     assert len(world.scheduler.pending) == 2
     await world.scheduler.advance_async(0.05)
     assert world.scores("m1") == [{"alice": 1, "bob": 2}]
@@ -179,7 +184,7 @@ async def test_submit_refuses_bad_updates_at_once(world: World, user: Principal,
     """A spectator, an outsider or a bad score is refused by submit and nothing is buffered."""
     await world.live_match("m1")
     with pytest.raises(error):
-        await world.batcher.submit("m1", user, scores)
+        await world.matches.update_score("m1", user, scores)
     assert world.batcher.pending("m1") is None
     assert world.scheduler.pending == []
     assert world.batcher.stats.submitted == 0
@@ -191,7 +196,7 @@ async def test_submit_refuses_match_not_live(world: World) -> None:
     await world.store.insert_match(Match(id="m9", tournament_id="t1", participant_ids=("alice", "bob"),
                                          state=MatchState.SCHEDULED, created_at=T0, updated_at=T0))
     with pytest.raises(InvalidTransitionError):
-        await world.batcher.submit("m9", ALICE, {"alice": 1})
+        await world.matches.update_score("m9", ALICE, {"alice": 1})
     assert world.batcher.pending("m9") is None
     assert world.scheduler.pending == []
     assert world.batcher.stats.submitted == 0
@@ -201,8 +206,8 @@ async def test_submit_refuses_match_not_live(world: World) -> None:
 async def test_failed_write_sets_the_future(world: World) -> None:
     """A flush whose write fails counts a failure, sets the error on the futures and raises nothing."""
     match = await world.live_match("m1")
-    waiters = [await world.batcher.submit("m1", ALICE, {"alice": 1}),
-               await world.batcher.submit("m1", BOB, {"bob": 1})]
+    waiters = [await world.matches.update_score("m1", ALICE, {"alice": 1}),
+               await world.matches.update_score("m1", BOB, {"bob": 1})]
     cancelled = dataclasses.replace(match, state=MatchState.CANCELLED, version=match.version + 1)
     await world.store.save_match(cancelled, [], None)  # another process cancelled it meanwhile
     await world.scheduler.advance_async(WINDOW_S)
@@ -219,7 +224,7 @@ async def test_failed_write_sets_the_future(world: World) -> None:
 async def test_failed_write_with_no_one_waiting_is_quiet(world: World) -> None:
     """A failed flush whose future nobody reads leaves no unretrieved exception behind."""
     match = await world.live_match("m1")
-    await world.batcher.submit("m1", ALICE, {"alice": 1})  # the future is dropped
+    await world.matches.update_score("m1", ALICE, {"alice": 1})  # the future is dropped
     await world.store.save_match(dataclasses.replace(match, state=MatchState.CANCELLED,
                                                      version=match.version + 1), [], None)
     await world.batcher.flush("m1")
@@ -232,8 +237,8 @@ async def test_flush_all_writes_everything(world: World) -> None:
     """flush_all writes every waiting batch now and cancels their timers."""
     await world.live_match("m1")
     await world.live_match("m2", ("carol", "dave"))
-    a = await world.batcher.submit("m1", ALICE, {"alice": 4})
-    b = await world.batcher.submit("m2", CAROL, {"carol": 5})
+    a = await world.matches.update_score("m1", ALICE, {"alice": 4})
+    b = await world.matches.update_score("m2", CAROL, {"carol": 5})
     await world.batcher.flush_all()
     assert world.scores("m1") == [{"alice": 4, "bob": 0}]
     assert world.scores("m2") == [{"carol": 5, "dave": 0}]
@@ -257,7 +262,7 @@ async def test_flush_all_with_nothing_pending(world: World) -> None:
 async def test_report_result_flushes_pending_score_first(world: World) -> None:
     """An organizer's result writes the pending score first: score_updated precedes match_completed."""
     await world.live_match("m1")
-    waiter = await world.batcher.submit("m1", ALICE, {"alice": 2, "bob": 1})
+    waiter = await world.matches.update_score("m1", ALICE, {"alice": 2, "bob": 1})
     done = await world.matches.report_result("m1", ORGANIZER, {"alice": 3, "bob": 1})
     assert [(e.seq, e.type) for e in world.publisher.of("m1")] == [
         (1, ev.MATCH_STARTED), (2, ev.SCORE_UPDATED), (3, ev.MATCH_COMPLETED)]
@@ -277,7 +282,7 @@ async def test_report_result_flushes_pending_score_first(world: World) -> None:
 async def test_cancel_flushes_pending_score_first(world: World) -> None:
     """Cancelling writes the pending score first, then the state change, in seq order."""
     await world.live_match("m1")
-    await world.batcher.submit("m1", BOB, {"bob": 9})
+    await world.matches.update_score("m1", BOB, {"bob": 9})
     await world.matches.cancel("m1", ORGANIZER, "power cut")
     assert [(e.seq, e.type) for e in world.publisher.of("m1")] == [
         (1, ev.MATCH_STARTED), (2, ev.SCORE_UPDATED), (3, ev.MATCH_STATE_CHANGED)]
@@ -294,7 +299,7 @@ async def test_cancel_flushes_pending_score_first(world: World) -> None:
 async def test_player_report_flushes_pending_score_first(world: World) -> None:
     """A player's report moves the match to pending_result only after the live score is written."""
     await world.live_match("m1")
-    await world.batcher.submit("m1", ALICE, {"alice": 1})
+    await world.matches.update_score("m1", ALICE, {"alice": 1})
     await world.matches.report_result("m1", ALICE, {"alice": 2, "bob": 0})
     assert [e.type for e in world.publisher.of("m1")] == [
         ev.MATCH_STARTED, ev.SCORE_UPDATED, ev.MATCH_STATE_CHANGED]
@@ -305,7 +310,7 @@ async def test_player_report_flushes_pending_score_first(world: World) -> None:
 async def test_flush_from_timer_runs_the_returned_coroutine(world: World) -> None:
     """The timer callback returns the flush coroutine, as IOLoop.call_later expects."""
     await world.live_match("m1")
-    await world.batcher.submit("m1", ALICE, {"alice": 1})
+    await world.matches.update_score("m1", ALICE, {"alice": 1})
     world.scheduler.advance(WINDOW_S)
     assert world.scores("m1") == []  # scheduled, not run yet
     assert len(world.scheduler.awaitables) == 1

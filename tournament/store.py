@@ -1,4 +1,8 @@
-"""The Store interface every backend implements, proven by tests/storage/test_contract.py."""
+"""The Store port: what the services need of a database, and the errors it raises.
+
+The domain owns this interface; `storage/` implements it (MongoDB, the embedded server,
+memory) and tests/storage/test_contract.py proves every backend against it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,27 @@ import dataclasses
 from typing import Any, Protocol
 
 from tournament.models import Dispute, Event, Match, Participant, Tournament
+
+
+class StorageError(Exception):
+    """Base of every error the store raises."""
+
+
+class NotFoundError(StorageError):
+    """No record has that id."""
+
+    def __init__(self, kind: str, record_id: str) -> None:
+        super().__init__(f"{kind} {record_id} not found")
+        self.kind = kind
+        self.record_id = record_id
+
+
+class ConflictError(StorageError):
+    """The write lost a race (stale version) or would duplicate a unique key."""
+
+
+class StorageUnavailableError(StorageError):
+    """The database cannot be reached; the request may be retried later."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,8 +64,8 @@ class Store(Protocol):
 
     async def get_tournament(self, tournament_id: str) -> Tournament: ...
 
-    async def list_tournaments(self) -> list[Tournament]:
-        """Newest first."""
+    async def list_tournaments(self, limit: int = 100, before: tuple[float, str] | None = None) -> list[Tournament]:
+        """Newest first, at most `limit`; with `before` (created_at, id) only older ones."""
 
     async def save_tournament(self, tournament: Tournament) -> None:
         """Write `tournament` if the stored one has version `tournament.version - 1`.
@@ -64,23 +89,33 @@ class Store(Protocol):
         ad-hoc matches stay. Returns how many matches went."""
 
     async def save_match(self, match: Match, events: list[Event], dispute: Dispute | None) -> None:
-        """Write `match` if the stored one has version `match.version - 1`, then its dispute
-        and its events. Raises ConflictError (stale version) or NotFoundError."""
+        """Commit a change of `match`, crash-safe without transactions.
 
-    async def get_dispute(self, dispute_id: str) -> Dispute: ...
+        First the events, each upserted by its id (a leftover of a write that never
+        committed is overwritten), then the dispute's lookup copy (upserted), then the
+        match itself, only if the stored one has version `match.version - 1`: that write is
+        the commit. Until it lands, readers ignore the events above the stored match's seq,
+        and the match's own `dispute` is the truth about its dispute.
+        Raises ConflictError (stale version) or NotFoundError.
+        """
 
-    async def open_dispute(self, match_id: str) -> Dispute | None:
-        """The match's open dispute, if any."""
+    async def get_dispute(self, dispute_id: str) -> Dispute:
+        """The dispute's lookup copy (the match holds the truth of its current one)."""
 
     async def list_disputes(self, match_id: str) -> list[Dispute]:
-        """The match's disputes, oldest first."""
+        """The lookup copies of the match's disputes, oldest first."""
 
-    async def list_events(self, stream: str, since: int = 0, limit: int = 1000) -> list[Event]:
-        """Events of `stream` with seq > since, in seq order."""
+    async def list_events(self, stream: str, since: int = 0, limit: int = 1000,
+                          until: int | None = None) -> list[Event]:
+        """Events of `stream` with since < seq (<= until, when given), in seq order."""
 
-    async def claim_idempotency_key(self, scope: str, fingerprint: str,
-                                    now: float) -> IdempotencyRecord | None:
-        """Claim `scope` for a request: None when claimed now, else the earlier claim."""
+    async def claim_idempotency_key(self, scope: str, fingerprint: str, now: float,
+                                    abandoned_before: float) -> IdempotencyRecord | None:
+        """Claim `scope` for a request: None when claimed now, else the earlier claim.
+
+        A claim still pending that was made before `abandoned_before` belongs to a request
+        that was cut off (a crash, a shutdown): it is taken over, so the retry runs once.
+        """
 
     async def complete_idempotency_key(self, scope: str, status: int, body: dict[str, Any]) -> None: ...
 

@@ -1,10 +1,11 @@
-"""ScoreBatcher: coalesces live score updates per match, latest wins, within a bounded window.
+"""ScoreBatcher: live score updates coalesced per match, latest wins, within a bounded window.
 
-The first update of a match opens a window (`IOLoop.call_later`); later updates merge into it
-without moving the timer, so a steady stream still flushes once per window. A flush writes
-the merged scores through MatchService.update_score, which numbers and publishes the
-`score_updated` event. Any other move of the match flushes first (MatchService calls
-`flush`), so clients always see the final score before completion.
+The first update of a match opens a window (`Scheduler.call_later`); later updates merge into
+it without moving the timer, so a steady stream still flushes once per window. A flush hands
+the merged scores to the `write` it was built with (MatchService's score write, which numbers
+and publishes the `score_updated` event). MatchService flushes a match before any other move
+of it, so clients always see the final score before the completion, and flushes every batch
+at shutdown.
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from realtime.hub import Scheduler
-from tournament.matches import MatchService
 from tournament.models import Match
 from tournament.roles import Principal
+from tournament.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
+
+Write = Callable[[str, Principal, Mapping[str, int]], Awaitable[Match]]
 
 
 @dataclasses.dataclass
@@ -40,8 +42,8 @@ class BatcherStats:
 
 
 class ScoreBatcher:
-    def __init__(self, matches: MatchService, scheduler: Scheduler, window_s: float = 0.1) -> None:
-        self._matches = matches
+    def __init__(self, write: Write, scheduler: Scheduler, window_s: float = 0.1) -> None:
+        self._write = write
         self._scheduler = scheduler
         self.window_s = window_s
         self._pending: dict[str, _Batch] = {}
@@ -51,29 +53,25 @@ class ScoreBatcher:
         batch = self._pending.get(match_id)
         return dict(batch.scores) if batch else None
 
-    async def submit(self, match_id: str, user: Principal, scores: Mapping[str, int]) -> asyncio.Future[Match]:
-        """Check an update now, apply it with its batch; the future gives the match written.
+    def __len__(self) -> int:
+        return len(self._pending)
 
-        Raises now what update_score would (NotFoundError, ForbiddenError,
-        InvalidTransitionError, InvalidValueError); a failure of the later write is set on
-        the future (and logged), never raised into the IOLoop.
-        """
-        await self._matches.check_score_update(match_id, user, scores)
+    def submit(self, match_id: str, user: Principal, scores: Mapping[str, int]) -> asyncio.Future[Match]:
+        """Merge an update (already checked) into its match's batch; the future gives the match
+        written. A failure of the later write is set on the future (and logged), never raised
+        into the IOLoop."""
         waiter: asyncio.Future[Match] = asyncio.get_running_loop().create_future()
         batch = self._pending.get(match_id)
         self.stats.submitted += 1
         if batch is None:
             batch = self._pending[match_id] = _Batch(user, dict(scores), [waiter])
-            batch.timer = self._scheduler.call_later(self.window_s, lambda: self._flush_later(match_id))
+            batch.timer = self._scheduler.call_later(self.window_s, lambda: self.flush(match_id))
         else:
             self.stats.coalesced += 1
             batch.scores.update(scores)
             batch.user = user
             batch.waiters.append(waiter)
         return waiter
-
-    def _flush_later(self, match_id: str) -> Any:
-        return self.flush(match_id)  # the IOLoop runs the returned coroutine
 
     async def flush(self, match_id: str) -> None:
         """Write the match's waiting scores now, if any. Never raises."""
@@ -83,7 +81,7 @@ class ScoreBatcher:
         self._scheduler.remove_timeout(batch.timer)
         self.stats.flushes += 1
         try:
-            match = await self._matches.update_score(match_id, batch.user, batch.scores)
+            match = await self._write(match_id, batch.user, batch.scores)
         except Exception as e:
             self.stats.failures += 1
             log.warning("score flush of %s failed: %s", match_id, e)

@@ -1,0 +1,38 @@
+"""Services: the one typed container every handler gets (built in the composition root)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from config import Config
+from realtime.heartbeat import Heartbeat
+from realtime.hub import Hub
+from realtime.limits import Limits
+from realtime.session import SessionContext
+from realtime.storewatch import StoreWatch
+from storage.timed import StoreStats
+from tournament.bracket_service import BracketService
+from tournament.matches import MatchService
+from tournament.store import Store
+from tournament.tokens import TokenCodec
+from tournament.tournaments import TournamentService
+
+
+@dataclasses.dataclass(frozen=True)
+class Services:
+    """Everything a handler may use, handed to each handler's initialize()."""
+
+    config: Config
+    store: Store
+    store_stats: StoreStats
+    tokens: TokenCodec
+    tournaments: TournamentService
+    matches: MatchService
+    brackets: BracketService
+    hub: Hub
+    heartbeat: Heartbeat
+    limits: Limits
+    store_watch: StoreWatch
+    sockets: SessionContext
+    clock: Callable[[], float]

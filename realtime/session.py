@@ -1,0 +1,390 @@
+"""SocketSession: one socket's protocol, without I/O: admission, subscription, client frames.
+
+The Tornado handler forwards `open`, each message and the close to its session; the session
+answers through a Transport (send a frame, close with a code). It admits the socket (id,
+origin, token, limits), subscribes it to its room (welcome, replay of what it missed, then
+live frames), turns each client frame into a command of the one command table and its
+result or failure (one describer) into an ack or an error frame, and on close releases
+everything it took. Every failure on the way in releases what was taken and refuses with
+one error frame then a close (docs/protocol.md#connecting).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import re
+import urllib.parse
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from realtime import protocol
+from realtime.errors import describe, is_expected
+from realtime.frames import Frame
+from realtime.heartbeat import Heartbeat
+from realtime.hub import Connection, Hub, Member, match_room, tournament_room
+from realtime.limits import Limits, client_ip, retry_after_ms
+from realtime.protocol import ClientMessage, CloseCode, ErrorCode, ProtocolError
+from tournament import fields, rules
+from tournament.commands import BY_SOCKET
+from tournament.errors import DomainError
+from tournament.matches import MatchService
+from tournament.models import Event, Match
+from tournament.roles import Principal, Role
+from tournament.store import NotFoundError, StorageError
+from tournament.tokens import AuthError, TokenCodec
+from tournament.tournaments import TournamentService
+
+log = logging.getLogger(__name__)
+
+ROUTE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+class Transport(Connection, Protocol):
+    """A socket as the session sees it: the hub's Connection, and a way past its output bound."""
+
+    def unbounded(self) -> contextlib.AbstractContextManager[None]:
+        """Within this block, frames may exceed the output bound (a welcome and its replay,
+        bounded by REPLAY_LIMIT, are written at once)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Handshake:
+    """What the socket's HTTP upgrade said."""
+
+    room_id: str
+    query: Mapping[str, str]  # the first value of each query argument
+    origin: str | None
+    host: str  # the Host header
+    peer: str  # the TCP peer's address
+    forwarded_for: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionSettings:
+    allowed_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
+    max_frame_bytes: int = 16 * 1024
+    heartbeat_interval_s: float = 25.0
+    flood_limit: int = 40  # frames dropped in a row before the socket is closed (4029)
+
+
+class Room(Protocol):
+    """What differs between match and tournament sockets."""
+
+    kind: str  # "match" | "tournament"
+
+    def key(self, room_id: str) -> str: ...
+
+    def full(self, hub: Hub, key: str, limits: Limits) -> bool: ...
+
+    async def snapshot(self, room_id: str, user: Principal, hub: Hub) -> tuple[int, dict[str, Any], str]:
+        """(the seq it reflects, the welcome's fields, the epoch). Raises NotFoundError."""
+
+    async def persisted(self, room_id: str, since: int, limit: int) -> list[Event]:
+        """At most `limit` stored events after `since` ([] when the room keeps none)."""
+
+    async def command_match_id(self, room_id: str, data: dict[str, Any]) -> str:
+        """The match a command frame acts on. Raises ProtocolError, SchemaError."""
+
+
+class MatchRoom:
+    kind = "match"
+
+    def __init__(self, matches: MatchService) -> None:
+        self._matches = matches
+
+    def key(self, room_id: str) -> str:
+        return match_room(room_id)
+
+    def full(self, hub: Hub, key: str, limits: Limits) -> bool:
+        return False
+
+    async def snapshot(self, room_id: str, user: Principal, hub: Hub) -> tuple[int, dict[str, Any], str]:
+        match = await self._matches.get(room_id)
+        fields = {"match_id": match.id, "tournament_id": match.tournament_id,
+                  "is_participant": rules.Actor.PARTICIPANT in rules.actors_of(match, user),
+                  "match": match.to_json()}
+        # A match's events are numbered in the store, so its epoch is the match itself.
+        return match.seq, fields, f"m{int(match.created_at * 1000):x}"
+
+    async def persisted(self, room_id: str, since: int, limit: int) -> list[Event]:
+        return await self._matches.events(room_id, since, limit)
+
+    async def command_match_id(self, room_id: str, data: dict[str, Any]) -> str:
+        return room_id
+
+
+class TournamentRoom:
+    kind = "tournament"
+
+    def __init__(self, tournaments: TournamentService, matches: MatchService) -> None:
+        self._tournaments = tournaments
+        self._matches = matches
+
+    def key(self, room_id: str) -> str:
+        return tournament_room(room_id)
+
+    def full(self, hub: Hub, key: str, limits: Limits) -> bool:
+        return hub.watchers(key) >= limits.tournament_room_max
+
+    async def snapshot(self, room_id: str, user: Principal, hub: Hub) -> tuple[int, dict[str, Any], str]:
+        seq = hub.room(self.key(room_id)).seq  # events after this are held for the member
+        tournament = await self._tournaments.get(room_id)
+        participants = await self._tournaments.list_participants(room_id)
+        matches = await self._tournaments.list_matches(room_id)
+        fields = {"tournament_id": tournament.id, "tournament": tournament.to_json(),
+                  "participants": [p.to_json() for p in participants],
+                  "matches": [m.to_json() for m in matches]}
+        # Tournament rooms are numbered in memory: a restart starts a new epoch.
+        return seq, fields, hub.epoch
+
+    async def persisted(self, room_id: str, since: int, limit: int) -> list[Event]:
+        return []
+
+    async def command_match_id(self, room_id: str, data: dict[str, Any]) -> str:
+        """The `data.match_id` of a command, which must be a match of this tournament."""
+        match_id = fields.identifier(data, "match_id") or ""
+        if (await self._matches.get(match_id)).tournament_id != room_id:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"match {match_id} is not in this tournament")
+        return match_id
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionContext:
+    """What every session shares (built once in the composition root)."""
+
+    hub: Hub
+    heartbeat: Heartbeat
+    limits: Limits
+    tokens: TokenCodec
+    matches: MatchService
+    rooms: Mapping[str, Room]
+    settings: SessionSettings
+
+
+@dataclasses.dataclass
+class Refusal(Exception):
+    """Why a socket may not connect: its close code, error code, message and details."""
+
+    close: CloseCode
+    code: str
+    message: str
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+class SocketSession:
+    def __init__(self, context: SessionContext, transport: Transport, room: Room, handshake: Handshake) -> None:
+        self._ctx = context
+        self._transport = transport
+        self._room = room
+        self._handshake = handshake
+        self._key = room.key(handshake.room_id)
+        self.user: Principal | None = None
+        self.ip = ""
+        self._member: Member | None = None
+        self._counted = False  # in the connection counts (released once)
+        self._refused_in_a_row = 0
+
+    # -- connect -------------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Admit and subscribe, or refuse (an error frame, then a close). Never raises."""
+        try:
+            since, epoch = self._admit()
+            self._member = self._ctx.hub.join(self._key, self._transport)
+            self._ctx.heartbeat.watch(self._transport)
+            await self._subscribe(since, epoch, "connection_established")
+        except Refusal as refusal:
+            self._refuse(refusal)
+        except Exception as e:
+            self._refuse(self._refusal_for(e))
+
+    def _admit(self) -> tuple[int | None, str | None]:
+        """Check the URL, origin and token, then count the socket against its limits.
+        Returns (since, epoch). Raises Refusal, having counted nothing."""
+        hs, ctx = self._handshake, self._ctx
+        if not ROUTE_ID.fullmatch(hs.room_id):
+            raise Refusal(CloseCode.BAD_REQUEST, ErrorCode.INVALID_ROUTE, "the id in the URL is malformed")
+        try:
+            since = protocol.parse_since(hs.query.get("since"))
+            epoch = protocol.parse_epoch(hs.query.get("epoch"))
+        except DomainError as e:
+            raise Refusal(CloseCode.BAD_REQUEST, e.code, e.message, e.details) from None
+        if not self._origin_allowed(hs.origin):
+            raise Refusal(CloseCode.ORIGIN_NOT_ALLOWED, ErrorCode.INVALID_ORIGIN, "this origin may not connect")
+        token = hs.query.get("token")
+        if not token:
+            raise Refusal(CloseCode.AUTH_REQUIRED, ErrorCode.AUTHENTICATION_REQUIRED, "connect with ?token=<jwt>")
+        try:
+            self.user = user = ctx.tokens.decode(token)
+        except AuthError as e:
+            if e.code == "token_expired":
+                raise Refusal(CloseCode.TOKEN_EXPIRED, ErrorCode.TOKEN_EXPIRED, e.message) from None
+            raise Refusal(CloseCode.INVALID_TOKEN, ErrorCode.INVALID_TOKEN, e.message, {"reason": e.code}) from None
+        self.ip = client_ip(hs.peer, hs.forwarded_for, ctx.settings.trusted_proxies)
+        limits = ctx.limits
+        if self._room.full(ctx.hub, self._key, limits):
+            raise Refusal(CloseCode.ROOM_FULL, ErrorCode.ROOM_FULL,
+                          f"this tournament room has its {limits.tournament_room_max} watchers",
+                          {"retry_after_ms": 10_000})
+        refused = limits.sockets.admit(user.key, self.ip, spectator=user.role is Role.SPECTATOR)
+        if refused:
+            raise Refusal(CloseCode.CONNECTION_LIMIT, ErrorCode(refused.code), refused.message,
+                          {"retry_after_ms": refused.retry_after_ms})
+        self._counted = True
+        return since, epoch
+
+    def _origin_allowed(self, origin: str | None) -> bool:
+        if origin is None:
+            return True  # not a browser: browsers always send Origin on sockets
+        origin = origin.rstrip("/")
+        if origin in self._ctx.settings.allowed_origins:
+            return True
+        parsed = urllib.parse.urlparse(origin)
+        return parsed.netloc == self._handshake.host or parsed.hostname in LOCAL_HOSTS
+
+    def _refusal_for(self, exc: Exception) -> Refusal:
+        if isinstance(exc, NotFoundError):
+            return Refusal(CloseCode.NOT_FOUND, ErrorCode.NOT_FOUND,
+                           f"no such {self._room.kind} {self._handshake.room_id}")
+        if isinstance(exc, StorageError):
+            return Refusal(CloseCode.INTERNAL_ERROR, ErrorCode.STORE_UNAVAILABLE,
+                           "the database is unreachable; reconnect shortly")
+        log.error("socket admission failed on %s %s: %s: %s", self._room.kind, self._handshake.room_id,
+                  type(exc).__name__, exc, exc_info=exc)
+        return Refusal(CloseCode.INTERNAL_ERROR, ErrorCode.INTERNAL_ERROR, "the server failed to admit the socket")
+
+    def _refuse(self, refusal: Refusal) -> None:
+        """Release what was taken, send one error frame, close. Frames held for the member
+        (a presence, say) are dropped: a refusal is the error and the close, nothing else."""
+        self.closed()
+        self._transport.send(Frame(protocol.error_frame(refusal.code, refusal.message,
+                                                        close_code=int(refusal.close), **refusal.details)))
+        self._transport.close(refusal.close, refusal.code)
+
+    async def _subscribe(self, since: int | None, epoch: str | None, reply_type: str) -> None:
+        """Snapshot, welcome, replay of what was missed after `since`, then live frames.
+        Raises NotFoundError, StorageError, with the member's live frames still held."""
+        member, hub, user = self._member, self._ctx.hub, self.user
+        assert member is not None and user is not None
+        member.held = member.held if member.held is not None else []
+        snapshot_seq, snapshot, room_epoch = await self._room.snapshot(self._handshake.room_id, user, hub)
+        replay = None
+        if epoch is None or epoch == room_epoch:
+            replay = await hub.missed(self._key, snapshot_seq, since,
+                                      lambda after, limit: self._room.persisted(self._handshake.room_id, after, limit))
+        welcome = {**user.to_json(), **snapshot, "seq": snapshot_seq, "epoch": room_epoch,
+                   "recovered": replay is not None if since is not None else False,
+                   "heartbeat_interval": int(self._ctx.settings.heartbeat_interval_s * 1000),
+                   "watchers": hub.watchers(self._key)}
+        with self._transport.unbounded():
+            self._transport.send(Frame(protocol.frame(reply_type, welcome)))
+            hub.resume(member, replay, since, snapshot_seq)
+
+    # -- messages ------------------------------------------------------------------------------
+
+    async def receive(self, message: str | bytes) -> None:
+        """A client frame: answered with an ack or an error frame, never raised."""
+        ctx = self._ctx
+        ctx.hub.stats.frames_in += 1
+        ctx.heartbeat.seen(self._transport)
+        if self._member is None:
+            return  # refused or closed: its close is on the way
+        limit = ctx.settings.max_frame_bytes
+        if _size_bytes(message, limit) > limit:
+            self._refuse(Refusal(CloseCode.PAYLOAD_TOO_LARGE, ErrorCode.PAYLOAD_TOO_LARGE,
+                                 f"frames are limited to {limit} bytes"))
+            return
+        if self._over_rate():
+            return
+        ref = None
+        try:
+            msg = protocol.parse(message)
+            ref = msg.ref
+            await self._handle(msg)
+        except Exception as e:  # every failure is an error frame; the socket stays open
+            self._send_error(e, ref)
+
+    def _over_rate(self) -> bool:
+        """Drop a frame over the user's or address's rate; close a client that keeps flooding."""
+        assert self.user is not None
+        limits = self._ctx.limits
+        wait = limits.messages_by_user.check(self.user.key) or limits.messages_by_ip.check(self.ip)
+        if not wait:
+            self._refused_in_a_row = 0
+            return False
+        self._refused_in_a_row += 1
+        if self._refused_in_a_row > self._ctx.settings.flood_limit:
+            self._transport.close(CloseCode.RATE_LIMITED, "rate limited")
+        else:
+            self._transport.send(Frame(protocol.error_frame(
+                ErrorCode.MESSAGE_RATE_LIMIT_EXCEEDED, "too many messages; this one was dropped",
+                retry_after_ms=retry_after_ms(wait))))
+        return True
+
+    async def _handle(self, msg: ClientMessage) -> None:
+        if msg.type == "ping":
+            self._transport.send(Frame(protocol.frame("pong", None, timestamp=msg.timestamp)))
+        elif msg.type == "pong":
+            pass
+        elif msg.type == "subscribe":
+            since = protocol.parse_since(msg.data.get("since"))
+            epoch = protocol.parse_epoch(msg.data.get("epoch"))
+            try:
+                await self._subscribe(since, epoch, "subscribed")
+            except BaseException:
+                assert self._member is not None
+                self._member.release()  # back to live frames, as before the failed subscribe
+                raise
+        else:
+            await self._command(msg)
+
+    async def _command(self, msg: ClientMessage) -> None:
+        assert self.user is not None
+        command = BY_SOCKET[msg.type]
+        match_id = await self._room.command_match_id(self._handshake.room_id, msg.data)
+        done = await command.run(self._ctx.matches, match_id, self.user, msg.data, None)
+        ack: dict[str, Any] = {"command": msg.type, "match_id": match_id, "accepted": True}
+        if done.match is not None:
+            ack.update(state=done.match.state.value, version=done.match.version, seq=done.match.seq)
+        elif done.pending is not None:  # written with its batch; score_updated follows
+            done.pending.add_done_callback(self._late_failure_reporter(msg.ref))
+        self._transport.send(Frame(protocol.frame("ack", ack, **({"id": msg.ref} if msg.ref is not None else {}))))
+
+    def _late_failure_reporter(self, ref: str | int | None) -> Callable[[asyncio.Future[Match]], None]:
+        def report(written: asyncio.Future[Match]) -> None:
+            if not written.cancelled() and (exc := written.exception()) is not None:
+                self._send_error(exc, ref)
+        return report
+
+    def _send_error(self, exc: BaseException, ref: str | int | None) -> None:
+        if not is_expected(exc):
+            log.error("socket frame failed on %s %s", self._room.kind, self._handshake.room_id, exc_info=exc)
+        problem = describe(exc)
+        self._transport.send(Frame(protocol.error_frame(problem.code, problem.message, ref, **problem.details)))
+
+    # -- close ---------------------------------------------------------------------------------
+
+    def closed(self) -> None:
+        """Release the socket's place in its room, the heartbeat and the limits (once)."""
+        if self._counted:
+            self._counted = False
+            assert self.user is not None
+            self._ctx.limits.sockets.release(self.user.key, self.ip)
+        self._ctx.heartbeat.forget(self._transport)
+        if self._member is not None:
+            self._member.held = None  # frames held for a member that never caught up are dropped
+            self._ctx.hub.leave(self._key, self._member)
+            self._member = None
+
+
+def _size_bytes(message: str | bytes, limit: int) -> int:
+    """The frame's size in bytes, encoding text only when its length leaves doubt."""
+    if isinstance(message, bytes) or len(message) > limit or 4 * len(message) <= limit:
+        return len(message)  # UTF-8 takes 1 to 4 bytes a character
+    return len(message.encode())
+
