@@ -98,8 +98,11 @@ class TornadoConnection:
             pass
 
     def _send_fallback(self, frame: Frame) -> None:
+        """write_message, bounded by what was handed to it and not yet written. Those futures
+        resolve a loop turn after the kernel took the bytes, so the bound allows one frame more
+        than the direct path does."""
         size = len(frame)
-        if self.bounded and (self.pending_bytes + size > self.max_bytes or self.frames >= self.max_frames):
+        if self.bounded and (self.pending_bytes > self.max_bytes or self.frames >= self.max_frames):
             self._slow()
             return
         try:

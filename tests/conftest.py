@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import json
 import os
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -82,6 +82,12 @@ class Api:
         self.services = services
         self.client = AsyncHTTPClient()
         self.organizer = self.token("organizer", Role.ORGANIZER)
+        self.opened: list[Any] = []  # sockets opened on this app, closed at teardown
+
+    def close_sockets(self) -> None:
+        for sock in self.opened:
+            sock.close()
+        self.opened.clear()
 
     def token(self, user_id: str, role: Role = Role.PLAYER, ttl_s: int = 3600) -> str:
         token, _ = self.services.tokens.issue(user_id, user_id.title(), role, ttl_s)
@@ -126,16 +132,29 @@ class Api:
 
 
 @pytest.fixture
-def api(http_server: Any, base_url: str, services: Services) -> Api:
-    return Api(base_url, services)
+def api(http_server: Any, base_url: str, services: Services) -> Iterator[Api]:
+    client = Api(base_url, services)
+    yield client
+    client.close_sockets()
 
 
-def serve_app(services: Services) -> tuple[Api, HTTPServer]:
-    """Another app on its own unused port, in the current IOLoop; stop the server when done."""
-    sock, port = bind_unused_port()
-    server = HTTPServer(make_app(services))
-    server.add_sockets([sock])
-    return Api(f"http://127.0.0.1:{port}", services), server
+@pytest.fixture
+def serve_app(io_loop: Any) -> Iterator[Callable[..., Api]]:
+    """`serve_app(services, **settings)`: another app on its own unused port, in the current
+    IOLoop; its sockets are closed and its server stopped at teardown."""
+    served: list[tuple[Api, HTTPServer]] = []
+
+    def serve(services: Services, **settings: Any) -> Api:
+        sock, port = bind_unused_port()
+        server = HTTPServer(make_app(services, **settings))
+        server.add_sockets([sock])
+        served.append((Api(f"http://127.0.0.1:{port}", services), server))
+        return served[-1][0]
+
+    yield serve
+    for client, server in served:
+        client.close_sockets()
+        server.stop()
 
 
 def real_mongo_url() -> str | None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Api
-from tests.handlers.test_sockets import connect
+from tests.wsclient import connect
 
 
 async def tournament_with(api: Api, n: int, fmt: str) -> str:
@@ -65,7 +65,6 @@ async def test_sixteen_player_double_elimination(api: Api) -> None:
     assert {"bracket_updated", "match_started", "match_completed", "tournament_completed"} <= kinds
     assert sum(f["type"] == "match_completed" and not f["data"].get("walkover") for f in frames) == played
     assert frames[-1]["data"]["placements"] == final["placements"]
-    watcher.close()
 
 
 @pytest.mark.gen_test(timeout=30)

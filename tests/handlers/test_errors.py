@@ -12,7 +12,7 @@ from config import Config
 from server import build_services
 from storage.embedded import free_port
 from storage.mongo import MongoStore
-from tests.conftest import Api, SECRET, serve_app
+from tests.conftest import Api, SECRET
 from tournament.roles import Role
 
 
@@ -137,13 +137,13 @@ async def test_health_ok(api: Api) -> None:
 
 
 @pytest.mark.gen_test(timeout=30)
-async def test_store_down_is_503_and_the_server_keeps_running(http_client: Any, io_loop: Any) -> None:
+async def test_store_down_is_503_and_the_server_keeps_running(http_client: Any, serve_app: Any) -> None:
     """With the database unreachable, reads and writes answer 503 store_unavailable and
     /healthz says degraded; the process keeps serving."""
 
     store = MongoStore(f"mongodb://127.0.0.1:{free_port()}/?directConnection=true", "x", timeout_s=0.2)
     services = build_services(Config(store="mongo", jwt_secret=SECRET), store)
-    api, server = serve_app(services)
+    api = serve_app(services)
     try:
         for method, path in [("GET", "/api/tournaments"), ("POST", "/api/tournaments"),
                              ("GET", "/api/matches/m1")]:
@@ -152,7 +152,6 @@ async def test_store_down_is_503_and_the_server_keeps_running(http_client: Any, 
         status, body = await api.get("/healthz", as_=None)
         assert (status, body["status"]) == (503, "degraded")
     finally:
-        server.stop()
         await store.close()
         await asyncio.sleep(0)
 

@@ -17,7 +17,7 @@ from handlers.services import Services
 from handlers.openapi import DOCUMENT
 from realtime.protocol import CLIENT_TYPES, ErrorCode
 from tests.conftest import Api
-from tests.handlers.test_sockets import Socket, connect
+from tests.wsclient import Socket, connect
 from tournament import events
 from tournament.models import FINAL_STATES
 from tournament.roles import ROLE_NAMES, Role
@@ -234,7 +234,6 @@ async def test_deeply_nested_frame_gets_a_clean_error(api: Api) -> None:
     error = await sock.recv()
     assert error["type"] == "error" and error["code"] in ("invalid_json", "invalid_schema"), error
     await sock.quiet()
-    sock.close()
 
 
 @pytest.mark.gen_test

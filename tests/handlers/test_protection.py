@@ -14,8 +14,8 @@ from tornado.httpserver import HTTPServer
 
 from handlers.services import Services
 from server import build_services
-from tests.conftest import Api, serve_app
-from tests.handlers.test_sockets import connect, refused
+from tests.conftest import Api
+from tests.wsclient import connect, raw_socket_that_never_reads, refused
 from tournament.models import Event, match_stream
 from tournament.roles import Role
 
@@ -24,23 +24,17 @@ from tournament.roles import Role
 class Served:
     api: Api
     services: Services
-    server: HTTPServer
 
 
 @pytest.fixture
-def serve(services: Services, io_loop: Any) -> Any:
+def serve(services: Services, serve_app: Any) -> Any:
     """Start another app over the same store with some config changed."""
-    started: list[HTTPServer] = []
 
     def start(**changes: Any) -> Served:
         custom = build_services(dataclasses.replace(services.config, **changes), services.store)
-        api, server = serve_app(custom)
-        started.append(server)
-        return Served(api, custom, server)
+        return Served(serve_app(custom), custom)
 
-    yield start
-    for server in started:
-        server.stop()
+    return start
 
 
 @pytest.mark.gen_test
@@ -92,8 +86,6 @@ async def test_sockets_per_address(serve: Any) -> None:
     b, _ = await connect(app.api, path, app.api.token("b", Role.SPECTATOR))
     got = await refused(app.api, path, app.api.token("c", Role.SPECTATOR))
     assert got[1:3] == ("ip_connection_limit_exceeded", 4030)
-    a.close()
-    b.close()
 
 
 @pytest.mark.gen_test
@@ -106,7 +98,6 @@ async def test_full_tournament_room(serve: Any) -> None:
     assert (frame["code"], frame["retry_after_ms"]) == ("room_full", 10000)
     assert (await sock.closed())[0] == 4031
     assert app.services.limits.sockets.by_user.get("b") is None
-    first.close()
 
 
 @pytest.mark.gen_test
@@ -130,25 +121,6 @@ async def test_a_flood_is_dropped_then_closed_while_others_receive_everything(se
         await app.api.ok("POST", f"/api/matches/{mid}/score", {"scores": {"bob": goal}})
     got = [await watcher.recv() for _ in range(3)]
     assert [e["data"]["scores"] for e in got] == [{"alice": 0, "bob": g} for g in (1, 2, 3)]
-    watcher.close()
-
-
-async def raw_socket_that_never_reads(port: int, path: str) -> socket.socket:
-    """A WebSocket client that completes the handshake and then never reads again."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.setblocking(False)
-    loop = asyncio.get_running_loop()
-    await loop.sock_connect(sock, ("127.0.0.1", port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    await loop.sock_sendall(sock, (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-                                   f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                                   "Sec-WebSocket-Version: 13\r\n\r\n").encode())
-    response = b""
-    while b"\r\n\r\n" not in response:
-        response += await loop.sock_recv(sock, 1)
-    assert response.startswith(b"HTTP/1.1 101")
-    return sock
 
 
 @pytest.mark.gen_test(timeout=20)
@@ -169,8 +141,6 @@ async def test_a_client_that_never_reads_is_dropped_and_others_keep_receiving(se
         seqs.append((await watcher.recv())["seq"])
     assert seqs == list(range(1, 601))
     assert app.services.limits.slow_consumers == 1
-    watcher.close()
-    stuck.close()
 
 
 @pytest.mark.gen_test
@@ -190,8 +160,6 @@ async def test_allowed_origins_and_trusted_proxies(serve: Any) -> None:
     forwarded = await websocket_connect(HTTPRequest(url, headers={"X-Forwarded-For": "192.0.2.7"}))
     assert '"connection_established"' in (await forwarded.read_message() or "")
     assert app.services.limits.sockets.by_ip["192.0.2.7"] == 1
-    first.close()
-    forwarded.close()
 
 
 @pytest.mark.gen_test

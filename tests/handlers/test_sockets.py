@@ -8,65 +8,12 @@ import json
 from typing import Any
 
 import pytest
-from tornado.httpclient import HTTPRequest
-from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 from handlers.services import Services
 from server import build_services, shutdown
-from tests.conftest import Api, serve_app
+from tests.conftest import Api
+from tests.wsclient import Socket, connect, refused
 from tournament.roles import Role
-
-
-class Socket:
-    """A test client: `await sock.recv()` is the next frame (presence and server pings skipped)."""
-
-    def __init__(self, conn: WebSocketClientConnection) -> None:
-        self.conn = conn
-
-    async def recv(self, *, skip: tuple[str, ...] = ("presence", "ping")) -> dict[str, Any]:
-        while True:
-            text = await self.conn.read_message()
-            assert text is not None, f"closed: {self.conn.close_code} {self.conn.close_reason}"
-            frame: dict[str, Any] = json.loads(text)
-            if frame["type"] not in skip:
-                return frame
-
-    async def send(self, frame: dict[str, Any]) -> None:
-        await self.conn.write_message(json.dumps(frame))
-
-    async def ask(self, frame: dict[str, Any]) -> dict[str, Any]:
-        await self.send(frame)
-        return await self.recv()
-
-    async def closed(self) -> tuple[int | None, str | None]:
-        """Read until the server closes; the close code and reason."""
-        while await self.conn.read_message() is not None:
-            pass
-        return self.conn.close_code, self.conn.close_reason
-
-    async def quiet(self) -> None:
-        """Prove nothing is queued for us: the next frame after a ping is its pong."""
-        assert (await self.ask({"type": "ping", "timestamp": 1}))["type"] == "pong"
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-async def connect(api: Api, path: str, token: str | None = None, origin: str | None = None,
-                  welcome: bool = True) -> tuple[Socket, dict[str, Any]]:
-    url = api.base_url.replace("http", "ws", 1) + path
-    if token is not None:
-        url += ("&" if "?" in url else "?") + f"token={token}"
-    headers = {"Origin": origin} if origin else {}
-    sock = Socket(await websocket_connect(HTTPRequest(url, headers=headers)))
-    first = await sock.recv() if welcome else {}
-    return sock, first
-
-
-async def refused(api: Api, path: str, token: str | None = None, origin: str | None = None) -> tuple[Any, ...]:
-    sock, first = await connect(api, path, token, origin)
-    code, reason = await sock.closed()
-    return first["type"], first["code"], code, reason, first.get("reason")
 
 
 async def started_match(api: Api) -> tuple[str, str]:
@@ -99,7 +46,6 @@ async def test_welcome_on_a_tournament_socket(api: Api) -> None:
     assert data["tournament"]["id"] == tid and [p["id"] for p in data["participants"]] == ["alice", "bob"]
     # two registrations and the match's start were numbered in the room before we came
     assert [m["id"] for m in data["matches"]] == [mid] and data["seq"] == 3 and data["watchers"] == 1
-    sock.close()
 
 
 @pytest.mark.gen_test
@@ -122,7 +68,6 @@ async def test_each_refusal_has_its_close_code(api: Api) -> None:
     forged = api.token("alice")[:-4] + "AAAA"
     assert (await refused(api, f"/ws/match/{mid}", forged))[2:] == (4503, "invalid_token", "token_signature_invalid")
     allowed, _ = await connect(api, f"/ws/match/{mid}", api.organizer, origin="http://localhost:3000")
-    allowed.close()
 
 
 @pytest.mark.gen_test
@@ -133,7 +78,6 @@ async def test_ping_pong_and_subscribe(api: Api) -> None:
     assert await sock.ask({"type": "ping", "timestamp": 1234}) == {"type": "pong", "timestamp": 1234, "data": {}}
     subscribed = await sock.ask({"type": "subscribe"})
     assert subscribed["type"] == "subscribed" and subscribed["data"]["match"]["id"] == mid
-    sock.close()
 
 
 @pytest.mark.gen_test
@@ -150,7 +94,6 @@ async def test_bad_frames_get_errors_and_the_socket_stays_open(api: Api) -> None
         error = await sock.recv()
         assert (error["type"], error["code"]) == ("error", code), raw
     await sock.quiet()
-    sock.close()
 
 
 @pytest.mark.gen_test
@@ -196,8 +139,6 @@ async def test_a_whole_match_by_socket_commands(api: Api) -> None:
         (6, "score_updated"), (7, "match_state_changed"), (8, "match_completed")]
     assert events[4]["data"]["scores"] == {"alice": 5, "bob": 0}
     assert events[-1]["data"]["winner_id"] == "alice"
-    for sock in (alice, bob, viewer):
-        sock.close()
 
 
 @pytest.mark.gen_test
@@ -215,8 +156,6 @@ async def test_commands_check_roles(api: Api) -> None:
     assert error["code"] == "not_opponent"
     error = await alice.ask({"type": "start_match"})
     assert (error["code"], error["state"]) == ("invalid_state", "pending_result")
-    viewer.close()
-    alice.close()
 
 
 @pytest.mark.gen_test
@@ -237,8 +176,6 @@ async def test_events_reach_their_rooms_and_no_other(api: Api) -> None:
     await bystander.quiet()
     await api.ok("POST", f"/api/matches/{other}/start")
     assert (await room.recv())["seq"] == before + 2
-    for sock in (watcher, bystander, room):
-        sock.close()
 
 
 @pytest.mark.gen_test
@@ -259,8 +196,6 @@ async def test_a_burst_of_scores_is_coalesced_and_the_final_score_precedes_compl
     scores = [e for e in events if e["type"] == "score_updated"]
     assert 1 <= len(scores) < 20 and scores[-1]["data"]["scores"]["alice"] == 20
     assert [e["seq"] for e in events] == list(range(2, 2 + len(events)))
-    viewer.close()
-    alice.close()
 
 
 @pytest.mark.gen_test
@@ -276,8 +211,6 @@ async def test_two_matches_batch_independently(api: Api) -> None:
     got_a, got_b = await a.recv(), await b.recv()
     assert (got_a["type"], got_a["data"]["match_id"], got_a["data"]["scores"]) == ("score_updated", first, {"alice": 1, "bob": 0})
     assert (got_b["data"]["match_id"], got_b["data"]["scores"]) == (second, {"alice": 0, "bob": 2})
-    a.close()
-    b.close()
 
 
 @pytest.mark.gen_test
@@ -297,7 +230,6 @@ async def test_reconnect_with_since_replays_what_was_missed(api: Api) -> None:
     await api.ok("POST", f"/api/matches/{mid}/score", {"scores": {"alice": 4}})
     assert (await again.recv())["seq"] == seq + 4
     await again.quiet()
-    again.close()
 
 
 @pytest.mark.gen_test
@@ -312,20 +244,16 @@ async def test_recovery_refused_gives_a_fresh_snapshot(api: Api) -> None:
 
 
 @pytest.mark.gen_test
-async def test_recovery_after_a_restart_reads_the_stored_log(api: Api, services: Services) -> None:
+async def test_recovery_after_a_restart_reads_the_stored_log(api: Api, services: Services, serve_app: Any) -> None:
     """A fresh server over the same store (empty memory history) replays from the event log."""
     _, mid = await started_match(api)
     for goal in (1, 2):
         await api.ok("POST", f"/api/matches/{mid}/score", {"scores": {"bob": goal}})
     fresh = build_services(services.config, services.store)
-    restarted, server = serve_app(fresh)
-    try:
-        sock, welcome = await connect(restarted, f"/ws/match/{mid}?since=1", restarted.organizer)
-        assert welcome["data"]["recovered"] is True
-        assert [(await sock.recv())["seq"] for _ in range(2)] == [2, 3]
-        sock.close()
-    finally:
-        server.stop()
+    restarted = serve_app(fresh)
+    sock, welcome = await connect(restarted, f"/ws/match/{mid}?since=1", restarted.organizer)
+    assert welcome["data"]["recovered"] is True
+    assert [(await sock.recv())["seq"] for _ in range(2)] == [2, 3]
 
 
 @pytest.mark.gen_test
@@ -337,16 +265,14 @@ async def test_presence_counts_watchers(api: Api) -> None:
     assert welcome["data"]["watchers"] == 2
     presence = await first.recv(skip=("ping",))
     assert presence == {"type": "presence", "data": {"room": f"match:{mid}", "watchers": 2}}
-    first.close()
-    second.close()
 
 
 @pytest.mark.gen_test(timeout=10)
-async def test_silent_client_is_closed_for_heartbeat_timeout(http_client: Any, services: Services) -> None:
+async def test_silent_client_is_closed_for_heartbeat_timeout(services: Services, serve_app: Any) -> None:
     """With a 0.2 s interval, a client that never sends a frame gets pings, then close 4005."""
     quick = build_services(dataclasses.replace(services.config, ping_interval_s=0.2), services.store)
     quick.heartbeat.start()
-    api, server = serve_app(quick)
+    api = serve_app(quick)
     try:
         _, match = await api.match_between("alice", "bob")
         sock, _ = await connect(api, f"/ws/match/{match['id']}", api.organizer)
@@ -356,7 +282,6 @@ async def test_silent_client_is_closed_for_heartbeat_timeout(http_client: Any, s
         assert quick.heartbeat.timeouts == 1
     finally:
         quick.heartbeat.stop()
-        server.stop()
 
 
 @pytest.mark.gen_test
@@ -393,7 +318,6 @@ async def test_tournament_socket_commands_stay_in_the_tournament(api: Api) -> No
     assert (await api.ok("GET", f"/api/matches/{other['id']}"))["state"] == "scheduled"
     ack = await sock.ask({"type": "update_score", "data": {"match_id": mid, "scores": {"bob": 1}}})
     assert ack["type"] == "ack"
-    sock.close()
 
 
 @pytest.mark.gen_test
@@ -402,7 +326,6 @@ async def test_a_spectator_token_is_never_a_participant(api: Api) -> None:
     _, mid = await started_match(api)
     sock, welcome = await connect(api, f"/ws/match/{mid}", api.token("alice", Role.SPECTATOR))
     assert welcome["data"]["is_participant"] is False
-    sock.close()
 
 
 @pytest.mark.gen_test
@@ -419,8 +342,6 @@ async def test_raise_dispute_by_socket(api: Api) -> None:
     event = next(f for f in frames if f["type"] == "dispute_created")
     assert (ack["id"], ack["data"]["state"]) == (7, "disputed")
     assert event["data"]["dispute"]["reason"] == "wrong map"
-    alice.close()
-    bob.close()
 
 
 @pytest.mark.gen_test
@@ -431,4 +352,3 @@ async def test_registrations_reach_the_tournament_room(api: Api) -> None:
     await api.ok("POST", f"/api/tournaments/{tid}/participants", {"name": "Zed", "id": "zed"}, 201)
     frame = await sock.recv()
     assert (frame["type"], frame["seq"], frame["data"]["participant"]["name"]) == ("participant_added", 1, "Zed")
-    sock.close()

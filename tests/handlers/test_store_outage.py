@@ -11,12 +11,12 @@ from config import Config
 from server import build_services, prepare_store
 from storage.embedded import EmbeddedMongo
 from storage.mongo import MongoStore
-from tests.conftest import SECRET, serve_app
-from tests.handlers.test_sockets import connect
+from tests.conftest import SECRET
+from tests.wsclient import connect
 
 
 @pytest.mark.gen_test(timeout=60)
-async def test_outage_is_announced_and_work_resumes(tmp_path: Path, io_loop: Any) -> None:
+async def test_outage_is_announced_and_work_resumes(tmp_path: Path, serve_app: Any) -> None:
     """With the embedded server stopped, REST answers 503 and sockets get store_status
     false but stay open; once it is back, the same socket hears true and writes work again."""
     embedded = EmbeddedMongo(tmp_path)
@@ -24,7 +24,7 @@ async def test_outage_is_announced_and_work_resumes(tmp_path: Path, io_loop: Any
     config = Config(store="mongo", jwt_secret=SECRET)
     await prepare_store(store, config)
     services = build_services(config, store)
-    api, server = serve_app(services)
+    api = serve_app(services)
     try:
         tid, match = await api.match_between("alice", "bob")
         watcher, _ = await connect(api, f"/ws/tournament/{tid}", api.organizer)
@@ -42,8 +42,6 @@ async def test_outage_is_announced_and_work_resumes(tmp_path: Path, io_loop: Any
         assert await watcher.recv() == {"type": "store_status", "data": {"available": True}}
         await api.ok("POST", f"/api/matches/{match['id']}/start")
         assert (await watcher.recv())["type"] == "match_started"
-        watcher.close()
     finally:
-        server.stop()
         await store.close()
         await embedded.stop()

@@ -1,0 +1,93 @@
+"""handlers/connection.py over real sockets: the direct write path, its write_message
+fallback (both bounded), and RFC 6455's masking rule."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import struct
+from typing import Any
+
+import pytest
+
+from handlers.services import Services
+from server import build_services
+from tests.conftest import Api
+from tests.wsclient import connect, raw_socket_that_never_reads
+from tournament.models import Event, match_stream
+
+
+@pytest.mark.parametrize("direct", [True, False])
+@pytest.mark.gen_test(timeout=30)
+async def test_both_write_paths_deliver_in_order_and_drop_a_reader_that_stalls(
+        direct: bool, services: Services, serve_app: Any) -> None:
+    """Direct writes and the write_message fallback each deliver every frame in order to a
+    reader that keeps up, and close a socket that never reads once its bound is passed."""
+    custom = build_services(dataclasses.replace(services.config, max_pending_bytes=32 * 1024), services.store)
+    api: Api = serve_app(custom, direct_writes=direct)
+    _, match = await api.match_between("alice", "bob")
+    mid = match["id"]
+    port = int(api.base_url.rsplit(":", 1)[1])
+    stuck = await raw_socket_that_never_reads(port, f"/ws/match/{mid}?token={api.organizer}")
+    watcher, welcome = await connect(api, f"/ws/match/{mid}", api.organizer)
+    assert welcome["type"] == "connection_established"
+    assert {member.conn.direct for member in custom.hub.room(f"match:{mid}").members} == {direct}  # type: ignore[attr-defined]
+    padding = "x" * 20_000
+    seqs = []
+    for seq in range(1, 601):
+        custom.hub.publish(Event(match_stream(mid), seq, "score_updated", {"match_id": mid, "pad": padding}, 0.0))
+        seqs.append((await watcher.recv())["seq"])
+    assert seqs == list(range(1, 601))
+    assert custom.limits.slow_consumers == 1
+    stuck.close()
+
+
+def _client_frame(payload: bytes, *, masked: bool) -> bytes:
+    header = bytes((0x81, (0x80 if masked else 0) | len(payload)))
+    if not masked:
+        return header + payload
+    mask = b"\x01\x02\x03\x04"
+    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+@pytest.mark.parametrize("masked", [True, False])
+@pytest.mark.gen_test(timeout=10)
+async def test_an_unmasked_client_frame_closes_with_1002(masked: bool, api: Api) -> None:
+    """A client frame without a mask is a protocol error: close 1002 (RFC 6455 5.1); a masked
+    one is answered."""
+    _, match = await api.match_between("alice", "bob")
+    port = int(api.base_url.rsplit(":", 1)[1])
+    sock = await raw_socket_that_never_reads(port, f"/ws/match/{match['id']}?token={api.organizer}")
+    loop = asyncio.get_running_loop()
+    buffered = bytearray()
+
+    async def read(n: int) -> bytes:
+        while len(buffered) < n:
+            chunk = await loop.sock_recv(sock, 65536)
+            assert chunk, "the server hung up without a close frame"
+            buffered.extend(chunk)
+        data = bytes(buffered[:n])
+        del buffered[:n]
+        return data
+
+    async def next_frame() -> tuple[int, bytes]:
+        first, second = await read(2)
+        length = second & 0x7F
+        if length == 126:
+            (length,) = struct.unpack("!H", await read(2))
+        elif length == 127:
+            (length,) = struct.unpack("!Q", await read(8))
+        return first & 0x0F, await read(length)
+
+    try:
+        assert b"connection_established" in (await next_frame())[1]
+        await loop.sock_sendall(sock, _client_frame(b'{"type":"ping","timestamp":7}', masked=masked))
+        opcode, payload = await next_frame()
+        while opcode == 1 and b'"presence"' in payload:
+            opcode, payload = await next_frame()
+        if masked:
+            assert (opcode, b'"pong"' in payload) == (1, True)
+        else:
+            assert (opcode, struct.unpack("!H", payload[:2])[0]) == (8, 1002)
+    finally:
+        sock.close()
