@@ -52,9 +52,11 @@ class Config:
     message_burst_per_ip: int = 40
     write_rate_per_user: float = 10.0  # REST writes
     write_burst_per_user: int = 20
-    sockets_per_user: int = 3
+    # A production PC holds 20 or more pages and browser sources under one organizer token;
+    # these bound abuse by one token or one address far above what a venue reaches.
+    sockets_per_user: int = 64
     sockets_per_spectator_token: int = 500  # one spectator link, shown as a QR code to a crowd
-    sockets_per_ip: int = 10
+    sockets_per_ip: int = 256
     tournament_room_max: int = 2000
 
     @property

@@ -99,11 +99,13 @@ class ConnectionCounter:
         if self.by_user[user_id] >= per_user:
             self.refused += 1
             return Refusal("connection_limit_exceeded",
-                           f"at most {per_user} open sockets per user", self.retry_after_ms)
+                           f"this token has its {per_user} open sockets: close pages you no longer need, or "
+                           f"raise the limit (--limits sockets_per_user=...)", self.retry_after_ms)
         if self.by_ip[ip] >= self.per_ip:
             self.refused += 1
             return Refusal("ip_connection_limit_exceeded",
-                           f"at most {self.per_ip} open sockets per address", self.retry_after_ms)
+                           f"this address has its {self.per_ip} open sockets: close pages you no longer need, "
+                           f"or raise the limit (--limits sockets_per_ip=...)", self.retry_after_ms)
         self.by_user[user_id] += 1
         self.by_ip[ip] += 1
         return None

@@ -97,6 +97,16 @@ def test_a_spectator_token_has_its_own_larger_limit() -> None:
     counter = ConnectionCounter(per_user=1, per_ip=100, per_spectator=3)
     assert [counter.admit("screen", f"10.0.0.{i}", spectator=True) for i in range(3)] == [None] * 3
     refusal = counter.admit("screen", "10.0.0.9", spectator=True)
-    assert refusal is not None and refusal.message == "at most 3 open sockets per user"
+    assert refusal is not None and refusal.message.startswith("this token has its 3 open sockets: close pages")
     assert counter.admit("alice", "10.0.0.1") is None
     assert counter.admit("alice", "10.0.0.2") is not None
+
+
+def test_the_default_limits_hold_a_production_pc() -> None:
+    """One organizer token on one address opens 20 pages of 2 sockets each with the defaults."""
+    from config import Config
+
+    defaults = Config()
+    counter = ConnectionCounter(defaults.sockets_per_user, defaults.sockets_per_ip,
+                                per_spectator=defaults.sockets_per_spectator_token)
+    assert [counter.admit("organizer:organizer", "192.168.1.20") for _ in range(40)] == [None] * 40
