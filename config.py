@@ -37,6 +37,10 @@ class Config:
     idempotency_claim_s: float = 30.0  # a key still pending this long was cut off: a retry takes it over
     history_frames: int = 512  # recent frames kept per room for ?since= recovery
     history_rooms: int = 1024  # empty rooms whose history is kept (least recently used go)
+    # A tournament's welcome and its bracket events carry every match up to this many; past it,
+    # only a summary (and the matches in play), and pages read the rest over REST.
+    snapshot_matches_max: int = 512
+    room_idle_s: float = 600.0  # an empty room unused this long is forgotten (its history with it)
     batch_window_s: float = 0.1
     ping_interval_s: float = 25.0
     max_frame_bytes: int = 16 * 1024  # client frames over it: error, then 4008

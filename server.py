@@ -87,11 +87,12 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     through this too). Events go to the hub, and also to `publisher` when one is given."""
     loop = IOLoop.current()
     timed = TimedStore(store)
-    hub = Hub(loop, history_frames=config.history_frames, history_rooms=config.history_rooms)
+    hub = Hub(loop, history_frames=config.history_frames, history_rooms=config.history_rooms,
+              room_idle_s=config.room_idle_s)
     events: Publisher = hub if publisher is None else Fanout(hub, publisher)
     writer = MatchWriter(timed, events, clock)
     tournament_locks = KeyedLocks()  # registration and bracket changes of one tournament take turns
-    brackets = BracketService(timed, writer, events, clock, tournament_locks)
+    brackets = BracketService(timed, writer, events, clock, tournament_locks, config.snapshot_matches_max)
     matches = MatchService(timed, writer, brackets, loop, clock, config.batch_window_s)
     tournaments = TournamentService(timed, clock, tournament_locks, events)
     tokens = TokenCodec(config.jwt_secret, clock)
@@ -99,7 +100,8 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     limits = build_limits(config, clock)
     sockets = SessionContext(
         hub=hub, heartbeat=heartbeat, limits=limits, tokens=tokens, matches=matches,
-        rooms={"match": MatchRoom(matches), "tournament": TournamentRoom(tournaments, matches)},
+        rooms={"match": MatchRoom(matches),
+               "tournament": TournamentRoom(tournaments, matches, config.snapshot_matches_max)},
         settings=SessionSettings(allowed_origins=config.allowed_origins, trusted_proxies=config.trusted_proxies,
                                  max_frame_bytes=config.max_frame_bytes,
                                  heartbeat_interval_s=config.ping_interval_s,

@@ -14,11 +14,31 @@ from handlers.services import Services
 
 access_log = logging.getLogger("tornado.access")
 _TOKEN_IN_QUERY = re.compile(r"(?i)([?&](?:token|access_token)=)[^&#\s]*")
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
-def scrub(uri: str) -> str:
-    """The URI with any token in its query replaced by `***`."""
-    return _TOKEN_IN_QUERY.sub(r"\1***", uri)
+def scrub(text: str) -> str:
+    """`text` with every token replaced by `***`: a `token=` in a query, and any JWT."""
+    return _JWT.sub("***", _TOKEN_IN_QUERY.sub(r"\1***", text))
+
+
+class ScrubTokens(logging.Filter):
+    """Keeps tokens out of every log line it passes, tracebacks included."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = scrub(record.getMessage()), ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub(record.exc_text)
+        return True
+
+
+def scrub_logs(logger: logging.Logger | None = None) -> None:
+    """Put ScrubTokens on every handler of `logger` (the root logger by default)."""
+    for handler in (logger or logging.getLogger()).handlers:
+        if not any(isinstance(f, ScrubTokens) for f in handler.filters):
+            handler.addFilter(ScrubTokens())
 
 
 def log_request(handler: web.RequestHandler) -> None:

@@ -8,7 +8,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tornado import web
 
@@ -114,6 +114,11 @@ class BaseHandler(web.RequestHandler):
             return None
         return fields.whole_number(value.strip().removeprefix("W/").strip('"'), "If-Match", 0, 2**53)
 
+    def cursor(self) -> str | None:
+        """The `after` query argument of a paged list: an id. Raises SchemaError, InvalidValueError."""
+        after = self.get_query_argument("after", None)
+        return None if after is None else fields.identifier({"after": after}, "after")
+
     def query_number(self, name: str, default: int, low: int, high: int) -> int:
         """A whole-number query argument. Raises SchemaError (400) or InvalidValueError (422)."""
         raw = self.get_query_argument(name, None)
@@ -198,6 +203,16 @@ class BaseHandler(web.RequestHandler):
         if is_expected(value) or isinstance(value, web.HTTPError):
             return  # a refusal answered on purpose: the access log line says enough
         super().log_exception(typ, value, tb)
+
+
+T = TypeVar("T", bound=Any)
+
+
+def paged(items: list[T], limit: int | None) -> tuple[list[T], str | None]:
+    """A page read with `limit + 1` items: (the page, the id of its last item when more follow)."""
+    if limit is None or len(items) <= limit:
+        return items, None
+    return items[:limit], items[limit - 1].id
 
 
 def http_problem(status: int) -> Problem:

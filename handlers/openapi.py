@@ -166,7 +166,10 @@ def paths() -> dict[str, Any]:
         },
         "/api/tournaments/{tournament_id}/matches": {
             "get": operation("listTournamentMatches", "Matches in creation order",
-                             (200, "The matches", s.listing("matches", "Match")), reads(), params=t),
+                             (200, "The matches in creation order: all of them, or with `limit` a page, "
+                                   "`next` the cursor of the next (null: the last)",
+                              s.listing("matches", "Match", next=s.nullable(s.identifier()))),
+                             reads(query=True), params=(*t, "MatchPageLimit", "After")),
             "post": write("createMatch", "Create an ad-hoc match in state scheduled (organizer)",
                           (201, "The new match", s.ref("Match")), writes(), s.NEW_MATCH, path=t, location=True),
         },
@@ -258,7 +261,8 @@ def parameters() -> dict[str, Any]:
         "Since": query("since", s.integer(0, 2**53), "Only events with a greater seq (default 0)."),
         "Limit": query("limit", s.integer(1, 1000), "At most this many events (default 1000)."),
         "PageLimit": query("limit", s.integer(1, 500), "At most this many tournaments (default 100)."),
-        "After": query("after", s.identifier(), "The `next` of the page before: only older tournaments. "
+        "MatchPageLimit": query("limit", s.integer(1, 1000), "At most this many matches (default: all)."),
+        "After": query("after", s.identifier(), "The `next` of the page before: the items after it. "
                                                "An unknown id is a 404."),
     }
 

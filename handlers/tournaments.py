@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.base import ID, BaseHandler, Reply
+from handlers.base import ID, BaseHandler, Reply, paged
 from tournament import fields
 
 
@@ -12,13 +12,9 @@ class TournamentsHandler(BaseHandler):
         cursor, the `next` of the page before."""
         self.user()
         limit = self.query_number("limit", 100, 1, 500)
-        after = self.get_query_argument("after", None)
-        if after is not None:
-            after = fields.identifier({"after": after}, "after")
-        page = await self.services.tournaments.list_tournaments(limit + 1, after)
-        more = len(page) > limit
-        page = page[:limit]
-        self.reply(200, {"tournaments": [t.to_json() for t in page], "next": page[-1].id if more else None})
+        tournaments = await self.services.tournaments.list_tournaments(limit + 1, self.cursor())
+        page, next_id = paged(tournaments, limit)
+        self.reply(200, {"tournaments": [t.to_json() for t in page], "next": next_id})
 
     async def post(self) -> None:
         async def create() -> Reply:
@@ -61,9 +57,14 @@ class ParticipantsHandler(BaseHandler):
 
 class TournamentMatchesHandler(BaseHandler):
     async def get(self, tournament_id: str) -> None:
+        """Every match in creation order, or with `limit` (1 to 1000) a page at a time after
+        the `after` cursor (the `next` of the page before)."""
         self.user()
-        matches = await self.services.tournaments.list_matches(tournament_id)
-        self.reply(200, {"matches": [m.to_json() for m in matches]})
+        limit = None if self.get_query_argument("limit", None) is None else self.query_number("limit", 0, 1, 1000)
+        matches = await self.services.tournaments.list_matches(
+            tournament_id, None if limit is None else limit + 1, self.cursor())
+        page, next_id = paged(matches, limit)
+        self.reply(200, {"matches": [m.to_json() for m in page], "next": next_id})
 
     async def post(self, tournament_id: str) -> None:
         async def create() -> Reply:

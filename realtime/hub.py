@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 HISTORY_FRAMES = 512  # recent events kept per room for ?since= recovery
 HISTORY_ROOMS = 1024  # rooms whose history is kept once empty (least recently used go)
+ROOM_IDLE_S = 600.0  # an empty room unused this long is forgotten when a new room is made
 PRESENCE_INTERVAL_S = 1.0
 REPLAY_LIMIT = 1000  # events replayed from the stored log at most; further behind gets a snapshot
 
@@ -67,8 +68,12 @@ class Member:
 class Room:
     key: str
     history: collections.deque[Frame]  # the last frames broadcast, for recovery
+    # Names this room's in-memory numbering: a room forgotten and made again numbers from 1
+    # under a new epoch, so nobody is caught up across the two.
+    epoch: str = dataclasses.field(default_factory=lambda: secrets.token_hex(4))
     members: set[Member] = dataclasses.field(default_factory=set)
     seq: int = 0  # the latest sequence number broadcast here
+    used: float = 0.0  # when the room was last used (the hub's clock)
     presence_timer: object | None = None
 
     def since(self, seq: int, latest: int) -> list[Frame] | None:
@@ -102,32 +107,45 @@ def tournament_room(tournament_id: str) -> str:
 
 
 class Hub:
-    """Rooms keyed `match:<id>` and `tournament:<id>`.
+    """Rooms keyed `match:<id>` and `tournament:<id>`, kept least recently used first.
 
-    `epoch` names this process's in-memory history: a client that reconnects with another
-    epoch cannot be caught up from memory (the server restarted).
+    Empty rooms are forgotten when a new room is made and they have been idle `room_idle_s`,
+    or there are more than `history_rooms`: memory does not grow with the tournaments a
+    server has seen. A forgotten match room recovers from the stored log; a tournament room,
+    numbered in memory, comes back under a new epoch (clients then take a fresh snapshot).
     """
 
     def __init__(self, scheduler: Scheduler, presence_interval_s: float = PRESENCE_INTERVAL_S,
                  history_frames: int = HISTORY_FRAMES, history_rooms: int = HISTORY_ROOMS,
-                 replay_limit: int = REPLAY_LIMIT) -> None:
+                 replay_limit: int = REPLAY_LIMIT, room_idle_s: float = ROOM_IDLE_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._scheduler = scheduler
         self._presence_interval_s = presence_interval_s
         self._history_frames = history_frames
         self._history_rooms = history_rooms
         self._replay_limit = replay_limit
+        self._room_idle_s = room_idle_s
+        self._clock = clock
         self._rooms: collections.OrderedDict[str, Room] = collections.OrderedDict()
-        self.epoch = secrets.token_hex(4)
         self.stats = HubStats()
 
     def room(self, key: str) -> Room:
+        now = self._clock()
         room = self._rooms.get(key)
         if room is None:
-            self._forget_idle_rooms()
+            self._forget_idle_rooms(now)
             room = self._rooms[key] = Room(key, collections.deque(maxlen=self._history_frames))
         else:
             self._rooms.move_to_end(key)
+        room.used = now
         return room
+
+    def __len__(self) -> int:
+        """How many rooms are kept."""
+        return len(self._rooms)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._rooms
 
     def watchers(self, key: str) -> int:
         room = self._rooms.get(key)
@@ -266,12 +284,14 @@ class Hub:
         for member in list(room.members):
             member.deliver(frame)
 
-    def _forget_idle_rooms(self) -> None:
-        """Make room for one more by forgetting the least recently used empty rooms."""
+    def _forget_idle_rooms(self, now: float) -> None:
+        """Before a new room: forget the empty rooms idle `room_idle_s`, and the least recently
+        used empty ones past `history_rooms`. Only the idle front of the order is looked at."""
         excess = len(self._rooms) - self._history_rooms + 1
-        if excess > 0:
-            # Tournament rooms number their events in memory: forgetting one would reuse seqs.
-            idle = [key for key, room in self._rooms.items()
-                    if not room.members and key.startswith("match:")][:excess]
-            for key in idle:
+        cutoff = now - self._room_idle_s
+        for key, room in list(self._rooms.items()):
+            if room.used > cutoff and excess <= 0:
+                break  # the rest were used more recently
+            if not room.members:
                 del self._rooms[key]
+                excess -= 1

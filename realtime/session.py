@@ -31,7 +31,7 @@ from tournament import fields, rules
 from tournament.commands import BY_SOCKET
 from tournament.errors import DomainError
 from tournament.matches import MatchService
-from tournament.models import Event, Match
+from tournament.models import IN_PLAY, Event, Match
 from tournament.roles import Principal, Role
 from tournament.store import NotFoundError, StorageError
 from tournament.tokens import AuthError, TokenCodec
@@ -119,11 +119,16 @@ class MatchRoom:
 
 
 class TournamentRoom:
+    """A tournament's welcome carries its participants and matches; past `max_matches`
+    matches, only those in play, with `matches_complete: false` (the page reads the rest
+    over REST), so a welcome never grows with the bracket."""
+
     kind = "tournament"
 
-    def __init__(self, tournaments: TournamentService, matches: MatchService) -> None:
+    def __init__(self, tournaments: TournamentService, matches: MatchService, max_matches: int = 512) -> None:
         self._tournaments = tournaments
         self._matches = matches
+        self._max_matches = max_matches
 
     def key(self, room_id: str) -> str:
         return tournament_room(room_id)
@@ -132,15 +137,19 @@ class TournamentRoom:
         return hub.watchers(key) >= limits.tournament_room_max
 
     async def snapshot(self, room_id: str, user: Principal, hub: Hub) -> tuple[int, dict[str, Any], str]:
-        seq = hub.room(self.key(room_id)).seq  # events after this are held for the member
+        room = hub.room(self.key(room_id))
+        seq, epoch = room.seq, room.epoch  # events after this are held for the member
         tournament = await self._tournaments.get(room_id)
         participants = await self._tournaments.list_participants(room_id)
         matches = await self._tournaments.list_matches(room_id)
+        complete = len(matches) <= self._max_matches
+        shown = matches if complete else [m for m in matches if m.state in IN_PLAY][:self._max_matches]
         fields = {"tournament_id": tournament.id, "tournament": tournament.to_json(),
                   "participants": [p.to_json() for p in participants],
-                  "matches": [m.to_json() for m in matches]}
-        # Tournament rooms are numbered in memory: a restart starts a new epoch.
-        return seq, fields, hub.epoch
+                  "matches": [m.to_json() for m in shown], "matches_total": len(matches),
+                  "matches_complete": complete}
+        # Tournament rooms are numbered in memory: a new room (a restart) is a new epoch.
+        return seq, fields, epoch
 
     async def persisted(self, room_id: str, since: int, limit: int) -> list[Event]:
         return []

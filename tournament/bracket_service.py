@@ -53,8 +53,10 @@ class BracketService:
     no user to authorize, written straight through the MatchWriter."""
 
     def __init__(self, store: Store, writer: MatchWriter, publisher: Publisher,
-                 clock: Callable[[], float] = time.time, locks: KeyedLocks | None = None) -> None:
+                 clock: Callable[[], float] = time.time, locks: KeyedLocks | None = None,
+                 event_matches_max: int = 512) -> None:
         self._store = store
+        self._event_matches_max = event_matches_max  # a bigger bracket is not sent in an event
         self._writer = writer
         self._publisher = publisher
         self._clock = clock
@@ -94,7 +96,7 @@ class BracketService:
             live = dataclasses.replace(tournament, state=TournamentState.LIVE, settings=settings,
                                        seed_order=tuple(order), started_at=now, version=tournament.version + 1)
             await self._store.save_tournament(live)
-        await self._announce(live, BRACKET_GENERATED, {"bracket": await self.view(tournament_id)})
+        await self._announce(live, BRACKET_GENERATED, await self._bracket_for_event(tournament_id))
         await self.settle(tournament_id)
         return await self._store.get_tournament(tournament_id)
 
@@ -206,7 +208,8 @@ class BracketService:
             for match in await self._store.list_matches(tournament_id):
                 if match.state not in FINAL_STATES:
                     await self._abandon(match.id, user, "tournament cancelled")
-        await self._announce(cancelled, BRACKET_UPDATED, {"cancelled": True, "bracket": await self.view(tournament_id)})
+        await self._announce(cancelled, BRACKET_UPDATED, {"cancelled": True,
+                                                          **await self._bracket_for_event(tournament_id)})
         return cancelled
 
     # -- advancement -----------------------------------------------------------------------
@@ -313,7 +316,8 @@ class BracketService:
             return tournament, []
         for match in next_round:
             await self._store.insert_match(match)
-        await self._announce(tournament, BRACKET_UPDATED, {"round": played + 1, "bracket": await self.view(tournament.id)})
+        await self._announce(tournament, BRACKET_UPDATED, {"round": played + 1,
+                                                           **await self._bracket_for_event(tournament.id)})
         return tournament, next_round
 
     async def _complete(self, tournament: Tournament, matches: list[Match]) -> None:
@@ -451,6 +455,16 @@ class BracketService:
             rows = [dataclasses.asdict(s) for s in swiss.swiss_standings(order, results, byes)]
         return {"tournament_id": tournament.id, "format": tournament.format, "state": tournament.state,
                 "standings": rows, "placements": [dict(p) for p in tournament.placements]}
+
+    async def _bracket_for_event(self, tournament_id: str) -> dict[str, Any]:
+        """The bracket an event carries: the whole view, or past `event_matches_max` matches
+        `bracket: null` and `bracket_matches` (clients read it over REST), so no event grows
+        with the bracket past every socket's output bound."""
+        view = await self.view(tournament_id)
+        count = sum(len(r["matches"]) for r in view["rounds"])
+        if count > self._event_matches_max:
+            return {"bracket": None, "bracket_matches": count}
+        return {"bracket": view, "bracket_matches": count}
 
     async def _announce(self, tournament: Tournament, kind: str, data: dict[str, Any]) -> None:
         self._publisher.publish(Event(stream=tournament_stream(tournament.id), seq=0, type=kind,

@@ -22,6 +22,8 @@ class MatchState(enum.StrEnum):
 
 
 FINAL_STATES = frozenset({MatchState.COMPLETED, MatchState.FORFEIT, MatchState.CANCELLED})
+IN_PLAY = frozenset({MatchState.CHECK_IN, MatchState.READY, MatchState.LIVE, MatchState.PENDING_RESULT,
+                     MatchState.DISPUTED})
 
 
 class DisputeStatus(enum.StrEnum):

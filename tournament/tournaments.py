@@ -12,7 +12,7 @@ from tournament.locks import KeyedLocks
 from tournament.models import (Event, Match, MatchState, Participant, Tournament, TournamentState, new_id,
                                tournament_stream)
 from tournament.roles import Principal
-from tournament.store import ConflictError, Store
+from tournament.store import ConflictError, NotFoundError, Store
 
 FORMATS = ("single_elimination", "double_elimination", "round_robin", "swiss")
 
@@ -131,6 +131,15 @@ class TournamentService:
         await self._store.insert_match(match)
         return match
 
-    async def list_matches(self, tournament_id: str) -> list[Match]:
+    async def list_matches(self, tournament_id: str, limit: int | None = None,
+                           after: str | None = None) -> list[Match]:
+        """In creation order: all, or at most `limit` after the match `after` (a page's
+        cursor). Raises NotFoundError (the tournament, or a cursor that is not its match)."""
         await self._store.get_tournament(tournament_id)
-        return await self._store.list_matches(tournament_id)
+        matches = await self._store.list_matches(tournament_id)
+        if after is not None:
+            index = next((i for i, m in enumerate(matches) if m.id == after), None)
+            if index is None:
+                raise NotFoundError("match", after)
+            matches = matches[index + 1:]
+        return matches if limit is None else matches[:limit]

@@ -1,5 +1,7 @@
 // Matches as the pages hold them: the newest version wins; names, states and scores in words.
 
+import { get } from "./api.js";
+
 export const STATE_LABELS = {
   scheduled: "Scheduled",
   check_in: "Check-in",
@@ -54,6 +56,34 @@ export class MatchBook {
     return [...this.byId.values()];
   }
 }
+
+/** Every match of a tournament over REST, a page at a time, into `book` (newer versions win). */
+export async function loadMatches(book, tournamentId) {
+  let after = null;
+  do {
+    const query = after ? `?limit=1000&after=${encodeURIComponent(after)}` : "?limit=1000";
+    const page = await get(`/api/tournaments/${tournamentId}/matches${query}`);
+    page.matches.forEach((m) => book.merge(m));
+    after = page.next;
+  } while (after);
+}
+
+/**
+ * Take a tournament welcome's matches into `book`: all of them (a reset), or, for a bracket too
+ * big to send whole (`matches_complete: false`), the ones in play, then the rest over REST.
+ * Resolves when `book` holds every match.
+ */
+export async function takeSnapshot(book, tournamentId, data) {
+  if (data.matches_complete !== false) {
+    book.reset(data.matches);
+    return;
+  }
+  data.matches.forEach((m) => book.merge(m));
+  await loadMatches(book, tournamentId);
+}
+
+/** Whether an event announced a bracket too big to carry: then `loadMatches` reads it. */
+export const bracketLeftOut = (frame) => frame.data?.bracket === null && frame.data?.bracket_matches > 0;
 
 /**
  * Apply a tournament socket's event to `book`: the match it carries, the bracket a

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from typing import Any
 
 import pytest
 
+from server import build_services
 from tests.conftest import Api
 from tests.wsclient import connect
 
@@ -351,3 +353,33 @@ async def test_cancelling_a_tournament_ends_its_open_matches(api: Api) -> None:
     assert (await api.ok("GET", f"/api/disputes/{raised['dispute']['id']}"))["status"] == "rejected"
     status, body = await api.post(f"/api/tournaments/{tid}/cancel")
     assert (status, body["error"]["state"]) == (409, "cancelled")
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_big_bracket_is_summarised_in_the_welcome_and_its_events(services: Any, serve_app: Any) -> None:
+    """Past snapshot_matches_max matches, the tournament welcome carries only the matches in
+    play and bracket events carry no bracket; REST pages give every match once."""
+    small = build_services(dataclasses.replace(services.config, snapshot_matches_max=4), services.store)
+    api = serve_app(small)
+    tid = await tournament_with(api, 8, "single_elimination")
+    watcher, _ = await connect(api, f"/ws/tournament/{tid}", api.organizer)
+    await api.ok("POST", f"/api/tournaments/{tid}/start")
+    generated = await watcher.recv()
+    assert (generated["type"], generated["data"]["bracket"], generated["data"]["bracket_matches"]) == (
+        "bracket_generated", None, 7)
+    first = (await playable(api, tid))[0]
+    await api.ok("POST", f"/api/matches/{first['id']}/start")
+    _, welcome = await connect(api, f"/ws/tournament/{tid}", api.organizer)
+    data = welcome["data"]
+    assert (data["matches_total"], data["matches_complete"]) == (7, False)
+    assert [m["id"] for m in data["matches"]] == [first["id"]]
+    ids, after = [], None
+    while True:
+        page = await api.ok("GET", f"/api/tournaments/{tid}/matches?limit=3" + (f"&after={after}" if after else ""))
+        ids += [m["id"] for m in page["matches"]]
+        if (after := page["next"]) is None:
+            break
+    everything = (await api.ok("GET", f"/api/tournaments/{tid}/matches"))["matches"]
+    assert ids == [m["id"] for m in everything] and len(ids) == 7
+    status, body = await api.get(f"/api/tournaments/{tid}/matches?limit=3&after=m_unknown")
+    assert (status, body["error"]["code"]) == (404, "not_found")

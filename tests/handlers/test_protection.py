@@ -174,3 +174,34 @@ async def test_tokens_never_reach_the_access_log(api: Api, caplog: pytest.LogCap
     sock.close()
     lines = [r.getMessage() for r in caplog.records if r.name == "tornado.access"]
     assert any("token=***" in line for line in lines) and not any(api.organizer in line for line in lines)
+
+
+@pytest.mark.gen_test
+async def test_no_log_line_carries_a_token(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failing admission whose error names the URL and token is logged with the token
+    scrubbed, traceback included (ScrubTokens on the log handler, as server.py installs it)."""
+    import io
+    import logging
+
+    from handlers.app import ScrubTokens
+
+    _, match = await api.match_between("alice", "bob")
+    token = api.token("alice")
+    url = f"/ws/match/{match['id']}?token={token}"
+
+    def broken(raw: str) -> Any:
+        raise RuntimeError(f"cannot read {url} (Authorization: Bearer {raw})")
+
+    monkeypatch.setattr(api.services.sockets.tokens, "decode", broken)
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(ScrubTokens())
+    logging.getLogger().addHandler(handler)
+    try:
+        kind, code, close, *_ = await refused(api, f"/ws/match/{match['id']}", token)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert (code, close) == ("internal_error", 1011)
+    text = out.getvalue()
+    assert "RuntimeError: cannot read" in text and "Traceback" in text
+    assert token not in text and "token=***" in text and "Bearer ***" in text

@@ -11,7 +11,7 @@ from realtime import protocol
 from realtime.frames import Frame
 from realtime.hub import Hub, Member, match_room, tournament_room
 from realtime.protocol import CloseCode
-from tests.realtime.fakes import FakeConnection, FakeScheduler
+from tests.realtime.fakes import FakeClock, FakeConnection, FakeScheduler
 from tournament.models import Event
 
 M1, M2 = match_room("m1"), match_room("m2")
@@ -535,3 +535,39 @@ def test_frames_are_frames(hub: Hub) -> None:
     (frame,) = conn.frames
     assert isinstance(frame, Frame)
     assert frame.seq == 3 and conn.json()[0]["seq"] == 3
+
+
+def test_empty_rooms_idle_too_long_are_forgotten_when_a_room_is_made() -> None:
+    """An empty room unused for room_idle_s goes when the next new room is made; one with a
+    member, or used since, stays."""
+    clock = FakeClock()
+    hub = Hub(FakeScheduler(clock), room_idle_s=60.0, clock=clock)
+    live(hub, tournament_room("busy"), FakeConnection())
+    hub.publish(match_event(1, match_id="old", tournament_id=None))
+    clock.advance(30)
+    hub.publish(match_event(1, match_id="recent", tournament_id=None))
+    clock.advance(31)
+    hub.room(match_room("new"))
+    assert [key in hub for key in ("match:old", "match:recent", "tournament:busy", "match:new")] == [
+        False, True, True, True]
+
+
+def test_memory_does_not_grow_with_the_tournaments_seen() -> None:
+    """Thousands of tournaments, each announced once, leave at most history_rooms rooms."""
+    hub = Hub(FakeScheduler(), history_rooms=100)
+    for i in range(5000):
+        hub.broadcast_event(tournament_room(f"t{i}"), "participant_added", {"tournament_id": f"t{i}"}, 0)
+    assert len(hub) == 100
+
+
+def test_a_tournament_room_made_again_has_a_new_epoch() -> None:
+    """A forgotten tournament room numbers from 1 again, under another epoch, so a client
+    with the old epoch is not caught up across the two."""
+    clock = FakeClock()
+    hub = Hub(FakeScheduler(clock), room_idle_s=1.0, clock=clock)
+    first = hub.room(tournament_room("t1"))
+    hub.broadcast_event(tournament_room("t1"), "participant_added", {}, 0)
+    clock.advance(5)
+    hub.room(match_room("other"))
+    again = hub.room(tournament_room("t1"))
+    assert (again.seq, again.epoch != first.epoch) == (0, True)

@@ -6,7 +6,7 @@ import { announce, busy, byId, h, onNextFrame, render, segment } from "../dom.js
 import { showGate, tokenRefused } from "../gate.js";
 import { LiveRoom } from "../live.js";
 import { matchDesk } from "../matchdesk.js";
-import { applyTournamentEvent, FORMATS, MatchBook, Names } from "../matches.js";
+import { applyTournamentEvent, bracketLeftOut, FORMATS, loadMatches, MatchBook, Names, takeSnapshot } from "../matches.js";
 import { showConnection } from "../status.js";
 import { isOrganizer, takeToken } from "../token.js";
 
@@ -87,13 +87,14 @@ function manage() {
       tournament = data.tournament;
       participants = data.participants;
       names.set(participants);
-      book.reset(data.matches);
+      takeSnapshot(book, tournamentId, data).then(scheduleDraw, () => {});
       for (const m of data.matches) if (m.state === "disputed" && !disputes.has(m.id)) desk.loadDispute(m.id);
       draw();
     },
     onEvent(frame) {
       const data = frame.data ?? {};
       tournament = applyTournamentEvent(book, tournament, frame);
+      if (bracketLeftOut(frame)) loadMatches(book, tournamentId).then(scheduleDraw, () => {});
       if (frame.type === "dispute_created") disputes.set(data.match_id, data.dispute);
       if (frame.type === "dispute_resolved") disputes.delete(data.match_id);
       if (frame.type === "participant_added") addParticipant(data.participant);
@@ -112,12 +113,11 @@ function manage() {
 
   async function load() {
     try {
-      const [t, { matches }] = await Promise.all([get(`/api/tournaments/${tournamentId}`),
-        get(`/api/tournaments/${tournamentId}/matches`)]);
+      const t = await get(`/api/tournaments/${tournamentId}`);
       tournament = t;
       participants = t.participants;
       names.set(participants);
-      matches.forEach((m) => book.merge(m));
+      await loadMatches(book, tournamentId);
       draw();
       return true;
     } catch (e) {
@@ -268,8 +268,7 @@ function manage() {
             if (reset) body.grand_final_reset = reset.checked;
             if (rounds?.value) body.rounds = Number(rounds.value);
             tournament = await post(`/api/tournaments/${tournamentId}/start`, body);
-            const { matches } = await get(`/api/tournaments/${tournamentId}/matches`);
-            matches.forEach((m) => book.merge(m));
+            await loadMatches(book, tournamentId);
             announce(byId("announcer"), "Tournament started");
             draw();
           });

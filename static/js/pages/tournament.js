@@ -5,7 +5,8 @@ import { renderBracket, renderPlacements, renderStandings, viewOf } from "../bra
 import { announce, byId, h, onNextFrame, render, segment } from "../dom.js";
 import { showGate, tokenRefused } from "../gate.js";
 import { LiveRoom } from "../live.js";
-import { applyTournamentEvent, FORMATS, IN_PLAY, MatchBook, matchTitle, Names, stateLabel, versus } from "../matches.js";
+import { applyTournamentEvent, bracketLeftOut, FORMATS, IN_PLAY, loadMatches, MatchBook, matchTitle, Names, stateLabel,
+  takeSnapshot, versus } from "../matches.js";
 import { showConnection } from "../status.js";
 import { takeToken } from "../token.js";
 
@@ -26,7 +27,7 @@ if (!token) {
     onSnapshot(data) {
       tournament = data.tournament;
       names.set(data.participants);
-      book.reset(data.matches);
+      takeSnapshot(book, tournamentId, data).then(scheduleDraw, () => {});
       refreshStandings();
       draw();
       byId("seq").textContent = String(data.seq);
@@ -64,6 +65,7 @@ function apply(frame) {
   const match = frame.data?.match;
   const before = match && book.get(match.id);
   tournament = applyTournamentEvent(book, tournament, frame);
+  if (bracketLeftOut(frame)) loadMatches(book, tournamentId).then(scheduleDraw, () => {});
   if (match && book.get(match.id) !== before) {
     if (match.participant_ids.some((id) => id && !names.has(id))) refreshNames();
     if (match.winner_id && !before?.winner_id && !match.bracket?.walkover) {
