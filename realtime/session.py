@@ -196,6 +196,7 @@ class SocketSession:
         self.ip = ""
         self._member: Member | None = None
         self._counted = False  # in the connection counts (released once)
+        self._url_epoch: str | None = None  # the ?epoch= a subscribe without one falls back to
         self._refused_in_a_row = 0
 
     # -- connect -------------------------------------------------------------------------------
@@ -204,6 +205,7 @@ class SocketSession:
         """Admit and subscribe, or refuse (an error frame, then a close). Never raises."""
         try:
             since, epoch = self._admit()
+            self._url_epoch = epoch
             self._member = self._ctx.hub.join(self._key, self._transport)
             self._ctx.heartbeat.watch(self._transport)
             await self._subscribe(since, epoch, "connection_established")
@@ -342,7 +344,7 @@ class SocketSession:
             pass
         elif msg.type == "subscribe":
             since = protocol.parse_since(msg.data.get("since"))
-            epoch = protocol.parse_epoch(msg.data.get("epoch"))
+            epoch = protocol.parse_epoch(msg.data.get("epoch")) or self._url_epoch
             try:
                 await self._subscribe(since, epoch, "subscribed")
             except BaseException:
