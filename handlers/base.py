@@ -114,14 +114,18 @@ class BaseHandler(web.RequestHandler):
             return None
         return fields.whole_number(value.strip().removeprefix("W/").strip('"'), "If-Match", 0, 2**53)
 
+    def query(self, name: str) -> str | None:
+        """A query argument as sent (Tornado's own reader strips spaces: `1 ` is not a number)."""
+        return self.get_query_argument(name, None, strip=False)
+
     def cursor(self) -> str | None:
         """The `after` query argument of a paged list: an id. Raises SchemaError, InvalidValueError."""
-        after = self.get_query_argument("after", None)
+        after = self.query("after")
         return None if after is None else fields.identifier({"after": after}, "after")
 
     def query_number(self, name: str, default: int, low: int, high: int) -> int:
         """A whole-number query argument. Raises SchemaError (400) or InvalidValueError (422)."""
-        raw = self.get_query_argument(name, None)
+        raw = self.query(name)
         return default if raw is None else fields.whole_number(raw, name, low, high)
 
     def reply(self, status: int, payload: dict[str, Any]) -> None:

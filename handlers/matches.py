@@ -47,7 +47,7 @@ class MatchCorrectionHandler(BaseHandler):
 class MatchEventsHandler(BaseHandler):
     async def get(self, match_id: str) -> None:
         self.user()
-        since = parse_since(self.get_query_argument("since", None)) or 0
+        since = parse_since(self.query("since")) or 0
         limit = self.query_number("limit", 1000, 1, 1000)
         events = await self.services.matches.events(match_id, since, limit)
         self.reply(200, {"match_id": match_id, "since": since, "events": [e.to_json() for e in events]})

@@ -60,7 +60,7 @@ class TournamentMatchesHandler(BaseHandler):
         """Every match in creation order, or with `limit` (1 to 1000) a page at a time after
         the `after` cursor (the `next` of the page before)."""
         self.user()
-        limit = None if self.get_query_argument("limit", None) is None else self.query_number("limit", 0, 1, 1000)
+        limit = None if self.query("limit") is None else self.query_number("limit", 0, 1, 1000)
         matches = await self.services.tournaments.list_matches(
             tournament_id, None if limit is None else limit + 1, self.cursor())
         page, next_id = paged(matches, limit)
