@@ -28,7 +28,7 @@ async def test_both_write_paths_deliver_in_order_and_drop_a_reader_that_stalls(
     _, match = await api.match_between("alice", "bob")
     mid = match["id"]
     port = int(api.base_url.rsplit(":", 1)[1])
-    stuck = await raw_socket_that_never_reads(port, f"/ws/match/{mid}?token={api.organizer}")
+    api.opened.append(await raw_socket_that_never_reads(port, f"/ws/match/{mid}?token={api.organizer}"))
     watcher, welcome = await connect(api, f"/ws/match/{mid}", api.organizer)
     assert welcome["type"] == "connection_established"
     assert {member.conn.direct for member in custom.hub.room(f"match:{mid}").members} == {direct}  # type: ignore[attr-defined]
@@ -39,7 +39,6 @@ async def test_both_write_paths_deliver_in_order_and_drop_a_reader_that_stalls(
         seqs.append((await watcher.recv())["seq"])
     assert seqs == list(range(1, 601))
     assert custom.limits.slow_consumers == 1
-    stuck.close()
 
 
 def _client_frame(payload: bytes, *, masked: bool) -> bytes:

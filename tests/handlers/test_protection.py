@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import dataclasses
-import os
-import socket
 from typing import Any
 
 import pytest
-from tornado.httpserver import HTTPServer
 
 from handlers.services import Services
 from server import build_services
@@ -131,7 +127,7 @@ async def test_a_client_that_never_reads_is_dropped_and_others_keep_receiving(se
     _, match = await app.api.match_between("alice", "bob")
     mid = match["id"]
     port = int(app.api.base_url.rsplit(":", 1)[1])
-    stuck = await raw_socket_that_never_reads(port, f"/ws/match/{mid}?token={app.api.organizer}")
+    app.api.opened.append(await raw_socket_that_never_reads(port, f"/ws/match/{mid}?token={app.api.organizer}"))
     watcher, _ = await connect(app.api, f"/ws/match/{mid}", app.api.organizer)
     padding = "x" * 20_000  # 12 MB in all: more than the kernel's socket buffers hold
     seqs = []
