@@ -14,6 +14,9 @@ from typing import Any
 ENV_PREFIX = "LIVEBRACKET_"
 STORES = ("embedded", "mongo", "memory")
 JWT_SECRET_FILE = "jwt-secret"
+JWT_SECRET_MIN_CHARS = 32
+# data/ beside this file: the server and `server.py token` find the same one from any folder.
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 class ConfigError(Exception):
@@ -27,7 +30,7 @@ class Config:
     store: str = "embedded"
     mongo_url: str | None = None
     db_name: str = "livebracket"
-    data_dir: Path = Path("data")
+    data_dir: Path = DEFAULT_DATA_DIR
     jwt_secret: str = dataclasses.field(default="", repr=False)
     token_ttl_s: int = 12 * 3600
     max_body_bytes: int = 64 * 1024
@@ -62,6 +65,13 @@ class Config:
     sockets_per_spectator_token: int = 500  # one spectator link, shown as a QR code to a crowd
     sockets_per_ip: int = 256
     tournament_room_max: int = 2000
+    # Connections, bounded before any request is read (handlers/http_server.py). A venue behind
+    # one NAT address holds its sockets_per_ip sockets and each browser's HTTP connections.
+    connections_per_ip: int = 1024  # open TCP connections, WebSockets included; past it: closed at once
+    reserved_fds: int = 128  # descriptors kept for the store, files and logs; past the rest: closed at once
+    header_timeout_s: float = 10.0  # a request head must arrive this soon after connecting or the last response
+    body_timeout_s: float = 60.0  # a request body must arrive this soon after its head
+    max_header_bytes: int = 16 * 1024  # request line and headers; over it: 431, then closed
 
     @property
     def public_url(self) -> str:
@@ -100,7 +110,8 @@ def add_server_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, 
     parser.add_argument("--mongo-url", default=env("MONGO_URL"), help="mongodb:// URL of a real MongoDB")
     parser.add_argument("--db-name", default=env("DB_NAME", Config.db_name), help="database name")
     parser.add_argument("--data-dir", default=env("DATA_DIR", str(Config.data_dir)),
-                        help="folder for the embedded database, its logs and the JWT secret")
+                        help="folder for the embedded database, its logs and the JWT secret "
+                             "(default: data/ in the checkout, beside server.py)")
     parser.add_argument("--jwt-secret", default=env("JWT_SECRET"),
                         help="HS256 secret (default: generated once, kept in the data dir)")
     parser.add_argument("--token-ttl", default=env("TOKEN_TTL", "12h"),
@@ -136,6 +147,9 @@ def config_from_args(args: argparse.Namespace) -> Config:
     if args.mongo_url and not args.mongo_url.startswith(("mongodb://", "mongodb+srv://")):
         raise ConfigError("--mongo-url must start with mongodb:// or mongodb+srv://")
     data_dir = Path(args.data_dir)
+    if args.jwt_secret and len(args.jwt_secret) < JWT_SECRET_MIN_CHARS:
+        raise ConfigError(f"--jwt-secret (or LIVEBRACKET_JWT_SECRET) must be at least {JWT_SECRET_MIN_CHARS} "
+                          f"characters, not {len(args.jwt_secret)}")
     batch_window_s = _seconds(args.batch_window_s, "--batch-window-s", 0.0, 10.0)
     ping_interval_s = _seconds(args.ping_interval_s, "--ping-interval-s", 0.1, 3600.0)
     origins = tuple(o.strip().rstrip("/") for o in args.allowed_origins.split(",") if o.strip())
@@ -166,7 +180,9 @@ LIMIT_NAMES = ("message_rate_per_user", "message_burst_per_user", "message_rate_
                "message_burst_per_ip", "write_rate_per_user", "write_burst_per_user",
                "sockets_per_user", "sockets_per_spectator_token", "sockets_per_ip",
                "tournament_room_max", "max_frame_bytes",
-               "max_pending_bytes", "max_pending_frames", "max_body_bytes")
+               "max_pending_bytes", "max_pending_frames", "max_body_bytes",
+               "connections_per_ip", "reserved_fds", "header_timeout_s", "body_timeout_s",
+               "max_header_bytes")
 
 
 def parse_limits(text: str) -> dict[str, Any]:
@@ -223,6 +239,14 @@ def with_jwt_secret(config: Config) -> Config:
         secret = path.read_text().strip()
     except OSError as e:
         raise ConfigError(f"cannot keep the JWT secret in {path}: {e.strerror}") from e
-    if len(secret) < 32:
-        raise ConfigError(f"the JWT secret in {path} is too short: delete the file to make a new one")
+    if len(secret) < JWT_SECRET_MIN_CHARS:
+        raise ConfigError(f"the JWT secret in {path} is shorter than {JWT_SECRET_MIN_CHARS} characters: "
+                          "delete the file to make a new one")
     return dataclasses.replace(config, jwt_secret=secret)
+
+
+def secret_source(config: Config, given: str | None) -> str:
+    """Where the JWT secret of `config` came from, in words (never the secret itself)."""
+    if given:
+        return "the secret given by --jwt-secret or LIVEBRACKET_JWT_SECRET"
+    return f"the secret kept in {config.data_dir / JWT_SECRET_FILE}"

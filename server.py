@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import dataclasses
+import errno
 import logging
+import os
 import signal
+import socket
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from tornado.ioloop import IOLoop
+from tornado.netutil import bind_sockets
 
 from config import (Config, ConfigError, add_server_arguments, config_from_args, parse_duration_s,
-                    with_jwt_secret)
-from handlers.app import make_app
+                    secret_source, with_jwt_secret)
+from handlers import http_server
+from handlers.app import make_app, scrub_logs
 from handlers.services import Services
 from realtime.heartbeat import Heartbeat
 from realtime.hub import Hub
@@ -44,30 +49,34 @@ from tournament.writer import MatchWriter
 
 log = logging.getLogger("livebracket")
 
-Closer = Callable[[], Awaitable[None]]
 STORE_RETRY_S = 5.0
 
 
-async def open_store(config: Config) -> tuple[Store, Closer]:
-    """The configured store and a function that closes it (and stops an embedded server).
+async def open_store(config: Config, embedded: EmbeddedMongo | None) -> Store:
+    """The configured store; for the embedded one, `embedded` started first.
 
     Raises StorageUnavailableError when the embedded server cannot start.
     """
     if config.store == "memory":
-        memory = MemoryStore()
-        return memory, memory.close
+        return MemoryStore()
     if config.store == "mongo":
         assert config.mongo_url
-        mongo = MongoStore(config.mongo_url, config.db_name, config.store_timeout_s)
-        return mongo, mongo.close
-    embedded = EmbeddedMongo(config.data_dir)
-    store = MongoStore(await embedded.start(), config.db_name, config.store_timeout_s)
+        return MongoStore(config.mongo_url, config.db_name, config.store_timeout_s)
+    assert embedded is not None
+    return MongoStore(await embedded.start(), config.db_name, config.store_timeout_s)
 
-    async def close() -> None:
-        await store.close()
-        await embedded.stop()
 
-    return store, close
+def bind(config: Config) -> list[socket.socket]:
+    """The listening sockets, bound before anything starts. Raises ConfigError (one line)
+    when the address is in use or cannot be bound."""
+    try:
+        return bind_sockets(config.port, address=config.host)
+    except OSError as e:
+        where = f"{config.host}:{config.port}"
+        if e.errno == errno.EADDRINUSE:
+            raise ConfigError(f"{where} is already in use: stop what listens there or choose another "
+                              "--port") from None
+        raise ConfigError(f"cannot listen on {where}: {e.strerror} (check --host and --port)") from None
 
 
 def build_limits(config: Config, clock: Callable[[], float]) -> Limits:
@@ -114,8 +123,9 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
 
 
 async def shutdown(services: Services, drain_s: float = 2.0) -> None:
-    """Refuse further moves, write waiting scores, close every socket with 1001 and give the
-    close frames time to go (the store is closed after this)."""
+    """Refuse further moves (shutting_down), write waiting scores and wait for the match writes
+    under way, close every socket with 1001 and give the close frames time to go (the store is
+    closed after this)."""
     services.heartbeat.stop()
     services.store_watch.stop()
     await services.matches.close()
@@ -149,10 +159,23 @@ async def _prepare_when_reachable(store: Store, config: Config) -> None:
 
 
 async def serve(config: Config) -> None:
-    """Run until SIGINT or SIGTERM."""
-    store, close_store = await open_store(config)
+    """Run until SIGINT or SIGTERM, then stop in order: refuse further moves, write waiting
+    scores, close sockets (1001), close the store, stop the embedded store's process.
+
+    Raises ConfigError or StorageError when it cannot start (nothing is left running then).
+    """
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before anything starts: a signal now stops it cleanly
+        loop.add_signal_handler(sig, stopped.set)
+    listening = bind(config)
+    config = dataclasses.replace(config, port=listening[0].getsockname()[1])  # --port 0: the one bound
+    embedded = EmbeddedMongo(config.data_dir) if config.store == "embedded" else None
     retry: asyncio.Task[None] | None = None
+    supervisor: asyncio.Task[None] | None = None
+    store: Store | None = None
     try:
+        store = await open_store(config, embedded)
         try:
             await prepare_store(store, config)
         except StorageUnavailableError:
@@ -161,25 +184,30 @@ async def serve(config: Config) -> None:
         services = build_services(config, store)
         if retry is None:
             await settle_brackets(services)
+        if embedded is not None:
+            supervisor = asyncio.create_task(embedded.supervise(services.store_watch.check))
         services.heartbeat.start()
         services.store_watch.start()
-        server = make_app(services).listen(config.port, address=config.host)
+        server = http_server.listen(make_app(services), config, listening)
         token, _ = services.tokens.issue("organizer", "Organizer", Role.ORGANIZER, config.token_ttl_s)
         print(f"livebracket serving {config.public_url} (store: {config.store})", flush=True)
         print(f"organizer token: {token}", flush=True)
-        stopped = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stopped.set)
         await stopped.wait()
         log.info("shutting down")
-        server.stop()
+        server.stop()  # no new connections
         await shutdown(services)
         await server.close_all_connections()
     finally:
-        if retry:
-            retry.cancel()
-        await close_store()
+        tasks = [task for task in (retry, supervisor) if task is not None]
+        for task in tasks:
+            task.cancel()  # the supervisor first: it must not start the store again
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for sock in listening:  # already closed once served; not when start-up failed
+            sock.close()
+        if store is not None:
+            await store.close()
+        if embedded is not None:
+            await embedded.stop()
 
 
 def _token_command(argv: Sequence[str]) -> int:
@@ -195,12 +223,14 @@ def _token_command(argv: Sequence[str]) -> int:
     token, _ = codec.issue(args.user, args.name or args.user, Role.parse(args.role),
                            parse_duration_s(args.ttl))
     print(token)
+    print(f"livebracket: signed with {secret_source(config, args.jwt_secret)}", file=sys.stderr)
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    scrub_logs()  # no token in any log line, tracebacks included
     try:
         if argv[:1] == ["token"]:
             return _token_command(argv[1:])

@@ -194,14 +194,7 @@ class BaseHandler(web.RequestHandler):
         exc = kwargs["exc_info"][1] if "exc_info" in kwargs else None
         problem = describe(exc) if exc is not None and not isinstance(exc, web.HTTPError) else \
             http_problem(exc.status_code if isinstance(exc, web.HTTPError) else status_code)
-        self.clear()
-        self.set_default_headers()
-        if problem.status == 401:
-            self.set_header("WWW-Authenticate", 'Bearer realm="livebracket"')
-        if "retry_after_ms" in problem.details:
-            self.set_header("Retry-After", str(-(-problem.details["retry_after_ms"] // 1000)))
-        self.set_status(problem.status)
-        self.finish(json.dumps(problem.body()))
+        write_problem(self, problem)
 
     def log_exception(self, typ: Any, value: BaseException | None, tb: Any) -> None:
         if is_expected(value) or isinstance(value, web.HTTPError):
@@ -217,6 +210,20 @@ def paged(items: list[T], limit: int | None) -> tuple[list[T], str | None]:
     if limit is None or len(items) <= limit:
         return items, None
     return items[:limit], items[limit - 1].id
+
+
+def write_problem(handler: web.RequestHandler, problem: Problem) -> None:
+    """Answer with `problem`: its status, the JSON error body and the headers it implies. The
+    one error writer of every handler (BaseHandler's and the static files')."""
+    handler.clear()
+    handler.set_default_headers()
+    handler.set_header("Content-Type", "application/json; charset=utf-8")
+    if problem.status == 401:
+        handler.set_header("WWW-Authenticate", 'Bearer realm="livebracket"')
+    if "retry_after_ms" in problem.details:
+        handler.set_header("Retry-After", str(-(-problem.details["retry_after_ms"] // 1000)))
+    handler.set_status(problem.status)
+    handler.finish(json.dumps(problem.body()))
 
 
 def http_problem(status: int) -> Problem:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import segno
 from tornado import web
 
-from handlers.base import ID, BaseHandler
+from handlers.base import ID, BaseHandler, http_problem, write_problem
 from realtime.errors import ApiError
 from tournament.fields import bad_request
 from realtime.limits import retry_after_ms
@@ -61,13 +61,22 @@ class PageHandler(web.RequestHandler):
 
 
 class StaticHandler(web.StaticFileHandler):
-    """Scripts and styles under /static/."""
+    """Scripts and styles under /static/; refusals in the API's JSON error shape."""
 
     def initialize(self, services: Services) -> None:  # type: ignore[override]
         super().initialize(path=str(STATIC_DIR))
 
     def set_default_headers(self) -> None:
         _protect(self)
+
+    def parse_url_path(self, url_path: str) -> str:
+        """Raises HTTPError 404 for a NUL: no file has one in its name, and os.stat raises on it."""
+        if "\x00" in url_path:
+            raise web.HTTPError(404)
+        return super().parse_url_path(url_path)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        write_problem(self, http_problem(status_code))  # 404 not_found, 403 forbidden; 5xx internal_error
 
     def set_extra_headers(self, path: str) -> None:
         self.set_header("Cache-Control", "no-cache")  # revalidated by ETag: no stale script after an upgrade

@@ -17,6 +17,7 @@ from tornado.testing import bind_unused_port
 
 from config import Config
 from handlers.app import make_app
+from handlers.http_server import build_server
 from handlers.services import Services
 from server import build_services
 from storage.embedded import EmbeddedMongo
@@ -147,6 +148,27 @@ def serve_app(io_loop: Any) -> Iterator[Callable[..., Api]]:
     def serve(services: Services, **settings: Any) -> Api:
         sock, port = bind_unused_port()
         server = HTTPServer(make_app(services, **settings))
+        server.add_sockets([sock])
+        served.append((Api(f"http://127.0.0.1:{port}", services), server))
+        return served[-1][0]
+
+    yield serve
+    for client, server in served:
+        client.close_sockets()
+        server.stop()
+
+
+@pytest.fixture
+def serve_bounded(io_loop: Any) -> Iterator[Callable[..., Api]]:
+    """`serve_bounded(services, **kwargs)`: like `serve_app`, but behind handlers.http_server's
+    listener (its connection bounds from `services.config`; `kwargs` go to `build_server`, with
+    `max_connections` 4096 unless given)."""
+    served: list[tuple[Api, HTTPServer]] = []
+
+    def serve(services: Services, **kwargs: Any) -> Api:
+        sock, port = bind_unused_port()
+        kwargs.setdefault("max_connections", 4096)
+        server = build_server(make_app(services), services.config, **kwargs)
         server.add_sockets([sock])
         served.append((Api(f"http://127.0.0.1:{port}", services), server))
         return served[-1][0]

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
-from config import JWT_SECRET_FILE, Config, ConfigError, load_config, parse_duration_s, with_jwt_secret
+from config import (JWT_SECRET_FILE, Config, ConfigError, load_config, parse_duration_s, secret_source,
+                    with_jwt_secret)
 
+ROOT = Path(__file__).resolve().parent.parent  # the checkout: server.py and config.py
 MONGO_URL = "mongodb://db.lan:27017"
 SECRET = "s3cret-" + "0123456789abcdef" * 3
 
@@ -24,7 +26,7 @@ def test_defaults() -> None:
     assert config.store == "embedded"
     assert config.mongo_url is None
     assert config.db_name == "livebracket"
-    assert config.data_dir == Path("data")
+    assert config.data_dir == ROOT / "data"
     assert config.jwt_secret == ""
     assert config.token_ttl_s == 12 * 3600
 
@@ -199,8 +201,32 @@ def test_given_secret_is_kept_and_nothing_written(tmp_path: Path) -> None:
 def test_short_kept_secret_is_refused(tmp_path: Path) -> None:
     """A kept secret shorter than 32 characters is a ConfigError."""
     (tmp_path / JWT_SECRET_FILE).write_text("too-short\n")
-    with pytest.raises(ConfigError, match="too short"):
+    with pytest.raises(ConfigError, match="shorter than 32 characters"):
         with_jwt_secret(Config(data_dir=tmp_path))
+
+
+@pytest.mark.parametrize(("argv", "environ"), [(["--jwt-secret", "x" * 31], {}),
+                                               ([], {"LIVEBRACKET_JWT_SECRET": "x" * 31})],
+                         ids=["flag", "environment"])
+def test_short_given_secret_is_refused(argv: list[str], environ: dict[str, str]) -> None:
+    """A secret under 32 characters from --jwt-secret or LIVEBRACKET_JWT_SECRET is a ConfigError."""
+    with pytest.raises(ConfigError, match="at least 32 characters, not 31"):
+        load_config(argv, environ)
+
+
+def test_default_data_dir_does_not_depend_on_the_current_folder(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --data-dir the data dir is data/ beside server.py, from whatever folder it runs."""
+    monkeypatch.chdir(tmp_path)
+    assert load_config([], {}).data_dir == ROOT / "data"
+    assert load_config(["--data-dir", "here"], {}).data_dir == Path("here")  # as given: from the folder
+
+
+def test_secret_source_names_the_file_not_the_secret(tmp_path: Path) -> None:
+    """`server.py token` says which secret signed: the kept file's path, or the option."""
+    config = with_jwt_secret(Config(data_dir=tmp_path))
+    assert secret_source(config, None) == f"the secret kept in {tmp_path / JWT_SECRET_FILE}"
+    assert config.jwt_secret not in secret_source(config, config.jwt_secret)
 
 
 def test_unwritable_data_dir_is_refused(tmp_path: Path) -> None:

@@ -44,6 +44,9 @@ class MatchService:
         self._clock = clock
         self.scores = ScoreBatcher(self._write_score, scheduler, batch_window_s)
         self.closing = False
+        self._moves = 0  # moves past their closing check and not yet done (close() waits for them)
+        self._no_moves = asyncio.Event()
+        self._no_moves.set()
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -106,6 +109,7 @@ class MatchService:
             match = await self._store.get_match(match_id)
             rules.authorize(match, Action.UPDATE_SCORE, user)
             rules.check_scores(match, scores, complete=False)
+            self._refuse_when_closing()  # again: close() may have flushed every batch meanwhile
             return self.scores.submit(match_id, user, scores)
         await self.scores.flush(match_id)
         written: asyncio.Future[Match] = asyncio.get_running_loop().create_future()
@@ -172,9 +176,12 @@ class MatchService:
         return await self._change(match_id, Action.CANCEL, user, version, decide)
 
     async def close(self) -> None:
-        """Take no more moves (each is refused with shutting_down), then write every batch."""
+        """Take no more moves (each is refused with shutting_down), write every batch, and wait
+        for the moves already under way (a batch its timer is writing included): once this
+        returns, no match write is under way and none can start."""
         self.closing = True
         await self.scores.flush_all()
+        await self._no_moves.wait()
 
     def _refuse_when_closing(self) -> None:
         if self.closing:
@@ -195,7 +202,6 @@ class MatchService:
         """
         if flush:
             self._refuse_when_closing()
-            await self.scores.flush(match_id)
 
         def checked(match: Match) -> Outcome:
             if version is not None and version != match.version:
@@ -204,8 +210,17 @@ class MatchService:
             rules.authorize(match, action, user)
             return decide(match, match.open_dispute)
 
-        outcome = await self._writer.write(match_id, checked)
-        if outcome.match.state in FINAL_STATES and outcome.match.slot is not None:
-            await self._bracket.match_ended(outcome.match)
-        return outcome
+        self._moves += 1
+        self._no_moves.clear()
+        try:
+            if flush:
+                await self.scores.flush(match_id)
+            outcome = await self._writer.write(match_id, checked)
+            if outcome.match.state in FINAL_STATES and outcome.match.slot is not None:
+                await self._bracket.match_ended(outcome.match)
+            return outcome
+        finally:
+            self._moves -= 1
+            if not self._moves:
+                self._no_moves.set()
 

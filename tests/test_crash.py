@@ -1,0 +1,394 @@
+"""Crash safety of a real server process on the embedded store: kill -9, SIGTERM and Ctrl-C
+during writes, and a kill -9 of the embedded store itself.
+
+The kill -9 test runs CYCLES cycles: start the server on the same data dir, check everything
+the earlier cycles had acknowledged, write from REST and sockets, kill -9 at a random point.
+Its random choices come from LIVEBRACKET_CRASH_SEED (printed in every failure), so a failing
+run can be replayed with the same delays and choices; the interleaving of the writers is the
+operating system's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import random
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storage.embedded import free_port
+from tests.serverprocess import Client, ServerGone, ServerProcess, Socket, process_gone, store_pid
+
+SEED = int(os.environ.get("LIVEBRACKET_CRASH_SEED", "11"))
+CYCLES = int(os.environ.get("LIVEBRACKET_CRASH_CYCLES", "8"))
+LIVE_MATCHES = 3
+PLAYERS = [f"p{i}" for i in range(6)]
+# One organizer token does all the writing: lift the per-user and per-address rates.
+NO_RATE_LIMITS = ",".join(f"{name}=1000000" for name in (
+    "write_rate_per_user", "write_burst_per_user", "message_rate_per_user", "message_burst_per_user",
+    "message_rate_per_ip", "message_burst_per_ip"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Ack:
+    """A write the server acknowledged as written: the match's version and seq it answered."""
+
+    match_id: str
+    version: int
+    seq: int
+    event: str  # the type of the event at `seq`
+    scores: dict[str, int]
+
+
+@dataclasses.dataclass
+class Scorer:
+    """One socket's live scores for one player: the last the server acknowledged."""
+
+    match_id: str
+    player: str
+    acked: int | None = None
+    refused: list[str] = dataclasses.field(default_factory=list)
+    close_code: int | None = None
+    answered: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)  # its first ack came
+
+
+def server_args(port: int, data_dir: Path, *extra: str) -> tuple[str, ...]:
+    return ("--port", str(port), "--data-dir", str(data_dir), "--limits", NO_RATE_LIMITS, *extra)
+
+
+async def new_tournament(client: Client) -> str:
+    tournament = await client.ok("POST", "/api/tournaments", {"name": "Crash Cup"}, 201)
+    for player in PLAYERS:
+        await client.ok("POST", f"/api/tournaments/{tournament['id']}/participants",
+                        {"name": player, "id": player}, 201)
+    return str(tournament["id"])
+
+
+def pair(rng: random.Random) -> list[str]:
+    return rng.sample(PLAYERS, 2)
+
+
+# -- writers -----------------------------------------------------------------------------------
+
+
+async def rest_scorer(client: Client, match_id: str, player: str, acks: list[Ack]) -> None:
+    """`POST .../score` with If-Match, one after the other, until the match ends or the server
+    goes; each 200 is an acknowledged write."""
+    try:
+        match = await client.ok("GET", f"/api/matches/{match_id}")
+        version, n = match["version"], match["scores"].get(player, 0)
+        while True:
+            n += 1
+            status, body = await client.call("POST", f"/api/matches/{match_id}/score", {"scores": {player: n}},
+                                             headers={"If-Match": str(version)})
+            if status == 200:
+                acks.append(Ack(match_id, body["version"], body["seq"], "score_updated", {player: n}))
+                version = body["version"]
+            elif status == 409 and body["error"]["code"] == "version_conflict":
+                version = body["error"]["version"]
+            elif status in (409, 503):  # the match ended, or the server is stopping
+                return
+            else:
+                raise AssertionError((status, body))
+    except ServerGone:
+        return
+
+
+async def reply_to(sock: Socket, ref: str) -> dict[str, Any] | None:
+    """The ack or error frame answering `ref` (events in between are skipped); None once closed."""
+    while True:
+        frame = await sock.recv(skip=("presence", "ping", "store_status"))
+        if frame is None or (frame["type"] in ("ack", "error") and frame.get("id") == ref):
+            return frame
+
+
+async def socket_scorer(port: int, token: str, scorer: Scorer, epochs: dict[str, str]) -> None:
+    """`update_score` frames, each sent once the previous one is answered, until the match
+    ends or the server goes; each `ack` is an acknowledged live score."""
+    try:
+        sock = await Socket.open(port, f"/ws/match/{scorer.match_id}", token)
+    except ServerGone:
+        return
+    try:
+        welcome = await sock.recv()
+        if welcome is None or welcome["type"] != "connection_established":
+            return
+        epochs[scorer.match_id] = welcome["data"]["epoch"]
+        n = welcome["data"]["match"]["scores"].get(scorer.player, 0)
+        while True:
+            n += 1
+            ref = f"{scorer.player}-{n}"
+            if not await sock.send({"type": "update_score", "id": ref, "data": {"scores": {scorer.player: n}}}):
+                return
+            reply = await reply_to(sock, ref)
+            if reply is None:
+                scorer.close_code = sock.close_code
+                return
+            if reply["type"] == "ack":
+                scorer.acked = n
+                scorer.answered.set()
+            else:
+                scorer.refused.append(reply["code"])
+                return
+    finally:
+        sock.close()
+
+
+async def finish(client: Client, port: int, match_id: str, players: list[str], by_socket: bool,
+                 acks: list[Ack]) -> None:
+    """The organizer reports the result, over REST or a socket (`report_score`)."""
+    scores = {players[0]: 2, players[1]: 1}
+    try:
+        if not by_socket:
+            status, body = await client.call("POST", f"/api/matches/{match_id}/result", {"scores": scores})
+            if status == 200:
+                acks.append(Ack(match_id, body["version"], body["seq"], "match_completed", scores))
+            return
+        sock = await Socket.open(port, f"/ws/match/{match_id}", client.token)
+        try:
+            if (await sock.recv()) is None:
+                return
+            await sock.send({"type": "report_score", "id": "result", "data": {"scores": scores}})
+            reply = await reply_to(sock, "result")
+            if reply is not None and reply["type"] == "ack":
+                data = reply["data"]
+                acks.append(Ack(match_id, data["version"], data["seq"], "match_completed", scores))
+        finally:
+            sock.close()
+    except ServerGone:
+        return
+
+
+# -- checks ------------------------------------------------------------------------------------
+
+
+async def check_log(client: Client, match_id: str, context: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The match and its log, which is gap-free 1..match.seq and ends with the match's snapshot."""
+    match = await client.ok("GET", f"/api/matches/{match_id}")
+    log = await client.events(match_id)
+    assert [e["seq"] for e in log] == list(range(1, match["seq"] + 1)), f"{context}: {match_id} log has gaps"
+    if log:
+        last = log[-1]["data"]["match"]
+        assert (last["version"], last["seq"], last["state"], last["scores"]) == \
+               (match["version"], match["seq"], match["state"], match["scores"]), f"{context}: {match_id}"
+    return dict(match), log
+
+
+def check_acks(match: dict[str, Any], log: list[dict[str, Any]], acks: list[Ack], context: str) -> None:
+    """Every acknowledged write of the match is stored: the match is at least at its version,
+    and the event at its seq is the one acknowledged."""
+    for ack in (a for a in acks if a.match_id == match["id"]):
+        assert match["version"] >= ack.version and len(log) >= ack.seq, f"{context}: lost {ack}"
+        event = log[ack.seq - 1]
+        assert event["type"] == ack.event, f"{context}: {ack} vs {event}"
+        stored = event["data"]["scores"] if ack.event == "score_updated" else event["data"]["result"]["scores"]
+        assert {p: stored[p] for p in ack.scores} == ack.scores, f"{context}: {ack} vs {event}"
+
+
+async def check_recovery(client: Client, port: int, match_id: str, seq: int, epoch: str | None,
+                         since: int, context: str) -> None:
+    """A socket that had `since` gets exactly the events after it, from the stored log."""
+    query = f"since={since}" + (f"&epoch={epoch}" if epoch else "")
+    sock = await Socket.open(port, f"/ws/match/{match_id}?{query}", client.token)
+    try:
+        welcome = await sock.recv()
+        assert welcome is not None and welcome["type"] == "connection_established", (context, welcome)
+        assert (welcome["data"]["recovered"], welcome["data"]["seq"]) == (True, seq), (context, welcome["data"])
+        if epoch:
+            assert welcome["data"]["epoch"] == epoch, context
+        replayed = [await sock.recv() for _ in range(seq - since)]
+        assert [f["seq"] if f else None for f in replayed] == list(range(since + 1, seq + 1)), context
+        await sock.send({"type": "ping", "timestamp": 1})
+        pong = await sock.recv()
+        assert pong is not None and pong["type"] == "pong", (context, pong)  # nothing else was sent
+    finally:
+        sock.close()
+
+
+# -- tests -------------------------------------------------------------------------------------
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_kill_9_during_writes_loses_no_acknowledged_write(tmp_path: Path) -> None:
+    """kill -9 mid-writes, many cycles: every acked write is stored, logs are gap-free, recovery replays them."""
+    rng = random.Random(SEED)
+    port, data_dir = free_port(), tmp_path / "data"
+    acks: list[Ack] = []
+    epochs: dict[str, str] = {}
+    matches: dict[str, list[str]] = {}  # every match created, with its players
+    tournament_id = ""
+    killed_store = 0  # the embedded store of the server killed last
+    for cycle in range(CYCLES + 1):
+        context = f"seed {SEED}, cycle {cycle}"
+        server = ServerProcess(*server_args(port, data_dir), log_path=tmp_path / f"server-{cycle}.log")
+        async with server:  # straight after the kill: the new server copes with the old store ending
+            client = Client(port, server.token)
+            assert process_gone(killed_store), f"{context}: the killed server's store is still running"
+            live = []
+            for match_id in matches:  # what the killed runs acknowledged is all there
+                match, log = await check_log(client, match_id, context)
+                check_acks(match, log, acks, context)
+                since = max(0, match["seq"] - rng.randint(0, 12))
+                await check_recovery(client, port, match_id, match["seq"], epochs.get(match_id), since, context)
+                live += [match_id] if match["state"] == "live" else []
+            if cycle == CYCLES:
+                pid = store_pid(data_dir)
+                assert await server.signal(signal.SIGTERM) == 0, server.stderr()
+                assert process_gone(pid), "the embedded store outlived the server"
+                break
+
+            tournament_id = tournament_id or await new_tournament(client)
+            while len(live) < LIVE_MATCHES:
+                players = pair(rng)
+                match = await client.live_match(tournament_id, players)
+                matches[match["id"]] = players
+                live.append(match["id"])
+            writers = []
+            for match_id in live:
+                a, b = matches[match_id]
+                writers.append(rest_scorer(client, match_id, a, acks))
+                writers.append(socket_scorer(port, server.token, Scorer(match_id, b), epochs))
+            ending, end_delay_s, by_socket = rng.choice(live), rng.uniform(0.05, 0.6), rng.random() < 0.5
+
+            async def end_later() -> None:
+                await asyncio.sleep(end_delay_s)  # a random point among the writes
+                await finish(client, port, ending, matches[ending], by_socket, acks)
+
+            tasks = [asyncio.ensure_future(w) for w in (*writers, end_later())]
+            await asyncio.sleep(rng.uniform(0.2, 1.0))  # the random point of the kill
+            killed_store = store_pid(data_dir)
+            assert await server.signal(signal.SIGKILL) == -signal.SIGKILL
+            await asyncio.wait_for(asyncio.gather(*tasks), 30)
+            assert "Traceback" not in server.stderr(), f"{context}:\n{server.stderr()}"
+    assert sum(a.event == "match_completed" for a in acks) >= 1, f"seed {SEED}: no result was acknowledged"
+
+
+async def live_matches(client: Client, count: int, rng: random.Random) -> dict[str, list[str]]:
+    """`count` new live matches of one new tournament, with their players."""
+    tournament_id = await new_tournament(client)
+    matches = {}
+    for _ in range(count):
+        players = pair(rng)
+        matches[(await client.live_match(tournament_id, players))["id"]] = players
+    return matches
+
+
+def scorers_of(matches: dict[str, list[str]]) -> list[Scorer]:
+    """A socket for each player of each match."""
+    return [Scorer(match_id, player) for match_id, players in matches.items() for player in players]
+
+
+async def check_scores_stored(client: Client, scorers: list[Scorer], context: str) -> None:
+    """The last acknowledged score of every socket is its player's stored score."""
+    for scorer in scorers:
+        match, _ = await check_log(client, scorer.match_id, context)
+        assert scorer.acked is not None, f"{context}: {scorer} was never acknowledged"
+        assert match["scores"].get(scorer.player) == scorer.acked, f"{context}: {scorer} vs {match['scores']}"
+
+
+def warnings(stderr: str) -> list[str]:
+    """The server's warnings and errors (a store that died, a failed write), access log aside."""
+    return [line for line in stderr.splitlines()
+            if (" WARNING " in line or " ERROR " in line) and "tornado.access" not in line]
+
+
+def store_errors(stderr: str) -> list[str]:
+    """Log lines that show a write reached a closed or dead store."""
+    return [line for line in stderr.splitlines()
+            if "score flush" in line or "after close" in line or "Traceback" in line]
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_sigterm_keeps_the_last_acknowledged_score_of_every_socket(tmp_path: Path) -> None:
+    """SIGTERM mid-scores: exit 0, sockets closed with 1001, each socket's last acked score stored."""
+    rng = random.Random(SEED + 1)
+    port, data_dir = free_port(), tmp_path / "data"
+    for cycle in range(4):
+        context = f"seed {SEED + 1}, cycle {cycle}"
+        async with ServerProcess(*server_args(port, data_dir), log_path=tmp_path / f"server-{cycle}.log") as server:
+            client = Client(port, server.token)
+            matches = await live_matches(client, 2, rng)
+            scorers = scorers_of(matches)
+            tasks = [asyncio.ensure_future(socket_scorer(port, server.token, s, {})) for s in scorers]
+            await asyncio.wait_for(asyncio.gather(*(s.answered.wait() for s in scorers)), 20)
+            await asyncio.sleep(rng.uniform(0.0, 0.5))  # the random point of the stop
+            assert await server.signal(signal.SIGTERM) == 0, server.stderr()
+            await asyncio.wait_for(asyncio.gather(*tasks), 30)
+            assert not store_errors(server.stderr()), server.stderr()
+            assert {s.close_code for s in scorers} <= {1001, None}, (context, scorers)
+            assert set(sum((s.refused for s in scorers), [])) <= {"shutting_down"}, (context, scorers)
+        async with ServerProcess(*server_args(port, data_dir), log_path=tmp_path / f"after-{cycle}.log") as server:
+            await check_scores_stored(Client(port, server.token), scorers, context)
+            assert await server.signal(signal.SIGTERM) == 0
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_ctrl_c_writes_waiting_scores_and_leaves_no_orphan(tmp_path: Path) -> None:
+    """Ctrl-C to the process group: exit 0, batched scores written, the store stopped by the server after."""
+    rng = random.Random(SEED + 2)
+    port, data_dir = free_port(), tmp_path / "data"
+    # A long batch window: every acknowledged score is still waiting when Ctrl-C comes.
+    args = server_args(port, data_dir, "--batch-window-s", "10")
+    async with ServerProcess(*args, log_path=tmp_path / "server.log", new_session=True) as server:
+        client = Client(port, server.token)
+        scorers = scorers_of(await live_matches(client, 2, rng))
+        socks = [await Socket.open(port, f"/ws/match/{s.match_id}", server.token) for s in scorers]
+        for sock, scorer in zip(socks, scorers):
+            assert (await sock.recv() or {}).get("type") == "connection_established"
+            await sock.send({"type": "update_score", "id": "u", "data": {"scores": {scorer.player: 7}}})
+            assert (await reply_to(sock, "u") or {}).get("type") == "ack"
+            scorer.acked = 7
+        pid = store_pid(data_dir)
+        assert os.getpgid(pid) != os.getpgid(server.pid), "the embedded store is in the terminal's group"
+        assert await server.interrupt_group() == 0, server.stderr()
+        assert process_gone(pid), "the embedded store outlived the server"
+        stderr = server.stderr()
+        assert not store_errors(stderr) and not warnings(stderr), stderr  # the store did not go first
+        assert "embedded store stopped" in stderr.rpartition("shutting down")[2], stderr
+        for sock in socks:
+            sock.close()
+    async with ServerProcess(*server_args(port, data_dir), log_path=tmp_path / "after.log") as server:
+        await check_scores_stored(Client(port, server.token), scorers, f"seed {SEED + 2}")
+        assert await server.signal(signal.SIGTERM) == 0
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_killed_embedded_store_is_restarted(tmp_path: Path) -> None:
+    """A kill -9'd store is restarted on its port with backoff, logged, announced both ways; writes go on."""
+    rng = random.Random(SEED + 3)
+    port, data_dir = free_port(), tmp_path / "data"
+    down, up = ({"type": "store_status", "data": {"available": available}} for available in (False, True))
+    async with ServerProcess(*server_args(port, data_dir), log_path=tmp_path / "server.log") as server:
+        client = Client(port, server.token)
+        (match_id, players), = (await live_matches(client, 1, rng)).items()
+        sock = await Socket.open(port, f"/ws/match/{match_id}", server.token)
+        try:
+            assert (await sock.recv() or {}).get("type") == "connection_established"
+            first_pid = pid = store_pid(data_dir)
+            first_port = store_port(pid)
+            for score in (3, 4):  # twice in a row: the second restart waits twice as long
+                os.kill(pid, signal.SIGKILL)
+                assert (await sock.recv(), await sock.recv()) == (down, up)
+                assert store_pid(data_dir) != pid and store_port(store_pid(data_dir)) == first_port
+                pid = store_pid(data_dir)
+                scored = await client.ok("POST", f"/api/matches/{match_id}/score", {"scores": {players[0]: score}})
+                assert scored["scores"][players[0]] == score and scored["state"] == "live"
+                frame = await sock.recv()
+                assert frame is not None and (frame["type"], frame["seq"]) == ("score_updated", scored["seq"])
+        finally:
+            sock.close()
+        assert await server.signal(signal.SIGTERM) == 0
+    errors = [line for line in server.stderr().splitlines() if " ERROR " in line]
+    assert len(errors) == 2 and all("SIGKILL" in e and "nx-27017.log" in e for e in errors), errors
+    assert [e.split("restarting it in ")[1].split(";")[0] for e in errors] == ["0.5 s", "1.0 s"], errors
+    assert f"(pid {first_pid})" in errors[0] and process_gone(pid)
+
+
+def store_port(pid: int) -> str:
+    """The --port the embedded store process was started with."""
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    return argv[argv.index(b"--port") + 1].decode()
