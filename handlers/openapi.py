@@ -74,6 +74,7 @@ def writes(conflicts: tuple[str, ...] = ONCE_409, *, forbidden: tuple[str, ...] 
     refused values, a reused Idempotency-Key and the write rate."""
     refused = ("invalid_value", "idempotency_key_reused") if values else ("idempotency_key_reused",)
     return {**reads(found=found), 400: error(400, "invalid_json", "invalid_schema"),
+            503: error(503, "store_unavailable", "store_error", "shutting_down"),
             403: error(403, *forbidden), 409: error(409, *conflicts), 422: error(422, *refused),
             429: error(429, "rate_limit_exceeded")}
 
@@ -124,6 +125,8 @@ def match_action(action: str) -> dict[str, Any]:
     conflicts = MOVE_409
     if action in ("check-in", "start", "open-check-in"):
         conflicts = (*MOVE_409, "players_missing", *(("already_checked_in",) if action == "check-in" else ()))
+    if action == "cancel":
+        conflicts = (*MOVE_409, "bracket_match")
     forbidden = ("insufficient_permissions", *(("not_opponent",) if action in ("result", "confirm") else ()))
     body = s.ACTION_BODIES[action]
     op_id = "".join(word.title() for word in action.split("-"))
