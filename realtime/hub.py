@@ -289,9 +289,12 @@ class Hub:
         used empty ones past `history_rooms`. Only the idle front of the order is looked at."""
         excess = len(self._rooms) - self._history_rooms + 1
         cutoff = now - self._room_idle_s
-        for key, room in list(self._rooms.items()):
+        doomed = []
+        for key, room in self._rooms.items():
             if room.used > cutoff and excess <= 0:
                 break  # the rest were used more recently
             if not room.members:
-                del self._rooms[key]
+                doomed.append(key)
                 excess -= 1
+        for key in doomed:
+            del self._rooms[key]

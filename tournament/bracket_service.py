@@ -121,7 +121,8 @@ class BracketService:
             bracket = (brackets.single_elimination(len(order), settings["third_place"])
                        if fmt == "single_elimination"
                        else brackets.double_elimination(len(order), settings["grand_final_reset"]))
-            return [self._bracket_match(tournament, order, bracket, spec, now + i * 1e-6)
+            empty = bracket.empty_slots()  # once: it walks the whole bracket
+            return [self._bracket_match(tournament, order, spec, empty, now + i * 1e-6)
                     for i, spec in enumerate(bracket.matches)]
         if fmt == "round_robin":
             return [self._paired(tournament, "round_robin", f"R{r}-{i}", r, i, pair, now + r * 1e-3)
@@ -130,9 +131,8 @@ class BracketService:
         return self._swiss_round(tournament, order, [], 1, now)
 
     @staticmethod
-    def _bracket_match(tournament: Tournament, order: list[str], bracket: brackets.Bracket,
-                       spec: brackets.BracketMatch, now: float) -> Match:
-        empty = bracket.empty_slots()
+    def _bracket_match(tournament: Tournament, order: list[str], spec: brackets.BracketMatch,
+                       empty: frozenset[tuple[str, int]], now: float) -> Match:
 
         def seeded(feed: brackets.Feed) -> str | None:
             return order[feed.seed - 1] if feed.kind == "seed" and feed.seed and feed.seed <= len(order) else None
@@ -291,7 +291,8 @@ class BracketService:
                 continue
             key, index = target
             before = by_key[key]
-            if who is None or before.participant_ids[index] != who:
+            assert before.slot is not None
+            if (who is None and not before.slot.byes[index]) or (who is not None and before.participant_ids[index] != who):
                 after = await self._seat(before.id, index, who)
                 changed = changed or after.version != before.version
                 by_key[key] = after
