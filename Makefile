@@ -1,5 +1,6 @@
 # The two set-up commands: `make run` and `make test`. Each makes .venv on a fresh machine.
-# `make bench` measures the WebSocket fan-out beside two peers (docs/performance.md).
+# `make bench` measures the WebSocket fan-out beside two peers (docs/performance.md);
+# `make bench-settle` times starting and settling brackets of 64 to 1024 players.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -7,7 +8,7 @@ RUN_STAMP := $(VENV)/.run-installed
 TEST_STAMP := $(VENV)/.test-installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test typecheck bench clean
+.PHONY: run test typecheck bench bench-settle clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,9 @@ typecheck: $(TEST_STAMP)
 
 bench: $(BENCH_STAMP)
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+bench-settle: $(RUN_STAMP)
+	$(PY) -m bench.settle $(SETTLE_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache

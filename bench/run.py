@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.ingest import ingest
-from bench.system import cpu_times, machine_busy_s, raise_fd_limit
+from bench.system import add_disturbance_arguments, cpu_times, machine_busy_s, raise_fd_limit
 from bench.profiles import summarize
 from bench import targets
 from bench.targets import HOST, ROOT, TARGETS, Livebracket, Target, TargetError, pinned
@@ -261,11 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ingest-clients", type=int, default=8)
     parser.add_argument("--no-ingest", action="store_true")
     parser.add_argument("--json-out", type=Path, help="also write every raw result here")
-    parser.add_argument("--quiet-wait-s", type=float, default=60.0,
-                        help="before each session, wait up to this long for other work on the cores to stop")
-    parser.add_argument("--max-other-cpu", type=float, default=20.0,
-                        help="run a session again when anything else took more than this %% of a core")
-    parser.add_argument("--retries", type=int, default=2, help="at most this many times again")
+    add_disturbance_arguments(parser, 60.0, "session")
     parser.add_argument("--no-pin", action="store_true",
                         help="let the scheduler place server and load generator (default: one core each)")
     parser.add_argument("--ping-interval-s", type=float, default=targets.PING_INTERVAL_S,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
 
@@ -53,3 +54,13 @@ def rss_kb(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def add_disturbance_arguments(parser: argparse.ArgumentParser, quiet_wait_s: float, unit: str) -> None:
+    """The options every benchmark shares for a machine that other work also uses: wait for
+    quiet, and run a `unit` (a session, a size) again when something else took the cores."""
+    parser.add_argument("--quiet-wait-s", type=float, default=quiet_wait_s,
+                        help=f"before each {unit}, wait up to this long for other work on the cores to stop")
+    parser.add_argument("--max-other-cpu", type=float, default=20.0,
+                        help=f"run a {unit} again when anything else took more than this %% of a core")
+    parser.add_argument("--retries", type=int, default=2, help="at most this many times again")
