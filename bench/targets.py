@@ -23,7 +23,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 # Every limit a benchmark would hit with thousands of sockets of one user on one address.
-LIVEBRACKET_LIMITS = ("sockets_per_user=100000,sockets_per_ip=100000,tournament_room_max=100000,"
+LIVEBRACKET_LIMITS = ("sockets_per_user=100000,sockets_per_ip=100000,connections_per_ip=100000,"
+                      "tournament_room_max=100000,"
                       "write_rate_per_user=100000,write_burst_per_user=100000,"
                       "message_rate_per_user=100000,message_burst_per_user=100000,"
                       "message_rate_per_ip=100000,message_burst_per_ip=100000")

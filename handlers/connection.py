@@ -33,7 +33,7 @@ class TornadoConnection:
     anyone else.
     """
 
-    __slots__ = ("handler", "max_bytes", "max_frames", "frames", "pending_bytes", "direct", "bounded",
+    __slots__ = ("handler", "stream", "max_bytes", "max_frames", "frames", "pending_bytes", "bounded",
                  "on_slow", "__weakref__")
 
     def __init__(self, handler: WebSocketHandler, max_bytes: int, max_frames: int,
@@ -45,34 +45,25 @@ class TornadoConnection:
         self.frames = 0  # frames written since the stream's buffer was last empty
         self.pending_bytes = 0  # fallback path: bytes handed to write_message, not yet written
         self.bounded = True
-        self.direct = direct and self._stream() is not None
-        if self.direct:
-            self._set_bound(max_bytes)
+        # The direct path's stream, known once the socket is open; None: the fallback.
+        self.stream: IOStream | None = _plain_stream(handler) if direct else None
+        self._set_bound(max_bytes)
 
-    def _stream(self) -> IOStream | None:
-        ws = self.handler.ws_connection
-        stream = getattr(ws, "stream", None)
-        if type(ws) is not WebSocketProtocol13 and type(ws) is not MaskedOnlyProtocol13:
-            return None
-        return stream if type(stream) is IOStream else None
+    @property
+    def direct(self) -> bool:
+        return self.stream is not None
 
     def _set_bound(self, limit: int | None) -> None:
-        stream = self._stream()
-        if stream is not None:
-            stream.max_write_buffer_size = limit
+        if self.stream is not None:
+            self.stream.max_write_buffer_size = limit
 
     def send(self, frame: Frame) -> None:
         ws = self.handler.ws_connection
         if ws is None or ws.is_closing():
             return
-        if self.direct:
-            self._send_direct(frame)
-        else:
+        stream = self.stream
+        if stream is None:
             self._send_fallback(frame)
-
-    def _send_direct(self, frame: Frame) -> None:
-        stream = self._stream()
-        if stream is None or stream.closed():
             return
         wire = frame.wire
         if not stream.writing():
@@ -140,6 +131,15 @@ class TornadoConnection:
             ws = self.handler.ws_connection
             if ws is not None and not ws.is_closing():
                 self._set_bound(self.max_bytes)
+
+
+def _plain_stream(handler: WebSocketHandler) -> IOStream | None:
+    """The socket's stream, when it is the plain IOStream of the protocol class this file knows."""
+    ws = handler.ws_connection
+    if type(ws) is not WebSocketProtocol13 and type(ws) is not MaskedOnlyProtocol13:
+        return None
+    stream = getattr(ws, "stream", None)
+    return stream if type(stream) is IOStream else None
 
 
 class MaskedOnlyProtocol13(WebSocketProtocol13):
