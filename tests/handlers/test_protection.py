@@ -48,6 +48,16 @@ async def test_rest_writes_over_the_rate_get_429_with_retry_after(serve: Any) ->
 
 
 @pytest.mark.gen_test
+async def test_minting_tokens_counts_as_a_write(serve: Any) -> None:
+    """POST /api/tokens takes from the same write rate as every other write: past the burst, 429."""
+    app = serve(write_rate_per_user=0.5, write_burst_per_user=2)
+    for _ in range(2):
+        await app.api.ok("POST", "/api/tokens", {"user_id": "alice", "role": "player"}, 201)
+    status, body = await app.api.post("/api/tokens", {"user_id": "alice", "role": "player"})
+    assert (status, body["error"]["code"]) == (429, "rate_limit_exceeded")
+
+
+@pytest.mark.gen_test
 async def test_sockets_per_user_at_the_edge_and_released_on_close(serve: Any) -> None:
     """The fourth socket of a user is refused (4030) and not counted; closing one frees a place."""
     app = serve(sockets_per_user=3)
