@@ -122,7 +122,7 @@ def write(op_id: str, summary: str, ok: tuple[int, str, Schema], errors: dict[in
 # -- paths -----------------------------------------------------------------------------------
 
 def match_action(action: str) -> dict[str, Any]:
-    conflicts = MOVE_409
+    conflicts: tuple[str, ...] = MOVE_409
     if action in ("check-in", "start", "open-check-in"):
         conflicts = (*MOVE_409, "players_missing", *(("already_checked_in",) if action == "check-in" else ()))
     if action == "cancel":
