@@ -139,23 +139,31 @@ def api(http_server: Any, base_url: str, services: Services) -> Iterator[Api]:
     client.close_sockets()
 
 
+class ServedApps:
+    """Apps a test started on their own unused ports; `stop()` closes their sockets and servers."""
+
+    def __init__(self) -> None:
+        self.served: list[tuple[Api, HTTPServer]] = []
+
+    def start(self, services: Services, server: HTTPServer) -> Api:
+        sock, port = bind_unused_port()
+        server.add_sockets([sock])
+        self.served.append((Api(f"http://127.0.0.1:{port}", services), server))
+        return self.served[-1][0]
+
+    def stop(self) -> None:
+        for client, server in self.served:
+            client.close_sockets()
+            server.stop()
+
+
 @pytest.fixture
 def serve_app(io_loop: Any) -> Iterator[Callable[..., Api]]:
     """`serve_app(services, **settings)`: another app on its own unused port, in the current
     IOLoop; its sockets are closed and its server stopped at teardown."""
-    served: list[tuple[Api, HTTPServer]] = []
-
-    def serve(services: Services, **settings: Any) -> Api:
-        sock, port = bind_unused_port()
-        server = HTTPServer(make_app(services, **settings))
-        server.add_sockets([sock])
-        served.append((Api(f"http://127.0.0.1:{port}", services), server))
-        return served[-1][0]
-
-    yield serve
-    for client, server in served:
-        client.close_sockets()
-        server.stop()
+    served = ServedApps()
+    yield lambda services, **settings: served.start(services, HTTPServer(make_app(services, **settings)))
+    served.stop()
 
 
 @pytest.fixture
@@ -163,20 +171,14 @@ def serve_bounded(io_loop: Any) -> Iterator[Callable[..., Api]]:
     """`serve_bounded(services, **kwargs)`: like `serve_app`, but behind handlers.http_server's
     listener (its connection bounds from `services.config`; `kwargs` go to `build_server`, with
     `max_connections` 4096 unless given)."""
-    served: list[tuple[Api, HTTPServer]] = []
+    served = ServedApps()
 
     def serve(services: Services, **kwargs: Any) -> Api:
-        sock, port = bind_unused_port()
         kwargs.setdefault("max_connections", 4096)
-        server = build_server(make_app(services), services.config, **kwargs)
-        server.add_sockets([sock])
-        served.append((Api(f"http://127.0.0.1:{port}", services), server))
-        return served[-1][0]
+        return served.start(services, build_server(make_app(services), services.config, **kwargs))
 
     yield serve
-    for client, server in served:
-        client.close_sockets()
-        server.stop()
+    served.stop()
 
 
 def real_mongo_url() -> str | None:
