@@ -477,10 +477,12 @@ def rules_applied(tournament: Tournament) -> list[str]:
     """What decided the placements, in words."""
     return {
         "single_elimination": ["final winner first, final loser second",
-                               "third: the third-place match" if tournament.settings.get("third_place")
-                               else "third: both semifinal losers"],
+                               "third and fourth: the third-place match" if tournament.settings.get("third_place")
+                               else "third: both semifinal losers",
+                               "then by the round they went out in, tied (5th-8th, 9th-16th, ...)"],
         "double_elimination": ["grand final winner first, grand final loser second",
-                               "third: the losers-bracket final loser"],
+                               "third: the losers-bracket final loser",
+                               "then by the losers-bracket round they went out in, tied (5th-6th, 7th-8th, ...)"],
         "round_robin": ["wins", "head-to-head wins among the tied", "score difference", "seed"],
         "swiss": ["wins (a bye counts as a win)", "Buchholz (opponents' wins)", "seed"],
     }.get(tournament.format, [])

@@ -39,46 +39,50 @@ def placements(tournament: Tournament, matches: list[Match]) -> list[dict[str, A
         table = (round_robin.standings(order, results) if tournament.format == "round_robin"
                  else swiss.swiss_standings(order, results, byes))
         return [{"place": row.rank, "participant_id": row.participant_id} for row in table]
-    by_key = {m.slot.key: m for m in matches if m.slot}
-    if tournament.format == "double_elimination":
-        return _double(by_key)
-    return _single(by_key)
+    return elimination_places(order, [m for m in matches if m.slot])
 
 
-def _pair(match: Match | None, first: int) -> list[dict[str, Any]]:
-    if match is None or match.winner_id is None:
-        return []
-    places = [{"place": first, "participant_id": match.winner_id}]
-    loser = match.opponent_of(match.winner_id)
-    if loser:
-        places.append({"place": first + 1, "participant_id": loser})
-    return places
+def elimination_places(seed_order: list[str], matches: list[Match]) -> list[dict[str, Any]]:
+    """Every participant of an elimination bracket placed by the stage they went out in,
+    best first, ties in seed order: a stage's losers share the place after everyone still in
+    (single elimination of 8: 1, 2, 3, 3, 5, 5, 5, 5; double elimination of 8: 1, 2, 3, 4,
+    5, 5, 7, 7), as start.gg and brackets-manager place them.
+
+    A participant goes out with a loss that sends them nowhere (`loser_to` is None): in
+    double elimination only losses in the losers bracket and the grand final do. The
+    third-place match places both its players (3 and 4); a grand final whose reset was not
+    needed puts its loser out.
+    """
+    seed = {pid: i for i, pid in enumerate(seed_order)}
+    final_round = max((m.round or 0 for m in matches if m.slot and m.slot.bracket == "winners"), default=0)
+    out: dict[tuple[int, float], list[str]] = {}  # stage -> who went out there
+    champion: str | None = None
+    for match in matches:
+        slot = match.slot
+        if slot is None or slot.walkover or not decided(match) or match.winner_id is None:
+            continue
+        loser = match.opponent_of(match.winner_id)
+        stage = (_STAGE_ORDER.get(slot.bracket, 0), float(match.round or 0))
+        if slot.bracket == "third_place":  # after the semifinals, before the final: 4th, then 3rd
+            out.setdefault((1, final_round - 0.5), []).extend([loser] if loser else [])
+            out.setdefault((1, final_round - 0.25), []).append(match.winner_id)
+            continue
+        ends_reset = slot.key == "GF1" and match.winner_id == match.participant_ids[0]
+        if loser and (slot.loser_to is None or ends_reset):
+            out.setdefault(stage, []).append(loser)
+        if slot.winner_to is None or ends_reset:
+            champion = match.winner_id
+    places: list[dict[str, Any]] = []
+    remaining = len(seed_order)
+    for stage in sorted(out):
+        remaining -= len(out[stage])
+        places += [{"place": remaining + 1, "participant_id": pid}
+                   for pid in sorted(out[stage], key=lambda p: seed.get(p, len(seed)))]
+    if champion is not None:
+        places.append({"place": 1, "participant_id": champion})
+    return sorted(places, key=lambda p: p["place"])
 
 
-def _single(by_key: dict[str, Match]) -> list[dict[str, Any]]:
-    final = next((m for m in by_key.values() if m.slot and m.slot.bracket == "winners"
-                  and m.slot.winner_to is None), None)
-    places = _pair(final, 1)
-    third = by_key.get("3P")
-    if third is not None and third.state in (MatchState.COMPLETED, MatchState.FORFEIT):
-        return places + _pair(third, 3)
-    if final is not None and final.slot is not None:
-        semis = [m for m in by_key.values() if m.slot and m.slot.winner_to and m.slot.winner_to[0] == final.slot.key]
-        for semi in semis:
-            loser = semi.opponent_of(semi.winner_id) if semi.winner_id else None
-            if loser:
-                places.append({"place": 3, "participant_id": loser})
-    return places
-
-
-def _double(by_key: dict[str, Match]) -> list[dict[str, Any]]:
-    reset = by_key.get("GF2")
-    played_reset = reset is not None and reset.slot is not None and not reset.slot.walkover
-    places = _pair(reset if played_reset else by_key.get("GF1"), 1)
-    losers_final = next((m for m in by_key.values() if m.slot and m.slot.bracket == "losers"
-                         and m.slot.winner_to and m.slot.winner_to[0] == "GF1"), None)
-    if losers_final is not None and losers_final.winner_id:
-        loser = losers_final.opponent_of(losers_final.winner_id)
-        if loser:
-            places.append({"place": 3, "participant_id": loser})
-    return places
+# Where each bracket's eliminations fall among the others, by round within it: the grand final
+# last. (Single elimination puts out only in the winners bracket, double only in the losers.)
+_STAGE_ORDER = {"winners": 1, "losers": 1, "grand_final": 2}

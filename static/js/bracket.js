@@ -125,10 +125,14 @@ function signed(n) {
 /** The placements of a completed tournament, best first. */
 export function renderPlacements(placements, names) {
   if (!placements?.length) return null;
+  const shared = new Map(); // place -> how many share it: "5th–8th"
+  for (const p of placements) shared.set(p.place, (shared.get(p.place) ?? 0) + 1);
+  const label = (place) => (shared.get(place) > 1 ? `${ordinal(place)}–${ordinal(place + shared.get(place) - 1)}`
+    : ordinal(place));
   return h("section", { class: "panel placements", "aria-labelledby": "placements-title" },
     h("h2", { id: "placements-title" }, "Final placements"),
     h("ol", {}, placements.map((p) => h("li", { dataset: { place: p.place } },
-      h("span", { class: "place" }, ordinal(p.place)), " ", names.of(p.participant_id)))));
+      h("span", { class: "place" }, label(p.place)), " ", names.of(p.participant_id)))));
 }
 
 function ordinal(n) {

@@ -115,6 +115,29 @@ async def test_a_completed_match_moves_the_winner_on_the_bracket_page(api: Api) 
 
 
 @pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_the_bracket_page_shows_every_placement_when_it_ends(api: Api) -> None:
+    """An 8-player single elimination played out: the page lists all 8 with their shared places
+    (3rd-4th, 5th-8th), live as the final ends."""
+    names = ["Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi"]
+    tid = await tournament_with(api, names, start=True)
+    async with browser_pages(api, viewport={"width": 1280, "height": 900}) as (page,):
+        await page.goto(f"/tournaments/{tid}?token={spectator(api)}")
+        await expect(page.locator("#connection")).to_have_text("Connected")
+        while playable := [m for m in (await api.ok("GET", f"/api/tournaments/{tid}/matches"))["matches"]
+                           if m["state"] == "scheduled" and None not in m["participant_ids"]]:
+            a, b = playable[0]["participant_ids"]
+            first = names.index(a.title()) < names.index(b.title())  # the better seed wins
+            await api.ok("POST", f"/api/matches/{playable[0]['id']}/start")
+            await api.ok("POST", f"/api/matches/{playable[0]['id']}/result",
+                         {"scores": {a: 2 if first else 0, b: 0 if first else 2}})
+        rows = page.locator(".placements li")
+        await expect(rows).to_have_count(8)
+        await expect(rows.nth(0)).to_have_text("1st Alice")
+        await expect(rows.nth(2)).to_have_text("3rd–4th Carol")
+        await expect(rows.nth(7)).to_have_text("5th–8th Heidi")
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
 async def test_a_page_without_a_usable_token_asks_for_one(api: Api) -> None:
     """No token: a labelled form asks for one. A refused token: the form again, saying why."""
     match = await live_match(api)

@@ -56,7 +56,8 @@ async def test_sixteen_player_double_elimination(api: Api) -> None:
     assert played in (30, 31)  # 2n-2, plus the grand-final reset when the losers' champion wins GF1
     champion = final["placements"][0]["participant_id"]
     assert losses[champion] <= 1 and all(n == 2 for p, n in losses.items() if p != champion)
-    assert [p["place"] for p in final["placements"]] == [1, 2, 3]
+    assert [p["place"] for p in final["placements"]] == [1, 2, 3, 4, 5, 5, 7, 7, 9, 9, 9, 9, 13, 13, 13, 13]
+    assert sorted(p["participant_id"] for p in final["placements"]) == sorted(losses)
 
     frames: list[dict[str, Any]] = []
     while not frames or frames[-1]["type"] != "tournament_completed":
@@ -84,7 +85,8 @@ async def test_single_elimination_byes_and_third_place(api: Api) -> None:
         await play(api, match, min(match["participant_ids"], key=lambda p: int(p[1:])))  # better seed wins
     final = await api.ok("GET", f"/api/tournaments/{tid}")
     assert final["placements"] == [{"place": 1, "participant_id": "p1"}, {"place": 2, "participant_id": "p2"},
-                                   {"place": 3, "participant_id": "p3"}, {"place": 4, "participant_id": "p4"}]
+                                   {"place": 3, "participant_id": "p3"}, {"place": 4, "participant_id": "p4"},
+                                   {"place": 5, "participant_id": "p5"}, {"place": 5, "participant_id": "p6"}]
 
 
 @pytest.mark.gen_test(timeout=30)

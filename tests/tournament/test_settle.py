@@ -12,17 +12,18 @@ from tournament.roles import Principal, Role
 ORGANIZER = Principal("org", "Org", Role.ORGANIZER)
 
 
-async def started(services: Services, n: int, fmt: str) -> list[Match]:
+async def started(services: Services, n: int, fmt: str, options: StartOptions = StartOptions(),
+                  tid: str | None = None) -> list[Match]:
     """A tournament of `n` registered straight in the store, started through the service."""
     store = services.store
-    tid = f"t{fmt[0]}{n}"
+    tid = tid or f"t{fmt[0]}{n}"
     await store.insert_tournament(Tournament(id=tid, name="Big", game="", format=fmt,
                                              state=TournamentState.REGISTRATION, created_by="org",
                                              created_at=1.0))
     for i in range(1, n + 1):
         await store.insert_participant(Participant(id=f"p{i}", tournament_id=tid, name=f"P{i}",
                                                    seed=i, created_at=1.0 + i))
-    await services.brackets.start(tid, ORGANIZER, StartOptions())
+    await services.brackets.start(tid, ORGANIZER, options)
     return await store.list_matches(tid)
 
 
