@@ -30,7 +30,8 @@ from realtime.heartbeat import Heartbeat
 from realtime.hub import Hub
 from realtime.limits import ConnectionCounter, Limits, RateLimiter
 from realtime.protocol import CloseCode
-from realtime.session import MatchRoom, SessionContext, SessionSettings, TournamentRoom
+from realtime.lobby import Lobby
+from realtime.session import LobbyRoom, MatchRoom, SessionContext, SessionSettings, TournamentRoom
 from realtime.storewatch import StoreWatch
 from storage.embedded import EmbeddedMongo
 from storage.memory import MemoryStore
@@ -98,7 +99,8 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     timed = TimedStore(store)
     hub = Hub(loop, history_frames=config.history_frames, history_rooms=config.history_rooms,
               room_idle_s=config.room_idle_s)
-    events: Publisher = hub if publisher is None else Fanout(hub, publisher)
+    lobby = Lobby(hub, loop, clock)
+    events: Publisher = Fanout(hub, lobby) if publisher is None else Fanout(hub, lobby, publisher)
     writer = MatchWriter(timed, events, clock)
     tournament_locks = KeyedLocks()  # registration and bracket changes of one tournament take turns
     brackets = BracketService(timed, writer, events, clock, tournament_locks, config.snapshot_matches_max)
@@ -110,7 +112,8 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     sockets = SessionContext(
         hub=hub, heartbeat=heartbeat, limits=limits, tokens=tokens, matches=matches,
         rooms={"match": MatchRoom(matches),
-               "tournament": TournamentRoom(tournaments, matches, config.snapshot_matches_max)},
+               "tournament": TournamentRoom(tournaments, matches, config.snapshot_matches_max),
+               "lobby": LobbyRoom(lobby, tournaments)},
         settings=SessionSettings(allowed_origins=config.allowed_origins, trusted_proxies=config.trusted_proxies,
                                  max_frame_bytes=config.max_frame_bytes,
                                  heartbeat_interval_s=config.ping_interval_s,
@@ -118,7 +121,7 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     return Services(
         config=config, store=timed, store_stats=timed.stats, tokens=tokens, tournaments=tournaments,
         matches=matches, brackets=brackets, hub=hub, heartbeat=heartbeat, limits=limits,
-        store_watch=StoreWatch(timed.ping, hub, loop, config.store_ping_interval_s), sockets=sockets,
+        store_watch=StoreWatch(timed.ping, hub, loop, config.store_ping_interval_s), lobby=lobby, sockets=sockets,
         clock=clock)
 
 
@@ -128,6 +131,7 @@ async def shutdown(services: Services, drain_s: float = 2.0) -> None:
     closed after this)."""
     services.heartbeat.stop()
     services.store_watch.stop()
+    services.lobby.stop()
     await services.matches.close()
     services.hub.close_all(CloseCode.GOING_AWAY, "server shutting down")
     deadline = time.monotonic() + drain_s
@@ -187,6 +191,7 @@ async def serve(config: Config) -> None:
         if embedded is not None:
             supervisor = asyncio.create_task(embedded.supervise(services.store_watch.check))
         services.heartbeat.start()
+        services.lobby.start()
         services.store_watch.start()
         server = http_server.listen(make_app(services), config, listening)
         token, _ = services.tokens.issue("organizer", "Organizer", Role.ORGANIZER, config.token_ttl_s)

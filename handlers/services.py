@@ -9,6 +9,7 @@ from config import Config
 from realtime.heartbeat import Heartbeat
 from realtime.hub import Hub
 from realtime.limits import Limits
+from realtime.lobby import Lobby
 from realtime.session import SessionContext
 from realtime.storewatch import StoreWatch
 from storage.timed import StoreStats
@@ -34,5 +35,6 @@ class Services:
     heartbeat: Heartbeat
     limits: Limits
     store_watch: StoreWatch
+    lobby: Lobby
     sockets: SessionContext
     clock: Callable[[], float]

@@ -1,4 +1,4 @@
-"""WebSocket routes `/ws/match/<id>` and `/ws/tournament/<id>`: Tornado forwards to the session.
+"""WebSocket routes `/ws/match/<id>`, `/ws/tournament/<id>`, `/ws/lobby`: Tornado forwards to the session.
 
 The socket is accepted before any check (a failed handshake only shows a browser 1006),
 then `realtime.session.SocketSession` admits, refuses or subscribes it and answers its
@@ -61,4 +61,5 @@ class RoomSocketHandler(WebSocketHandler):
 routes = [
     (r"/ws/match/([^/]*)/?", RoomSocketHandler, {"room": "match"}),
     (r"/ws/tournament/([^/]*)/?", RoomSocketHandler, {"room": "tournament"}),
+    (r"/ws/(lobby)/?", RoomSocketHandler, {"room": "lobby"}),
 ]

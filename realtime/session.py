@@ -26,6 +26,7 @@ from realtime.frames import Frame
 from realtime.heartbeat import Heartbeat
 from realtime.hub import Connection, Hub, Member, match_room, tournament_room
 from realtime.limits import Limits, client_ip, retry_after_ms
+from realtime.lobby import LOBBY_ROOM, Lobby
 from realtime.protocol import ClientMessage, CloseCode, ErrorCode, ProtocolError
 from tournament import fields, rules
 from tournament.commands import BY_SOCKET
@@ -160,6 +161,34 @@ class TournamentRoom:
         if (await self._matches.get(match_id)).tournament_id != room_id:
             raise ProtocolError(ErrorCode.NOT_FOUND, f"match {match_id} is not in this tournament")
         return match_id
+
+
+class LobbyRoom:
+    """The lobby (`/ws/lobby`): every tournament's summary, kept live by realtime/lobby.py.
+    It takes no commands."""
+
+    kind = "lobby"
+
+    def __init__(self, lobby: Lobby, tournaments: TournamentService) -> None:
+        self._lobby = lobby
+        self._tournaments = tournaments
+
+    def key(self, room_id: str) -> str:
+        return LOBBY_ROOM
+
+    def full(self, hub: Hub, key: str, limits: Limits) -> bool:
+        return hub.watchers(key) >= limits.tournament_room_max
+
+    async def snapshot(self, room_id: str, user: Principal, hub: Hub) -> tuple[int, dict[str, Any], str]:
+        room = hub.room(LOBBY_ROOM)
+        seq, epoch = room.seq, room.epoch  # announcements after this are held for the member
+        return seq, {"tournaments": await self._lobby.summaries(self._tournaments)}, epoch
+
+    async def persisted(self, room_id: str, since: int, limit: int) -> list[Event]:
+        return []
+
+    async def command_match_id(self, room_id: str, data: dict[str, Any]) -> str:
+        raise ProtocolError(ErrorCode.UNSUPPORTED_MESSAGE_TYPE, "the lobby takes no commands")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -18,6 +18,8 @@ BRACKET_UPDATED = "bracket_updated"
 TOURNAMENT_COMPLETED = "tournament_completed"
 RESULT_CORRECTED = "result_corrected"
 PARTICIPANT_ADDED = "participant_added"
+TOURNAMENT_CREATED = "tournament_created"
+TOURNAMENT_STATE_CHANGED = "tournament_state_changed"
 
 
 class Publisher(Protocol):

@@ -7,7 +7,8 @@ import time
 from collections.abc import Callable
 
 from tournament.errors import AlreadyExistsError, ForbiddenError, InvalidTransitionError, InvalidValueError
-from tournament.events import PARTICIPANT_ADDED, NullPublisher, Publisher
+from tournament.events import (PARTICIPANT_ADDED, TOURNAMENT_CREATED, TOURNAMENT_STATE_CHANGED, NullPublisher,
+                               Publisher)
 from tournament.locks import KeyedLocks
 from tournament.models import (Event, Match, MatchState, Participant, Tournament, TournamentState, new_id,
                                tournament_stream)
@@ -40,6 +41,7 @@ class TournamentService:
         tournament = Tournament(id=new_id("t"), name=name, game=game, format=format, state=TournamentState.DRAFT,
                                 created_by=user.user_id, created_at=self._clock())
         await self._store.insert_tournament(tournament)
+        self._announce(tournament, TOURNAMENT_CREATED, {})
         return tournament
 
     async def get(self, tournament_id: str) -> Tournament:
@@ -67,6 +69,11 @@ class TournamentService:
                                       data={"tournament_id": tournament_id, "participant": participant.to_json()},
                                       ts=self._clock()))
         return participant
+
+    def _announce(self, tournament: Tournament, kind: str, data: dict[str, object]) -> None:
+        self._publisher.publish(Event(stream=tournament_stream(tournament.id), seq=0, type=kind,
+                                      data={"tournament_id": tournament.id, "tournament": tournament.to_json(),
+                                            **data}, ts=self._clock()))
 
     async def _register(self, tournament_id: str, name: str, participant_id: str | None,
                         seed: int | None) -> Participant:
@@ -102,7 +109,8 @@ class TournamentService:
                                              state=tournament.state)
             moved = dataclasses.replace(tournament, state=target, version=tournament.version + 1)
             await self._store.save_tournament(moved)
-            return moved
+        self._announce(moved, TOURNAMENT_STATE_CHANGED, {"from": tournament.state, "to": target})
+        return moved
 
     async def list_participants(self, tournament_id: str) -> list[Participant]:
         await self._store.get_tournament(tournament_id)

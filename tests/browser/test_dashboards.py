@@ -138,6 +138,24 @@ async def test_the_bracket_page_shows_every_placement_when_it_ends(api: Api) -> 
 
 
 @pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_the_home_page_lists_tournaments_live(api: Api) -> None:
+    """The home page follows the lobby: a tournament created elsewhere appears at the top, and
+    its registrations and matches in play are counted as they happen, without a reload."""
+    older = await tournament_with(api, ["Alice", "Bob"])
+    async with browser_pages(api, viewport={"width": 390, "height": 844}) as (page,):
+        await page.goto(f"/?token={spectator(api)}")
+        await expect(page.locator("#connection")).to_have_text("Connected")
+        await expect(page.locator(f'[data-tournament-id="{older}"] .counts')).to_have_text("2 participants")
+        newer = await tournament_with(api, ["Carol", "Dave"])
+        cards = page.locator(".tournament-item")
+        await expect(cards).to_have_count(2)
+        await expect(cards.first).to_have_attribute("data-tournament-id", newer)
+        match = await api.ok("POST", f"/api/tournaments/{newer}/matches", {"participant_ids": ["carol", "dave"]}, 201)
+        await api.ok("POST", f"/api/matches/{match['id']}/start")
+        await expect(cards.first.locator(".counts")).to_have_text("2 participants · 1 match in play")
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
 async def test_a_page_without_a_usable_token_asks_for_one(api: Api) -> None:
     """No token: a labelled form asks for one. A refused token: the form again, saying why."""
     match = await live_match(api)

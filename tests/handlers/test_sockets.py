@@ -44,8 +44,8 @@ async def test_welcome_on_a_tournament_socket(api: Api) -> None:
     sock, welcome = await connect(api, f"/ws/tournament/{tid}/", api.token("viewer", Role.SPECTATOR))
     data = welcome["data"]
     assert data["tournament"]["id"] == tid and [p["id"] for p in data["participants"]] == ["alice", "bob"]
-    # two registrations and the match's start were numbered in the room before we came
-    assert [m["id"] for m in data["matches"]] == [mid] and data["seq"] == 3 and data["watchers"] == 1
+    # its creation, two registrations and the match's start were numbered in the room before we came
+    assert [m["id"] for m in data["matches"]] == [mid] and data["seq"] == 4 and data["watchers"] == 1
 
 
 @pytest.mark.gen_test
@@ -351,4 +351,4 @@ async def test_registrations_reach_the_tournament_room(api: Api) -> None:
     sock, _ = await connect(api, f"/ws/tournament/{tid}", api.organizer)
     await api.ok("POST", f"/api/tournaments/{tid}/participants", {"name": "Zed", "id": "zed"}, 201)
     frame = await sock.recv()
-    assert (frame["type"], frame["seq"], frame["data"]["participant"]["name"]) == ("participant_added", 1, "Zed")
+    assert (frame["type"], frame["seq"], frame["data"]["participant"]["name"]) == ("participant_added", 2, "Zed")

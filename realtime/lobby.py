@@ -1,0 +1,168 @@
+"""Lobby: the room of the home page and venue screens, every tournament's summary kept live.
+
+The lobby is a Publisher beside the hub: from the events every service already publishes it
+keeps, per tournament, its name, format and state, who is registered and which matches are
+in play, and announces a summary that changed to the `lobby` room (numbered in memory, like a
+tournament room, so `since`/`epoch` recovery works the same). Watcher counts are read from the
+hub every `watchers_interval_s` and announced when they moved. The summaries of the newest
+`max_tournaments` are read from the store once, when the lobby is first watched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from realtime.hub import Hub, tournament_room
+from tournament.events import BRACKET_GENERATED, PARTICIPANT_ADDED, TOURNAMENT_COMPLETED, TOURNAMENT_CREATED
+from tournament.models import IN_PLAY, Event, MatchState
+from tournament.scheduler import Scheduler
+from tournament.tournaments import TournamentService
+
+log = logging.getLogger(__name__)
+
+LOBBY_ROOM = "lobby"
+CREATED = "tournament_listed"  # a tournament the lobby did not show yet
+UPDATED = "tournament_summary"  # a shown tournament's summary changed
+
+
+@dataclasses.dataclass
+class Summary:
+    tournament: dict[str, Any]  # the tournament's JSON (models.Tournament.to_json)
+    participants: set[str] = dataclasses.field(default_factory=set)
+    in_play: set[str] = dataclasses.field(default_factory=set)  # ids of its matches in play
+    watchers: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        t = self.tournament
+        return {"id": t["id"], "name": t["name"], "game": t["game"], "format": t["format"], "state": t["state"],
+                "created_at": t["created_at"], "participants": len(self.participants),
+                "matches_in_play": len(self.in_play), "watchers": self.watchers}
+
+
+class Lobby:
+    def __init__(self, hub: Hub, scheduler: Scheduler, clock: Callable[[], float] = time.time,
+                 max_tournaments: int = 100, watchers_interval_s: float = 2.0) -> None:
+        self._hub = hub
+        self._scheduler = scheduler
+        self._clock = clock
+        self._max = max_tournaments
+        self.watchers_interval_s = watchers_interval_s
+        self._summaries: dict[str, Summary] = {}  # newest first
+        self._loaded: asyncio.Future[None] | None = None
+        self._early: list[Event] = []  # events published while the store was being read
+        self._timer: object | None = None
+
+    # -- what the welcome shows --------------------------------------------------------------
+
+    async def summaries(self, tournaments: TournamentService) -> list[dict[str, Any]]:
+        """Every shown tournament's summary, newest first (read from the store the first
+        time). Raises StorageError, NotFoundError."""
+        if self._loaded is None:
+            self._loaded = asyncio.get_running_loop().create_future()
+            try:
+                await self._load(tournaments)
+            except BaseException as e:
+                self._loaded.set_exception(e)
+                self._loaded.exception()  # retrieved here: the next welcome tries again
+                self._loaded = None
+                raise
+            self._loaded.set_result(None)
+        await asyncio.shield(self._loaded)
+        return [s.to_json() for s in self._summaries.values()]
+
+    async def _load(self, tournaments: TournamentService) -> None:
+        loaded: dict[str, Summary] = {}
+        for tournament in await tournaments.list_tournaments(self._max):
+            summary = loaded[tournament.id] = Summary(tournament.to_json())
+            summary.participants = {p.id for p in await tournaments.list_participants(tournament.id)}
+            if tournament.state == "live":
+                summary.in_play = {m.id for m in await tournaments.list_matches(tournament.id) if m.state in IN_PLAY}
+        self._summaries = loaded
+        early, self._early = self._early, []
+        for event in early:  # what happened while the store was read; applying twice is harmless
+            self._apply(event, announce=False)
+        for tid, summary in self._summaries.items():
+            summary.watchers = self._hub.watchers(tournament_room(tid))
+
+    # -- keeping it live (the Publisher interface) --------------------------------------------
+
+    def publish(self, event: Event) -> None:
+        """Fold a published event into the summaries; announce the one that changed. Never raises."""
+        try:
+            if self._loaded is None or not self._loaded.done():
+                self._early.append(event)
+                if len(self._early) > 10_000:  # nobody watches: forget, the first watcher reads the store
+                    self._early.clear()
+                return
+            self._apply(event, announce=True)
+        except Exception:
+            log.exception("the lobby could not take %s %s", event.stream, event.type)
+
+    def _apply(self, event: Event, *, announce: bool) -> None:
+        data = event.data
+        tid = data.get("tournament_id")
+        if not isinstance(tid, str):
+            return
+        snapshot = data.get("tournament")
+        summary = self._summaries.get(tid)
+        created = False
+        if summary is None:
+            if event.type != TOURNAMENT_CREATED or not isinstance(snapshot, dict):
+                return  # a tournament older than the ones shown
+            summary = Summary(snapshot)
+            self._summaries = {tid: summary, **self._summaries}
+            while len(self._summaries) > self._max:
+                self._summaries.pop(next(reversed(self._summaries)))
+            created = True
+        before = summary.to_json()
+        if isinstance(snapshot, dict) and snapshot.get("version", 0) >= summary.tournament.get("version", 0):
+            summary.tournament = snapshot
+        if event.type == PARTICIPANT_ADDED:
+            summary.participants.add(data["participant"]["id"])
+        match = data.get("match")
+        if isinstance(match, dict):
+            if MatchState(match["state"]) in IN_PLAY:
+                summary.in_play.add(match["id"])
+            else:
+                summary.in_play.discard(match["id"])
+        if event.type in (BRACKET_GENERATED, TOURNAMENT_COMPLETED) and summary.tournament.get("state") != "live":
+            summary.in_play.clear()
+        if announce and (created or summary.to_json() != before):
+            self._announce(CREATED if created else UPDATED, summary, event.ts)
+
+    def _announce(self, kind: str, summary: Summary, ts: float) -> None:
+        self._hub.broadcast_event(LOBBY_ROOM, kind, {"tournament": summary.to_json()}, int(ts * 1000))
+
+    # -- watcher counts -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._timer is None:
+            self._timer = self._scheduler.call_later(self.watchers_interval_s, self._tick)
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._scheduler.remove_timeout(self._timer)
+            self._timer = None
+
+    def _tick(self) -> None:
+        self._timer = None
+        try:
+            self.count_watchers()
+        finally:
+            self.start()
+
+    def count_watchers(self) -> None:
+        """Announce every shown tournament whose watcher count moved since the last count."""
+        if self._loaded is None or not self._loaded.done():
+            return
+        for tid, summary in self._summaries.items():
+            watchers = self._hub.watchers(tournament_room(tid))
+            if watchers != summary.watchers:
+                summary.watchers = watchers
+                self._announce(UPDATED, summary, self._clock())
+
