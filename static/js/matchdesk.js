@@ -23,13 +23,8 @@ export function matchDesk({ book, names, disputes, redraw }) {
     if (loading.has(matchId)) return;
     loading.add(matchId);
     try {
-      // No route gives a match's open dispute: its id is in the event log's last dispute_created.
-      let open = null;
-      for (let since = 0, page = null; !page || page.length === 1000; since = page.at(-1)?.seq ?? since) {
-        page = (await get(`/api/matches/${matchId}/events?since=${since}&limit=1000`)).events;
-        open = page.filter((e) => e.type === "dispute_created").pop() ?? open;
-      }
-      if (open) disputes.set(matchId, open.data.dispute);
+      const { dispute } = book.get(matchId) ?? await get(`/api/matches/${matchId}`); // a match holds its dispute
+      if (dispute?.status === "open") disputes.set(matchId, dispute);
       else unreadable.add(matchId);
     } catch {
       unreadable.add(matchId);
