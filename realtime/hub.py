@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 import logging
 import secrets
 import time
@@ -42,12 +43,13 @@ class Connection(Protocol):
 class Member:
     """A connection in a room, with the last sequence number it was sent."""
 
-    __slots__ = ("conn", "last_seq", "held")
+    __slots__ = ("conn", "last_seq", "held", "who")
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.last_seq = 0
         self.held: list[Frame] | None = []  # frames held back while the member catches up
+        self.who: str | None = None  # the participant this socket is, in its match's room
 
     def deliver(self, frame: Frame) -> None:
         if self.held is not None:
@@ -75,6 +77,7 @@ class Room:
     seq: int = 0  # the latest sequence number broadcast here
     used: float = 0.0  # when the room was last used (the hub's clock)
     presence_timer: object | None = None
+    parent: str | None = None  # a match room's tournament room, whose presence counts its players
 
     def since(self, seq: int, latest: int) -> list[Frame] | None:
         """The kept frames after `seq`, or None if some of those up to `latest` are not kept."""
@@ -127,6 +130,7 @@ class Hub:
         self._room_idle_s = room_idle_s
         self._clock = clock
         self._rooms: collections.OrderedDict[str, Room] = collections.OrderedDict()
+        self._children: dict[str, set[str]] = {}  # a tournament room -> its match rooms with players in
         self.stats = HubStats()
 
     def room(self, key: str) -> Room:
@@ -191,6 +195,16 @@ class Hub:
         self.room(key).members.add(member)
         self._presence_changed(key)
         return member
+
+    def identify(self, key: str, member: Member, who: str | None, parent: str | None) -> None:
+        """Say which participant a member of a match room is (None: a spectator or an
+        organizer), and the tournament room that shows who of its players is online."""
+        room = self.room(key)
+        member.who = who
+        if parent is not None and room.parent is None:
+            room.parent = parent
+            self._children.setdefault(parent, set()).add(key)
+        self._presence_changed(key)
 
     def leave(self, key: str, member: Member) -> None:
         room = self._rooms.get(key)
@@ -269,18 +283,37 @@ class Hub:
         return count
 
     def _presence_changed(self, key: str) -> None:
-        """Tell the room how many watch, at most once per interval."""
-        room = self._rooms[key]
-        if room.presence_timer is None:
-            room.presence_timer = self._scheduler.call_later(
-                self._presence_interval_s, lambda: self._send_presence(key))
+        """Tell the room (and its tournament room) who watches, at most once per interval."""
+        for room in (self._rooms.get(key), self._rooms.get(self._rooms[key].parent or "")):
+            if room is not None and room.presence_timer is None:
+                room.presence_timer = self._scheduler.call_later(self._presence_interval_s,
+                                                                 functools.partial(self._send_presence, room.key))
+
+    def presence(self, key: str) -> dict[str, Any]:
+        """A room's presence: how many watch; in a match room which of its participants are
+        connected and how many others (spectators and organizers); in a tournament room, per
+        match, its participants connected to the match's room."""
+        room = self._rooms.get(key)
+        members = room.members if room else set()
+        data: dict[str, Any] = {"room": key, "watchers": len(members)}
+        if key.startswith("match:"):
+            players = {m.who for m in members if m.who}
+            data.update(participants=sorted(players), spectators=sum(1 for m in members if not m.who))
+        elif key.startswith("tournament:"):
+            online = {}
+            for child in sorted(self._children.get(key, ())):
+                players = {m.who for m in self._rooms[child].members if m.who} if child in self._rooms else set()
+                if players:
+                    online[child.partition(":")[2]] = sorted(players)
+            data["online"] = online
+        return data
 
     def _send_presence(self, key: str) -> None:
         room = self._rooms.get(key)
         if room is None:
             return
         room.presence_timer = None
-        frame = Frame(protocol.frame("presence", {"room": key, "watchers": len(room.members)}))
+        frame = Frame(protocol.frame("presence", self.presence(key)))
         for member in list(room.members):
             member.deliver(frame)
 
@@ -297,4 +330,7 @@ class Hub:
                 doomed.append(key)
                 excess -= 1
         for key in doomed:
-            del self._rooms[key]
+            parent = self._rooms.pop(key).parent
+            if parent is not None:
+                self._children.get(parent, set()).discard(key)
+            self._children.pop(key, None)

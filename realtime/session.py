@@ -85,6 +85,10 @@ class Room(Protocol):
     async def snapshot(self, room_id: str, user: Principal, hub: Hub) -> tuple[int, dict[str, Any], str]:
         """(the seq it reflects, the welcome's fields, the epoch). Raises NotFoundError."""
 
+    def identity(self, user: Principal, snapshot: dict[str, Any]) -> tuple[str | None, str | None]:
+        """For presence: which participant `user` is here (None: none), and the room whose
+        presence shows this room's participants (None: none)."""
+
     async def persisted(self, room_id: str, since: int, limit: int) -> list[Event]:
         """At most `limit` stored events after `since` ([] when the room keeps none)."""
 
@@ -111,6 +115,9 @@ class MatchRoom:
                   "match": match.to_json()}
         # A match's events are numbered in the store, so its epoch is the match itself.
         return match.seq, fields, f"m{int(match.created_at * 1000):x}"
+
+    def identity(self, user: Principal, snapshot: dict[str, Any]) -> tuple[str | None, str | None]:
+        return (user.user_id if snapshot["is_participant"] else None), tournament_room(snapshot["tournament_id"])
 
     async def persisted(self, room_id: str, since: int, limit: int) -> list[Event]:
         return await self._matches.events(room_id, since, limit)
@@ -152,6 +159,9 @@ class TournamentRoom:
         # Tournament rooms are numbered in memory: a new room (a restart) is a new epoch.
         return seq, fields, epoch
 
+    def identity(self, user: Principal, snapshot: dict[str, Any]) -> tuple[str | None, str | None]:
+        return None, None
+
     async def persisted(self, room_id: str, since: int, limit: int) -> list[Event]:
         return []
 
@@ -183,6 +193,9 @@ class LobbyRoom:
         room = hub.room(LOBBY_ROOM)
         seq, epoch = room.seq, room.epoch  # announcements after this are held for the member
         return seq, {"tournaments": await self._lobby.summaries(self._tournaments)}, epoch
+
+    def identity(self, user: Principal, snapshot: dict[str, Any]) -> tuple[str | None, str | None]:
+        return None, None
 
     async def persisted(self, room_id: str, since: int, limit: int) -> list[Event]:
         return []
@@ -313,6 +326,9 @@ class SocketSession:
         assert member is not None and user is not None
         member.held = member.held if member.held is not None else []
         snapshot_seq, snapshot, room_epoch = await self._room.snapshot(self._handshake.room_id, user, hub)
+        who, parent = self._room.identity(user, snapshot)
+        if who is not None or parent is not None:
+            hub.identify(self._key, member, who, parent)
         replay = None
         if epoch is None or epoch == room_epoch:
             replay = await hub.missed(self._key, snapshot_seq, since,

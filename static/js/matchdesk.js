@@ -7,11 +7,13 @@ import { FINAL_STATES, matchTitle, stateLabel, versus } from "./matches.js";
 const ORDER = ["live", "pending_result", "disputed", "ready", "check_in", "scheduled"];
 
 /**
- * `matchDesk({book, names, disputes, redraw})`: `view(registering)` is the matches panel,
+ * `matchDesk({book, names, disputes, online, redraw})`: `view(registering)` is the matches panel,
  * `loadDispute(matchId)` finds a disputed match's open dispute. `disputes` (match id -> dispute)
- * is shared with the page, which fills it from the socket's events; `redraw()` asks for a draw.
+ * is shared with the page, which fills it from the socket's events, and so is `online` (match id
+ * -> the participants connected to it, from the tournament room's presence); `redraw()` asks for
+ * a draw.
  */
-export function matchDesk({ book, names, disputes, redraw }) {
+export function matchDesk({ book, names, disputes, online, redraw }) {
   const errors = new Map(); // match id -> the last refusal
   const desired = new Map(); // match id -> scores clicked but not yet written
   const queues = new Map(); // match id -> {tail, inflight}: score writes in click order
@@ -57,6 +59,18 @@ export function matchDesk({ book, names, disputes, redraw }) {
     ];
   }
 
+  /** Who of the match's players has its page open: "Both players online" before calling them. */
+  function presenceLine(m) {
+    const here = new Set(online.get(m.id) ?? []);
+    const players = m.participant_ids.filter(Boolean);
+    if (players.length < 2) return null;
+    const both = players.every((p) => here.has(p));
+    const text = both ? "Both players online"
+      : players.map((p) => `${names.of(p)} ${here.has(p) ? "online" : "not connected"}`).join(" · ");
+    return h("p", { class: `presence small ${both ? "both-online" : ""}`, dataset: { online: String(here.size) } },
+      h("span", { class: "dot", "aria-hidden": "true" }), " ", text);
+  }
+
   function matchCard(m) {
     const id = m.id;
     const saving = (queues.get(id)?.inflight ?? 0) > 0;
@@ -66,6 +80,7 @@ export function matchDesk({ book, names, disputes, redraw }) {
       h("h3", { id: `title-${id}` }, matchTitle(m)),
       h("span", { class: `badge state-${m.state}` }, stateLabel(m))),
     m.state === "live" ? liveScores(m) : h("p", { class: "versus" }, versus(m, names)),
+    presenceLine(m),
     saving ? h("p", { class: "muted small" }, "Saving the score…") : null,
     controls(m),
     h("p", { class: "row small" },

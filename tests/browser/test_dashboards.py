@@ -173,6 +173,24 @@ async def test_a_page_without_a_usable_token_asks_for_one(api: Api) -> None:
 
 
 @pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_the_desk_shows_which_players_have_their_page_open(api: Api) -> None:
+    """Before calling a match, the desk shows who of its players is online: one player's page
+    open, then both, then one closed again."""
+    tid = await tournament_with(api, ["Alice", "Bob"], start=True)
+    mid = f"{tid}-W1-1"
+    async with browser_pages(api, count=3) as (desk, alice, bob):
+        await desk.goto(f"/organize/{tid}?token={api.organizer}")
+        presence = desk.locator(f'article[data-match-id="{mid}"] .presence')
+        await expect(presence).to_have_text("Alice not connected · Bob not connected")
+        await alice.goto(f"/play/{mid}?token={api.token('alice')}")
+        await expect(presence).to_have_text("Alice online · Bob not connected")
+        await bob.goto(f"/play/{mid}?token={api.token('bob')}")
+        await expect(presence).to_have_text("Both players online")
+        await bob.close()
+        await expect(presence).to_have_text("Alice online · Bob not connected")
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
 async def test_the_organizer_runs_a_match_from_start_to_finish_by_clicks(api: Api) -> None:
     """Create, add two players, start, score with +/-, decide: all by clicks on /organize."""
     async with browser_pages(api) as (page,):

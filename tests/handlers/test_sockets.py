@@ -264,7 +264,8 @@ async def test_presence_counts_watchers(api: Api) -> None:
     second, welcome = await connect(api, f"/ws/match/{mid}", api.token("viewer", Role.SPECTATOR))
     assert welcome["data"]["watchers"] == 2
     presence = await first.recv(skip=("ping",))
-    assert presence == {"type": "presence", "data": {"room": f"match:{mid}", "watchers": 2}}
+    assert presence == {"type": "presence", "data": {"room": f"match:{mid}", "watchers": 2, "participants": [],
+                                                     "spectators": 2}}
 
 
 @pytest.mark.gen_test(timeout=10)

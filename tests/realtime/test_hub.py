@@ -440,8 +440,14 @@ def test_new_room_is_kept_when_every_other_room_is_occupied() -> None:
 
 # -- presence ------------------------------------------------------------------------------------
 
-def presence(key: str, watchers: int) -> dict[str, Any]:
-    return {"type": "presence", "data": {"room": key, "watchers": watchers}}
+def presence(key: str, watchers: int, participants: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The presence frame of a room nobody identified in: in a match room every watcher is a spectator."""
+    data: dict[str, Any] = {"room": key, "watchers": watchers}
+    if key.startswith("match:"):
+        data.update(participants=list(participants), spectators=watchers - len(participants))
+    elif key.startswith("tournament:"):
+        data["online"] = {}
+    return {"type": "presence", "data": data}
 
 
 def test_presence_is_sent_once_per_interval(hub: Hub, scheduler: FakeScheduler) -> None:

@@ -152,7 +152,8 @@ async def test_a_store_outage_at_connect_is_1011_and_releases_everything(world: 
     await session.open()
     assert refusal(transport) == ("store_unavailable", 1011, (1011, "store_unavailable"))
     assert (world.limits.sockets.by_user.get("player:alice"), world.hub.watchers("match:m1")) == (None, 1)
-    assert seen.json()[-1] == {"type": "presence", "data": {"room": "match:m1", "watchers": 2}}
+    assert seen.json()[-1] == {"type": "presence", "data": {"room": "match:m1", "watchers": 2,
+                                                            "participants": ["bob"], "spectators": 1}}
 
 
 @pytest.mark.gen_test
@@ -271,3 +272,27 @@ def test_settings_default_to_the_documented_limits() -> None:
     assert dataclasses.asdict(SessionSettings()) == {
         "allowed_origins": (), "trusted_proxies": (), "max_frame_bytes": 16384, "heartbeat_interval_s": 25.0,
         "flood_limit": 40}
+
+
+@pytest.mark.gen_test
+async def test_presence_tells_which_participants_are_connected(world: World) -> None:
+    """A match room's presence names the participants connected and counts the others; its
+    tournament room shows, per match, the participants online in it."""
+    await world.live_match()
+    tournament, seen = world.session("t1", "tournament", token=world.token("org", Role.ORGANIZER))
+    await tournament.open()
+    for user, role in [("alice", Role.PLAYER), ("sam", Role.SPECTATOR), ("org", Role.ORGANIZER)]:
+        await world.session(token=world.token(user, role))[0].open()
+    world.scheduler.advance(1.0)
+    assert world.hub.presence("match:m1") == {"room": "match:m1", "watchers": 3, "participants": ["alice"],
+                                              "spectators": 2}
+    assert seen.json()[-1] == {"type": "presence", "data": {"room": "tournament:t1", "watchers": 1,
+                                                            "online": {"m1": ["alice"]}}}
+    bob, _ = world.session(token=world.token("bob"))
+    await bob.open()
+    world.scheduler.advance(1.0)
+    assert seen.json()[-1]["data"]["online"] == {"m1": ["alice", "bob"]}
+    bob.closed()
+    world.scheduler.advance(1.0)
+    assert seen.json()[-1]["data"]["online"] == {"m1": ["alice"]}
+

@@ -69,8 +69,9 @@ function manage() {
   let participants = [];
   let share = null; // {link, qr} once made
   const disputes = new Map(); // match id -> its open dispute
+  let online = new Map(); // match id -> its participants connected (the room's presence)
   const scheduleDraw = onNextFrame(draw);
-  const desk = matchDesk({ book, names, disputes, redraw: scheduleDraw });
+  const desk = matchDesk({ book, names, disputes, online: { get: (id) => online.get(id) }, redraw: scheduleDraw });
 
   render(main,
     h("div", { class: "organize" },
@@ -98,6 +99,11 @@ function manage() {
       if (frame.type === "dispute_created") disputes.set(data.match_id, data.dispute);
       if (frame.type === "dispute_resolved") disputes.delete(data.match_id);
       if (frame.type === "participant_added") addParticipant(data.participant);
+      scheduleDraw();
+    },
+    onPresence(data) {
+      if (!data.online) return;
+      online = new Map(Object.entries(data.online));
       scheduleDraw();
     },
     onAuthFailed: (message) => tokenRefused(main, message),
