@@ -17,12 +17,17 @@ $(RUN_STAMP): setup.cfg pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check .
 	touch $@
 
-$(TEST_STAMP): setup.cfg pyproject.toml | $(PY)
+$(TEST_STAMP): setup.cfg pyproject.toml tests/browser/package.json tests/browser/package-lock.json | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check '.[test]'
 	# Debian's Chromium for tests/browser (Playwright cannot download a browser here)
 	command -v chromium >/dev/null || (apt-get update -qq \
 		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 		|| { echo "make test needs Chromium for the browser tests: apt-get install chromium (as root)"; exit 1; }
+	# brackets-viewer.js for tests/browser/test_brackets_viewer.py, exactly as package-lock.json pins it
+	command -v npm >/dev/null || (apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm) \
+		|| { echo "make test needs npm for the browser tests: apt-get install npm (as root)"; exit 1; }
+	npm ci --prefix tests/browser --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@ $(RUN_STAMP)
 
 $(BENCH_STAMP): setup.cfg pyproject.toml | $(PY)

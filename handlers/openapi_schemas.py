@@ -180,10 +180,37 @@ BRACKET_VIEW = obj({**BRACKET_FIELDS, "settings": {"type": "object"}, "seed_orde
                                          "matches": array(ref("Match"))}, ["bracket", "round", "matches"])),
                     "placements": array(ref("Placement"))},
                    [*BRACKET_FIELDS, "settings", "seed_order", "rounds", "placements"])
-# brackets-viewer.js's model (handlers/export.py): numeric ids, one stage.
-BRACKETS_VIEWER = obj({table: array({"type": "object", "required": ["id"], "properties": {"id": integer(0)}})
-                       for table in ("stage", "group", "round", "match", "participant")},
-                      ["stage", "group", "round", "match", "participant"])
+# brackets-model's tables as brackets-viewer.js reads them (handlers/export.py): one stage,
+# numeric ids from 0.
+ROW_ID = integer(0)
+VIEWER_SIDE = nullable(obj({"id": nullable(ROW_ID), "position": integer(1), "score": integer(0),
+                            "result": string(enum=["win", "loss"]), "forfeit": {"const": True}},
+                           ["id"], description="null: a BYE; `id` null: still to be decided; `position`: where "
+                                               "the side comes from (a seed, a dropping match's number); "
+                                               "`score` absent until the match begins"))
+VIEWER_MATCH = {"id": ROW_ID, "stage_id": ROW_ID, "group_id": ROW_ID, "round_id": ROW_ID,
+                "number": integer(1), "child_count": integer(0, 0, description="no match games"),
+                "status": integer(0, 5, description="0 locked, 1 waiting, 2 ready, 3 running, 4 completed, 5 archived"),
+                "opponent1": VIEWER_SIDE, "opponent2": VIEWER_SIDE, "livebracket_id": identifier()}
+VIEWER_TABLES = {
+    "stage": array(obj({"id": ROW_ID, "tournament_id": ROW_ID, "name": string(),
+                        "type": string(enum=["single_elimination", "double_elimination", "round_robin"],
+                                       description="round_robin for a Swiss event too"),
+                        "number": integer(1),
+                        "settings": {"type": "object", "description": "brackets-model StageSettings"}},
+                       ["id", "tournament_id", "name", "type", "number", "settings"])),
+    "group": array(obj({"id": ROW_ID, "stage_id": ROW_ID,
+                        "number": integer(1, 3, description="1 winners (or the only group), 2 losers (single "
+                                                            "elimination: the consolation final), 3 grand final")},
+                       ["id", "stage_id", "number"])),
+    "round": array(obj({"id": ROW_ID, "stage_id": ROW_ID, "group_id": ROW_ID, "number": integer(1)},
+                       ["id", "stage_id", "group_id", "number"])),
+    "match": array(obj(VIEWER_MATCH, VIEWER_MATCH)),
+    "match_game": array({"type": "object"}, max_items=0),  # always empty: the matches have no games
+    "participant": array(obj({"id": ROW_ID, "tournament_id": ROW_ID, "name": string()},
+                             ["id", "tournament_id", "name"])),
+}
+BRACKETS_VIEWER = obj(VIEWER_TABLES, VIEWER_TABLES)
 ROW = {"participant_id": string(), "played": integer(0), "wins": integer(0), "losses": integer(0),
        "rank": integer(1, description="unique: the seed breaks the last ties")}
 STANDINGS = obj({**BRACKET_FIELDS, "standings": array({"anyOf": [

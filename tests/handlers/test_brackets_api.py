@@ -177,7 +177,7 @@ async def test_brackets_viewer_export(api: Api) -> None:
     tid = await tournament_with(api, 8, "double_elimination")
     await api.ok("POST", f"/api/tournaments/{tid}/start")
     data = await api.ok("GET", f"/api/tournaments/{tid}/bracket?format=brackets-viewer")
-    assert set(data) == {"stage", "group", "round", "match", "participant"}
+    assert set(data) == {"stage", "group", "round", "match", "match_game", "participant"}
     assert data["stage"][0]["type"] == "double_elimination" and len(data["participant"]) == 8
     round_ids = {r["id"] for r in data["round"]}
     assert all(m["round_id"] in round_ids for m in data["match"]) and len(data["match"]) == 15
