@@ -211,13 +211,13 @@ VIEWER_TABLES = {
                              ["id", "tournament_id", "name"])),
 }
 BRACKETS_VIEWER = obj(VIEWER_TABLES, VIEWER_TABLES)
-ROW = {"participant_id": string(), "played": integer(0), "wins": integer(0), "losses": integer(0),
-       "rank": integer(1, description="unique: the seed breaks the last ties")}
-STANDINGS = obj({**BRACKET_FIELDS, "standings": array({"anyOf": [
-                     obj({**ROW, "score_for": integer(0), "score_against": integer(0)},
-                         [*ROW, "score_for", "score_against"], description="round robin"),
-                     obj({**ROW, "byes": integer(0), "buchholz": integer(0)}, [*ROW, "byes", "buchholz"],
-                         description="Swiss")]}),
+NUMBER = {"type": "number"}
+ROW = {"participant_id": string(), "seed": integer(1), "played": integer(0, description="matches, byes not counted"),
+       "wins": integer(0, description="byes counted"), "draws": integer(0), "losses": integer(0),
+       "byes": integer(0), "points": NUMBER, "score_for": integer(0), "score_against": integer(0),
+       "score_difference": integer(), "buchholz": NUMBER, "median_buchholz": NUMBER, "sonneborn_berger": NUMBER,
+       "head_to_head": nullable(NUMBER), "rank": integer(1, description="unique: the seed breaks the last ties")}
+STANDINGS = obj({**BRACKET_FIELDS, "standings": array(obj(ROW, ROW, description="round robin and Swiss alike")),
                  "placements": array(ref("Placement"))},
                 [*BRACKET_FIELDS, "standings", "placements"])
 RESET = obj({"match_id": identifier(), "key": string(), "state": string(enum=MatchState)},

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tournament import brackets, round_robin, rules, swiss
+from tournament import brackets, round_robin, rules, swiss, tiebreaks
 from tournament.errors import InvalidTransitionError, InvalidValueError
 from tournament.events import BRACKET_GENERATED, BRACKET_UPDATED, TOURNAMENT_COMPLETED, Publisher
 from tournament.locks import KeyedLocks
@@ -42,6 +42,8 @@ class StartOptions:
     third_place: bool = False
     grand_final_reset: bool = True
     rounds: int | None = None  # Swiss only; default ceil(log2(n))
+    tiebreaks: tuple[str, ...] | None = None  # round robin and Swiss; names of tiebreaks.CRITERIA
+    points: tuple[float, float, float] | None = None  # round robin and Swiss: (win, draw, loss)
 
 
 def loser_of(match: Match) -> str | None:
@@ -112,6 +114,20 @@ class BracketService:
             if not 1 <= rounds <= n - 1:
                 raise InvalidValueError(f"a Swiss event of {n} plays 1 to {n - 1} rounds", field="rounds")
             settings["rounds"] = rounds
+        if tournament.format in ("round_robin", "swiss"):  # recorded in full, defaults included
+            criteria, points = tiebreaks.rules_from_settings(tournament.format, {})
+            try:
+                criteria = criteria if options.tiebreaks is None else tiebreaks.check_criteria(options.tiebreaks)
+            except ValueError as e:
+                raise InvalidValueError(str(e), field="tiebreaks") from e
+            try:
+                points = points if options.points is None else tiebreaks.check_points(options.points)
+            except ValueError as e:
+                raise InvalidValueError(str(e), field="points") from e
+            settings["tiebreaks"], settings["points"] = list(criteria), list(points)
+        elif options.tiebreaks is not None or options.points is not None:
+            raise InvalidValueError("tiebreaks and points apply to round robin and Swiss only",
+                                    field="tiebreaks" if options.tiebreaks is not None else "points")
         return settings
 
     def _create(self, tournament: Tournament, order: list[str], settings: dict[str, Any],
@@ -163,7 +179,8 @@ class BracketService:
     def _swiss_round(self, tournament: Tournament, order: list[str], done: list[Match], round_no: int,
                      now: float) -> list[Match]:
         results, byes = results_of(done)
-        pairing = swiss.swiss_pairings(order, results, round_no, byes)
+        criteria, points = tiebreaks.rules_from_settings(tournament.format, tournament.settings)
+        pairing = swiss.swiss_pairings(order, results, round_no, byes, criteria=criteria, points=points)
         pairs: list[tuple[str, str | None]] = list(pairing.pairs)
         if pairing.bye:
             pairs.append((pairing.bye, None))
@@ -449,11 +466,14 @@ class BracketService:
         matches = [m for m in await self._store.list_matches(tournament_id) if m.slot]
         results, byes = results_of(matches)
         order = list(tournament.seed_order)
+        criteria, points = tiebreaks.rules_from_settings(tournament.format, tournament.settings)
         rows: list[dict[str, Any]] = []
         if order and tournament.format == "round_robin":
-            rows = [dataclasses.asdict(s) for s in round_robin.standings(order, results)]
+            rows = [dataclasses.asdict(s) for s in round_robin.standings(order, results, criteria=criteria,
+                                                                        points=points)]
         elif order and tournament.format == "swiss":
-            rows = [dataclasses.asdict(s) for s in swiss.swiss_standings(order, results, byes)]
+            rows = [dataclasses.asdict(s) for s in swiss.swiss_standings(order, results, byes, criteria=criteria,
+                                                                        points=points)]
         return {"tournament_id": tournament.id, "format": tournament.format, "state": tournament.state,
                 "standings": rows, "placements": [dict(p) for p in tournament.placements]}
 

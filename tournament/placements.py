@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tournament import round_robin, swiss
+from tournament import round_robin, swiss, tiebreaks
 from tournament.models import Match, MatchState, Tournament
 
 
@@ -36,8 +36,10 @@ def placements(tournament: Tournament, matches: list[Match]) -> list[dict[str, A
     order = list(tournament.seed_order)
     if tournament.format in ("round_robin", "swiss"):
         results, byes = results_of(matches)
-        table = (round_robin.standings(order, results) if tournament.format == "round_robin"
-                 else swiss.swiss_standings(order, results, byes))
+        criteria, points = tiebreaks.rules_from_settings(tournament.format, tournament.settings)
+        table = (round_robin.standings(order, results, criteria=criteria, points=points)
+                 if tournament.format == "round_robin"
+                 else swiss.swiss_standings(order, results, byes, criteria=criteria, points=points))
         return [{"place": row.rank, "participant_id": row.participant_id} for row in table]
     return elimination_places(order, [m for m in matches if m.slot])
 

@@ -68,6 +68,7 @@ def test_standings_of_a_full_round_robin(n: int, rng: random.Random) -> None:
     assert sorted(s.participant_id for s in table) == sorted(ids(n))
     assert [s.wins for s in table] == sorted((s.wins for s in table), reverse=True)
     assert sum(s.wins for s in table) == len(results) == sum(s.losses for s in table)
+    assert all(s.draws == 0 and s.points == s.wins for s in table)
     assert all(s.played == n - 1 for s in table)
     assert sum(s.score_for for s in table) == sum(s.score_against for s in table)
 
@@ -121,9 +122,15 @@ def test_standings_of_nobody_played_yet() -> None:
     assert [s.participant_id for s in standings(["x", "y", "z"], [])] == ["x", "y", "z"]
 
 
-@pytest.mark.parametrize("result", [
-    ("a", "b", 1, 1), ("a", "zed", 1, 0), ("a", "a", 1, 0), ("a", "b", -1, 0)])
+@pytest.mark.parametrize("result", [("a", "zed", 1, 0), ("a", "a", 1, 0), ("a", "b", -1, 0)])
 def test_standings_refuse_bad_results(result: Result) -> None:
-    """A tie, a stranger, a self-match or a negative score is refused."""
+    """A stranger, a self-match or a negative score is refused."""
     with pytest.raises(ValueError):
         standings(["a", "b"], [result])
+
+
+def test_a_tie_is_a_draw() -> None:
+    """Equal scores: a draw for both, neither a win nor a loss; on wins the seed decides."""
+    table = standings(["b", "a"], [("a", "b", 1, 1)])
+    assert [(s.participant_id, s.played, s.wins, s.draws, s.losses, s.points) for s in table] == [
+        ("b", 1, 0, 1, 0, 0.5), ("a", 1, 0, 1, 0, 0.5)]
