@@ -24,7 +24,8 @@ class TournamentActionHandler(BaseHandler):
                     seeding=seeding, rng_seed=fields.integer(body, "rng_seed", maximum=2**31 - 1),
                     third_place=fields.flag(body, "third_place"),
                     grand_final_reset=fields.flag(body, "grand_final_reset", True),
-                    rounds=fields.integer(body, "rounds", minimum=1, maximum=255))
+                    rounds=fields.integer(body, "rounds", minimum=1, maximum=255),
+                    tiebreaks=fields.names(body, "tiebreaks"), points=points(fields.numbers(body, "points", 3)))
                 tournament = await self.services.brackets.start(tournament_id, user, options)
             elif action == "reset":
                 tournament = await self.services.brackets.reset(tournament_id, user)
@@ -35,6 +36,10 @@ class TournamentActionHandler(BaseHandler):
             return 200, tournament.to_json()
 
         await self.once_per_key(self.count_write(), act)
+
+
+def points(values: tuple[float, ...] | None) -> tuple[float, float, float] | None:
+    return None if values is None else (values[0], values[1], values[2])
 
 
 class BracketHandler(BaseHandler):

@@ -9,7 +9,7 @@ from config import STORES
 from handlers.base import ID, IDEMPOTENCY_KEY
 from handlers.brackets import SEEDINGS
 from handlers.tokens import MAX_TTL_S
-from tournament import events
+from tournament import events, tiebreaks
 from tournament.models import DisputeStatus, MatchState, TournamentState
 from tournament.roles import ROLE_NAMES
 from tournament.rules import MAX_SCORE
@@ -217,9 +217,11 @@ ROW = {"participant_id": string(), "seed": integer(1), "played": integer(0, desc
        "byes": integer(0), "points": NUMBER, "score_for": integer(0), "score_against": integer(0),
        "score_difference": integer(), "buchholz": NUMBER, "median_buchholz": NUMBER, "sonneborn_berger": NUMBER,
        "head_to_head": nullable(NUMBER), "rank": integer(1, description="unique: the seed breaks the last ties")}
-STANDINGS = obj({**BRACKET_FIELDS, "standings": array(obj(ROW, ROW, description="round robin and Swiss alike")),
+STANDINGS = obj({**BRACKET_FIELDS, "tiebreaks": array(string(enum=tiebreaks.CRITERIA)),
+                 "points": array(NUMBER, min_items=3, max_items=3),
+                 "standings": array(obj(ROW, ROW, description="round robin and Swiss alike")),
                  "placements": array(ref("Placement"))},
-                [*BRACKET_FIELDS, "standings", "placements"])
+                [*BRACKET_FIELDS, "tiebreaks", "points", "standings", "placements"])
 RESET = obj({"match_id": identifier(), "key": string(), "state": string(enum=MatchState)},
             ["match_id", "key", "state"])
 CORRECTION_REPORT = obj({"match_id": identifier(), "winner_id": string(), "requires_force": {"type": "boolean"},
@@ -298,7 +300,14 @@ START_OPTIONS = obj({"seeding": nullable(string(enum=SEEDINGS, description="defa
                      "rng_seed": nullable(integer(0, 2**31 - 1, description="replays a random seeding")),
                      "third_place": {"type": "boolean", "description": "single elimination; default false"},
                      "grand_final_reset": {"type": "boolean", "description": "double elimination; default true"},
-                     "rounds": nullable(integer(1, 255, description="Swiss; default ceil(log2(n))"))},
+                     "rounds": nullable(integer(1, 255, description="Swiss; default ceil(log2(n))")),
+                     "tiebreaks": nullable({**array(string(enum=tiebreaks.CRITERIA), min_items=1, max_items=9,
+                                                    unique=True),
+                                            "description": "round robin and Swiss: the order of the tiebreaks; "
+                                                           "seed, if given, last"}),
+                     "points": nullable({**array({"type": "number", "minimum": 0, "maximum": 100,
+                                                  "multipleOf": 0.5}, min_items=3, max_items=3),
+                                         "description": "round robin and Swiss: (win, draw, loss)"})},
                     closed=False)
 FLAG = {"type": "boolean", "description": "default false (null is refused)"}
 CORRECTION = {**obj({"undo": FLAG, "force": FLAG, "dry_run": FLAG}, closed=False,

@@ -10,6 +10,7 @@ is never in two places, and never lost.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import random
@@ -93,7 +94,7 @@ class BracketService:
             settings = self._settings(tournament, options, rng_seed, len(order))
             now = self._clock()
             await self._store.delete_matches(tournament_id)  # leftovers of a start that crashed
-            for match in self._create(tournament, order, settings, now):
+            for match in await self._create(tournament, order, settings, now):
                 await self._store.insert_match(match)
             live = dataclasses.replace(tournament, state=TournamentState.LIVE, settings=settings,
                                        seed_order=tuple(order), started_at=now, version=tournament.version + 1)
@@ -130,7 +131,7 @@ class BracketService:
                                     field="tiebreaks" if options.tiebreaks is not None else "points")
         return settings
 
-    def _create(self, tournament: Tournament, order: list[str], settings: dict[str, Any],
+    async def _create(self, tournament: Tournament, order: list[str], settings: dict[str, Any],
                 now: float) -> list[Match]:
         fmt = tournament.format
         if fmt in ELIMINATION:
@@ -144,7 +145,7 @@ class BracketService:
             return [self._paired(tournament, "round_robin", f"R{r}-{i}", r, i, pair, now + r * 1e-3)
                     for r, pairs in enumerate(round_robin.round_robin_rounds(order), start=1)
                     for i, pair in enumerate(pairs, start=1)]
-        return self._swiss_round(tournament, order, [], 1, now)
+        return await self._swiss_round(tournament, order, [], 1, now)
 
     @staticmethod
     def _bracket_match(tournament: Tournament, order: list[str], spec: brackets.BracketMatch,
@@ -176,11 +177,14 @@ class BracketService:
                      state=MatchState.SCHEDULED, created_at=now + position * 1e-6, updated_at=now,
                      round=round_no, label=key, slot=slot)
 
-    def _swiss_round(self, tournament: Tournament, order: list[str], done: list[Match], round_no: int,
-                     now: float) -> list[Match]:
+    async def _swiss_round(self, tournament: Tournament, order: list[str], done: list[Match], round_no: int,
+                           now: float) -> list[Match]:
+        """The matches of Swiss round `round_no`. The matching runs in a thread: it takes
+        seconds for a thousand players, which the IOLoop must not wait for. Raises ValueError."""
         results, byes = results_of(done)
         criteria, points = tiebreaks.rules_from_settings(tournament.format, tournament.settings)
-        pairing = swiss.swiss_pairings(order, results, round_no, byes, criteria=criteria, points=points)
+        pairing = await asyncio.to_thread(swiss.swiss_pairings, order, results, round_no, byes,
+                                          criteria=criteria, points=points)
         pairs: list[tuple[str, str | None]] = list(pairing.pairs)
         if pairing.bye:
             pairs.append((pairing.bye, None))
@@ -325,7 +329,7 @@ class BracketService:
             return tournament, []
         now = self._clock()
         try:
-            next_round = self._swiss_round(tournament, list(tournament.seed_order), matches, played + 1, now)
+            next_round = await self._swiss_round(tournament, list(tournament.seed_order), matches, played + 1, now)
         except ValueError as e:  # nobody left to pair without a rematch: the event ends here
             log.warning("tournament %s ends after round %d: %s", tournament.id, played, e)
             settings = {**tournament.settings, "rounds_played": played}
@@ -475,6 +479,7 @@ class BracketService:
             rows = [dataclasses.asdict(s) for s in swiss.swiss_standings(order, results, byes, criteria=criteria,
                                                                         points=points)]
         return {"tournament_id": tournament.id, "format": tournament.format, "state": tournament.state,
+                "tiebreaks": list(criteria), "points": list(points),
                 "standings": rows, "placements": [dict(p) for p in tournament.placements]}
 
     async def _bracket_for_event(self, tournament_id: str) -> dict[str, Any]:
@@ -503,6 +508,5 @@ def rules_applied(tournament: Tournament) -> list[str]:
         "double_elimination": ["grand final winner first, grand final loser second",
                                "third: the losers-bracket final loser",
                                "then by the losers-bracket round they went out in, tied (5th-6th, 7th-8th, ...)"],
-        "round_robin": ["wins", "head-to-head wins among the tied", "score difference", "seed"],
-        "swiss": ["wins (a bye counts as a win)", "Buchholz (opponents' wins)", "seed"],
-    }.get(tournament.format, [])
+    }.get(tournament.format) or [tiebreaks.WORDS[c] for c in
+                                  tiebreaks.rules_from_settings(tournament.format, tournament.settings)[0]]

@@ -130,3 +130,27 @@ def whole_number(raw: str, field: str, low: int, high: int) -> int:
     if len(digits) > len(str(high)) or not low <= int(digits) <= high:
         raise invalid(field, f"must be between {low} and {high}")
     return int(digits)
+
+
+def names(body: dict[str, Any], field: str) -> tuple[str, ...] | None:
+    """An optional list of short names (which names are allowed is the domain's decision).
+    Raises SchemaError (not a list of strings) or InvalidValueError (more than 32)."""
+    value = body.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise bad_request(f"{field} must be a list of names", field)
+    if len(value) > 32:
+        raise invalid(field, "must name at most 32")
+    return tuple(check_text(item, field)[:64] for item in value)
+
+
+def numbers(body: dict[str, Any], field: str, count: int) -> tuple[float, ...] | None:
+    """An optional list of exactly `count` numbers (not booleans). Raises SchemaError."""
+    value = body.get(field)
+    if value is None:
+        return None
+    if (not isinstance(value, list) or len(value) != count
+            or not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in value)):
+        raise bad_request(f"{field} must be a list of {count} numbers", field)
+    return tuple(float(n) for n in value)

@@ -93,6 +93,12 @@ def check_points(points: Sequence[Any]) -> Points:
     return Points(win, draw, loss)
 
 
+# Each criterion in words, for pages and the completion event.
+WORDS = {WINS: "wins (a bye counts as a win)", POINTS: "points", HEAD_TO_HEAD: "head-to-head among the tied",
+         SCORE_DIFFERENCE: "score difference", SCORE_FOR: "scores for", BUCHHOLZ: "Buchholz (opponents' points)",
+         MEDIAN_BUCHHOLZ: "median Buchholz", SONNEBORN_BERGER: "Sonneborn-Berger", SEED: "seed"}
+
+
 def rules_from_settings(fmt: str, settings: Mapping[str, Any]) -> tuple[tuple[str, ...], Points]:
     """The tiebreaks and points a tournament recorded at start, or the format's defaults."""
     default = SWISS_DEFAULT if fmt == "swiss" else ROUND_ROBIN_DEFAULT

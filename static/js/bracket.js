@@ -99,23 +99,37 @@ export function matchCard(match, names, link) {
 }
 
 /** Standings rows (GET /api/tournaments/{id}/standings) as a table. */
+// The columns a tiebreak adds to a table (wins, head-to-head and seed have their own or none).
+const TIEBREAK_COLUMNS = {
+  points: ["Pts", "Points", (r) => num(r.points)],
+  score_difference: ["+/−", "Score difference", (r) => signed(r.score_difference)],
+  score_for: ["SF", "Scores for", (r) => String(r.score_for)],
+  buchholz: ["Bu", "Buchholz", (r) => num(r.buchholz)],
+  median_buchholz: ["MBu", "Median Buchholz", (r) => num(r.median_buchholz)],
+  sonneborn_berger: ["SB", "Sonneborn-Berger", (r) => num(r.sonneborn_berger)],
+};
+
+/** The round robin or Swiss table, with a column for each of the tournament's tiebreaks in their order. */
 export function renderStandings(standings, names) {
   const rows = standings.standings ?? [];
   if (!rows.length) return h("p", { class: "empty" }, "No results yet.");
-  const swiss = standings.format === "swiss";
+  const draws = rows.some((r) => r.draws);
+  const columns = (standings.tiebreaks ?? []).filter((c) => TIEBREAK_COLUMNS[c]).map((c) => TIEBREAK_COLUMNS[c]);
+  const head = (short, long) => h("th", { scope: "col" }, h("abbr", { title: long }, short));
   return h("table", { class: "standings" },
     h("caption", {}, "Standings"),
     h("thead", {}, h("tr", {},
       h("th", { scope: "col" }, "#"), h("th", { scope: "col" }, "Player"),
-      h("th", { scope: "col" }, h("abbr", { title: "Played" }, "P")),
-      h("th", { scope: "col" }, h("abbr", { title: "Wins" }, "W")),
-      h("th", { scope: "col" }, h("abbr", { title: "Losses" }, "L")),
-      swiss ? h("th", { scope: "col" }, "Buchholz")
-        : h("th", { scope: "col" }, h("abbr", { title: "Score difference" }, "+/−")))),
+      head("P", "Played"), head("W", "Wins"), draws ? head("D", "Draws") : null, head("L", "Losses"),
+      columns.map(([short, long]) => head(short, long)))),
     h("tbody", {}, rows.map((r) => h("tr", {},
       h("td", {}, String(r.rank)), h("th", { scope: "row" }, names.of(r.participant_id)),
-      h("td", {}, String(r.played)), h("td", {}, String(r.wins)), h("td", {}, String(r.losses)),
-      h("td", {}, swiss ? String(r.buchholz) : signed(r.score_for - r.score_against))))));
+      h("td", {}, String(r.played)), h("td", {}, String(r.wins)), draws ? h("td", {}, String(r.draws)) : null,
+      h("td", {}, String(r.losses)), columns.map(([, , value]) => h("td", {}, value(r)))))));
+}
+
+function num(n) {
+  return Number.isInteger(n) ? String(n) : n.toFixed(1);
 }
 
 function signed(n) {

@@ -22,6 +22,20 @@ export const FORMATS = {
   swiss: "Swiss",
 };
 
+/** The tiebreaks of round robin and Swiss tables (tournament/tiebreaks.py CRITERIA, in order; a test checks). */
+export const TIEBREAKS = {
+  wins: "Wins",
+  points: "Points",
+  head_to_head: "Head-to-head",
+  score_difference: "Score difference",
+  score_for: "Scores for",
+  buchholz: "Buchholz",
+  median_buchholz: "Median Buchholz",
+  sonneborn_berger: "Sonneborn-Berger",
+  seed: "Seed",
+};
+export const DEFAULT_TIEBREAKS = { round_robin: ["wins", "head_to_head", "score_difference"], swiss: ["wins", "buchholz"] };
+
 export const FINAL_STATES = new Set(["completed", "forfeit", "cancelled"]);
 export const IN_PLAY = new Set(["check_in", "ready", "live", "pending_result", "disputed"]);
 

@@ -173,6 +173,31 @@ async def test_a_page_without_a_usable_token_asks_for_one(api: Api) -> None:
 
 
 @pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_the_organizer_chooses_how_a_round_robin_is_ranked(api: Api) -> None:
+    """On /organize the organizer ranks a round robin by points (3 a win) then scores for; the
+    tournament starts with that order, and its table shows those columns."""
+    tid = await tournament_with(api, ["Alice", "Bob", "Carol"], "round_robin")
+    async with browser_pages(api) as (page,):
+        await page.goto(f"/organize/{tid}?token={api.organizer}")
+        await page.get_by_label("Rank by").select_option("points")
+        await page.get_by_label("Then by (2)").select_option("score_for")
+        await page.get_by_label("Then by (3)").select_option("")
+        await page.get_by_label("Points for a win").fill("3")
+        await page.get_by_role("button", name="Start the tournament").click()
+        await expect(page.locator("#t-state")).to_have_text("live")
+        settings = (await api.ok("GET", f"/api/tournaments/{tid}"))["settings"]
+        assert (settings["tiebreaks"], settings["points"]) == (["points", "score_for"], [3, 0.5, 0])
+        first = (await api.ok("GET", f"/api/tournaments/{tid}/matches"))["matches"][0]
+        a, b = first["participant_ids"]
+        await api.ok("POST", f"/api/matches/{first['id']}/start")
+        await api.ok("POST", f"/api/matches/{first['id']}/result", {"scores": {a: 7, b: 2}})
+        await page.goto(f"/tournaments/{tid}?token={spectator(api)}")
+        table = page.locator("table.standings")
+        await expect(table.locator("thead abbr")).to_have_text(["P", "W", "L", "Pts", "SF"])
+        await expect(table.locator("tbody tr").first.locator("td")).to_have_text(["1", "1", "1", "0", "3", "7"])
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
 async def test_the_desk_shows_which_players_have_their_page_open(api: Api) -> None:
     """Before calling a match, the desk shows who of its players is online: one player's page
     open, then both, then one closed again."""

@@ -385,3 +385,29 @@ async def test_a_big_bracket_is_summarised_in_the_welcome_and_its_events(service
     assert ids == [m["id"] for m in everything] and len(ids) == 7
     status, body = await api.get(f"/api/tournaments/{tid}/matches?limit=3&after=m_unknown")
     assert (status, body["error"]["code"]) == (404, "not_found")
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_the_organizer_chooses_the_tiebreaks_and_points(api: Api) -> None:
+    """A round robin started with its own tiebreak order and points records them and ranks by
+    them; an unknown tiebreak, a bad points list or tiebreaks for a bracket are refused."""
+    tid = await tournament_with(api, 4, "round_robin")
+    for body, field in [({"tiebreaks": ["wins", "luck"]}, "tiebreaks"), ({"tiebreaks": ["seed", "wins"]}, "tiebreaks"),
+                        ({"points": [3, 1, 4]}, "points")]:
+        status, error = await api.post(f"/api/tournaments/{tid}/start", body)
+        assert (status, error["error"]["code"], error["error"]["field"]) == (422, "invalid_value", field), body
+    status, error = await api.post(f"/api/tournaments/{tid}/start", {"points": [3, 1]})
+    assert (status, error["error"]["code"]) == (400, "invalid_schema")
+    started = await api.ok("POST", f"/api/tournaments/{tid}/start",
+                           {"tiebreaks": ["points", "score_for", "seed"], "points": [3, 1, 0]})
+    assert (started["settings"]["tiebreaks"], started["settings"]["points"]) == (["points", "score_for", "seed"],
+                                                                                [3, 1, 0])
+    first = (await playable(api, tid))[0]
+    a, b = first["participant_ids"]
+    await api.ok("POST", f"/api/matches/{first['id']}/start")
+    await api.ok("POST", f"/api/matches/{first['id']}/result", {"scores": {a: 5, b: 9}})
+    table = (await api.ok("GET", f"/api/tournaments/{tid}/standings"))["standings"]
+    assert (table[0]["participant_id"], table[0]["points"], table[0]["score_for"]) == (b, 3, 9)
+    other = await tournament_with(api, 4, "single_elimination")
+    status, error = await api.post(f"/api/tournaments/{other}/start", {"tiebreaks": ["wins"]})
+    assert (status, error["error"]["field"]) == (422, "tiebreaks")

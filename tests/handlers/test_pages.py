@@ -112,3 +112,13 @@ def test_the_pages_close_codes_are_the_servers() -> None:
             source = script.read_text()
             assert not re.search(r"(close\(|code\s*[=!<>]=*\s*|Set\(\[\s*)[14]\d{3}\b", source), script
             assert "reason ===" not in source, script
+
+
+def test_the_pages_tiebreaks_are_the_servers() -> None:
+    """static/js/matches.js names every tiebreak of tournament/tiebreaks.py, in its order."""
+    from tournament.tiebreaks import CRITERIA
+
+    text = (STATIC_DIR / "js" / "matches.js").read_text()
+    block = re.search(r"export const TIEBREAKS = \{(.*?)\};", text, re.S)
+    assert block is not None
+    assert tuple(re.findall(r"^\s*(\w+):", block.group(1), re.M)) == CRITERIA

@@ -6,7 +6,8 @@ import { announce, busy, byId, h, onNextFrame, render, segment } from "../dom.js
 import { showGate, tokenRefused } from "../gate.js";
 import { LiveRoom } from "../live.js";
 import { matchDesk } from "../matchdesk.js";
-import { applyTournamentEvent, bracketLeftOut, FORMATS, loadMatches, MatchBook, Names, takeSnapshot } from "../matches.js";
+import { applyTournamentEvent, bracketLeftOut, DEFAULT_TIEBREAKS, FORMATS, loadMatches, MatchBook, Names, takeSnapshot,
+  TIEBREAKS } from "../matches.js";
 import { showConnection } from "../status.js";
 import { isOrganizer, takeToken } from "../token.js";
 
@@ -252,9 +253,11 @@ function manage() {
       double_elimination: () => h("div", { class: "field check" },
         h("input", { id: "s-reset", type: "checkbox", name: "grand_final_reset", checked: true }),
         h("label", { for: "s-reset" }, "Grand final reset")),
-      swiss: () => h("div", { class: "field" },
+      swiss: () => [h("div", { class: "field" },
         h("label", { for: "s-rounds" }, "Rounds (empty: enough for one unbeaten player)"),
         h("input", { id: "s-rounds", type: "number", name: "rounds", min: 1, max: 255 })),
+      tiebreakFields("swiss")],
+      round_robin: () => tiebreakFields("round_robin"),
     }[tournament.format];
     const submit = h("button", { type: "submit", id: "t-start-button", class: "primary",
       disabled: participants.length < 2 }, "Start the tournament");
@@ -273,6 +276,10 @@ function manage() {
             if (third) body.third_place = third.checked;
             if (reset) body.grand_final_reset = reset.checked;
             if (rounds?.value) body.rounds = Number(rounds.value);
+            const chosen = [...panel.querySelectorAll("select.tiebreak")].map((s) => s.value).filter(Boolean);
+            if (chosen.length) body.tiebreaks = chosen;
+            const points = ["win", "draw", "loss"].map((k) => byId(`s-points-${k}`)?.value);
+            if (points.every((p) => p !== undefined && p !== "")) body.points = points.map(Number);
             tournament = await post(`/api/tournaments/${tournamentId}/start`, body);
             await loadMatches(book, tournamentId);
             announce(byId("announcer"), "Tournament started");
@@ -285,3 +292,22 @@ function manage() {
       extra ? extra() : null, submit, error));
   }
 }
+
+/** The order of the tiebreaks (the first ranks, the next break its ties; the seed breaks what
+ * is left) and the points of a win, a draw and a loss, for round robin and Swiss. */
+function tiebreakFields(format) {
+  const defaults = DEFAULT_TIEBREAKS[format];
+  const choice = (i) => h("div", { class: "field" },
+    h("label", { for: `s-tiebreak-${i}` }, i === 0 ? "Rank by" : `Then by (${i + 1})`),
+    h("select", { id: `s-tiebreak-${i}`, class: "tiebreak", name: "tiebreaks" },
+      i === 0 ? null : h("option", { value: "" }, "—"),
+      Object.entries(TIEBREAKS).filter(([name]) => name !== "seed").map(([name, words]) =>
+        h("option", { value: name, selected: defaults[i] === name }, words))));
+  const point = (kind, value) => h("div", { class: "field" },
+    h("label", { for: `s-points-${kind}` }, `Points for a ${kind}`),
+    h("input", { id: `s-points-${kind}`, type: "number", min: 0, max: 100, step: 0.5, value, inputmode: "decimal" }));
+  return h("fieldset", { class: "tiebreaks" },
+    h("legend", {}, "Standings (the seed breaks any tie left)"),
+    [0, 1, 2, 3].map(choice), point("win", 1), point("draw", 0.5), point("loss", 0));
+}
+
