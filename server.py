@@ -38,6 +38,7 @@ from storage.memory import MemoryStore
 from storage.mongo import MongoStore
 from storage.timed import TimedStore
 from tournament.bracket_service import BracketService
+from tournament.chat import ChatService
 from tournament.events import Fanout, Publisher
 from tournament.locks import KeyedLocks
 from tournament.matches import MatchService
@@ -109,8 +110,9 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     tokens = TokenCodec(config.jwt_secret, clock)
     heartbeat = Heartbeat(loop, clock, config.ping_interval_s)
     limits = build_limits(config, clock)
+    chat = ChatService(timed, writer, clock)
     sockets = SessionContext(
-        hub=hub, heartbeat=heartbeat, limits=limits, tokens=tokens, matches=matches,
+        hub=hub, heartbeat=heartbeat, limits=limits, tokens=tokens, matches=matches, chat=chat, clock=clock,
         rooms={"match": MatchRoom(matches),
                "tournament": TournamentRoom(tournaments, matches, config.snapshot_matches_max),
                "lobby": LobbyRoom(lobby, tournaments)},

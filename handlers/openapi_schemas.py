@@ -112,6 +112,7 @@ TOURNAMENT_FIELDS: dict[str, Schema] = {
     "seed_order": array(string()),  # participant ids, seed 1 first, once started
     "placements": array(ref("Placement")),
     "started_at": timestamp(optional=True), "ended_at": timestamp(optional=True),
+    "spectator_chat": {"type": "boolean", "description": "spectators may write in its matches' chats"},
 }
 PARTICIPANT = obj({"id": identifier("the sub that this player's token carries"),
                    "tournament_id": identifier(), "name": string(), "seed": nullable(integer(1)),
@@ -266,7 +267,9 @@ def text(max_len: int, *, allow_empty: bool = False, optional: bool = False, des
 
 
 NEW_TOURNAMENT = obj({"name": text(200), "game": text(200, allow_empty=True, optional=True),
-                      "format": nullable(string(enum=FORMATS, description="default single_elimination"))},
+                      "format": nullable(string(enum=FORMATS, description="default single_elimination")),
+                      "spectator_chat": nullable({"type": "boolean",
+                                                  "description": "spectators may write in its matches' chats"})},
                      ["name"], closed=False)
 NEW_PARTICIPANT = obj({"name": text(100, description="unique in the tournament, case-insensitively."),
                        "id": nullable(identifier("default: a generated p_…")),

@@ -22,7 +22,8 @@ class TournamentsHandler(BaseHandler):
             tournament = await self.services.tournaments.create(
                 self.user(), name=fields.text(body, "name"),
                 game=fields.text(body, "game", default="", allow_empty=True),
-                format=fields.text(body, "format", default="single_elimination"))
+                format=fields.text(body, "format", default="single_elimination"),
+                spectator_chat=fields.flag(body, "spectator_chat"))
             self.set_header("Location", f"/api/tournaments/{tournament.id}")
             return 201, tournament.to_json()
 

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from realtime import protocol
 from realtime.frames import Frame
+from tournament.events import MATCH_ROOM_ONLY
 from tournament.models import Event
 from tournament.scheduler import Scheduler
 
@@ -165,7 +166,7 @@ class Hub:
                 room.seq = max(room.seq, event.seq)
                 self._broadcast(room, Frame(protocol.frame(event.type, data, seq=event.seq, ts=ts), event.seq))
                 tournament_id = data.get("tournament_id")
-                if tournament_id:
+                if tournament_id and event.type not in MATCH_ROOM_ONLY:
                     self.broadcast_event(tournament_room(tournament_id), event.type, data, ts,
                                          match_seq=event.seq)
             elif kind == "tournament":
@@ -255,6 +256,12 @@ class Hub:
     @staticmethod
     def _event_frame(event: Event) -> Frame:
         return Frame(protocol.frame(event.type, event.data, seq=event.seq, ts=int(event.ts * 1000)), event.seq)
+
+    def notify(self, key: str, frame: Frame) -> None:
+        """Send an unnumbered frame (a typing indicator) to the members of one room."""
+        room = self._rooms.get(key)
+        for member in list(room.members) if room else ():
+            member.deliver(frame)
 
     def broadcast_all(self, frame: Frame) -> None:
         """Send an unnumbered frame (a server notice) to every connection."""

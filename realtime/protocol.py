@@ -74,11 +74,13 @@ class ErrorCode(enum.StrEnum):
     CONNECTION_LIMIT_EXCEEDED = "connection_limit_exceeded"
     IP_CONNECTION_LIMIT_EXCEEDED = "ip_connection_limit_exceeded"
     ROOM_FULL = "room_full"
+    CHAT_RATE_LIMITED = "chat_rate_limited"
 
 
-# Commands a client may send, from the one command table REST uses too.
+# Commands a client may send, from the one command table REST uses too; and a match room's chat.
 COMMANDS = tuple(BY_SOCKET)
-CLIENT_TYPES = ("ping", "pong", "subscribe", *COMMANDS)
+CHAT = ("chat_send", "chat_typing", "chat_delete", "chat_mute")
+CLIENT_TYPES = ("ping", "pong", "subscribe", *COMMANDS, *CHAT)
 
 
 class ProtocolError(Exception):

@@ -16,21 +16,23 @@ import contextlib
 import dataclasses
 import logging
 import re
+import time
 import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from realtime import protocol
-from realtime.errors import describe, is_expected
+from realtime.errors import ApiError, describe, is_expected
 from realtime.frames import Frame
 from realtime.heartbeat import Heartbeat
 from realtime.hub import Connection, Hub, Member, match_room, tournament_room
-from realtime.limits import Limits, client_ip, retry_after_ms
+from realtime.limits import Limits, TokenBucket, client_ip, retry_after_ms
 from realtime.lobby import LOBBY_ROOM, Lobby
 from realtime.protocol import ClientMessage, CloseCode, ErrorCode, ProtocolError
 from tournament import fields, rules
 from tournament.commands import BY_SOCKET
-from tournament.errors import DomainError
+from tournament.chat import ChatService
+from tournament.errors import DomainError, ForbiddenError
 from tournament.matches import MatchService
 from tournament.models import IN_PLAY, Event, Match
 from tournament.roles import Principal, Role
@@ -71,6 +73,9 @@ class SessionSettings:
     max_frame_bytes: int = 16 * 1024
     heartbeat_interval_s: float = 25.0
     flood_limit: int = 40  # frames dropped in a row before the socket is closed (4029)
+    chat_rate_per_socket: float = 1.0  # chat messages a second, in bursts of chat_burst_per_socket
+    chat_burst_per_socket: int = 5
+    typing_interval_s: float = 2.0  # a socket's typing indicators are passed on at most this often
 
 
 class Room(Protocol):
@@ -112,7 +117,7 @@ class MatchRoom:
         match = await self._matches.get(room_id)
         fields = {"match_id": match.id, "tournament_id": match.tournament_id,
                   "is_participant": rules.Actor.PARTICIPANT in rules.actors_of(match, user),
-                  "match": match.to_json()}
+                  "match": match.to_json(), "chat": match.chat.to_json()}
         # A match's events are numbered in the store, so its epoch is the match itself.
         return match.seq, fields, f"m{int(match.created_at * 1000):x}"
 
@@ -213,8 +218,10 @@ class SessionContext:
     limits: Limits
     tokens: TokenCodec
     matches: MatchService
+    chat: ChatService
     rooms: Mapping[str, Room]
     settings: SessionSettings
+    clock: Callable[[], float] = time.time
 
 
 @dataclasses.dataclass
@@ -240,6 +247,9 @@ class SocketSession:
         self._counted = False  # in the connection counts (released once)
         self._url_epoch: str | None = None  # the ?epoch= a subscribe without one falls back to
         self._refused_in_a_row = 0
+        settings = context.settings
+        self._chat_bucket = TokenBucket(settings.chat_rate_per_socket, settings.chat_burst_per_socket, context.clock())
+        self._typed_at = -settings.typing_interval_s
 
     # -- connect -------------------------------------------------------------------------------
 
@@ -387,6 +397,8 @@ class SocketSession:
             self._transport.send(Frame(protocol.frame("pong", None, timestamp=msg.timestamp)))
         elif msg.type == "pong":
             pass
+        elif msg.type in protocol.CHAT:
+            await self._chat(msg)
         elif msg.type == "subscribe":
             since = protocol.parse_since(msg.data.get("since"))
             epoch = protocol.parse_epoch(msg.data.get("epoch")) or self._url_epoch
@@ -398,6 +410,40 @@ class SocketSession:
                 raise
         else:
             await self._command(msg)
+
+    async def _chat(self, msg: ClientMessage) -> None:
+        """A chat frame of a match room: a message (rate-limited per socket), a typing
+        indicator (players only, passed on unnumbered at most every typing_interval_s), or an
+        organizer's deletion or mute. Raises as ChatService does, and ProtocolError."""
+        ctx, user, member = self._ctx, self.user, self._member
+        assert user is not None and member is not None
+        if self._room.kind != "match":
+            raise ProtocolError(ErrorCode.UNSUPPORTED_MESSAGE_TYPE, "chat lives in match rooms")
+        match_id, data, now = self._handshake.room_id, msg.data, ctx.clock()
+        ack: dict[str, Any] = {"command": msg.type, "match_id": match_id, "accepted": True}
+        if msg.type == "chat_typing":
+            if member.who is None:
+                raise ForbiddenError("only the match's players show that they are typing", code="chat_forbidden")
+            if now - self._typed_at < ctx.settings.typing_interval_s:
+                return  # often enough already: dropped without a word
+            self._typed_at = now
+            ctx.hub.notify(self._key, Frame(protocol.frame("chat_typing", {"match_id": match_id,
+                                                                           "user_id": user.user_id,
+                                                                           "name": user.name})))
+            if msg.ref is None:
+                return
+        elif msg.type == "chat_send":
+            wait = self._chat_bucket.take(now)
+            if wait:
+                raise ApiError(429, ErrorCode.CHAT_RATE_LIMITED, "too many chat messages; wait a moment",
+                               retry_after_ms=retry_after_ms(wait))
+            ack["message_id"] = (await ctx.chat.post(match_id, user, data.get("text"))).id
+        elif msg.type == "chat_delete":
+            await ctx.chat.delete(match_id, user, fields.identifier(data, "message_id") or "")
+        else:
+            await ctx.chat.mute(match_id, user, fields.identifier(data, "user_id") or "",
+                                fields.text(data, "role", default="player"), fields.flag(data, "muted", True))
+        self._transport.send(Frame(protocol.frame("ack", ack, **({"id": msg.ref} if msg.ref is not None else {}))))
 
     async def _command(self, msg: ClientMessage) -> None:
         assert self.user is not None

@@ -5,9 +5,10 @@ Only strings, numbers, booleans, None, flat lists and nested objects; ids as `_i
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from tournament.models import (BracketSlot, Dispute, DisputeStatus, Event, Match, MatchState,
+from tournament.models import (BracketSlot, Chat, ChatMessage, Dispute, DisputeStatus, Event, Match, MatchState,
                                Participant, Report, Tournament)
 
 Doc = dict[str, Any]
@@ -18,7 +19,7 @@ def tournament_doc(t: Tournament) -> Doc:
             "created_by": t.created_by, "created_at": t.created_at, "version": t.version,
             "settings": dict(t.settings), "seed_order": list(t.seed_order),
             "placements": [dict(p) for p in t.placements], "started_at": t.started_at,
-            "ended_at": t.ended_at}
+            "ended_at": t.ended_at, "spectator_chat": t.spectator_chat}
 
 
 def tournament_from(doc: Doc) -> Tournament:
@@ -28,7 +29,8 @@ def tournament_from(doc: Doc) -> Tournament:
                       settings=dict(doc.get("settings") or {}),
                       seed_order=tuple(doc.get("seed_order") or ()),
                       placements=tuple(dict(p) for p in doc.get("placements") or ()),
-                      started_at=doc.get("started_at"), ended_at=doc.get("ended_at"))
+                      started_at=doc.get("started_at"), ended_at=doc.get("ended_at"),
+                      spectator_chat=bool(doc.get("spectator_chat", False)))
 
 
 def _slot_doc(s: BracketSlot | None) -> Doc | None:
@@ -81,8 +83,15 @@ def match_doc(m: Match) -> Doc:
         "ended_at": m.ended_at, "version": m.version, "seq": m.seq, "slot": _slot_doc(m.slot),
         "history": [dict(h) for h in m.history],
         "dispute": dispute_doc(m.dispute) if m.dispute else None,
+        "chat": {"messages": [dataclasses.asdict(c) for c in m.chat.messages], "muted": list(m.chat.muted)},
         "in_bracket": m.slot is not None,  # flat, so a bracket reset can select by it
     }
+
+
+def match_guard(m: Match, events: list[Event], keep_version: bool) -> Doc:
+    """What the stored match must still be for `m` to be written over it: the version and seq
+    it was read at (a change that keeps the version, a chat message, is guarded by its seq)."""
+    return {"version": m.version if keep_version else m.version - 1, "seq": m.seq - len(events)}
 
 
 def match_from(doc: Doc) -> Match:
@@ -98,7 +107,14 @@ def match_from(doc: Doc) -> Match:
         seq=doc["seq"], slot=_slot_from(doc.get("slot")),
         history=tuple(dict(h) for h in doc.get("history") or ()),
         dispute=dispute_from(doc["dispute"]) if doc.get("dispute") else None,
+        chat=_chat_from(doc.get("chat")),
     )
+
+
+def _chat_from(doc: Doc | None) -> Chat:
+    if not doc:
+        return Chat()
+    return Chat(messages=tuple(ChatMessage(**m) for m in doc["messages"]), muted=tuple(doc["muted"]))
 
 
 def dispute_doc(d: Dispute) -> Doc:

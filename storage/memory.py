@@ -82,12 +82,13 @@ class MemoryStore:
         return [d.tournament_from(doc) for doc in docs[:limit]]
 
     async def save_tournament(self, tournament: Tournament) -> None:
-        self._guarded_write("tournaments", "tournament", d.tournament_doc(tournament), tournament.version)
+        self._guarded_write("tournaments", "tournament", d.tournament_doc(tournament),
+                            {"version": tournament.version - 1})
 
-    def _guarded_write(self, table: str, kind: str, doc: Doc, version: int) -> None:
+    def _guarded_write(self, table: str, kind: str, doc: Doc, guard: Doc) -> None:
         _check_storable(doc)
         stored = self._get(table, kind, doc["_id"])
-        if stored["version"] != version - 1:
+        if any(stored.get(field) != value for field, value in guard.items()):
             raise ConflictError(f"{kind} {doc['_id']} changed (version {stored['version']})")
         self._tables[table][doc["_id"]] = copy.deepcopy(doc)
 
@@ -116,7 +117,8 @@ class MemoryStore:
             del events[key]
         return len(doomed)
 
-    async def save_match(self, match: Match, events: list[Event], dispute: Dispute | None) -> None:
+    async def save_match(self, match: Match, events: list[Event], dispute: Dispute | None,
+                         keep_version: bool = False) -> None:
         for doc in map(d.event_doc, events):  # upserts, as MongoStore's
             _check_storable(doc)
             self._tables["events"][doc["_id"]] = doc
@@ -124,7 +126,7 @@ class MemoryStore:
             doc = d.dispute_doc(dispute)
             _check_storable(doc)
             self._tables["disputes"][dispute.id] = doc
-        self._guarded_write("matches", "match", d.match_doc(match), match.version)  # the commit
+        self._guarded_write("matches", "match", d.match_doc(match), d.match_guard(match, events, keep_version))
 
     async def get_dispute(self, dispute_id: str) -> Dispute:
         return d.dispute_from(self._get("disputes", "dispute", dispute_id))

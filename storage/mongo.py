@@ -103,19 +103,19 @@ class MongoStore:
                       .limit(limit))
             return [d.tournament_from(doc) async for doc in cursor]
 
-    async def _guarded_write(self, coll: AsyncCollection[Doc], kind: str, doc: Doc, version: int) -> None:
-        """Write `doc` over the stored record only if that is at `version - 1` (the commit
-        point: a concurrent writer fails here). Raises ConflictError or NotFoundError."""
+    async def _guarded_write(self, coll: AsyncCollection[Doc], kind: str, doc: Doc, guard: Doc) -> None:
+        """Write `doc` over the stored record only if that still has the `guard` fields (the
+        commit point: a concurrent writer fails here). Raises ConflictError or NotFoundError."""
         record_id = doc.pop("_id")
         with _translated():
-            result = await coll.update_one({"_id": record_id, "version": version - 1}, {"$set": doc})
+            result = await coll.update_one({"_id": record_id, **guard}, {"$set": doc})
         if result.matched_count == 0:
             await self._get(coll, kind, record_id)  # NotFoundError if gone
             raise ConflictError(f"{kind} {record_id} changed since it was read")
 
     async def save_tournament(self, tournament: Tournament) -> None:
         await self._guarded_write(self._tournaments, "tournament", d.tournament_doc(tournament),
-                                  tournament.version)
+                                  {"version": tournament.version - 1})
 
     async def insert_participant(self, participant: Participant) -> None:
         await self._insert(self._participants, d.participant_doc(participant))
@@ -143,7 +143,8 @@ class MongoStore:
             result = await self._matches.delete_many(query)
         return result.deleted_count
 
-    async def save_match(self, match: Match, events: list[Event], dispute: Dispute | None) -> None:
+    async def save_match(self, match: Match, events: list[Event], dispute: Dispute | None,
+                         keep_version: bool = False) -> None:
         with _translated():
             if events:  # upserts: a leftover of a write that never committed is overwritten
                 await self._events.bulk_write(
@@ -151,7 +152,7 @@ class MongoStore:
                     ordered=True)
             if dispute is not None:
                 await self._disputes.replace_one({"_id": dispute.id}, d.dispute_doc(dispute), upsert=True)
-        await self._guarded_write(self._matches, "match", d.match_doc(match), match.version)  # the commit
+        await self._guarded_write(self._matches, "match", d.match_doc(match), d.match_guard(match, events, keep_version))
 
     async def get_dispute(self, dispute_id: str) -> Dispute:
         return d.dispute_from(await self._get(self._disputes, "dispute", dispute_id))

@@ -80,8 +80,9 @@ class TimedStore:
     async def delete_matches(self, tournament_id: str) -> int:
         return await self._timed("delete_matches", self.inner.delete_matches(tournament_id))
 
-    async def save_match(self, match: Match, events: list[Event], dispute: Dispute | None) -> None:
-        await self._timed("save_match", self.inner.save_match(match, events, dispute))
+    async def save_match(self, match: Match, events: list[Event], dispute: Dispute | None,
+                         keep_version: bool = False) -> None:
+        await self._timed("save_match", self.inner.save_match(match, events, dispute, keep_version))
 
     async def get_dispute(self, dispute_id: str) -> Dispute:
         return await self._timed("get_dispute", self.inner.get_dispute(dispute_id))

@@ -198,9 +198,10 @@ class GatedStore(MemoryStore):
         await self._pass("get_match")
         return await super().get_match(match_id)
 
-    async def save_match(self, match: Match, events: list[Event], dispute: Dispute | None) -> None:
+    async def save_match(self, match: Match, events: list[Event], dispute: Dispute | None,
+                         keep_version: bool = False) -> None:
         await self._pass("save_match")
-        await super().save_match(match, events, dispute)
+        await super().save_match(match, events, dispute, keep_version)
 
 
 async def turns(n: int = 20) -> None:

@@ -19,6 +19,11 @@ TOURNAMENT_COMPLETED = "tournament_completed"
 RESULT_CORRECTED = "result_corrected"
 PARTICIPANT_ADDED = "participant_added"
 TOURNAMENT_CREATED = "tournament_created"
+CHAT_MESSAGE = "chat_message"
+CHAT_MESSAGE_DELETED = "chat_message_deleted"
+CHAT_USER_MUTED = "chat_user_muted"
+# Events of a match's log that stay in its room: the tournament room does not carry its chats.
+MATCH_ROOM_ONLY = frozenset({CHAT_MESSAGE, CHAT_MESSAGE_DELETED, CHAT_USER_MUTED})
 TOURNAMENT_STATE_CHANGED = "tournament_state_changed"
 
 

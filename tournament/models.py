@@ -68,6 +68,7 @@ class Tournament:
     placements: tuple[dict[str, Any], ...] = ()  # once completed: {"place", "participant_id"}
     started_at: float | None = None
     ended_at: float | None = None
+    spectator_chat: bool = False  # spectators may write in its matches' chats, not only read
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +78,7 @@ class Tournament:
             "settings": dict(self.settings), "seed_order": list(self.seed_order),
             "placements": [dict(p) for p in self.placements],
             "started_at": iso(self.started_at), "ended_at": iso(self.ended_at),
+            "spectator_chat": self.spectator_chat,
         }
 
 
@@ -107,6 +109,32 @@ class Report:
 
 
 @dataclasses.dataclass(frozen=True)
+class ChatMessage:
+    id: str
+    user_id: str
+    name: str
+    role: str
+    text: str
+    at: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "user_id": self.user_id, "name": self.name, "role": self.role,
+                "text": self.text, "at": iso(self.at)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Chat:
+    """A match's chat as a welcome shows it: its latest messages not deleted, and who is muted.
+    Every message and moderation is also an event of the match's log."""
+
+    messages: tuple[ChatMessage, ...] = ()
+    muted: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"messages": [m.to_json() for m in self.messages], "muted": list(self.muted)}
+
+
+@dataclasses.dataclass(frozen=True)
 class Match:
     id: str
     tournament_id: str
@@ -130,6 +158,7 @@ class Match:
     # Its latest dispute, kept in the match so that one write commits both (the disputes
     # collection holds lookup copies).
     dispute: Dispute | None = None
+    chat: Chat = Chat()  # not in to_json: a match's snapshot does not carry its chat
 
     @property
     def open_dispute(self) -> Dispute | None:

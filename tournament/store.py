@@ -88,12 +88,15 @@ class Store(Protocol):
         """Delete the tournament's bracket matches and their event logs (a bracket reset);
         ad-hoc matches stay. Returns how many matches went."""
 
-    async def save_match(self, match: Match, events: list[Event], dispute: Dispute | None) -> None:
+    async def save_match(self, match: Match, events: list[Event], dispute: Dispute | None,
+                         keep_version: bool = False) -> None:
         """Commit a change of `match`, crash-safe without transactions.
 
         First the events, each upserted by its id (a leftover of a write that never
         committed is overwritten), then the dispute's lookup copy (upserted), then the
-        match itself, only if the stored one has version `match.version - 1`: that write is
+        match itself, only if the stored one is still as it was read: at version
+        `match.version - 1` (`match.version` with `keep_version`, for a chat message, which
+        does not change what `If-Match` guards) and seq `match.seq - len(events)`. That write is
         the commit. Until it lands, readers ignore the events above the stored match's seq,
         and the match's own `dispute` is the truth about its dispute.
         Raises ConflictError (stale version) or NotFoundError.

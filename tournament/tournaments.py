@@ -33,13 +33,13 @@ class TournamentService:
         self._registering = locks or KeyedLocks()  # per tournament, shared with the bracket
 
     async def create(self, user: Principal, name: str, game: str = "",
-                     format: str = FORMATS[0]) -> Tournament:
+                     format: str = FORMATS[0], spectator_chat: bool = False) -> Tournament:
         """Raises ForbiddenError, InvalidValueError."""
         require_organizer(user, "create a tournament")
         if format not in FORMATS:
             raise InvalidValueError(f"format must be one of {', '.join(FORMATS)}", field="format")
         tournament = Tournament(id=new_id("t"), name=name, game=game, format=format, state=TournamentState.DRAFT,
-                                created_by=user.user_id, created_at=self._clock())
+                                created_by=user.user_id, created_at=self._clock(), spectator_chat=spectator_chat)
         await self._store.insert_tournament(tournament)
         self._announce(tournament, TOURNAMENT_CREATED, {})
         return tournament

@@ -33,10 +33,11 @@ class MatchWriter:
         self._attempts = attempts
         self._locks = KeyedLocks()
 
-    async def write(self, match_id: str, decide: Decide) -> Outcome:
+    async def write(self, match_id: str, decide: Decide, *, keep_version: bool = False) -> Outcome:
         """The outcome of `decide` on the current match, committed and published (the
         returned match is the stored one). An outcome that keeps the match as it is writes
-        nothing.
+        nothing. With `keep_version` (a chat message) the match keeps its version, so a
+        client's `If-Match` stays good; its seq still moves on with the events.
 
         Raises NotFoundError, whatever `decide` raises (nothing is written then), and
         ConflictError when the match kept changing under other processes.
@@ -47,12 +48,12 @@ class MatchWriter:
                 outcome = decide(match)
                 if outcome.match is match:
                     return outcome
-                after = dataclasses.replace(outcome.match, version=match.version + 1,
+                after = dataclasses.replace(outcome.match, version=match.version + (0 if keep_version else 1),
                                             seq=match.seq + len(outcome.events),
                                             dispute=outcome.dispute or outcome.match.dispute)
-                events = self._numbered(match, after, outcome)
+                events = self._numbered(match, after, outcome, snapshot=not keep_version)
                 try:
-                    await self._store.save_match(after, events, outcome.dispute)
+                    await self._store.save_match(after, events, outcome.dispute, keep_version)
                 except ConflictError:
                     continue  # another process wrote first: decide again on its result
                 for event in events:
@@ -60,10 +61,11 @@ class MatchWriter:
                 return dataclasses.replace(outcome, match=after)
         raise ConflictError(f"match {match_id} kept changing; try again")
 
-    def _numbered(self, before: Match, after: Match, outcome: Outcome) -> list[Event]:
-        snapshot = after.to_json()
+    def _numbered(self, before: Match, after: Match, outcome: Outcome, *, snapshot: bool) -> list[Event]:
+        """The outcome's events after the match's seq; each carries the match after the move,
+        unless the move leaves the match as it was (a chat message)."""
+        match = {"match": after.to_json()} if snapshot else {}
         now = self._clock()
         return [Event(stream=match_stream(after.id), seq=before.seq + i, type=kind, ts=now,
-                      data={"match_id": after.id, "tournament_id": after.tournament_id, **extra,
-                            "match": snapshot})
+                      data={"match_id": after.id, "tournament_id": after.tournament_id, **extra, **match})
                 for i, (kind, extra) in enumerate(outcome.events, start=1)]

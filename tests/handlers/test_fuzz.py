@@ -26,14 +26,15 @@ from tournament.tournaments import FORMATS
 # The domain codes of docs/api.md ("Errors") that a match command can meet.
 DOMAIN_CODES = frozenset({"insufficient_permissions", "not_opponent", "invalid_state", "invalid_value",
                           "invalid_schema", "players_missing", "already_checked_in", "version_conflict",
-                          "already_exists", "dispute_not_open"})
+                          "already_exists", "dispute_not_open", "chat_empty", "chat_too_long", "chat_muted",
+                          "chat_forbidden"})
 # internal_error says the server failed on the frame: no input may cause that.
 ERROR_CODES = frozenset(code.value for code in ErrorCode if code is not ErrorCode.INTERNAL_ERROR) | DOMAIN_CODES
 # Valid JSON nested past Python's recursion limit, well inside the frame and body size limits.
 DEEP = '{"type": "update_score", "data": {"scores": ' + "[" * 3000 + "]" * 3000 + "}}"
 ANSWERS = frozenset({"pong", "subscribed", "ack"})
 EVENT_TYPES = frozenset(value for name, value in vars(events).items() if name.isupper() and isinstance(value, str))
-BACKGROUND = frozenset({"presence", "ping"})  # the room's watcher count, the server's heartbeat
+BACKGROUND = frozenset({"presence", "ping", "chat_typing"})  # who watches, the heartbeat, who types
 FUZZ = settings(max_examples=100, derandomize=True, database=None, deadline=None,
                 phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
 
@@ -53,7 +54,8 @@ def fields(plausible: dict[str, st.SearchStrategy[Any]]) -> st.SearchStrategy[di
 
 
 command_data = fields({"scores": scores, "participant_id": names, "reason": st.text(max_size=20),
-                       "since": st.integers(-2, 20), "epoch": st.text(max_size=8)})
+                       "since": st.integers(-2, 20), "epoch": st.text(max_size=8), "text": st.text(max_size=20),
+                       "message_id": names, "user_id": names, "muted": st.booleans()})
 frame_objects = st.fixed_dictionaries(
     {"type": st.sampled_from(CLIENT_TYPES) | st.text(max_size=12) | json_values},
     optional={"data": json_values, "id": json_values, "timestamp": json_values})

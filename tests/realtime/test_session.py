@@ -19,6 +19,7 @@ from realtime.session import (Handshake, MatchRoom, SessionContext, SessionSetti
                               TournamentRoom)
 from storage.memory import MemoryStore
 from tests.realtime.fakes import FakeClock, FakeConnection, FakeScheduler
+from tournament.chat import ChatService
 from tournament.models import Match, MatchState, Tournament, TournamentState
 from tournament.roles import Principal, Role
 from tournament.store import StorageUnavailableError
@@ -66,6 +67,7 @@ class World:
         self.hub = Hub(self.scheduler)
         self.tokens = TokenCodec(SECRET, self.clock)
         writer = MatchWriter(self.store, self.hub, self.clock)
+        self.chat = ChatService(self.store, writer, self.clock)
         self.matches = MatchService(self.store, writer, NoBracket(), self.scheduler, self.clock, 0.1)
         self.tournaments = TournamentService(self.store, self.clock, publisher=self.hub)
         self.limits = Limits(messages_by_user=RateLimiter(100, 100, self.clock),
@@ -75,6 +77,7 @@ class World:
         self.heartbeat = Heartbeat(self.scheduler, self.clock, 25.0)
         self.context = SessionContext(
             hub=self.hub, heartbeat=self.heartbeat, limits=self.limits, tokens=self.tokens, matches=self.matches,
+            chat=self.chat, clock=self.clock,
             rooms={"match": MatchRoom(self.matches), "tournament": TournamentRoom(self.tournaments, self.matches)},
             settings=SessionSettings(max_frame_bytes=1024))
 
@@ -271,7 +274,7 @@ def test_settings_default_to_the_documented_limits() -> None:
     """The session's defaults are the documented ones (docs/protocol.md#limits)."""
     assert dataclasses.asdict(SessionSettings()) == {
         "allowed_origins": (), "trusted_proxies": (), "max_frame_bytes": 16384, "heartbeat_interval_s": 25.0,
-        "flood_limit": 40}
+        "flood_limit": 40, "chat_rate_per_socket": 1.0, "chat_burst_per_socket": 5, "typing_interval_s": 2.0}
 
 
 @pytest.mark.gen_test
