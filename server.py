@@ -107,13 +107,13 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     brackets = BracketService(timed, writer, events, clock, tournament_locks, config.snapshot_matches_max)
     matches = MatchService(timed, writer, brackets, loop, clock, config.batch_window_s)
     tournaments = TournamentService(timed, clock, tournament_locks, events)
+    chat = ChatService(timed, writer, clock)
     tokens = TokenCodec(config.jwt_secret, clock)
     heartbeat = Heartbeat(loop, clock, config.ping_interval_s)
     limits = build_limits(config, clock)
-    chat = ChatService(timed, writer, clock)
     sockets = SessionContext(
         hub=hub, heartbeat=heartbeat, limits=limits, tokens=tokens, matches=matches, chat=chat, clock=clock,
-        rooms={"match": MatchRoom(matches),
+        rooms={"match": MatchRoom(matches, chat),
                "tournament": TournamentRoom(tournaments, matches, config.snapshot_matches_max),
                "lobby": LobbyRoom(lobby, tournaments)},
         settings=SessionSettings(allowed_origins=config.allowed_origins, trusted_proxies=config.trusted_proxies,

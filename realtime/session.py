@@ -104,8 +104,9 @@ class Room(Protocol):
 class MatchRoom:
     kind = "match"
 
-    def __init__(self, matches: MatchService) -> None:
+    def __init__(self, matches: MatchService, chat: ChatService) -> None:
         self._matches = matches
+        self._chat = chat
 
     def key(self, room_id: str) -> str:
         return match_room(room_id)
@@ -117,7 +118,8 @@ class MatchRoom:
         match = await self._matches.get(room_id)
         fields = {"match_id": match.id, "tournament_id": match.tournament_id,
                   "is_participant": rules.Actor.PARTICIPANT in rules.actors_of(match, user),
-                  "match": match.to_json(), "chat": match.chat.to_json()}
+                  "match": match.to_json(), "chat": match.chat.to_json(),
+                  "can_chat": await self._chat.may_write(match, user)}
         # A match's events are numbered in the store, so its epoch is the match itself.
         return match.seq, fields, f"m{int(match.created_at * 1000):x}"
 

@@ -62,6 +62,17 @@ class ChatService:
         await self._writer.write(match_id, decide, keep_version=True)
         return message
 
+    async def may_write(self, match: Match, user: Principal) -> bool:
+        """Whether `user` may write in `match`'s chat now (not muted, allowed)."""
+        if user.key in match.chat.muted:
+            return False
+        if user.role is Role.SPECTATOR:
+            try:
+                return (await self._store.get_tournament(match.tournament_id)).spectator_chat
+            except NotFoundError:
+                return False
+        return user.is_organizer or rules.Actor.PARTICIPANT in rules.actors_of(match, user)
+
     def _text(self, text: object) -> str:
         if not isinstance(text, str):
             raise fields.bad_request("text must be a string", "text")

@@ -5,11 +5,12 @@ import { LiveRoom } from "./live.js";
 import { Names } from "./matches.js";
 
 /**
- * `watchMatch(id, token, {onUpdate, onEvent, onWelcome, onAuthFailed})`: onUpdate(match, previous,
- * frame) runs on the snapshot and on every event that brings a newer match; onEvent(frame) on
- * every event. Returns the LiveRoom (not started) and the names, filled in before onUpdate.
+ * `watchMatch(id, token, {onUpdate, onEvent, onWelcome, onFrame, onAuthFailed})`: onUpdate(match,
+ * previous, frame) runs on the snapshot and on every event that brings a newer match; onEvent(frame)
+ * on every event; onFrame(frame) on every frame (a chat's typing indicators are not events).
+ * Returns the LiveRoom (not started) and the names, filled in before onUpdate.
  */
-export function watchMatch(matchId, token, { onUpdate, onAuthFailed, onWelcome, onEvent }) {
+export function watchMatch(matchId, token, { onUpdate, onAuthFailed, onWelcome, onEvent, onFrame }) {
   const names = new Names();
   let match = null;
   let namesFor = null;
@@ -43,6 +44,7 @@ export function watchMatch(matchId, token, { onUpdate, onAuthFailed, onWelcome, 
       onEvent?.(frame);
       if (frame.data?.match) show(frame.data.match, frame);
     },
+    onFrame,
     onAuthFailed,
   });
   return { live, names, current: () => match };

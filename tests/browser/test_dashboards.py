@@ -198,6 +198,35 @@ async def test_the_organizer_chooses_how_a_round_robin_is_ranked(api: Api) -> No
 
 
 @pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_players_chat_and_an_organizer_moderates(api: Api) -> None:
+    """Alice writes on her phone page; Bob sees it and that she types; the organizer, on the
+    match page, deletes a message and mutes Alice, whose form then goes."""
+    tid = await tournament_with(api, ["Alice", "Bob"], start=True)
+    mid = f"{tid}-W1-1"
+    async with browser_pages(api, count=3) as (alice, bob, organizer):
+        await alice.set_viewport_size({"width": 390, "height": 844})
+        await alice.goto(f"/play/{mid}?token={api.token('alice')}")
+        await bob.goto(f"/play/{mid}?token={api.token('bob')}")
+        await organizer.goto(f"/matches/{mid}?token={api.organizer}")
+        for page in (alice, bob, organizer):
+            await expect(page.locator("#connection")).to_have_text("Connected")
+        await alice.get_by_label("Message").press_sequentially("gl")
+        await expect(bob.locator(".typing")).to_have_text("Alice is typing…")
+        await alice.get_by_label("Message").fill("glhf, see you in game 1")
+        await alice.get_by_role("button", name="Send").click()
+        await expect(bob.locator(".chat-line")).to_have_text(["Alice glhf, see you in game 1"])
+        await alice.get_by_label("Message").fill("oops")
+        await alice.get_by_role("button", name="Send").click()
+        lines = organizer.locator(".chat-line")
+        await expect(lines).to_have_count(2)
+        await lines.nth(1).get_by_role("button", name="Delete").click()
+        await expect(bob.locator(".chat-line")).to_have_count(1)
+        await lines.nth(0).get_by_role("button", name="Mute").click()
+        await expect(alice.locator(".chat")).to_contain_text("You are muted in this chat.")
+        await expect(alice.get_by_label("Message")).to_have_count(0)
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
 async def test_the_desk_shows_which_players_have_their_page_open(api: Api) -> None:
     """Before calling a match, the desk shows who of its players is online: one player's page
     open, then both, then one closed again."""

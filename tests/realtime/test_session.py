@@ -78,7 +78,7 @@ class World:
         self.context = SessionContext(
             hub=self.hub, heartbeat=self.heartbeat, limits=self.limits, tokens=self.tokens, matches=self.matches,
             chat=self.chat, clock=self.clock,
-            rooms={"match": MatchRoom(self.matches), "tournament": TournamentRoom(self.tournaments, self.matches)},
+            rooms={"match": MatchRoom(self.matches, self.chat), "tournament": TournamentRoom(self.tournaments, self.matches)},
             settings=SessionSettings(max_frame_bytes=1024))
 
     def token(self, user: str = "alice", role: Role = Role.PLAYER, ttl_s: int = 3600) -> str:

@@ -3,6 +3,7 @@
 import { announce, byId, h, render, segment } from "../dom.js";
 import { showGate, tokenRefused } from "../gate.js";
 import { matchTitle, scoreLine, STATE_LABELS } from "../matches.js";
+import { ChatBox } from "../chat.js";
 import { watchMatch } from "../matchroom.js";
 import { renderScoreboard } from "../scoreboard.js";
 import { showConnection } from "../status.js";
@@ -15,7 +16,10 @@ const token = takeToken();
 if (!token) {
   showGate(main);
 } else {
-  const { live, names } = watchMatch(matchId, token, {
+  let chat = null;
+  const { live, names, current } = watchMatch(matchId, token, {
+    onWelcome: (data) => chat.welcome(data),
+    onFrame: (frame) => chat.frame(frame),
     onUpdate: (match, previous) => {
       draw(match);
       if (!previous) return;
@@ -31,6 +35,7 @@ if (!token) {
     },
     onAuthFailed: (message) => tokenRefused(main, message),
   });
+  chat = new ChatBox(live, () => current() && draw(current()));
   showConnection(byId("connection"), live);
   live.start();
 
@@ -44,6 +49,7 @@ if (!token) {
       h("section", { class: "big-board", "aria-label": `Score: ${scoreLine(match, names)}` },
         renderScoreboard(match, names)),
       details(match),
+      chat.view(),
       h("p", { class: "seq" }, "Event ", h("span", { id: "seq" }, String(live.lastSeq ?? 0))));
   }
 

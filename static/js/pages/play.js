@@ -3,6 +3,7 @@
 import { announce, busy, byId, h, render, segment } from "../dom.js";
 import { showGate, tokenRefused } from "../gate.js";
 import { matchTitle, scoreLine, STATE_LABELS } from "../matches.js";
+import { ChatBox } from "../chat.js";
 import { watchMatch } from "../matchroom.js";
 import { renderScoreboard } from "../scoreboard.js";
 import { showConnection } from "../status.js";
@@ -16,11 +17,14 @@ let participant = false;
 if (!token) {
   showGate(main);
 } else {
-  const { live, names } = watchMatch(segment(1), token, {
+  let chat = null;
+  const { live, names, current } = watchMatch(segment(1), token, {
     onWelcome: (data) => {
       me = data.user_id;
       participant = data.is_participant;
+      chat.welcome(data);
     },
+    onFrame: (frame) => chat.frame(frame),
     onUpdate: (match, previous) => {
       draw(match);
       if (previous && previous.state !== match.state) {
@@ -29,6 +33,7 @@ if (!token) {
     },
     onAuthFailed: (message) => tokenRefused(main, message),
   });
+  chat = new ChatBox(live, () => current() && draw(current()));
   showConnection(byId("connection"), live);
   live.start();
 
@@ -52,7 +57,8 @@ if (!token) {
       h("section", { class: "panel actions", "aria-labelledby": "actions-title" },
         h("h2", { id: "actions-title" }, "Your match"),
         participant ? actions(match) : h("p", {}, "Only the two players see actions here."),
-        h("p", { id: "play-error", class: "error", role: "alert" })));
+        h("p", { id: "play-error", class: "error", role: "alert" })),
+      chat.view());
   }
 
   function actions(match) {
