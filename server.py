@@ -39,6 +39,7 @@ from storage.mongo import MongoStore
 from storage.timed import TimedStore
 from tournament.bracket_service import BracketService
 from tournament.chat import ChatService
+from tournament.draws import DrawService
 from tournament.events import Fanout, Publisher
 from tournament.locks import KeyedLocks
 from tournament.matches import MatchService
@@ -108,6 +109,7 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     matches = MatchService(timed, writer, brackets, loop, clock, config.batch_window_s)
     tournaments = TournamentService(timed, clock, tournament_locks, events)
     chat = ChatService(timed, writer, clock)
+    draws = DrawService(timed, events, clock, tournament_locks)
     tokens = TokenCodec(config.jwt_secret, clock)
     heartbeat = Heartbeat(loop, clock, config.ping_interval_s)
     limits = build_limits(config, clock)
@@ -122,7 +124,7 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
                                  flood_limit=2 * config.message_burst_per_user))
     return Services(
         config=config, store=timed, store_stats=timed.stats, tokens=tokens, tournaments=tournaments,
-        matches=matches, brackets=brackets, hub=hub, heartbeat=heartbeat, limits=limits,
+        matches=matches, brackets=brackets, draws=draws, hub=hub, heartbeat=heartbeat, limits=limits,
         store_watch=StoreWatch(timed.ping, hub, loop, config.store_ping_interval_s), lobby=lobby, sockets=sockets,
         clock=clock)
 

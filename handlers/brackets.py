@@ -7,7 +7,7 @@ from tournament import fields
 from handlers.export import brackets_viewer
 from tournament.bracket_service import StartOptions
 
-SEEDINGS = ("given", "random", "registration")
+SEEDINGS = ("given", "random", "registration", "draw")  # draw: the finished live draw (tournament/draws.py)
 
 
 class TournamentActionHandler(BaseHandler):

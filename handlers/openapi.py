@@ -7,6 +7,7 @@ from typing import Any
 from config import Config
 from handlers import openapi_schemas as s
 from handlers.base import BaseHandler
+from handlers.draws import STEPS as DRAW_STEPS
 from handlers.matches import ACTIONS
 from handlers.openapi_schemas import Schema
 
@@ -144,6 +145,14 @@ def tournament_action(action: str) -> dict[str, Any]:
                           writes(conflicts, values=body is not None), body, path=("TournamentId",))}
 
 
+def draw_step(step: str) -> dict[str, Any]:
+    conflicts = ("invalid_state", "draw_in_progress", "no_draw", "draw_complete", "draw_not_started", *ONCE_409)
+    body = s.obj({"rng_seed": s.nullable(s.integer(0, 2**31 - 1))}, closed=False) if step == "start" else None
+    return {"post": write(f"draw{step.title()}", f"Live draw of the seeding: {step} (organizer)",
+                          (200, "The tournament, its draw as far as shown", s.ref("Tournament")),
+                          writes(conflicts, values=True), body, path=("TournamentId",))}
+
+
 def paths() -> dict[str, Any]:
     t, m, d = ("TournamentId",), ("MatchId",), ("DisputeId",)
     return {
@@ -177,6 +186,7 @@ def paths() -> dict[str, Any]:
                           (201, "The new match", s.ref("Match")), writes(), s.NEW_MATCH, path=t, location=True),
         },
         **{f"/api/tournaments/{{tournament_id}}/{action}": tournament_action(action) for action in TOURNAMENT_ACTIONS},
+        **{f"/api/tournaments/{{tournament_id}}/draw/{step}": draw_step(step) for step in DRAW_STEPS},
         "/api/tournaments/{tournament_id}/bracket": {
             "get": operation("getBracket", "The bracket: rounds of matches per bracket, who feeds where",
                              (200, "The bracket in the chosen format",

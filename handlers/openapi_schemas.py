@@ -113,7 +113,14 @@ TOURNAMENT_FIELDS: dict[str, Schema] = {
     "placements": array(ref("Placement")),
     "started_at": timestamp(optional=True), "ended_at": timestamp(optional=True),
     "spectator_chat": {"type": "boolean", "description": "spectators may write in its matches' chats"},
+    "draw": nullable(ref("Draw")),
 }
+DRAW = obj({"revealed": {**array(string()), "description": "participant ids shown so far, seed 1 first"},
+            "total": integer(0), "complete": {"type": "boolean"},
+            "commitment": string(description="SHA-256 of the random seed, known from the start"),
+            "rng_seed": nullable(integer(0, description="shown once every place is revealed"))},
+           ["revealed", "total", "complete", "commitment", "rng_seed"],
+           description="a seeding drawn live (docs/api.md#live-draw)")
 PARTICIPANT = obj({"id": identifier("the sub that this player's token carries"),
                    "tournament_id": identifier(), "name": string(), "seed": nullable(integer(1)),
                    "created_at": timestamp()},
@@ -233,6 +240,7 @@ CORRECTION_REPORT = obj({"match_id": identifier(), "winner_id": string(), "requi
 
 COMPONENTS: dict[str, Schema] = {
     "Tournament": obj(TOURNAMENT_FIELDS, TOURNAMENT_FIELDS),
+    "Draw": DRAW,
     "TournamentWithParticipants": obj({**TOURNAMENT_FIELDS, "participants": array(ref("Participant"))},
                                       [*TOURNAMENT_FIELDS, "participants"]),
     "Participant": PARTICIPANT,

@@ -121,6 +121,7 @@ routes = [
     (r"/organize/?", PageHandler, {"page": "organize", "title": "Organize"}),
     (rf"/organize/({ID})/?", PageHandler, {"page": "organize", "title": "Organize"}),
     (rf"/play/({ID})/?", PageHandler, {"page": "play", "title": "Play"}),
+    (rf"/draw/({ID})/?", PageHandler, {"page": "draw", "title": "Draw"}),
     (r"/static/(.*)", StaticHandler),
     (r"/qr\.svg", QrHandler),
 ]

@@ -14,6 +14,7 @@ from realtime.session import SessionContext
 from realtime.storewatch import StoreWatch
 from storage.timed import StoreStats
 from tournament.bracket_service import BracketService
+from tournament.draws import DrawService
 from tournament.matches import MatchService
 from tournament.store import Store
 from tournament.tokens import TokenCodec
@@ -31,6 +32,7 @@ class Services:
     tournaments: TournamentService
     matches: MatchService
     brackets: BracketService
+    draws: DrawService
     hub: Hub
     heartbeat: Heartbeat
     limits: Limits

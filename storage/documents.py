@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from tournament.models import (BracketSlot, Chat, ChatMessage, Dispute, DisputeStatus, Event, Match, MatchState,
+from tournament.models import (BracketSlot, Chat, ChatMessage, Dispute, Draw, DisputeStatus, Event, Match, MatchState,
                                Participant, Report, Tournament)
 
 Doc = dict[str, Any]
@@ -19,7 +19,9 @@ def tournament_doc(t: Tournament) -> Doc:
             "created_by": t.created_by, "created_at": t.created_at, "version": t.version,
             "settings": dict(t.settings), "seed_order": list(t.seed_order),
             "placements": [dict(p) for p in t.placements], "started_at": t.started_at,
-            "ended_at": t.ended_at, "spectator_chat": t.spectator_chat}
+            "ended_at": t.ended_at, "spectator_chat": t.spectator_chat,
+            "draw": {"rng_seed": t.draw.rng_seed, "order": list(t.draw.order), "revealed": t.draw.revealed}
+            if t.draw else None}
 
 
 def tournament_from(doc: Doc) -> Tournament:
@@ -30,7 +32,9 @@ def tournament_from(doc: Doc) -> Tournament:
                       seed_order=tuple(doc.get("seed_order") or ()),
                       placements=tuple(dict(p) for p in doc.get("placements") or ()),
                       started_at=doc.get("started_at"), ended_at=doc.get("ended_at"),
-                      spectator_chat=bool(doc.get("spectator_chat", False)))
+                      spectator_chat=bool(doc.get("spectator_chat", False)),
+                      draw=Draw(doc["draw"]["rng_seed"], tuple(doc["draw"]["order"]), doc["draw"]["revealed"])
+                      if doc.get("draw") else None)
 
 
 def _slot_doc(s: BracketSlot | None) -> Doc | None:

@@ -86,11 +86,14 @@ class BracketService:
             rng_seed = options.rng_seed
             if options.seeding == "random" and rng_seed is None:
                 rng_seed = random.SystemRandom().randrange(2**31)
-            try:
-                order = brackets.seed_order([p.id for p in participants], {p.id: p.seed for p in participants},
-                                            options.seeding, rng_seed)
-            except ValueError as e:
-                raise InvalidValueError(str(e), field="seeding") from e
+            if options.seeding == "draw":
+                order, rng_seed = self._drawn_order(tournament, [p.id for p in participants])
+            else:
+                try:
+                    order = brackets.seed_order([p.id for p in participants], {p.id: p.seed for p in participants},
+                                                options.seeding, rng_seed)
+                except ValueError as e:
+                    raise InvalidValueError(str(e), field="seeding") from e
             settings = self._settings(tournament, options, rng_seed, len(order))
             now = self._clock()
             await self._store.delete_matches(tournament_id)  # leftovers of a start that crashed
@@ -102,6 +105,18 @@ class BracketService:
         await self._announce(live, BRACKET_GENERATED, await self._bracket_for_event(tournament_id))
         await self.settle(tournament_id)
         return await self._store.get_tournament(tournament_id)
+
+    @staticmethod
+    def _drawn_order(tournament: Tournament, participant_ids: list[str]) -> tuple[list[str], int]:
+        """The order of the tournament's finished live draw, and its seed. Raises
+        InvalidValueError when there is none, it is not finished, or the participants changed."""
+        draw = tournament.draw
+        if draw is None or not draw.complete:
+            raise InvalidValueError("seeding by the draw needs a finished draw: reveal every place first",
+                                    field="seeding")
+        if set(draw.order) != set(participant_ids):
+            raise InvalidValueError("the participants changed since the draw: draw again", field="seeding")
+        return list(draw.order), draw.rng_seed
 
     def _settings(self, tournament: Tournament, options: StartOptions, rng_seed: int | None,
                   n: int) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 import enum
 import uuid
 from typing import Any
@@ -54,6 +55,26 @@ class TournamentState(enum.StrEnum):
 
 
 @dataclasses.dataclass(frozen=True)
+class Draw:
+    """A seeding drawn live: the whole order is fixed (and recorded) when the draw starts, and
+    revealed one place at a time. Until the last is revealed, only the revealed places, how
+    many there are and a commitment to the random seed (its SHA-256) are shown; then the seed."""
+
+    rng_seed: int
+    order: tuple[str, ...]  # participant ids, seed 1 first
+    revealed: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.revealed == len(self.order)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"revealed": list(self.order[:self.revealed]), "total": len(self.order), "complete": self.complete,
+                "commitment": hashlib.sha256(str(self.rng_seed).encode()).hexdigest(),
+                "rng_seed": self.rng_seed if self.complete else None}
+
+
+@dataclasses.dataclass(frozen=True)
 class Tournament:
     id: str
     name: str
@@ -69,6 +90,7 @@ class Tournament:
     started_at: float | None = None
     ended_at: float | None = None
     spectator_chat: bool = False  # spectators may write in its matches' chats, not only read
+    draw: Draw | None = None  # a seeding being drawn live, or drawn
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -79,6 +101,7 @@ class Tournament:
             "placements": [dict(p) for p in self.placements],
             "started_at": iso(self.started_at), "ended_at": iso(self.ended_at),
             "spectator_chat": self.spectator_chat,
+            "draw": self.draw.to_json() if self.draw else None,
         }
 
 

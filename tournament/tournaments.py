@@ -81,6 +81,9 @@ class TournamentService:
         if tournament.state not in (TournamentState.DRAFT, TournamentState.REGISTRATION):
             raise InvalidTransitionError(f"registration is closed: the tournament is {tournament.state}",
                                          state=tournament.state)
+        if tournament.draw is not None and not tournament.draw.complete:
+            raise InvalidTransitionError("the seeding is being drawn: finish or abort the draw first",
+                                         code="draw_in_progress", state=tournament.state)
         existing = await self._store.list_participants(tournament_id)
         if any(p.name.casefold() == name.casefold() for p in existing):
             raise AlreadyExistsError(f"a participant named {name!r} is already registered")

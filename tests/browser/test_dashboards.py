@@ -210,6 +210,7 @@ async def test_players_chat_and_an_organizer_moderates(api: Api) -> None:
         await organizer.goto(f"/matches/{mid}?token={api.organizer}")
         for page in (alice, bob, organizer):
             await expect(page.locator("#connection")).to_have_text("Connected")
+        await alice.bring_to_front()
         await alice.get_by_label("Message").press_sequentially("gl")
         await expect(bob.locator(".typing")).to_have_text("Alice is typing…")
         await alice.get_by_label("Message").fill("glhf, see you in game 1")
@@ -219,11 +220,39 @@ async def test_players_chat_and_an_organizer_moderates(api: Api) -> None:
         await alice.get_by_role("button", name="Send").click()
         lines = organizer.locator(".chat-line")
         await expect(lines).to_have_count(2)
+        await organizer.bring_to_front()  # clicks wait for animation frames, which a page behind does not get
         await lines.nth(1).get_by_role("button", name="Delete").click()
         await expect(bob.locator(".chat-line")).to_have_count(1)
         await lines.nth(0).get_by_role("button", name="Mute").click()
         await expect(alice.locator(".chat")).to_contain_text("You are muted in this chat.")
         await expect(alice.get_by_label("Message")).to_have_count(0)
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_the_seeding_is_drawn_live_on_the_projector(api: Api) -> None:
+    """The organizer draws the seeding from the desk; the projector's draw screen shows each
+    place as it comes, then the seed; the tournament starts seeded by the draw."""
+    names = ["Alice", "Bob", "Carol", "Dave"]
+    tid = await tournament_with(api, names)
+    async with browser_pages(api, count=2) as (desk, screen):
+        await screen.goto(f"/draw/{tid}?token={spectator(api)}")
+        await expect(screen.locator("main")).to_contain_text("The draw has not started yet.")
+        await desk.goto(f"/organize/{tid}?token={api.organizer}")
+        await desk.bring_to_front()  # a page behind another gets no animation frames, which clicks wait for
+        await desk.get_by_role("button", name="Draw the seeding live").click()
+        await expect(screen.locator(".draw-progress")).to_have_text("0 of 4 drawn")
+        await desk.get_by_role("button", name="Reveal the next place").click()
+        first = (await api.ok("GET", f"/api/tournaments/{tid}"))["draw"]["revealed"][0]
+        await expect(screen.locator('.draw-slot[data-seed="1"] .name')).to_have_text(first.title())
+        await expect(screen.locator('.draw-slot[data-seed="2"] .name')).to_have_text("…")
+        await desk.get_by_role("button", name="Reveal all").click()
+        await expect(screen.locator(".draw-progress")).to_have_text("The draw is complete.")
+        await expect(screen.locator(".draw-proof")).to_contain_text("Random seed")
+        drawn = (await api.ok("GET", f"/api/tournaments/{tid}"))["draw"]["revealed"]
+        await expect(desk.get_by_label("Seeding")).to_have_value("draw")
+        await desk.get_by_role("button", name="Start the tournament").click()
+        await expect(desk.locator("#t-state")).to_have_text("live")
+        assert (await api.ok("GET", f"/api/tournaments/{tid}"))["seed_order"] == drawn
 
 
 @pytest.mark.gen_test(timeout=TIMEOUT_S)
@@ -237,8 +266,10 @@ async def test_the_desk_shows_which_players_have_their_page_open(api: Api) -> No
         presence = desk.locator(f'article[data-match-id="{mid}"] .presence')
         await expect(presence).to_have_text("Alice not connected · Bob not connected")
         await alice.goto(f"/play/{mid}?token={api.token('alice')}")
+        await desk.bring_to_front()  # the desk redraws on animation frames, which a page behind does not get
         await expect(presence).to_have_text("Alice online · Bob not connected")
         await bob.goto(f"/play/{mid}?token={api.token('bob')}")
+        await desk.bring_to_front()
         await expect(presence).to_have_text("Both players online")
         await bob.close()
         await expect(presence).to_have_text("Alice online · Bob not connected")

@@ -242,7 +242,9 @@ function manage() {
     const panel = byId("t-start");
     panel.hidden = !registering();
     if (panel.hidden) return;
+    const drawn = tournament.draw?.complete;
     const seeding = h("select", { id: "s-seeding", name: "seeding" },
+      drawn ? h("option", { value: "draw", selected: true }, "The live draw") : null,
       h("option", { value: "given" }, "By seed, then registration order"),
       h("option", { value: "random" }, "Random"),
       h("option", { value: "registration" }, "Registration order"));
@@ -289,7 +291,35 @@ function manage() {
       },
       participants.length < 2 ? h("p", {}, "Add at least two participants first.") : null,
       h("div", { class: "field" }, h("label", { for: "s-seeding" }, "Seeding"), seeding),
-      extra ? extra() : null, submit, error));
+      extra ? extra() : null, submit, error),
+      liveDraw());
+  }
+
+  /** The live draw of the seeding: start it, reveal place by place (or all), undo, abort. */
+  function liveDraw() {
+    const d = tournament.draw;
+    const error = h("p", { class: "error", role: "alert", id: "draw-error" });
+    const step = (name, label, cls = "") => {
+      const button = h("button", { type: "button", id: `draw-${name}`, class: cls,
+        onclick: () => busy(button, error, async () => {
+          tournament = await post(`/api/tournaments/${tournamentId}/draw/${name}`, {});
+          draw();
+        }) }, label);
+      return button;
+    };
+    return h("section", { class: "live-draw", "aria-labelledby": "draw-title" },
+      h("h3", { id: "draw-title" }, "Live draw"),
+      h("p", { class: "muted small" }, "Reveal the seeding place by place on a projector: ",
+        h("a", { href: `/draw/${tournamentId}`, target: "_blank", rel: "noopener" }, "open the draw screen"), "."),
+      !d ? h("p", { class: "row" }, step("start", "Draw the seeding live", participants.length < 2 ? "" : "primary"))
+        : [h("p", { id: "draw-state" }, d.complete ? "Every place is drawn: start with “The live draw”."
+          : `${d.revealed.length} of ${d.total} places drawn.`),
+        h("p", { class: "row" },
+          d.complete ? null : step("next", "Reveal the next place", "primary"),
+          d.complete ? null : step("all", "Reveal all"),
+          d.revealed.length ? step("undo", "Undo") : null,
+          step("abort", "Abort the draw"))],
+      error);
   }
 }
 
