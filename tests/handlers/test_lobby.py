@@ -96,3 +96,14 @@ async def test_tournaments_from_before_are_summarized_from_the_store(api: Api, s
     (summary,) = welcome["data"]["tournaments"]
     assert (summary["id"], summary["state"], summary["participants"], summary["matches_in_play"]) == (
         tid, "live", 4, 1)
+
+
+@pytest.mark.gen_test
+async def test_the_lobby_room_has_its_watcher_limit(services: Any, serve_app: Any) -> None:
+    """Past tournament_room_max watchers, the next lobby socket is refused with room_full (4031)."""
+    import dataclasses
+
+    small = serve_app(build_services(dataclasses.replace(services.config, tournament_room_max=1), services.store))
+    await connect(small, "/ws/lobby", small.organizer)
+    _, code, close, *_ = await refused(small, "/ws/lobby", small.token("screen", Role.SPECTATOR))
+    assert (code, close) == ("room_full", 4031)
