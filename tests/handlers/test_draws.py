@@ -76,3 +76,24 @@ async def test_a_draw_refuses_what_would_change_it(api: Api) -> None:
     assert (status, body["error"]["message"]) == (422, "the participants changed since the draw: draw again")
     aborted = await api.ok("POST", f"/api/tournaments/{tid}/draw/abort")
     assert aborted["draw"] is None
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_screen_that_reconnects_gets_the_places_it_missed(api: Api) -> None:
+    """A draw screen cut off mid-draw reconnects with since and epoch and gets every place
+    revealed meanwhile, in order, once."""
+    tid = await registered(api, 4)
+    screen, welcome = await connect(api, f"/ws/tournament/{tid}", api.token("screen", Role.SPECTATOR))
+    since, epoch = welcome["data"]["seq"], welcome["data"]["epoch"]
+    screen.close()
+    await screen.closed()
+    await api.ok("POST", f"/api/tournaments/{tid}/draw/start", {"rng_seed": 3})
+    for _ in range(2):
+        await api.ok("POST", f"/api/tournaments/{tid}/draw/next")
+    again, resumed = await connect(api, f"/ws/tournament/{tid}?since={since}&epoch={epoch}",
+                                   api.token("screen", Role.SPECTATOR))
+    assert resumed["data"]["recovered"] is True
+    frames = [await again.recv() for _ in range(3)]
+    assert [f["type"] for f in frames] == ["draw_started", "draw_revealed", "draw_revealed"]
+    assert [f["data"]["places"][0]["seed"] for f in frames[1:]] == [1, 2]
+    await again.quiet()
