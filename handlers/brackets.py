@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.base import ID, BaseHandler, Reply
-from tournament import fields
+from tournament import fields, series
 from handlers.export import brackets_viewer
 from tournament.bracket_service import StartOptions
 
@@ -25,7 +25,8 @@ class TournamentActionHandler(BaseHandler):
                     third_place=fields.flag(body, "third_place"),
                     grand_final_reset=fields.flag(body, "grand_final_reset", True),
                     rounds=fields.integer(body, "rounds", minimum=1, maximum=255),
-                    tiebreaks=fields.names(body, "tiebreaks"), points=points(fields.numbers(body, "points", 3)))
+                    tiebreaks=fields.names(body, "tiebreaks"), points=points(fields.numbers(body, "points", 3)),
+                    series=series.rules_from(body.get("series")))
                 tournament = await self.services.brackets.start(tournament_id, user, options)
             elif action == "reset":
                 tournament = await self.services.brackets.reset(tournament_id, user)

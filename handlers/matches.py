@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers.base import ID, BaseHandler, Reply
 from realtime.protocol import parse_since
-from tournament import fields
+from tournament import fields, series
 from tournament.commands import BY_REST
 
 ACTIONS = tuple(name for name in BY_REST if name != "dispute")  # disputes have their own route
@@ -36,9 +36,11 @@ class MatchCorrectionHandler(BaseHandler):
         async def correct() -> Reply:
             body = self.json_body()
             undo = fields.flag(body, "undo")
+            games = fields.score_list(body, "games", series.MAX_BEST_OF)
             report = await self.services.brackets.correct(
-                match_id, self.user(), None if undo else fields.scores(body), undo=undo,
-                force=fields.flag(body, "force"), dry_run=fields.flag(body, "dry_run"))
+                match_id, self.user(), None if undo else fields.scores(body, required=games is None), undo=undo,
+                force=fields.flag(body, "force"), dry_run=fields.flag(body, "dry_run"),
+                game=fields.integer(body, "game", minimum=1, maximum=series.MAX_BEST_OF), games=games)
             return 200, report
 
         await self.once_per_key(self.count_write(), correct)
@@ -87,6 +89,7 @@ class DisputeResolveHandler(BaseHandler):
             dispute, match = await self.services.matches.resolve_dispute(
                 dispute_id, self.user(), reject=status == "rejected",
                 scores=fields.scores(body, required=False),
+                games=fields.score_list(body, "games", series.MAX_BEST_OF),
                 resolution=fields.text(body, "resolution", max_len=1000, multiline=True))
             return 200, {"dispute": dispute.to_json(), "match": match.to_json()}
 

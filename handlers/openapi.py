@@ -128,6 +128,10 @@ def match_action(action: str) -> dict[str, Any]:
         conflicts = (*MOVE_409, "players_missing", *(("already_checked_in",) if action == "check-in" else ()))
     if action == "cancel":
         conflicts = (*MOVE_409, "bracket_match")
+    if action == "score":
+        conflicts = (*MOVE_409, "game_over")
+    if action == "result":
+        conflicts = (*MOVE_409, "no_game_live", "game_decided", "game_not_started")
     forbidden = ("insufficient_permissions", *(("not_opponent",) if action in ("result", "confirm") else ()))
     body = s.ACTION_BODIES[action]
     op_id = "".join(word.title() for word in action.split("-"))

@@ -125,8 +125,33 @@ PARTICIPANT = obj({"id": identifier("the sub that this player's token carries"),
                    "tournament_id": identifier(), "name": string(), "seed": nullable(integer(1)),
                    "created_at": timestamp()},
                   ["id", "tournament_id", "name", "seed", "created_at"])
-REPORT = obj({"scores": {"type": "object", "additionalProperties": integer(0)},
-              "winner_id": string()}, ["scores", "winner_id"])
+SCORES = {"type": "object", "additionalProperties": integer(0)}
+REPORT = obj({"scores": {**SCORES, "description": "in a series report: games won"},
+              "winner_id": nullable(string(description="null: a series played in full that ended level")),
+              "game": integer(1, description="a series: the game this report is of"),
+              "games": {**array(SCORES, min_items=1, max_items=9),
+                        "description": "a series: every game's scores, in order"}}, ["scores", "winner_id"])
+FORMAT = obj({"best_of": integer(1, 9, description="odd, unless play_all"),
+              "play_all": {"type": "boolean", "description": "every game is played, games won counted"}},
+             ["best_of", "play_all"])
+FORMAT_BODY = obj({"best_of": integer(1, 9, description="1, 3, 5, 7 or 9; with play_all 2 to 9"),
+                   "play_all": {"type": "boolean", "description": "default false"}}, ["best_of"],
+                  description='how many games: {"best_of": 3}, {"best_of": 2, "play_all": true}')
+GAME = obj({"number": integer(1), "state": string(enum=["live", "completed"]), "scores": SCORES,
+            "map": nullable(string()), "sides": {"type": "object", "additionalProperties": string(),
+                                                 "description": "participant id -> side"},
+            "winner_id": nullable(string()), "reported_by": nullable(string()), "confirmed_by": nullable(string()),
+            "decided_by": nullable(string()), "started_at": timestamp(optional=True),
+            "ended_at": timestamp(optional=True)},
+           ["number", "state", "scores", "map", "sides", "winner_id", "reported_by", "confirmed_by",
+            "decided_by", "started_at", "ended_at"], description="one game of a series")
+SERIES = nullable(obj({"best_of": integer(2, 9), "play_all": {"type": "boolean"},
+                       "to_win": nullable(integer(1, 5, description="null when every game is played")),
+                       "score": {**SCORES, "description": "games won"},
+                       "current_game": nullable(integer(1, description="the game being played")),
+                       "games_played": integer(0)},
+                      ["best_of", "play_all", "to_win", "score", "current_game", "games_played"],
+                      description="the series at a glance; null for a single game (best of 1)"))
 MATCH_FIELDS: dict[str, Schema] = {
     "id": identifier("m_…"), "tournament_id": identifier(), "round": nullable(integer(1)),
     "label": string(), "participant_ids": array(nullable(string()), min_items=2, max_items=2),
@@ -140,11 +165,15 @@ MATCH_FIELDS: dict[str, Schema] = {
     "bracket": nullable(ref("BracketSlot")),
     "history": array(ref("PastResult")),
     "dispute": nullable(ref("Dispute")),
+    "format": FORMAT,
+    "series": SERIES,
+    "games": {**array(ref("Game"), max_items=9), "description": "a series' games: decided ones, then the live one"},
 }
 PAST_RESULT = obj({"state": string(enum=MatchState), "result": nullable(ref("Report")), "winner_id": nullable(string()),
                    "scores": {"type": "object", "additionalProperties": integer(0)},
-                   "replaced_at": {"type": "number", "description": "epoch seconds"}, "replaced_by": string(),
-                   "why": string(description='"corrected", "reset by a correction"')},
+                   "replaced_at": timestamp(), "replaced_by": string(),
+                   "why": string(description='"corrected", "reset by a correction"'),
+                   "games": array(ref("Game"))},
                   ["state", "result", "winner_id", "scores", "replaced_at", "replaced_by", "why"],
                   description="a result the match had before a correction replaced or reset it")
 TARGET = nullable({"type": "array", "prefixItems": [string(description="match key"), integer(0, 1)],
@@ -232,7 +261,7 @@ STANDINGS = obj({**BRACKET_FIELDS, "tiebreaks": array(string(enum=tiebreaks.CRIT
                 [*BRACKET_FIELDS, "tiebreaks", "points", "standings", "placements"])
 RESET = obj({"match_id": identifier(), "key": string(), "state": string(enum=MatchState)},
             ["match_id", "key", "state"])
-CORRECTION_REPORT = obj({"match_id": identifier(), "winner_id": string(), "requires_force": {"type": "boolean"},
+CORRECTION_REPORT = obj({"match_id": identifier(), "winner_id": nullable(string()), "requires_force": {"type": "boolean"},
                          "resets": array(RESET), "applied": {"type": "boolean"},
                          "match": ref("Match")},
                         ["match_id", "winner_id", "requires_force", "resets", "applied"],
@@ -246,6 +275,7 @@ COMPONENTS: dict[str, Schema] = {
     "Participant": PARTICIPANT,
     "Match": obj(MATCH_FIELDS, MATCH_FIELDS),
     "Report": REPORT,
+    "Game": GAME,
     "PastResult": PAST_RESULT,
     "BracketSlot": BRACKET_SLOT,
     "Placement": PLACEMENT,
@@ -283,15 +313,24 @@ NEW_PARTICIPANT = obj({"name": text(100, description="unique in the tournament, 
                        "id": nullable(identifier("default: a generated p_…")),
                        "seed": nullable(integer(1, 4096))}, ["name"], closed=False)
 NEW_MATCH = obj({"participant_ids": array(identifier(), min_items=2, max_items=2, unique=True),
-                 "round": nullable(integer(1, 1000)), "label": text(100, allow_empty=True, optional=True)},
+                 "round": nullable(integer(1, 1000)), "label": text(100, allow_empty=True, optional=True),
+                 "format": nullable(FORMAT_BODY)},
                 ["participant_ids"], closed=False)
+GAME_NUMBER = integer(1, 9, description="a series: the game being played (the default)")
+GAMES = {**array(scores_map(min_count=2), min_items=1, max_items=9),
+         "description": "a series: every game's scores, in order from game 1"}
 ACTION_BODIES: dict[str, Schema | None] = {
     "open-check-in": None,
     "check-in": obj({"participant_id": nullable(identifier("an organizer checks in this player"))},
                     closed=False),
     "start": None,
-    "score": obj({"scores": scores_map()}, ["scores"], closed=False),
-    "result": obj({"scores": scores_map(min_count=2)}, ["scores"], closed=False),
+    "score": obj({"scores": scores_map(), "game": nullable(GAME_NUMBER)}, ["scores"], closed=False),
+    "result": {**obj({"scores": scores_map(min_count=2), "game": nullable(GAME_NUMBER),
+                      "games": nullable(GAMES)}, closed=False,
+                     description="scores (of the match, or of a series' game being played) or, for a series, "
+                                 "games: the whole series"),
+               "anyOf": [{"required": ["scores"]}, {"required": ["games"]}]},
+    "format": obj({"format": FORMAT_BODY}, ["format"], closed=False),
     "confirm": None,
     "forfeit": obj({"participant_id": identifier("the player who forfeits")}, ["participant_id"],
                    closed=False),
@@ -300,7 +339,7 @@ ACTION_BODIES: dict[str, Schema | None] = {
 NEW_DISPUTE = obj({"reason": text(1000)}, ["reason"], closed=False)
 RESOLUTION = obj({"status": nullable(string(enum=["resolved", "rejected"], description="default resolved")),
                   "resolution": text(1000),
-                  "scores": nullable(scores_map(min_count=2))}, ["resolution"], closed=False)
+                  "scores": nullable(scores_map(min_count=2)), "games": nullable(GAMES)}, ["resolution"], closed=False)
 NEW_TOKEN = obj({"user_id": identifier("becomes sub; for a player, the participant id"),
                  "role": nullable(string(enum=[*ROLE_NAMES, "participant"],
                                          description="default spectator; only roles below the caller's; "
@@ -324,4 +363,8 @@ FLAG = {"type": "boolean", "description": "default false (null is refused)"}
 CORRECTION = {**obj({"undo": FLAG, "force": FLAG, "dry_run": FLAG}, closed=False,
                     description="scores are required unless undo is true (then they are ignored)"),
               "if": {"properties": {"undo": {"const": True}}, "required": ["undo"]},
-              "else": {"properties": {"scores": scores_map(min_count=2)}, "required": ["scores"]}}
+              "else": {"properties": {"scores": scores_map(min_count=2), "game": nullable(GAME_NUMBER),
+                                      "games": nullable(GAMES)},
+                       "anyOf": [{"required": ["scores"]}, {"required": ["games"]}]},
+              "description": "scores (in a series with game: that game's), or games (a series in full); "
+                             "ignored with undo"}

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from handlers.base import ID, BaseHandler, Reply, paged
-from tournament import fields
+from tournament import fields, series
+from tournament.models import BEST_OF_1
 
 
 class TournamentsHandler(BaseHandler):
@@ -73,7 +74,8 @@ class TournamentMatchesHandler(BaseHandler):
             match = await self.services.tournaments.create_match(
                 tournament_id, self.user(), fields.id_list(body, "participant_ids"),
                 round=fields.integer(body, "round", minimum=1, maximum=1000),
-                label=fields.text(body, "label", default="", allow_empty=True, max_len=100))
+                label=fields.text(body, "label", default="", allow_empty=True, max_len=100),
+                fmt=series.format_from(body["format"]) if body.get("format") is not None else BEST_OF_1)
             self.set_header("Location", f"/api/matches/{match.id}")
             return 201, match.to_json()
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from tournament.models import (BracketSlot, Chat, ChatMessage, Dispute, Draw, DisputeStatus, Event, Match, MatchState,
-                               Participant, Report, Tournament)
+from tournament.models import (BracketSlot, Chat, ChatMessage, Dispute, Draw, DisputeStatus, Event, Game, GameState,
+                               Match, MatchState, Participant, Report, SeriesFormat, Tournament)
 
 Doc = dict[str, Any]
 
@@ -69,11 +69,29 @@ def participant_from(doc: Doc) -> Participant:
 
 
 def _report_doc(r: Report | None) -> Doc | None:
-    return None if r is None else {"scores": dict(r.scores), "winner_id": r.winner_id}
+    return None if r is None else {"scores": dict(r.scores), "winner_id": r.winner_id, "game": r.game,
+                                   "games": [dict(g) for g in r.games]}
 
 
 def _report_from(doc: Doc | None) -> Report | None:
-    return None if doc is None else Report(scores=dict(doc["scores"]), winner_id=doc["winner_id"])
+    if doc is None:
+        return None
+    return Report(scores=dict(doc["scores"]), winner_id=doc["winner_id"], game=doc.get("game"),
+                  games=tuple(dict(g) for g in doc.get("games") or ()))
+
+
+def _game_doc(g: Game) -> Doc:
+    return {"number": g.number, "state": g.state.value, "scores": dict(g.scores), "map": g.map,
+            "sides": dict(g.sides), "winner_id": g.winner_id, "reported_by": g.reported_by,
+            "confirmed_by": g.confirmed_by, "decided_by": g.decided_by, "started_at": g.started_at,
+            "ended_at": g.ended_at}
+
+
+def _game_from(doc: Doc) -> Game:
+    return Game(number=doc["number"], state=GameState(doc["state"]), scores=dict(doc["scores"]), map=doc["map"],
+                sides=dict(doc["sides"]), winner_id=doc["winner_id"], reported_by=doc["reported_by"],
+                confirmed_by=doc["confirmed_by"], decided_by=doc["decided_by"], started_at=doc["started_at"],
+                ended_at=doc["ended_at"])
 
 
 def match_doc(m: Match) -> Doc:
@@ -89,6 +107,8 @@ def match_doc(m: Match) -> Doc:
         "dispute": dispute_doc(m.dispute) if m.dispute else None,
         "chat": {"messages": [dataclasses.asdict(c) for c in m.chat.messages], "muted": list(m.chat.muted)},
         "in_bracket": m.slot is not None,  # flat, so a bracket reset can select by it
+        "format": {"best_of": m.format.best_of, "play_all": m.format.play_all},
+        "games": [_game_doc(g) for g in m.games],
     }
 
 
@@ -112,6 +132,8 @@ def match_from(doc: Doc) -> Match:
         history=tuple(dict(h) for h in doc.get("history") or ()),
         dispute=dispute_from(doc["dispute"]) if doc.get("dispute") else None,
         chat=_chat_from(doc.get("chat")),
+        format=SeriesFormat(**doc["format"]) if doc.get("format") else SeriesFormat(),
+        games=tuple(_game_from(g) for g in doc.get("games") or ()),
     )
 
 

@@ -15,10 +15,10 @@ import dataclasses
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from tournament import brackets, round_robin, rules, swiss, tiebreaks
+from tournament import brackets, round_robin, rules, series, swiss, tiebreaks
 from tournament.errors import InvalidTransitionError, InvalidValueError
 from tournament.events import BRACKET_GENERATED, BRACKET_UPDATED, TOURNAMENT_COMPLETED, Publisher
 from tournament.locks import KeyedLocks
@@ -45,6 +45,7 @@ class StartOptions:
     rounds: int | None = None  # Swiss only; default ceil(log2(n))
     tiebreaks: tuple[str, ...] | None = None  # round robin and Swiss; names of tiebreaks.CRITERIA
     points: tuple[float, float, float] | None = None  # round robin and Swiss: (win, draw, loss)
+    series: series.SeriesRules = series.SeriesRules()  # how many games each match is
 
 
 def loser_of(match: Match) -> str | None:
@@ -97,7 +98,9 @@ class BracketService:
             settings = self._settings(tournament, options, rng_seed, len(order))
             now = self._clock()
             await self._store.delete_matches(tournament_id)  # leftovers of a start that crashed
-            for match in await self._create(tournament, order, settings, now):
+            created = self._with_formats(await self._create(tournament, order, settings, now), options.series,
+                                         settings.get("rounds"))
+            for match in created:
                 await self._store.insert_match(match)
             live = dataclasses.replace(tournament, state=TournamentState.LIVE, settings=settings,
                                        seed_order=tuple(order), started_at=now, version=tournament.version + 1)
@@ -144,7 +147,29 @@ class BracketService:
         elif options.tiebreaks is not None or options.points is not None:
             raise InvalidValueError("tiebreaks and points apply to round robin and Swiss only",
                                     field="tiebreaks" if options.tiebreaks is not None else "points")
+        settings["series"] = options.series.to_json()
         return settings
+
+    @staticmethod
+    def _with_formats(matches: list[Match], rules_: series.SeriesRules, swiss_rounds: int | None) -> list[Match]:
+        """The matches with the format of their round. Raises InvalidValueError for a round
+        key the bracket does not have, or a format that can end level in elimination."""
+        known = {k for m in matches if m.slot for k in (m.slot.key, series.round_key(m.slot.key))}
+        known |= {"GF"} if "GF1" in known else set()
+        known |= {f"S{r}" for r in range(1, (swiss_rounds or 0) + 1)}
+        unknown = sorted(set(rules_.rounds) - known)
+        if unknown:
+            rounds = sorted({series.round_key(k) for k in known} | ({"GF"} & known))
+            raise InvalidValueError(f"series.rounds: this bracket has no {', '.join(unknown)}; its rounds are "
+                                    f"{', '.join(rounds[:40])}", field="series")
+        return [BracketService._formatted(m, rules_) for m in matches]
+
+    @staticmethod
+    def _formatted(match: Match, rules_: series.SeriesRules) -> Match:
+        assert match.slot is not None
+        fmt = rules_.format_for(match.slot.key)
+        rules.check_format_fits(match, fmt)
+        return dataclasses.replace(match, format=fmt)
 
     async def _create(self, tournament: Tournament, order: list[str], settings: dict[str, Any],
                 now: float) -> list[Match]:
@@ -203,7 +228,8 @@ class BracketService:
         pairs: list[tuple[str, str | None]] = list(pairing.pairs)
         if pairing.bye:
             pairs.append((pairing.bye, None))
-        return [self._paired(tournament, "swiss", f"S{round_no}-{i}", round_no, i, pair, now)
+        formats = series.rules_from(tournament.settings.get("series"))
+        return [self._formatted(self._paired(tournament, "swiss", f"S{round_no}-{i}", round_no, i, pair, now), formats)
                 for i, pair in enumerate(pairs, start=1)]
 
     async def reset(self, tournament_id: str, user: Principal) -> Tournament:
@@ -393,8 +419,10 @@ class BracketService:
     # -- corrections -----------------------------------------------------------------------
 
     async def correct(self, match_id: str, user: Principal, scores: Mapping[str, int] | None, *,
-                      undo: bool = False, force: bool = False, dry_run: bool = False) -> dict[str, Any]:
-        """Replace a decided result. A new winner resets the later matches that depended on it:
+                      undo: bool = False, force: bool = False, dry_run: bool = False,
+                      game: int | None = None, games: Sequence[Mapping[str, int]] | None = None) -> dict[str, Any]:
+        """Replace a decided result (in a series: one game's scores, `game` and `scores`, or
+        every game's, `games`). A new winner resets the later matches that depended on it:
         applied freely when none of them has begun, otherwise only with `force`. The old
         result stays in the match's history; `undo` puts the previous one back.
 
@@ -406,9 +434,9 @@ class BracketService:
         async with self._locks.hold(tournament_id):
             match = await self._store.get_match(match_id)
             if undo:
-                scores = self._previous_scores(match)
-            assert scores is not None
-            corrected = rules.correct(match, scores, user, self._clock()).match  # validates, writes nothing
+                scores, game, games = self._previous_result(match)
+            corrected = rules.correct(match, scores, user, self._clock(), game=game,
+                                      games=games).match  # validates, writes nothing
             plan = await self._reset_plan(match) if corrected.winner_id != match.winner_id else []
             begun = [m for m, _ in plan if m.state is not MatchState.SCHEDULED and not (m.slot and m.slot.walkover)]
             report: dict[str, Any] = {
@@ -421,8 +449,9 @@ class BracketService:
                     f"the correction would reset matches that have begun ({', '.join(m.label for m in begun)}); "
                     "send force: true to apply it", code="correction_needs_force", state=match.state.value,
                     resets=report["resets"])
-            new_scores, now = scores, self._clock()
-            after = await self._write(match.id, lambda m: rules.correct(m, new_scores, user, now))
+            new_scores, new_game, new_games, now = scores, game, games, self._clock()
+            after = await self._write(match.id, lambda m: rules.correct(m, new_scores, user, now, game=new_game,
+                                                                        games=new_games))
             for target, clear in plan:
                 await self._reopen(target.id, clear, user, now)
             await self._reopen_tournament(match.tournament_id)
@@ -430,10 +459,13 @@ class BracketService:
         return {**report, "applied": True, "match": (await self._store.get_match(after.id)).to_json()}
 
     @staticmethod
-    def _previous_scores(match: Match) -> dict[str, int]:
+    def _previous_result(match: Match) -> tuple[dict[str, int] | None, None, list[dict[str, int]] | None]:
+        """(scores, game, games) of the result a correction replaced: a series' every game."""
         for past in reversed(match.history):
             if past.get("why") == "corrected" and past.get("result"):
-                return dict(past["result"]["scores"])
+                if past["result"].get("games"):
+                    return None, None, [dict(g) for g in past["result"]["games"]]
+                return dict(past["result"]["scores"]), None, None
         raise InvalidValueError("this match has no earlier result to go back to", field="undo")
 
     async def _reset_plan(self, match: Match) -> list[tuple[Match, list[int]]]:

@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tournament import fields
+from tournament import fields, series
 from tournament.matches import MatchService
 from tournament.models import Dispute, Match
 from tournament.roles import Principal
@@ -60,13 +60,23 @@ async def _start(m: MatchService, match_id: str, user: Principal, args: Args, ve
     return Done(await m.start(match_id, user, version))
 
 
+def _game(args: Args) -> int | None:
+    return fields.integer(args, "game", minimum=1, maximum=series.MAX_BEST_OF)
+
+
 async def _score(m: MatchService, match_id: str, user: Principal, args: Args, version: int | None) -> Done:
-    written = await m.update_score(match_id, user, fields.scores(args) or {}, version)
+    written = await m.update_score(match_id, user, fields.scores(args) or {}, version, _game(args))
     return Done(written.result() if written.done() else None, written)
 
 
 async def _result(m: MatchService, match_id: str, user: Principal, args: Args, version: int | None) -> Done:
-    return Done(await m.report_result(match_id, user, fields.scores(args) or {}, version))
+    games = fields.score_list(args, "games", series.MAX_BEST_OF)
+    scores = fields.scores(args, required=games is None)
+    return Done(await m.report_result(match_id, user, scores, version, game=_game(args), games=games))
+
+
+async def _format(m: MatchService, match_id: str, user: Principal, args: Args, version: int | None) -> Done:
+    return Done(await m.set_format(match_id, user, series.format_from(args.get("format")), version))
 
 
 async def _confirm(m: MatchService, match_id: str, user: Principal, args: Args, version: int | None) -> Done:
@@ -97,6 +107,7 @@ COMMANDS = (
     Command("confirm", "confirm_result", _confirm),
     Command("forfeit", None, _forfeit),
     Command("cancel", None, _cancel),
+    Command("format", "set_format", _format),
     Command("dispute", "raise_dispute", _dispute),  # REST: POST /api/matches/{id}/disputes
 )
 BY_REST = {c.rest: c for c in COMMANDS}

@@ -120,6 +120,19 @@ def scores(body: dict[str, Any], field: str = "scores", *, required: bool = True
     return result
 
 
+def score_list(body: dict[str, Any], field: str, most: int) -> list[dict[str, int]] | None:
+    """An optional list of at most `most` score objects (a series' games, in order). Raises
+    SchemaError or InvalidValueError."""
+    value = body.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise bad_request(f"{field} must be a list of objects of participant id to score, one per game", field)
+    if len(value) > most:
+        raise invalid(field, f"must have at most {most} games")
+    return [scores({field: item}, field) or {} for item in value]
+
+
 def whole_number(raw: str, field: str, low: int, high: int) -> int:
     """Decimal digits from a query or a header (no sign, no spaces), between `low` and
     `high`. Raises SchemaError (not digits) or InvalidValueError (out of range); a number

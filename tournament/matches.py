@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from tournament import rules
 from tournament.errors import InvalidTransitionError, ShuttingDownError, StaleVersionError
-from tournament.models import FINAL_STATES, Dispute, DisputeStatus, Event, Match, match_stream
+from tournament.models import FINAL_STATES, Dispute, DisputeStatus, Event, Match, SeriesFormat, match_stream
 from tournament.roles import Principal
 from tournament.rules import Action, Outcome
 from tournament.scheduler import Scheduler
@@ -98,34 +98,48 @@ class MatchService:
                                   lambda m, _: rules.start(m, self._clock()))
 
     async def update_score(self, match_id: str, user: Principal, scores: Mapping[str, int],
-                           version: int | None = None) -> asyncio.Future[Match]:
-        """A live score: refused now if it must be (403, 409, 422), else batched with the
-        match's other updates, or, guarded by `version`, written now (after any batch waiting
-        for the match, so an older batched score can never land after it). The future gives
-        the match once written; waiting for it is the caller's choice.
+                           version: int | None = None, game: int | None = None) -> asyncio.Future[Match]:
+        """A live score (in a series, of the game being played: `game` if given must be it):
+        refused now if it must be (403, 409, 422), else batched with the match's other
+        updates, or, guarded by `version`, written now (after any batch waiting for the
+        match, so an older batched score can never land after it). The future gives the match
+        once written; waiting for it is the caller's choice.
         """
         self._refuse_when_closing()
         if version is None:
             match = await self._store.get_match(match_id)
             rules.authorize(match, Action.UPDATE_SCORE, user)
-            rules.check_scores(match, scores, complete=False)
+            rules.check_live_score(match, scores, game)
+            current = match.current_game
             self._refuse_when_closing()  # again: close() may have flushed every batch meanwhile
-            return self.scores.submit(match_id, user, scores)
+            return self.scores.submit(match_id, user, scores, current.number if current else None)
         await self.scores.flush(match_id)
         written: asyncio.Future[Match] = asyncio.get_running_loop().create_future()
-        written.set_result(await self._change(match_id, Action.UPDATE_SCORE, user, version,
-                                              lambda m, _: rules.update_score(m, scores, self._clock())))
+        written.set_result(await self._change(
+            match_id, Action.UPDATE_SCORE, user, version,
+            lambda m, _: rules.update_score(m, scores, self._clock(), game=game)))
         return written
 
-    async def _write_score(self, match_id: str, user: Principal, scores: Mapping[str, int]) -> Match:
+    async def _write_score(self, match_id: str, user: Principal, scores: Mapping[str, int],
+                           game: int | None) -> Match:
         """A batch's write (the batcher calls it)."""
         return await self._change(match_id, Action.UPDATE_SCORE, user, None,
-                                  lambda m, _: rules.update_score(m, scores, self._clock()), flush=False)
+                                  lambda m, _: rules.update_score(m, scores, self._clock(), game=game),
+                                  flush=False)
 
-    async def report_result(self, match_id: str, user: Principal, scores: Mapping[str, int],
-                            version: int | None = None) -> Match:
+    async def report_result(self, match_id: str, user: Principal, scores: Mapping[str, int] | None,
+                            version: int | None = None, *, game: int | None = None,
+                            games: Sequence[Mapping[str, int]] | None = None) -> Match:
+        """A result; in a series of the game being played (`game`) or of the whole series (`games`)."""
         return await self._change(match_id, Action.REPORT_RESULT, user, version,
-                                  lambda m, _: rules.report_result(m, user, scores, self._clock()))
+                                  lambda m, _: rules.report_result(m, user, scores, self._clock(),
+                                                                   game=game, games=games))
+
+    async def set_format(self, match_id: str, user: Principal, fmt: SeriesFormat,
+                         version: int | None = None) -> Match:
+        """How many games a match that has not started is (organizers)."""
+        return await self._change(match_id, Action.SET_FORMAT, user, version,
+                                  lambda m, _: rules.set_format(m, fmt, self._clock()))
 
     async def confirm(self, match_id: str, user: Principal, version: int | None = None) -> Match:
         return await self._change(match_id, Action.CONFIRM, user, version,
@@ -139,7 +153,8 @@ class MatchService:
         return outcome.dispute, outcome.match
 
     async def resolve_dispute(self, dispute_id: str, user: Principal, *, reject: bool,
-                              scores: Mapping[str, int] | None, resolution: str) -> tuple[Dispute, Match]:
+                              scores: Mapping[str, int] | None, resolution: str,
+                              games: Sequence[Mapping[str, int]] | None = None) -> tuple[Dispute, Match]:
         """Close an open dispute and complete its match. Raises NotFoundError,
         ForbiddenError, InvalidTransitionError (dispute not open), InvalidValueError."""
         require_organizer(user, "resolve a dispute")
@@ -149,7 +164,7 @@ class MatchService:
             if open_dispute is None or open_dispute.id != dispute_id:
                 raise InvalidTransitionError(f"dispute {dispute_id} is {dispute.status.value}",
                                              code="dispute_not_open", state=dispute.status.value)
-            return rules.resolve(match, open_dispute, user, reject=reject, scores=scores,
+            return rules.resolve(match, open_dispute, user, reject=reject, scores=scores, games=games,
                                  resolution=resolution, now=self._clock())
 
         if dispute.status is not DisputeStatus.OPEN:

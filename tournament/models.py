@@ -122,13 +122,84 @@ class Participant:
 
 @dataclasses.dataclass(frozen=True)
 class Report:
-    """A result as one side (or an organizer) stated it: scores by participant id."""
+    """A result as one side (or an organizer) stated it: scores by participant id.
+
+    In a series, a report is of one game (`game`, its scores) or of the whole series (`games`,
+    every game's scores in order; `scores` is then the series score, games won)."""
 
     scores: dict[str, int]
-    winner_id: str
+    winner_id: str | None  # None: a series played in full that ended level (a draw)
+    game: int | None = None
+    games: tuple[dict[str, int], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"scores": dict(self.scores), "winner_id": self.winner_id}
+        extra: dict[str, Any] = {}
+        if self.game is not None:
+            extra["game"] = self.game
+        if self.games:
+            extra["games"] = [dict(g) for g in self.games]
+        return {"scores": dict(self.scores), "winner_id": self.winner_id, **extra}
+
+
+@dataclasses.dataclass(frozen=True)
+class SeriesFormat:
+    """How many games a match is: best of `best_of` (the first to win more than half wins),
+    or, with `play_all`, all `best_of` games played and the games won counted."""
+
+    best_of: int = 1
+    play_all: bool = False
+
+    @property
+    def is_series(self) -> bool:
+        return self.best_of > 1
+
+    @property
+    def to_win(self) -> int:
+        """Games that win the series before it is played out (play_all: none do)."""
+        return self.best_of + 1 if self.play_all else self.best_of // 2 + 1
+
+    @property
+    def can_draw(self) -> bool:
+        return self.play_all and self.best_of % 2 == 0
+
+    @property
+    def name(self) -> str:
+        return f"all {self.best_of}" if self.play_all else f"BO{self.best_of}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"best_of": self.best_of, "play_all": self.play_all}
+
+
+BEST_OF_1 = SeriesFormat()
+
+
+class GameState(enum.StrEnum):
+    LIVE = "live"  # being played; its report, if any, is the match's pending report
+    COMPLETED = "completed"
+
+
+@dataclasses.dataclass(frozen=True)
+class Game:
+    """One game (map, set, round of a fighting game) of a series."""
+
+    number: int  # from 1
+    state: GameState
+    scores: dict[str, int]  # its own score: rounds, goals, stocks
+    map: str | None = None
+    sides: dict[str, str] = dataclasses.field(default_factory=dict)  # participant id -> side
+    winner_id: str | None = None
+    reported_by: str | None = None  # who stated the result first (a player, or the deciding organizer)
+    confirmed_by: str | None = None  # the opponent who confirmed it
+    decided_by: str | None = None  # the organizer who decided it
+    started_at: float | None = None
+    ended_at: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"number": self.number, "state": self.state.value, "scores": dict(self.scores),
+                "map": self.map, "sides": dict(self.sides), "winner_id": self.winner_id,
+                "reported_by": self.reported_by, "confirmed_by": self.confirmed_by,
+                "decided_by": self.decided_by, "started_at": iso(self.started_at),
+                "ended_at": iso(self.ended_at)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,6 +253,11 @@ class Match:
     # collection holds lookup copies).
     dispute: Dispute | None = None
     chat: Chat = Chat()  # not in to_json: a match's snapshot does not carry its chat
+    format: SeriesFormat = BEST_OF_1
+    # A series' games so far, in order: the decided ones, then the one being played. In a
+    # series, `scores` is the series score (games won) and `reports` the pending reports of
+    # the game being played (or of the whole series).
+    games: tuple[Game, ...] = ()
 
     @property
     def open_dispute(self) -> Dispute | None:
@@ -195,6 +271,21 @@ class Match:
     def opponent_of(self, participant_id: str) -> str | None:
         a, b = self.participant_ids
         return b if participant_id == a else a if participant_id == b else None
+
+    @property
+    def current_game(self) -> Game | None:
+        """The game being played in a series, if any."""
+        return self.games[-1] if self.games and self.games[-1].state is GameState.LIVE else None
+
+    def series_json(self) -> dict[str, Any] | None:
+        """The series at a glance (None for a single game): what an overlay shows."""
+        if not self.format.is_series:
+            return None
+        current = self.current_game
+        return {"best_of": self.format.best_of, "play_all": self.format.play_all,
+                "to_win": None if self.format.play_all else self.format.to_win,
+                "score": dict(self.scores), "current_game": current.number if current else None,
+                "games_played": sum(1 for g in self.games if g.state is GameState.COMPLETED)}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -211,6 +302,8 @@ class Match:
             "bracket": self.slot.to_json() if self.slot else None,
             "history": [dict(h) for h in self.history],
             "dispute": self.dispute.to_json() if self.dispute else None,
+            "format": self.format.to_json(), "series": self.series_json(),
+            "games": [g.to_json() for g in self.games],
         }
 
 

@@ -18,14 +18,15 @@ def results_of(matches: list[Match]) -> tuple[list[round_robin.Result], list[str
     results: list[round_robin.Result] = []
     byes: list[str] = []
     for m in matches:
-        if not decided(m) or m.winner_id is None:
-            continue
         a, b = m.participant_ids
-        if m.slot and m.slot.walkover:
+        drawn = m.state is MatchState.COMPLETED and m.winner_id is None and a and b  # a series played level
+        if not decided(m) or (m.winner_id is None and not drawn):
+            continue
+        if m.slot and m.slot.walkover and m.winner_id:
             byes.append(m.winner_id)
         elif a and b:
             sa, sb = m.scores.get(a, 0), m.scores.get(b, 0)
-            if m.state is MatchState.FORFEIT or sa == sb:  # a forfeit counts as 1-0
+            if not drawn and (m.state is MatchState.FORFEIT or sa == sb):  # a forfeit counts as 1-0
                 sa, sb = (1, 0) if m.winner_id == a else (0, 1)
             results.append((a, b, sa, sb))
     return results, byes

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from tournament import events as ev
+from tournament import series
 from tournament.errors import ForbiddenError, InvalidTransitionError, InvalidValueError
-from tournament.models import Dispute, DisputeStatus, Match, MatchState, Report, iso, new_id
+from tournament.models import Dispute, DisputeStatus, Match, MatchState, Report, SeriesFormat
+from tournament.moves import MAX_SCORE as MAX_SCORE
+from tournament.moves import EventSpec as EventSpec
+from tournament.moves import Outcome as Outcome
+from tournament.moves import check_scores as check_scores
+from tournament.moves import close_dispute, moved, past, report_of, require_players, state_changed
+from tournament.moves import raise_dispute as raise_dispute
 from tournament.roles import Principal, Role
-
-MAX_SCORE = 1_000_000
 
 
 class Action(enum.StrEnum):
@@ -32,6 +37,7 @@ class Action(enum.StrEnum):
     RESOLVE = "resolve"
     FORFEIT = "forfeit"
     CANCEL = "cancel"
+    SET_FORMAT = "set_format"
 
 
 class Actor(enum.StrEnum):
@@ -65,13 +71,15 @@ TRANSITIONS: dict[tuple[MatchState, Action], Move] = {
         *_moves(A.START, [S.READY], [ORG, PART], [S.LIVE]),
         *_moves(A.START, [S.SCHEDULED, S.CHECK_IN], [ORG], [S.LIVE]),  # organizer override
         *_moves(A.UPDATE_SCORE, [S.LIVE], [ORG, PART], [S.LIVE]),
-        *_moves(A.REPORT_RESULT, [S.LIVE], [ORG, PART], [S.PENDING_RESULT, S.COMPLETED]),
-        *_moves(A.REPORT_RESULT, [S.PENDING_RESULT], [ORG, OPP], [S.COMPLETED, S.DISPUTED]),
-        *_moves(A.CONFIRM, [S.PENDING_RESULT], [ORG, OPP], [S.COMPLETED]),
+        # In a series a decided game that does not decide the series goes back to live (the next game).
+        *_moves(A.REPORT_RESULT, [S.LIVE], [ORG, PART], [S.PENDING_RESULT, S.COMPLETED, S.LIVE]),
+        *_moves(A.REPORT_RESULT, [S.PENDING_RESULT], [ORG, OPP], [S.COMPLETED, S.DISPUTED, S.LIVE]),
+        *_moves(A.CONFIRM, [S.PENDING_RESULT], [ORG, OPP], [S.COMPLETED, S.LIVE]),
         *_moves(A.DISPUTE, [S.PENDING_RESULT], [OPP], [S.DISPUTED]),
-        *_moves(A.RESOLVE, [S.DISPUTED], [ORG], [S.COMPLETED]),
+        *_moves(A.RESOLVE, [S.DISPUTED], [ORG], [S.COMPLETED, S.LIVE]),
         *_moves(A.FORFEIT, OPEN_STATES, [ORG], [S.FORFEIT]),
         *_moves(A.CANCEL, OPEN_STATES, [ORG], [S.CANCELLED]),
+        *(m for s in (S.SCHEDULED, S.CHECK_IN, S.READY) for m in _moves(A.SET_FORMAT, [s], [ORG], [s])),
     ]
 }
 
@@ -121,65 +129,14 @@ def _verb(action: Action) -> str:
         A.UPDATE_SCORE: "update the score", A.REPORT_RESULT: "report a result",
         A.CONFIRM: "confirm the result", A.DISPUTE: "dispute the result",
         A.RESOLVE: "resolve the dispute", A.FORFEIT: "forfeit the match",
-        A.CANCEL: "cancel the match",
+        A.CANCEL: "cancel the match", A.SET_FORMAT: "change how many games the match is",
     }[action]
 
 
-EventSpec = tuple[str, dict[str, Any]]
-
-
-@dataclasses.dataclass(frozen=True)
-class Outcome:
-    """What a move does: the next match, the events it announces, and any dispute change."""
-
-    match: Match
-    events: list[EventSpec]
-    dispute: Dispute | None = None  # a dispute created or closed by this move
-
-
-def check_scores(match: Match, scores: Mapping[str, int], *, complete: bool) -> dict[str, int]:
-    """Validated scores by participant id. Raises InvalidValueError (422).
-
-    `complete` demands a score for both players and a winner (no ties).
-    """
-    unknown = sorted(set(scores) - set(match.players))
-    if unknown:
-        raise InvalidValueError(f"not a player of this match: {', '.join(unknown)}", field="scores")
-    for pid, value in scores.items():
-        if not 0 <= value <= MAX_SCORE:
-            raise InvalidValueError(f"score of {pid} must be between 0 and {MAX_SCORE}", field="scores")
-    if not scores:
-        raise InvalidValueError("scores must name at least one player", field="scores")
-    if complete:
-        if set(scores) != set(match.players):
-            raise InvalidValueError("a result needs the score of both players", field="scores")
-        if len(set(scores.values())) == 1:
-            raise InvalidValueError("a result cannot be a tie", field="scores")
-    return dict(scores)
-
-
-def _report(scores: dict[str, int]) -> Report:
-    return Report(scores=scores, winner_id=max(scores, key=lambda pid: scores[pid]))
-
-
-def _require_players(match: Match) -> None:
-    if len(match.players) != 2:
-        raise InvalidTransitionError("the match does not have both players yet",
-                                     code="players_missing", state=match.state.value)
-
-
-def _moved(match: Match, now: float, **changes: Any) -> Match:
-    return dataclasses.replace(match, updated_at=now, **changes)
-
-
-def _state_changed(before: Match, after: Match, **extra: Any) -> EventSpec:
-    return ev.MATCH_STATE_CHANGED, {"from": before.state.value, "to": after.state.value, **extra}
-
-
 def open_check_in(match: Match, now: float) -> Outcome:
-    _require_players(match)
-    after = _moved(match, now, state=S.CHECK_IN)
-    return Outcome(after, [_state_changed(match, after)])
+    require_players(match)
+    after = moved(match, now, state=S.CHECK_IN)
+    return Outcome(after, [state_changed(match, after)])
 
 
 def check_in(match: Match, participant_id: str, now: float) -> Outcome:
@@ -190,47 +147,79 @@ def check_in(match: Match, participant_id: str, now: float) -> Outcome:
                                      code="already_checked_in", state=match.state.value)
     checked_in = (*match.checked_in, participant_id)
     state = S.READY if set(checked_in) == set(match.players) else S.CHECK_IN
-    after = _moved(match, now, checked_in=checked_in, state=state)
+    after = moved(match, now, checked_in=checked_in, state=state)
     events = [(ev.CHECKIN_UPDATED, {"participant_id": participant_id, "checked_in": list(checked_in)})]
     if state is S.READY:
-        events.append(_state_changed(match, after))
+        events.append(state_changed(match, after))
     return Outcome(after, events)
 
 
 def start(match: Match, now: float) -> Outcome:
-    _require_players(match)
+    if match.format.is_series:
+        return series.start(match, now)
+    require_players(match)
     scores = {pid: 0 for pid in match.players}
-    after = _moved(match, now, state=S.LIVE, started_at=now, scores=scores)
+    after = moved(match, now, state=S.LIVE, started_at=now, scores=scores)
     return Outcome(after, [(ev.MATCH_STARTED, {"from": match.state.value})])
 
 
-def update_score(match: Match, scores: Mapping[str, int], now: float) -> Outcome:
+def check_live_score(match: Match, scores: Mapping[str, int], game: int | None = None) -> None:
+    """Refuse a live score that could never be written. Raises InvalidTransitionError
+    (game_over: in a series, a game not being played), InvalidValueError."""
+    if match.format.is_series:
+        series.check_live_score(match, scores, game)
+        return
+    _single_game(game)
+    check_scores(match, scores, complete=False)
+
+
+def update_score(match: Match, scores: Mapping[str, int], now: float, *, game: int | None = None) -> Outcome:
+    """A live score: of the match, or in a series of the game being played (`game`, if given,
+    must be its number)."""
+    if match.format.is_series:
+        return series.update_score(match, scores, game, now)
+    _single_game(game)
     merged = {**match.scores, **check_scores(match, scores, complete=False)}
-    after = _moved(match, now, scores=merged)
+    after = moved(match, now, scores=merged)
     return Outcome(after, [(ev.SCORE_UPDATED, {"scores": merged})])
 
 
 def _complete(match: Match, result: Report, now: float, **extra: Any) -> tuple[Match, EventSpec]:
-    after = _moved(match, now, state=S.COMPLETED, result=result, winner_id=result.winner_id,
+    after = moved(match, now, state=S.COMPLETED, result=result, winner_id=result.winner_id,
                    scores=dict(result.scores), ended_at=now)
     return after, (ev.MATCH_COMPLETED, {"result": result.to_json(), "winner_id": result.winner_id,
                                         **extra})
 
 
-def report_result(match: Match, user: Principal, scores: Mapping[str, int], now: float) -> Outcome:
-    """A player states the result, or an organizer decides it.
+def _single_game(game: int | None, games: object = None) -> None:
+    """Refuse a game number (other than 1) or a list of games for a match of one game."""
+    if games is not None:
+        raise InvalidValueError("games: this match is a single game (best of 1); report its scores", field="games")
+    if game not in (None, 1):
+        raise InvalidValueError(f"game: this match is a single game (best of 1), it has no game {game}", field="game")
+
+
+def report_result(match: Match, user: Principal, scores: Mapping[str, int] | None, now: float, *,
+                  game: int | None = None, games: Sequence[Mapping[str, int]] | None = None) -> Outcome:
+    """A player states the result, or an organizer decides it; in a series, of the game being
+    played or of the whole series (`games`).
 
     The first player's report waits for the opponent; the opponent reporting the same
     scores confirms it, different scores open a dispute by themselves.
     """
-    report = _report(check_scores(match, scores, complete=True))
+    if match.format.is_series:
+        return series.report(match, user, scores, game, games, now)
+    _single_game(game, games)
+    if scores is None:
+        raise InvalidValueError("a result needs the scores of both players", field="scores")
+    report = report_of(check_scores(match, scores, complete=True))
     if user.is_organizer:
         after, done = _complete(match, report, now, decided_by=user.user_id)
         return Outcome(after, [done])
     reports = {**match.reports, user.user_id: report}
     if match.state is S.LIVE:
-        after = _moved(match, now, state=S.PENDING_RESULT, reports=reports, scores=dict(report.scores))
-        return Outcome(after, [_state_changed(match, after, reported_by=user.user_id,
+        after = moved(match, now, state=S.PENDING_RESULT, reports=reports, scores=dict(report.scores))
+        return Outcome(after, [state_changed(match, after, reported_by=user.user_id,
                                               report=report.to_json())])
     (first,) = match.reports.values()
     if first == report:
@@ -242,34 +231,26 @@ def report_result(match: Match, user: Principal, scores: Mapping[str, int], now:
 
 
 def confirm(match: Match, user: Principal, now: float) -> Outcome:
+    if match.format.is_series:
+        return series.confirm(match, user, now)
     (report,) = match.reports.values()
     after, done = _complete(match, report, now, confirmed_by=user.user_id)
     return Outcome(after, [done])
 
 
-def raise_dispute(match: Match, user: Principal, reason: str, now: float) -> Outcome:
-    dispute = Dispute(id=new_id("d"), match_id=match.id, tournament_id=match.tournament_id,
-                      raised_by=user.user_id, reason=reason, status=DisputeStatus.OPEN,
-                      created_at=now)
-    after = _moved(match, now, state=S.DISPUTED)
-    return Outcome(after, [(ev.DISPUTE_CREATED, {"dispute": dispute.to_json()})], dispute)
-
-
-def _close(dispute: Dispute | None, status: DisputeStatus, resolution: str, user: Principal,
-           now: float) -> Dispute | None:
-    if dispute is None:
-        return None
-    return dataclasses.replace(dispute, status=status, resolution=resolution,
-                               resolved_by=user.user_id, resolved_at=now, version=dispute.version + 1)
-
-
 def resolve(match: Match, dispute: Dispute, user: Principal, *, reject: bool,
-            scores: Mapping[str, int] | None, resolution: str, now: float) -> Outcome:
-    """Close the open dispute and complete the match.
+            scores: Mapping[str, int] | None, resolution: str, now: float,
+            games: Sequence[Mapping[str, int]] | None = None) -> Outcome:
+    """Close the open dispute and complete the match (in a series: decide the disputed game,
+    or with `games` the whole series).
 
     Resolving decides the result from `scores`; rejecting keeps the single reported
     result the dispute was raised against. Raises InvalidValueError (422).
     """
+    if match.format.is_series:
+        return series.resolve(match, dispute, user, reject=reject, scores=scores, games=games,
+                              resolution=resolution, now=now)
+    _single_game(None, games)
     if reject:
         if len(match.reports) != 1 or scores is not None:
             raise InvalidValueError(
@@ -281,9 +262,9 @@ def resolve(match: Match, dispute: Dispute, user: Principal, *, reject: bool,
     else:
         if scores is None:
             raise InvalidValueError("resolving a dispute needs the final scores", field="scores")
-        result = _report(check_scores(match, scores, complete=True))
+        result = report_of(check_scores(match, scores, complete=True))
         status = DisputeStatus.RESOLVED
-    closed = _close(dispute, status, resolution, user, now)
+    closed = close_dispute(dispute, status, resolution, user, now)
     assert closed is not None
     after, done = _complete(match, result, now, decided_by=user.user_id)
     return Outcome(after, [(ev.DISPUTE_RESOLVED, {"dispute": closed.to_json()}), done], closed)
@@ -294,8 +275,9 @@ def forfeit(match: Match, loser_id: str, user: Principal, open_dispute: Dispute 
     winner_id = match.opponent_of(loser_id)
     if winner_id is None:
         raise InvalidValueError(f"not a player of this match: {loser_id}", field="participant_id")
-    closed = _close(open_dispute, DisputeStatus.RESOLVED, f"{loser_id} forfeited", user, now)
-    after = _moved(match, now, state=S.FORFEIT, winner_id=winner_id, ended_at=now)
+    closed = close_dispute(open_dispute, DisputeStatus.RESOLVED, f"{loser_id} forfeited", user, now)
+    after = moved(match, now, state=S.FORFEIT, winner_id=winner_id, ended_at=now,
+                  games=series.without_live_game(match), reports={})
     events: list[EventSpec] = []
     if closed:
         events.append((ev.DISPUTE_RESOLVED, {"dispute": closed.to_json()}))
@@ -306,13 +288,30 @@ def forfeit(match: Match, loser_id: str, user: Principal, open_dispute: Dispute 
 
 def cancel(match: Match, user: Principal, reason: str, open_dispute: Dispute | None,
            now: float) -> Outcome:
-    closed = _close(open_dispute, DisputeStatus.REJECTED, "match cancelled", user, now)
-    after = _moved(match, now, state=S.CANCELLED, ended_at=now)
+    closed = close_dispute(open_dispute, DisputeStatus.REJECTED, "match cancelled", user, now)
+    after = moved(match, now, state=S.CANCELLED, ended_at=now, games=series.without_live_game(match))
     events: list[EventSpec] = []
     if closed:
         events.append((ev.DISPUTE_RESOLVED, {"dispute": closed.to_json()}))
-    events.append(_state_changed(match, after, reason=reason))
+    events.append(state_changed(match, after, reason=reason))
     return Outcome(after, events, closed)
+
+
+def set_format(match: Match, fmt: SeriesFormat, now: float) -> Outcome:
+    """An organizer changes how many games a match that has not started is. Raises
+    InvalidValueError (a format that can end level, for a bracket match that needs a winner)."""
+    check_format_fits(match, fmt)
+    if fmt == match.format:
+        return Outcome(match, [])
+    after = moved(match, now, format=fmt)
+    return Outcome(after, [(ev.SERIES_UPDATED, {"format": fmt.to_json(), "series": after.series_json()})])
+
+
+def check_format_fits(match: Match, fmt: SeriesFormat) -> None:
+    """Raises InvalidValueError when an elimination match would get a format that can end level."""
+    if fmt.can_draw and match.slot is not None and match.slot.bracket not in ("round_robin", "swiss"):
+        raise InvalidValueError(f"format: an elimination match needs a winner, and {fmt.name} games can end "
+                                "level; play an odd number", field="format")
 
 
 def seat(match: Match, slot: int, participant_id: str | None, now: float) -> Outcome:
@@ -330,10 +329,10 @@ def seat(match: Match, slot: int, participant_id: str | None, now: float) -> Out
                                      code="slot_taken", state=match.state.value)
     if participant_id is None:
         byes = (True, match.slot.byes[1]) if slot == 0 else (match.slot.byes[0], True)
-        after = _moved(match, now, slot=dataclasses.replace(match.slot, byes=byes))
+        after = moved(match, now, slot=dataclasses.replace(match.slot, byes=byes))
     else:
         ids = (participant_id, match.participant_ids[1]) if slot == 0 else (match.participant_ids[0], participant_id)
-        after = _moved(match, now, participant_ids=ids)
+        after = moved(match, now, participant_ids=ids)
     return Outcome(after, [(ev.BRACKET_UPDATED, {"slot": slot, "participant_id": participant_id,
                                                  "bye": participant_id is None})])
 
@@ -351,21 +350,16 @@ def walkover(match: Match, reason: str, now: float) -> Outcome:
     if winner is None and len(match.players) == 2:
         raise InvalidTransitionError(f"{match.slot.key} has both players", state=match.state.value)
     state = S.COMPLETED if winner else S.CANCELLED
-    after = _moved(match, now, state=state, winner_id=winner, ended_at=now, slot=slot)
+    after = moved(match, now, state=state, winner_id=winner, ended_at=now, slot=slot)
     if winner:
         return Outcome(after, [(ev.MATCH_COMPLETED, {"result": None, "winner_id": winner, "walkover": reason})])
-    return Outcome(after, [_state_changed(match, after, reason=reason)])
+    return Outcome(after, [state_changed(match, after, reason=reason)])
 
 
-def _past(match: Match, user_id: str, now: float, why: str) -> dict[str, Any]:
-    """The match's current result, as an entry of its history."""
-    return {"state": match.state.value, "result": match.result.to_json() if match.result else None,
-            "winner_id": match.winner_id, "scores": dict(match.scores), "replaced_at": iso(now),
-            "replaced_by": user_id, "why": why}
-
-
-def correct(match: Match, scores: Mapping[str, int], user: Principal, now: float) -> Outcome:
-    """An organizer replaces a decided match's result; the old one goes into its history.
+def correct(match: Match, scores: Mapping[str, int] | None, user: Principal, now: float, *,
+            game: int | None = None, games: Sequence[Mapping[str, int]] | None = None) -> Outcome:
+    """An organizer replaces a decided match's result (in a series: one game's, or the whole
+    series'); the old one goes into its history.
 
     Raises InvalidTransitionError unless the match is completed or forfeited,
     InvalidValueError for bad scores.
@@ -373,9 +367,14 @@ def correct(match: Match, scores: Mapping[str, int], user: Principal, now: float
     if match.state not in (S.COMPLETED, S.FORFEIT):
         raise InvalidTransitionError(f"only a decided match can be corrected, not a {match.state.value} one",
                                      state=match.state.value)
-    result = _report(check_scores(match, scores, complete=True))
-    history = (*match.history, _past(match, user.user_id, now, "corrected"))
-    after = _moved(match, now, state=S.COMPLETED, result=result, winner_id=result.winner_id,
+    if match.format.is_series:
+        return series.correct(match, user, now, scores=scores, game=game, games=games)
+    _single_game(game, games)
+    if scores is None:
+        raise InvalidValueError("a correction needs the scores of both players", field="scores")
+    result = report_of(check_scores(match, scores, complete=True))
+    history = (*match.history, past(match, user.user_id, now, "corrected"))
+    after = moved(match, now, state=S.COMPLETED, result=result, winner_id=result.winner_id,
                    scores=dict(result.scores), history=history)
     return Outcome(after, [(ev.RESULT_CORRECTED, {"result": result.to_json(), "winner_id": result.winner_id,
                                                   "previous": history[-1]})])
@@ -390,8 +389,8 @@ def reopen(match: Match, clear: Iterable[int], user: Principal, now: float) -> O
         ids[slot] = None
     history = match.history
     if match.state is not S.SCHEDULED:
-        history = (*history, _past(match, user.user_id, now, "reset by a correction"))
-    after = _moved(match, now, state=S.SCHEDULED, participant_ids=(ids[0], ids[1]), scores={}, checked_in=(),
-                   reports={}, result=None, winner_id=None, started_at=None, ended_at=None, history=history,
+        history = (*history, past(match, user.user_id, now, "reset by a correction"))
+    after = moved(match, now, state=S.SCHEDULED, participant_ids=(ids[0], ids[1]), scores={}, checked_in=(),
+                   reports={}, result=None, winner_id=None, started_at=None, ended_at=None, history=history, games=(),
                    slot=dataclasses.replace(match.slot, walkover=False))
     return Outcome(after, [(ev.BRACKET_UPDATED, {"reset": True, "cleared_slots": sorted(clear)})])

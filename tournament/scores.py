@@ -3,7 +3,8 @@
 The first update of a match opens a window (`Scheduler.call_later`); later updates merge into
 it without moving the timer, so a steady stream still flushes once per window. A flush hands
 the merged scores to the `write` it was built with (MatchService's score write, which numbers
-and publishes the `score_updated` event). MatchService flushes a match before any other move
+and publishes the `score_updated` event). In a series a batch holds one game's scores: an
+update for another game sends the waiting batch to be written at once and opens its own. MatchService flushes a match before any other move
 of it, so clients always see the final score before the completion, and flushes every batch
 at shutdown.
 """
@@ -22,7 +23,7 @@ from tournament.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
-Write = Callable[[str, Principal, Mapping[str, int]], Awaitable[Match]]
+Write = Callable[[str, Principal, Mapping[str, int], int | None], Awaitable[Match]]
 
 
 @dataclasses.dataclass
@@ -30,6 +31,7 @@ class _Batch:
     user: Principal
     scores: dict[str, int]
     waiters: list[asyncio.Future[Match]]
+    game: int | None = None  # the game of a series the scores are for
     timer: object = None
 
 
@@ -56,15 +58,22 @@ class ScoreBatcher:
     def __len__(self) -> int:
         return len(self._pending)
 
-    def submit(self, match_id: str, user: Principal, scores: Mapping[str, int]) -> asyncio.Future[Match]:
+    def submit(self, match_id: str, user: Principal, scores: Mapping[str, int],
+               game: int | None = None) -> asyncio.Future[Match]:
         """Merge an update (already checked) into its match's batch; the future gives the match
         written. A failure of the later write is set on the future (and logged), never raised
         into the IOLoop."""
         waiter: asyncio.Future[Match] = asyncio.get_running_loop().create_future()
         batch = self._pending.get(match_id)
         self.stats.submitted += 1
+        if batch is not None and batch.game != game:  # another game's: written now, in order
+            del self._pending[match_id]
+            self._scheduler.remove_timeout(batch.timer)
+            stale = batch
+            self._scheduler.call_later(0, lambda: self._write_batch(match_id, stale))
+            batch = None
         if batch is None:
-            batch = self._pending[match_id] = _Batch(user, dict(scores), [waiter])
+            batch = self._pending[match_id] = _Batch(user, dict(scores), [waiter], game)
             batch.timer = self._scheduler.call_later(self.window_s, lambda: self.flush(match_id))
         else:
             self.stats.coalesced += 1
@@ -79,9 +88,12 @@ class ScoreBatcher:
         if batch is None:
             return
         self._scheduler.remove_timeout(batch.timer)
+        await self._write_batch(match_id, batch)
+
+    async def _write_batch(self, match_id: str, batch: _Batch) -> None:
         self.stats.flushes += 1
         try:
-            match = await self._write(match_id, batch.user, batch.scores)
+            match = await self._write(match_id, batch.user, batch.scores, batch.game)
         except Exception as e:
             self.stats.failures += 1
             log.warning("score flush of %s failed: %s", match_id, e)

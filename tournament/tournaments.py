@@ -10,8 +10,8 @@ from tournament.errors import AlreadyExistsError, ForbiddenError, InvalidTransit
 from tournament.events import (PARTICIPANT_ADDED, TOURNAMENT_CREATED, TOURNAMENT_STATE_CHANGED, NullPublisher,
                                Publisher)
 from tournament.locks import KeyedLocks
-from tournament.models import (Event, Match, MatchState, Participant, Tournament, TournamentState, new_id,
-                               tournament_stream)
+from tournament.models import (BEST_OF_1, Event, Match, MatchState, Participant, SeriesFormat, Tournament,
+                               TournamentState, new_id, tournament_stream)
 from tournament.roles import Principal
 from tournament.store import ConflictError, NotFoundError, Store
 
@@ -120,7 +120,7 @@ class TournamentService:
         return await self._store.list_participants(tournament_id)
 
     async def create_match(self, tournament_id: str, user: Principal, participant_ids: list[str],
-                           round: int | None = None, label: str = "") -> Match:
+                           round: int | None = None, label: str = "", fmt: SeriesFormat = BEST_OF_1) -> Match:
         """An ad-hoc match between two registered participants, in state scheduled.
 
         Raises NotFoundError, ForbiddenError, InvalidValueError.
@@ -138,7 +138,7 @@ class TournamentService:
         match = Match(id=new_id("m"), tournament_id=tournament_id,
                       participant_ids=(participant_ids[0], participant_ids[1]),
                       state=MatchState.SCHEDULED, created_at=now, updated_at=now, round=round,
-                      label=label)
+                      label=label, format=fmt)
         await self._store.insert_match(match)
         return match
 

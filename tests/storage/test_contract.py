@@ -14,8 +14,8 @@ from storage.memory import MemoryStore
 from storage.mongo import MongoStore
 from tournament.store import ConflictError, NotFoundError, StorageError, StorageUnavailableError, Store
 from tests.conftest import real_mongo_url
-from tournament.models import (BracketSlot, Dispute, DisputeStatus, Event, Match, MatchState, Participant,
-                               Report, Tournament, match_stream)
+from tournament.models import (BracketSlot, Dispute, DisputeStatus, Event, Game, GameState, Match, MatchState,
+                               Participant, Report, SeriesFormat, Tournament, match_stream)
 
 BACKENDS = ["memory", "embedded"] + (["mongo"] if real_mongo_url() else [])
 
@@ -159,6 +159,25 @@ async def test_match_round_trip_with_nested_values(backend: Store) -> None:
                                ended_at=130.25)
     await backend.insert_match(full)
     assert await backend.get_match("m1") == full
+
+
+@pytest.mark.gen_test
+async def test_series_round_trip(backend: Store) -> None:
+    """A series' format, games (maps, sides, who decided) and a report of the whole series read back equal."""
+    games = (Game(number=1, state=GameState.COMPLETED, scores={"a": 13, "b": 9}, map="Mirage",
+                  sides={"a": "CT", "b": "T"}, winner_id="a", reported_by="a", confirmed_by="b",
+                  started_at=101.0, ended_at=140.0),
+             Game(number=2, state=GameState.LIVE, scores={"a": 3, "b": 5}, map="Inferno", started_at=141.0))
+    report = Report(scores={"a": 2, "b": 0}, winner_id="a", games=({"a": 13, "b": 9}, {"a": 13, "b": 11}))
+    series = dataclasses.replace(match(), state=MatchState.PENDING_RESULT, format=SeriesFormat(3), games=games,
+                                 scores={"a": 1, "b": 0}, reports={"a": report,
+                                                                   "b": Report({"a": 1, "b": 13}, "b", game=2)})
+    await backend.insert_match(series)
+    assert await backend.get_match("m1") == series
+    drawn = dataclasses.replace(series, state=MatchState.COMPLETED, format=SeriesFormat(2, True), reports={},
+                                result=Report({"a": 1, "b": 1}, None, games=({"a": 1, "b": 0}, {"a": 0, "b": 1})))
+    await backend.save_match(moved(drawn), [], None)
+    assert await backend.get_match("m1") == moved(drawn)
 
 
 @pytest.mark.gen_test

@@ -15,7 +15,7 @@ from tournament import events as ev
 from tournament.errors import ForbiddenError, InvalidTransitionError, InvalidValueError
 from tournament.matches import MatchService
 from tournament.writer import MatchWriter
-from tournament.models import Event, Match, MatchState, Tournament
+from tournament.models import Event, Match, MatchState, SeriesFormat, Tournament
 from tournament.roles import Principal, Role
 
 WINDOW_S = 0.1
@@ -316,3 +316,41 @@ async def test_flush_from_timer_runs_the_returned_coroutine(world: World) -> Non
     assert len(world.scheduler.awaitables) == 1
     await world.scheduler.drain()
     assert world.scores("m1") == [{"alice": 1, "bob": 0}]
+
+
+async def live_series(world: World, match_id: str) -> Match:
+    """A best-of-3 inserted into the store and started: game 1 is live."""
+    match = Match(id=match_id, tournament_id="t1", participant_ids=("alice", "bob"), state=MatchState.SCHEDULED,
+                  created_at=world.clock(), updated_at=world.clock(), format=SeriesFormat(3))
+    await world.store.insert_match(match)
+    return await world.matches.start(match_id, ORGANIZER)
+
+
+@pytest.mark.gen_test
+async def test_a_series_game_score_lands_before_the_game_ends(world: World) -> None:
+    """Game 1's batched score is written (with its game number) before game_completed."""
+    await live_series(world, "m1")
+    await world.matches.update_score("m1", ALICE, {"alice": 12, "bob": 9})
+    await world.matches.report_result("m1", ORGANIZER, {"alice": 13, "bob": 9})
+    kinds = [(e.type, e.data.get("game")) for e in world.publisher.of("m1")]
+    assert kinds[2:] == [(ev.SCORE_UPDATED, 1), (ev.GAME_COMPLETED, 1), (ev.SERIES_UPDATED, None),
+                         (ev.GAME_STARTED, 2)]
+    assert world.publisher.of("m1", ev.SCORE_UPDATED)[0].data["scores"] == {"alice": 12, "bob": 9}
+
+
+@pytest.mark.gen_test
+async def test_a_score_for_another_game_sends_the_waiting_batch_now(world: World) -> None:
+    """A batch checked for game 1 that arrives once game 2 is live is written at once (and
+    refused, game_over), apart from game 2's batch, which waits for its window."""
+    await live_series(world, "m1")
+    await world.matches.report_result("m1", ORGANIZER, {"alice": 13, "bob": 9})
+    stale = world.batcher.submit("m1", ALICE, {"alice": 14}, 1)  # checked while game 1 was live
+    current = await world.matches.update_score("m1", ALICE, {"alice": 2})
+    assert world.scheduler.delays[-2:] == [0, WINDOW_S]
+    await world.scheduler.advance_async(0)
+    error = stale.exception()
+    assert isinstance(error, InvalidTransitionError) and error.code == "game_over"
+    assert not current.done()
+    await world.scheduler.advance_async(WINDOW_S)
+    assert (await current).games[1].scores == {"alice": 2, "bob": 0}
+    assert [e.data["game"] for e in world.publisher.of("m1", ev.SCORE_UPDATED)] == [2]
