@@ -1,0 +1,202 @@
+"""Series over real HTTP and sockets: a best of 3 played from two player sockets and watched,
+a best-of-5 grand final in a double elimination, corrections and refusals (issue 12)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import Api
+from tests.handlers.test_brackets_api import playable, tournament_with
+from tests.wsclient import Socket, connect
+from tournament.roles import Role
+
+A13 = {"alice": 13, "bob": 9}
+B13 = {"alice": 8, "bob": 13}
+
+
+async def series_between(api: Api, fmt: dict[str, Any]) -> tuple[str, str]:
+    """A tournament of alice and bob with an ad-hoc match of the given format: (tournament id, match id)."""
+    t = await api.ok("POST", "/api/tournaments", {"name": "Series cup"}, 201)
+    for name in ("alice", "bob"):
+        await api.ok("POST", f"/api/tournaments/{t['id']}/participants", {"name": name, "id": name}, 201)
+    match = await api.ok("POST", f"/api/tournaments/{t['id']}/matches",
+                         {"participant_ids": ["alice", "bob"], "format": fmt}, 201)
+    assert match["format"] == {"best_of": fmt["best_of"], "play_all": fmt.get("play_all", False)}
+    return t["id"], match["id"]
+
+
+async def acked(sock: Socket, frame: dict[str, Any]) -> dict[str, Any]:
+    """Send a command; its ack (the events it causes, which reach the sender too, are passed over)."""
+    await sock.send(frame)
+    while (answer := await sock.recv())["type"] not in ("ack", "error"):
+        pass
+    assert answer["type"] == "ack", answer
+    return answer
+
+
+async def frames_until(sock: Socket, last: str) -> list[dict[str, Any]]:
+    frames = [await sock.recv()]
+    while frames[-1]["type"] != last:
+        frames.append(await sock.recv())
+    return frames
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_best_of_three_played_from_two_player_sockets(api: Api) -> None:
+    """Alice and Bob play a BO3 from their sockets (live scores, reports, confirms); a spectator
+    on the match and an organizer on the tournament see every frame, in order, and the last
+    snapshot holds the whole series."""
+    tid, mid = await series_between(api, {"best_of": 3})
+    await api.ok("POST", f"/api/matches/{mid}/open-check-in")
+    for player in ("alice", "bob"):
+        await api.ok("POST", f"/api/matches/{mid}/check-in", as_=api.token(player))
+    alice, _ = await connect(api, f"/ws/match/{mid}", api.token("alice"))
+    bob, _ = await connect(api, f"/ws/match/{mid}", api.token("bob"))
+    spectator, welcome = await connect(api, f"/ws/match/{mid}", api.token("sam", Role.SPECTATOR))
+    watcher, _ = await connect(api, f"/ws/tournament/{tid}", api.organizer)
+    assert (welcome["data"]["match"]["state"], welcome["data"]["match"]["games"]) == ("ready", [])
+
+    await acked(alice, {"type": "start_match", "id": 1})
+    await acked(alice, {"type": "update_score", "id": 2, "data": {"scores": {"alice": 7, "bob": 5}, "game": 1}})
+    await acked(alice, {"type": "report_score", "id": 3, "data": {"scores": A13, "game": 1}})
+    await acked(bob, {"type": "report_score", "id": 4, "data": {"scores": A13}})  # the same: confirmed
+    await acked(bob, {"type": "update_score", "id": 5, "data": {"scores": {"bob": 4}}})  # game 2, the live one
+    await acked(bob, {"type": "report_score", "id": 6, "data": {"scores": {"alice": 11, "bob": 13}, "game": 2}})
+    await acked(alice, {"type": "confirm_result", "id": 7})
+    await acked(alice, {"type": "report_score", "id": 8, "data": {"scores": {"alice": 16, "bob": 14}}})
+    error = await alice.ask({"type": "update_score", "id": 9, "data": {"scores": {"alice": 1}, "game": 2}})
+    assert (error["type"], error["code"]) == ("error", "invalid_state")  # pending: no live score
+    await acked(bob, {"type": "confirm_result", "id": 10})
+
+    seen = await frames_until(spectator, "match_completed")
+    assert [(f["type"], f["data"].get("game")) for f in seen] == [
+        ("match_started", None), ("game_started", 1), ("score_updated", 1),
+        ("match_state_changed", None), ("game_completed", 1), ("series_updated", None), ("game_started", 2),
+        ("score_updated", 2), ("match_state_changed", None), ("game_completed", 2), ("series_updated", None),
+        ("game_started", 3),
+        ("match_state_changed", None), ("game_completed", 3), ("series_updated", None), ("match_completed", None)]
+    assert [f["seq"] for f in seen] == list(range(welcome["data"]["seq"] + 1, welcome["data"]["seq"] + 1 + len(seen)))
+    assert [f["data"]["series"]["score"] for f in seen if f["type"] == "series_updated"] == [
+        {"alice": 1, "bob": 0}, {"alice": 1, "bob": 1}, {"alice": 2, "bob": 1}]
+    final = seen[-1]["data"]
+    assert final["winner_id"] == "alice" and final["result"]["games"] == [A13, {"alice": 11, "bob": 13},
+                                                                            {"alice": 16, "bob": 14}]
+    assert [(g["number"], g["winner_id"], g["reported_by"], g["confirmed_by"]) for g in final["match"]["games"]] == [
+        (1, "alice", "alice", "bob"), (2, "bob", "bob", "alice"), (3, "alice", "alice", "bob")]
+    assert final["match"]["scores"] == {"alice": 2, "bob": 1}
+
+    overseen = await frames_until(watcher, "match_completed")
+    assert [f["type"] for f in overseen] == [f["type"] for f in seen]
+    stored = await api.ok("GET", f"/api/matches/{mid}")
+    assert stored["series"] == {"best_of": 3, "play_all": False, "to_win": 2, "score": {"alice": 2, "bob": 1},
+                                "current_game": None, "games_played": 3}
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_best_of_five_grand_final_in_double_elimination(api: Api) -> None:
+    """Every match best of 1 but the grand final, best of 5: the bracket plays through, the
+    grand final goes game by game to 3-2, and its winner is the champion."""
+    tid = await tournament_with(api, 4, "double_elimination")
+    started = await api.ok("POST", f"/api/tournaments/{tid}/start",
+                           {"grand_final_reset": False, "series": {"best_of": 1, "rounds": {"GF": {"best_of": 5}}}})
+    assert started["settings"]["series"] == {"best_of": 1, "play_all": False,
+                                             "rounds": {"GF": {"best_of": 5, "play_all": False}}}
+    while pending := [m for m in await playable(api, tid) if m["label"] != "GF1"]:
+        match = pending[0]
+        a, b = match["participant_ids"]
+        await api.ok("POST", f"/api/matches/{match['id']}/start")
+        await api.ok("POST", f"/api/matches/{match['id']}/result", {"scores": {a: 2, b: 1}})
+    (final,) = await playable(api, tid)
+    assert final["label"] == "GF1" and final["format"]["best_of"] == 5
+    a, b = final["participant_ids"]
+    mid = final["id"]
+    await api.ok("POST", f"/api/matches/{mid}/start")
+    for game, winner in enumerate([a, b, a, b], start=1):
+        scores = {a: 2, b: 0} if winner == a else {a: 0, b: 2}
+        after = await api.ok("POST", f"/api/matches/{mid}/result", {"scores": scores, "game": game})
+        assert after["state"] == "live" and after["series"]["current_game"] == game + 1
+    assert (await api.ok("GET", f"/api/tournaments/{tid}"))["state"] == "live"
+    done = await api.ok("POST", f"/api/matches/{mid}/result", {"scores": {a: 0, b: 3}})
+    assert (done["state"], done["winner_id"], done["scores"]) == ("completed", b, {a: 2, b: 3})
+    tournament = await api.ok("GET", f"/api/tournaments/{tid}")
+    assert tournament["state"] == "completed" and tournament["placements"][0]["participant_id"] == b
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_series_correction_resets_what_it_changed(api: Api) -> None:
+    """A semifinal won 2-1 gets its third game corrected: the other player won, so the final
+    that player now reaches is reset; undo puts the first result back."""
+    tid = await tournament_with(api, 4, "single_elimination")
+    await api.ok("POST", f"/api/tournaments/{tid}/start", {"series": {"best_of": 3}})
+    semi = next(m for m in await playable(api, tid) if m["label"] == "W1-1")
+    a, b = semi["participant_ids"]
+    await api.ok("POST", f"/api/matches/{semi['id']}/start")
+    done = await api.ok("POST", f"/api/matches/{semi['id']}/result",
+                        {"games": [{a: 13, b: 3}, {a: 3, b: 13}, {a: 13, b: 11}]})
+    assert done["winner_id"] == a
+    preview = await api.ok("POST", f"/api/matches/{semi['id']}/correct",
+                           {"game": 3, "scores": {a: 11, b: 13}, "dry_run": True})
+    assert (preview["winner_id"], preview["applied"], [r["key"] for r in preview["resets"]]) == (b, False, ["W2-1"])
+    applied = await api.ok("POST", f"/api/matches/{semi['id']}/correct", {"game": 3, "scores": {a: 11, b: 13}})
+    assert applied["match"]["scores"] == {a: 1, b: 2} and applied["match"]["games"][2]["winner_id"] == b
+    final = await api.ok("GET", f"/api/matches/{tid}-W2-1")
+    assert b in final["participant_ids"] and a not in final["participant_ids"]
+    undone = await api.ok("POST", f"/api/matches/{semi['id']}/correct", {"undo": True})
+    assert undone["match"]["winner_id"] == a and undone["match"]["scores"] == {a: 2, b: 1}
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_refusals_name_the_game_and_the_rule(api: Api) -> None:
+    """Each bad series request is refused with its status and code, and changes nothing."""
+    _, mid = await series_between(api, {"best_of": 3})
+    await api.ok("POST", f"/api/matches/{mid}/start")
+    await api.ok("POST", f"/api/matches/{mid}/result", {"scores": A13})
+    version = (await api.ok("GET", f"/api/matches/{mid}"))["version"]
+    for body, status, code in [
+        ({"scores": B13, "game": 1}, 409, "game_decided"),
+        ({"scores": B13, "game": 3}, 409, "game_not_started"),
+        ({"games": [A13]}, 422, "invalid_value"),
+        ({"games": [A13, A13, A13]}, 422, "invalid_value"),
+        ({"games": "A13"}, 400, "invalid_schema"),
+        ({"game": 2}, 400, "invalid_schema"),
+    ]:
+        status_, error = await api.post(f"/api/matches/{mid}/result", body)
+        assert (status_, error["error"]["code"]) == (status, code), body
+    status, error = await api.post(f"/api/matches/{mid}/score", {"scores": {"alice": 1}, "game": 1})
+    assert (status, error["error"]["code"], error["error"]["game"]) == (409, "game_over", 2)
+    assert (await api.ok("GET", f"/api/matches/{mid}"))["version"] == version
+    status, error = await api.post(f"/api/matches/{mid}/format", {"format": {"best_of": 5}})
+    assert (status, error["error"]["code"]) == (409, "invalid_state")
+
+    _, single = await series_between(api, {"best_of": 1})
+    changed = await api.ok("POST", f"/api/matches/{single}/format", {"format": {"best_of": 7}})
+    assert changed["format"] == {"best_of": 7, "play_all": False} and changed["series"]["to_win"] == 4
+    for body in ({"format": {"best_of": 4}}, {"format": {"best_of": 12, "play_all": True}}):
+        status, error = await api.post(f"/api/matches/{single}/format", body)
+        assert (status, error["error"]["code"]) == (422, "invalid_value"), body
+    status, error = await api.post(f"/api/matches/{single}/format", {"format": {"best_of": 3}},
+                                   as_=api.token("alice"))
+    assert (status, error["error"]["code"]) == (403, "insufficient_permissions")
+
+    tid = await tournament_with(api, 4, "single_elimination")
+    for options, words in [({"series": {"best_of": 2, "play_all": True}}, "needs a winner"),
+                           ({"series": {"best_of": 3, "rounds": {"W9": {"best_of": 5}}}}, "no W9")]:
+        status, error = await api.post(f"/api/tournaments/{tid}/start", options)
+        assert (status, error["error"]["code"]) == (422, "invalid_value") and words in error["error"]["message"]
+    assert (await api.ok("GET", f"/api/tournaments/{tid}"))["state"] != "live"
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_play_all_draws_count_in_round_robin(api: Api) -> None:
+    """A round robin of 2-game series: a 1-1 is a draw, worth a draw's points in the table."""
+    tid = await tournament_with(api, 3, "round_robin")
+    await api.ok("POST", f"/api/tournaments/{tid}/start", {"series": {"best_of": 2, "play_all": True}})
+    first = (await playable(api, tid))[0]
+    a, b = first["participant_ids"]
+    await api.ok("POST", f"/api/matches/{first['id']}/start")
+    drawn = await api.ok("POST", f"/api/matches/{first['id']}/result", {"games": [{a: 2, b: 0}, {a: 0, b: 2}]})
+    assert (drawn["state"], drawn["winner_id"], drawn["scores"]) == ("completed", None, {a: 1, b: 1})
+    table = {row["participant_id"]: row for row in (await api.ok("GET", f"/api/tournaments/{tid}/standings"))["standings"]}
+    assert (table[a]["draws"], table[b]["draws"], table[a]["points"]) == (1, 1, 0.5)
