@@ -150,10 +150,13 @@ async def prepare_store(store: Store, config: Config, clock: Callable[[], float]
 
 
 async def settle_brackets(services: Services) -> None:
-    """Finish any advancement a crash interrupted (settling is idempotent)."""
+    """Finish any advancement a crash interrupted (settling is idempotent), and arm the timers
+    of the vetoes under way."""
     for tournament in await services.store.list_tournaments():
         if tournament.state == TournamentState.LIVE:
             await services.brackets.settle(tournament.id)
+        if tournament.state in (TournamentState.LIVE, TournamentState.REGISTRATION, TournamentState.DRAFT):
+            await services.matches.resume_vetoes(tournament.id)
 
 
 async def _prepare_when_reachable(store: Store, config: Config) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.base import ID, BaseHandler, Reply
-from tournament import fields, series
+from tournament import fields, series, veto
 from handlers.export import brackets_viewer
 from tournament.bracket_service import StartOptions
 
@@ -26,7 +26,8 @@ class TournamentActionHandler(BaseHandler):
                     grand_final_reset=fields.flag(body, "grand_final_reset", True),
                     rounds=fields.integer(body, "rounds", minimum=1, maximum=255),
                     tiebreaks=fields.names(body, "tiebreaks"), points=points(fields.numbers(body, "points", 3)),
-                    series=series.rules_from(body.get("series")))
+                    series=series.rules_from(body.get("series")),
+                    veto=veto.config_from(body["veto"]) if body.get("veto") is not None else None)
                 tournament = await self.services.brackets.start(tournament_id, user, options)
             elif action == "reset":
                 tournament = await self.services.brackets.reset(tournament_id, user)

@@ -132,6 +132,12 @@ def match_action(action: str) -> dict[str, Any]:
         conflicts = (*MOVE_409, "game_over")
     if action == "result":
         conflicts = (*MOVE_409, "no_game_live", "game_decided", "game_not_started")
+    if action == "start":
+        conflicts = (*conflicts, "veto_in_progress")
+    if action == "start-veto":
+        conflicts = (*MOVE_409, "players_missing")
+    if action == "veto":
+        conflicts = (*MOVE_409, "no_veto", "veto_complete", "not_your_turn", "wrong_action", "map_taken")
     forbidden = ("insufficient_permissions", *(("not_opponent",) if action in ("result", "confirm") else ()))
     body = s.ACTION_BODIES[action]
     op_id = "".join(word.title() for word in action.split("-"))

@@ -145,6 +145,33 @@ GAME = obj({"number": integer(1), "state": string(enum=["live", "completed"]), "
             "ended_at": timestamp(optional=True)},
            ["number", "state", "scores", "map", "sides", "winner_id", "reported_by", "confirmed_by",
             "decided_by", "started_at", "ended_at"], description="one game of a series")
+VETO_CONFIG_FIELDS: dict[str, Schema] = {
+    "pool": {**array(string(min_len=1, max_len=40), min_items=1, max_items=16, unique=True),
+             "description": "the maps; surrounding whitespace is stripped"},
+    "sides": nullable({**array(string(min_len=1, max_len=40), min_items=2, max_items=2),
+                       "description": "the two sides (CT, T): each pick is followed by the opponent choosing one"}),
+    "first": nullable(string(enum=["higher_seed", "coin_flip", "organizer"], description="default higher_seed")),
+    "turn_s": nullable(integer(5, 3600, description="seconds per turn; default no timer")),
+    "on_timeout": nullable(string(enum=["random", "wait"], description="default random")),
+    "sequence": nullable({**array(string(enum=["ban", "pick"]), max_items=15),
+                          "description": "turns alternating from the first player; default the standard one"}),
+}
+VETO_CONFIG = obj(VETO_CONFIG_FIELDS, ["pool"], closed=False, description="a map veto (docs/api.md#map-veto)")
+VETO_TURN = obj({"action": string(enum=["ban", "pick", "side"]), "by": string()}, ["action", "by"])
+VETO = nullable(obj({
+    "pool": array(string()), "steps": array(VETO_TURN), "first": string(),
+    "chosen_by": string(enum=["higher_seed", "coin_flip", "organizer"]), "rng_seed": integer(0),
+    "sides": array(string()), "turn_s": nullable(integer(5, 3600)), "on_timeout": string(enum=["random", "wait"]),
+    "taken": array(obj({"action": string(enum=["ban", "pick", "side", "decider"]), "by": nullable(string()),
+                        "map": string(), "side": nullable(string()), "auto": {"type": "boolean"},
+                        "at": timestamp()}, ["action", "by", "map", "side", "auto", "at"])),
+    "remaining": array(string()), "maps": {**array(string()), "description": "the games' maps: picks, then decider"},
+    "complete": {"type": "boolean"},
+    "turn": nullable(obj({"index": integer(0), "action": string(enum=["ban", "pick", "side"]), "by": string()},
+                         ["index", "action", "by"])),
+    "deadline": timestamp(optional=True)},
+    ["pool", "steps", "first", "chosen_by", "rng_seed", "sides", "turn_s", "on_timeout", "taken", "remaining",
+     "maps", "complete", "turn", "deadline"], description="the match's map veto; null until started"))
 SERIES = nullable(obj({"best_of": integer(2, 9), "play_all": {"type": "boolean"},
                        "to_win": nullable(integer(1, 5, description="null when every game is played")),
                        "score": {**SCORES, "description": "games won"},
@@ -168,6 +195,7 @@ MATCH_FIELDS: dict[str, Schema] = {
     "format": FORMAT,
     "series": SERIES,
     "games": {**array(ref("Game"), max_items=9), "description": "a series' games: decided ones, then the live one"},
+    "veto": VETO,
 }
 PAST_RESULT = obj({"state": string(enum=MatchState), "result": nullable(ref("Report")), "winner_id": nullable(string()),
                    "scores": {"type": "object", "additionalProperties": integer(0)},
@@ -331,6 +359,13 @@ ACTION_BODIES: dict[str, Schema | None] = {
                                  "games: the whole series"),
                "anyOf": [{"required": ["scores"]}, {"required": ["games"]}]},
     "format": obj({"format": FORMAT_BODY}, ["format"], closed=False),
+    "start-veto": obj({**VETO_CONFIG_FIELDS, "pool": nullable(VETO_CONFIG_FIELDS["pool"]),
+                       "first_id": nullable(identifier("with first organizer: the player who starts")),
+                       "rng_seed": nullable(integer(0, 2**31 - 1, description="the coin flip's and random turns'"))},
+                      closed=False, description="no pool: the tournament's veto settings"),
+    "veto": obj({"map": nullable(string(min_len=1, max_len=40)), "side": nullable(string(min_len=1, max_len=40)),
+                 "action": nullable(string(enum=["ban", "pick", "side"], description="checked against the turn"))},
+                closed=False, description="one of map (a ban or pick turn) and side (a side turn)"),
     "confirm": None,
     "forfeit": obj({"participant_id": identifier("the player who forfeits")}, ["participant_id"],
                    closed=False),
@@ -357,7 +392,14 @@ START_OPTIONS = obj({"seeding": nullable(string(enum=SEEDINGS, description="defa
                                                            "seed, if given, last"}),
                      "points": nullable({**array({"type": "number", "minimum": 0, "maximum": 100,
                                                   "multipleOf": 0.5}, min_items=3, max_items=3),
-                                         "description": "round robin and Swiss: (win, draw, loss)"})},
+                                         "description": "round robin and Swiss: (win, draw, loss)"}),
+                     "series": nullable(obj({"best_of": integer(1, 9), "play_all": {"type": "boolean"},
+                                             "rounds": nullable({"type": "object", "additionalProperties": FORMAT_BODY,
+                                                                 "description": "round or match key (W3, GF, GF2, "
+                                                                                "L2, 3P, R1, S4) -> format"})},
+                                            closed=False, description="how many games each match is; default "
+                                                                      "best of 1")),
+                     "veto": nullable(VETO_CONFIG)},
                     closed=False)
 FLAG = {"type": "boolean", "description": "default false (null is refused)"}
 CORRECTION = {**obj({"undo": FLAG, "force": FLAG, "dry_run": FLAG}, closed=False,

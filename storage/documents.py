@@ -9,7 +9,8 @@ import dataclasses
 from typing import Any
 
 from tournament.models import (BracketSlot, Chat, ChatMessage, Dispute, Draw, DisputeStatus, Event, Game, GameState,
-                               Match, MatchState, Participant, Report, SeriesFormat, Tournament)
+                               Match, MatchState, Participant, Report, SeriesFormat, Tournament, Veto, VetoStep,
+                               VetoTaken)
 
 Doc = dict[str, Any]
 
@@ -80,6 +81,25 @@ def _report_from(doc: Doc | None) -> Report | None:
                   games=tuple(dict(g) for g in doc.get("games") or ()))
 
 
+def _veto_doc(v: Veto | None) -> Doc | None:
+    if v is None:
+        return None
+    return {"pool": list(v.pool), "steps": [[s.action, s.by] for s in v.steps], "first": v.first,
+            "chosen_by": v.chosen_by, "rng_seed": v.rng_seed, "sides": list(v.sides), "turn_s": v.turn_s,
+            "on_timeout": v.on_timeout, "deadline": v.deadline,
+            "taken": [{"action": t.action, "by": t.by, "map": t.map, "side": t.side, "auto": t.auto, "at": t.at}
+                      for t in v.taken]}
+
+
+def _veto_from(doc: Doc | None) -> Veto | None:
+    if doc is None:
+        return None
+    return Veto(pool=tuple(doc["pool"]), steps=tuple(VetoStep(a, b) for a, b in doc["steps"]), first=doc["first"],
+                chosen_by=doc["chosen_by"], rng_seed=doc["rng_seed"], sides=tuple(doc["sides"]),
+                turn_s=doc["turn_s"], on_timeout=doc["on_timeout"], deadline=doc["deadline"],
+                taken=tuple(VetoTaken(**t) for t in doc["taken"]))
+
+
 def _game_doc(g: Game) -> Doc:
     return {"number": g.number, "state": g.state.value, "scores": dict(g.scores), "map": g.map,
             "sides": dict(g.sides), "winner_id": g.winner_id, "reported_by": g.reported_by,
@@ -109,6 +129,7 @@ def match_doc(m: Match) -> Doc:
         "in_bracket": m.slot is not None,  # flat, so a bracket reset can select by it
         "format": {"best_of": m.format.best_of, "play_all": m.format.play_all},
         "games": [_game_doc(g) for g in m.games],
+        "veto": _veto_doc(m.veto),
     }
 
 
@@ -134,6 +155,7 @@ def match_from(doc: Doc) -> Match:
         chat=_chat_from(doc.get("chat")),
         format=SeriesFormat(**doc["format"]) if doc.get("format") else SeriesFormat(),
         games=tuple(_game_from(g) for g in doc.get("games") or ()),
+        veto=_veto_from(doc.get("veto")),
     )
 
 

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from tournament import brackets, round_robin, rules, series, swiss, tiebreaks
+from tournament import brackets, round_robin, rules, series, swiss, tiebreaks, veto
 from tournament.errors import InvalidTransitionError, InvalidValueError
 from tournament.events import BRACKET_GENERATED, BRACKET_UPDATED, TOURNAMENT_COMPLETED, Publisher
 from tournament.locks import KeyedLocks
@@ -46,6 +46,7 @@ class StartOptions:
     tiebreaks: tuple[str, ...] | None = None  # round robin and Swiss; names of tiebreaks.CRITERIA
     points: tuple[float, float, float] | None = None  # round robin and Swiss: (win, draw, loss)
     series: series.SeriesRules = series.SeriesRules()  # how many games each match is
+    veto: veto.VetoConfig | None = None  # the map pool and veto every match may run
 
 
 def loser_of(match: Match) -> str | None:
@@ -100,6 +101,9 @@ class BracketService:
             await self._store.delete_matches(tournament_id)  # leftovers of a start that crashed
             created = self._with_formats(await self._create(tournament, order, settings, now), options.series,
                                          settings.get("rounds"))
+            if options.veto is not None:  # every format in use must fit the pool
+                for best_of in sorted({m.format.best_of for m in created}):
+                    veto.standard_sequence(best_of, len(options.veto.pool))
             for match in created:
                 await self._store.insert_match(match)
             live = dataclasses.replace(tournament, state=TournamentState.LIVE, settings=settings,
@@ -148,6 +152,8 @@ class BracketService:
             raise InvalidValueError("tiebreaks and points apply to round robin and Swiss only",
                                     field="tiebreaks" if options.tiebreaks is not None else "points")
         settings["series"] = options.series.to_json()
+        if options.veto is not None:
+            settings["veto"] = options.veto.to_json()
         return settings
 
     @staticmethod

@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tournament import fields, series
+from tournament import fields, series, veto
 from tournament.matches import MatchService
 from tournament.models import Dispute, Match
 from tournament.roles import Principal
@@ -98,6 +98,22 @@ async def _dispute(m: MatchService, match_id: str, user: Principal, args: Args, 
     return Done(match, dispute=dispute)
 
 
+async def _start_veto(m: MatchService, match_id: str, user: Principal, args: Args, version: int | None) -> Done:
+    config = veto.config_from(args) if args.get("pool") is not None else None  # None: the tournament's
+    return Done(await m.start_veto(match_id, user, config, fields.identifier(args, "first_id", required=False),
+                                   fields.integer(args, "rng_seed", maximum=2**31 - 1), version))
+
+
+async def _veto(m: MatchService, match_id: str, user: Principal, args: Args, version: int | None) -> Done:
+    if (args.get("map") is None) == (args.get("side") is None):
+        raise fields.bad_request("a veto turn is a map (ban or pick) or a side: send one of map and side", "map")
+    choice = fields.text(args, "map" if args.get("map") is not None else "side", max_len=40)
+    action = fields.text(args, "action", default="", allow_empty=True, max_len=10) or None
+    if action is not None and action not in (veto.BAN, veto.PICK, veto.SIDE):
+        raise fields.invalid("action", "must be ban, pick or side")
+    return Done(await m.take_veto_turn(match_id, user, choice, action, version))
+
+
 COMMANDS = (
     Command("open-check-in", None, _open_check_in),
     Command("check-in", "ready_up", _check_in),
@@ -108,6 +124,8 @@ COMMANDS = (
     Command("forfeit", None, _forfeit),
     Command("cancel", None, _cancel),
     Command("format", "set_format", _format),
+    Command("start-veto", "start_veto", _start_veto),
+    Command("veto", "veto", _veto),
     Command("dispute", "raise_dispute", _dispute),  # REST: POST /api/matches/{id}/disputes
 )
 BY_REST = {c.rest: c for c in COMMANDS}

@@ -10,12 +10,14 @@ service, which was built with it in hand.
 from __future__ import annotations
 
 import asyncio
+import logging
+import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
-from tournament import rules
-from tournament.errors import InvalidTransitionError, ShuttingDownError, StaleVersionError
+from tournament import rules, veto
+from tournament.errors import InvalidTransitionError, InvalidValueError, ShuttingDownError, StaleVersionError
 from tournament.models import FINAL_STATES, Dispute, DisputeStatus, Event, Match, SeriesFormat, match_stream
 from tournament.roles import Principal
 from tournament.rules import Action, Outcome
@@ -24,6 +26,8 @@ from tournament.scores import ScoreBatcher
 from tournament.store import NotFoundError, Store
 from tournament.tournaments import require_organizer
 from tournament.writer import MatchWriter
+
+log = logging.getLogger(__name__)
 
 MoveDecide = Callable[[Match, Dispute | None], Outcome]
 
@@ -42,7 +46,9 @@ class MatchService:
         self._writer = writer
         self._bracket = bracket
         self._clock = clock
+        self._scheduler = scheduler
         self.scores = ScoreBatcher(self._write_score, scheduler, batch_window_s)
+        self._veto_timers: dict[str, object] = {}  # match id -> its veto turn's timer
         self.closing = False
         self._moves = 0  # moves past their closing check and not yet done (close() waits for them)
         self._no_moves = asyncio.Event()
@@ -190,11 +196,88 @@ class MatchService:
 
         return await self._change(match_id, Action.CANCEL, user, version, decide)
 
+    # -- map veto ----------------------------------------------------------------------------
+
+    async def start_veto(self, match_id: str, user: Principal, config: veto.VetoConfig | None = None,
+                         first_id: str | None = None, rng_seed: int | None = None,
+                         version: int | None = None) -> Match:
+        """Start (or start again) a match's map veto with `config`, or the tournament's
+        (`settings.veto`). Who starts follows the config's `first`; `rng_seed` (recorded)
+        makes the coin flip and every random turn replayable. Raises as any move, and
+        InvalidValueError (no map pool anywhere, a bad pool or sequence, first_id missing)."""
+        match = await self._store.get_match(match_id)
+        tournament = await self._store.get_tournament(match.tournament_id)
+        if config is None:
+            if not tournament.settings.get("veto"):
+                raise InvalidValueError("veto: this tournament has no map pool; send one (pool, ...)", field="veto")
+            config = veto.config_from(tournament.settings["veto"])
+        seeds = {pid: i for i, pid in enumerate(tournament.seed_order, start=1)} or {
+            p.id: p.seed for p in await self._store.list_participants(match.tournament_id) if p.seed is not None}
+        seed = random.SystemRandom().randrange(2**31) if rng_seed is None else rng_seed
+        chosen = config
+
+        def decide(m: Match, _: Dispute | None) -> Outcome:
+            first = veto.first_of(m, chosen.first, seeds, seed, first_id)
+            return veto.begin(m, chosen, first, chosen.first, seed, self._clock())
+
+        after = await self._change(match_id, Action.START_VETO, user, version, decide)
+        self._arm_veto(after)
+        return after
+
+    async def take_veto_turn(self, match_id: str, user: Principal, choice: str, action: str | None = None,
+                             version: int | None = None) -> Match:
+        """The veto's current turn: a map banned or picked, or a side (its player, or an
+        organizer for them). Raises as any move, and as `veto.take`."""
+        after = await self._change(match_id, Action.VETO, user, version,
+                                   lambda m, _: veto.take(m, user, choice, action, self._clock()))
+        self._arm_veto(after)
+        return after
+
+    def _arm_veto(self, match: Match) -> None:
+        """One timer per match for its veto turn's deadline (the last one set replaces any other)."""
+        old = self._veto_timers.pop(match.id, None)
+        if old is not None:
+            self._scheduler.remove_timeout(old)
+        current = match.veto
+        if current is None or current.deadline is None or current.complete or self.closing:
+            return
+        index = len(current.taken)
+        self._veto_timers[match.id] = self._scheduler.call_later(
+            max(0.0, current.deadline - self._clock()), lambda: self._veto_timed_out(match.id, index))
+
+    async def _veto_timed_out(self, match_id: str, index: int) -> None:
+        """A veto turn's time ran out: the rule of its veto applies (a system move, through the
+        writer). Never raises."""
+        self._veto_timers.pop(match_id, None)
+        if self.closing:
+            return
+        self._moves += 1
+        self._no_moves.clear()
+        try:
+            outcome = await self._writer.write(match_id, lambda m: veto.timeout(m, index, self._clock()))
+            self._arm_veto(outcome.match)
+        except Exception:
+            log.exception("the veto timeout of %s failed", match_id)
+        finally:
+            self._moves -= 1
+            if not self._moves:
+                self._no_moves.set()
+
+    async def resume_vetoes(self, tournament_id: str) -> None:
+        """Arm the turn timers of the tournament's vetoes under way (after a restart); a
+        deadline already past runs out at once."""
+        for match in await self._store.list_matches(tournament_id):
+            if match.veto is not None and match.veto.deadline is not None and not match.veto.complete:
+                self._arm_veto(match)
+
     async def close(self) -> None:
         """Take no more moves (each is refused with shutting_down), write every batch, and wait
         for the moves already under way (a batch its timer is writing included): once this
         returns, no match write is under way and none can start."""
         self.closing = True
+        for timer in self._veto_timers.values():
+            self._scheduler.remove_timeout(timer)
+        self._veto_timers.clear()
         await self.scores.flush_all()
         await self._no_moves.wait()
 

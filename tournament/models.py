@@ -229,6 +229,87 @@ class Chat:
 
 
 @dataclasses.dataclass(frozen=True)
+class VetoStep:
+    """One turn of a map veto: who (a participant id) bans or picks a map, or picks a side
+    on the map just picked. The last map left is the decider, with no turn of its own."""
+
+    action: str  # ban | pick | side
+    by: str
+
+
+@dataclasses.dataclass(frozen=True)
+class VetoTaken:
+    """A turn taken: the map banned or picked, or the side picked (on `map`)."""
+
+    action: str  # ban | pick | side | decider
+    by: str | None  # None: the decider, left over
+    map: str
+    side: str | None = None
+    auto: bool = False  # taken at random when the turn's time ran out
+    at: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"action": self.action, "by": self.by, "map": self.map, "side": self.side, "auto": self.auto,
+                "at": iso(self.at)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Veto:
+    """A match's map veto: the pool, every turn in order, the turns taken so far, how the
+    first player was chosen, and the per-turn timer."""
+
+    pool: tuple[str, ...]
+    steps: tuple[VetoStep, ...]
+    first: str  # the participant id who took the first turn
+    chosen_by: str  # higher_seed | coin_flip | organizer
+    rng_seed: int  # the coin flip's and every random turn's seed (recorded, replayable)
+    sides: tuple[str, ...] = ()  # side names ("CT", "T"); none: no side turns
+    turn_s: float | None = None  # seconds per turn; None: no timer
+    on_timeout: str = "random"  # random (the turn is taken at random) | wait
+    taken: tuple[VetoTaken, ...] = ()
+    deadline: float | None = None  # when the current turn's time runs out
+
+    @property
+    def complete(self) -> bool:
+        return any(t.action == "decider" for t in self.taken)
+
+    @property
+    def turn(self) -> VetoStep | None:
+        """The turn to take now (None once complete)."""
+        return None if self.complete or len(self.taken) >= len(self.steps) else self.steps[len(self.taken)]
+
+    @property
+    def remaining(self) -> tuple[str, ...]:
+        """Maps neither banned nor picked."""
+        gone = {t.map for t in self.taken if t.action in ("ban", "pick", "decider")}
+        return tuple(m for m in self.pool if m not in gone)
+
+    @property
+    def maps(self) -> tuple[str, ...]:
+        """The games' maps, in order: the picks, then the decider."""
+        return tuple(t.map for t in self.taken if t.action in ("pick", "decider"))
+
+    def sides_on(self, map_name: str) -> dict[str, str]:
+        """participant id -> side on a map, once its side was picked."""
+        for t in self.taken:
+            if t.action == "side" and t.map == map_name and t.by and t.side:
+                other = next((s for s in self.sides if s != t.side), None)
+                picker = next((x.by for x in self.taken if x.action == "pick" and x.map == map_name), None)
+                return {t.by: t.side, **({picker: other} if picker and other else {})}
+        return {}
+
+    def to_json(self) -> dict[str, Any]:
+        turn = self.turn
+        return {"pool": list(self.pool), "steps": [{"action": s.action, "by": s.by} for s in self.steps],
+                "first": self.first, "chosen_by": self.chosen_by, "rng_seed": self.rng_seed,
+                "sides": list(self.sides), "turn_s": self.turn_s, "on_timeout": self.on_timeout,
+                "taken": [t.to_json() for t in self.taken], "remaining": list(self.remaining),
+                "maps": list(self.maps), "complete": self.complete,
+                "turn": {"index": len(self.taken), "action": turn.action, "by": turn.by} if turn else None,
+                "deadline": iso(self.deadline)}
+
+
+@dataclasses.dataclass(frozen=True)
 class Match:
     id: str
     tournament_id: str
@@ -258,6 +339,7 @@ class Match:
     # series, `scores` is the series score (games won) and `reports` the pending reports of
     # the game being played (or of the whole series).
     games: tuple[Game, ...] = ()
+    veto: Veto | None = None  # its map veto, once started
 
     @property
     def open_dispute(self) -> Dispute | None:
@@ -304,6 +386,7 @@ class Match:
             "dispute": self.dispute.to_json() if self.dispute else None,
             "format": self.format.to_json(), "series": self.series_json(),
             "games": [g.to_json() for g in self.games],
+            "veto": self.veto.to_json() if self.veto else None,
         }
 
 

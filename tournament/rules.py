@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from tournament import events as ev
-from tournament import series
+from tournament import series, veto
 from tournament.errors import ForbiddenError, InvalidTransitionError, InvalidValueError
 from tournament.models import Dispute, DisputeStatus, Match, MatchState, Report, SeriesFormat
 from tournament.moves import MAX_SCORE as MAX_SCORE
@@ -38,6 +38,8 @@ class Action(enum.StrEnum):
     FORFEIT = "forfeit"
     CANCEL = "cancel"
     SET_FORMAT = "set_format"
+    START_VETO = "start_veto"
+    VETO = "veto"
 
 
 class Actor(enum.StrEnum):
@@ -62,6 +64,7 @@ def _moves(action: Action, sources: Iterable[MatchState], actors: Iterable[Actor
 S, A = MatchState, Action
 ORG, PART, OPP = Actor.ORGANIZER, Actor.PARTICIPANT, Actor.OPPONENT
 OPEN_STATES = (S.SCHEDULED, S.CHECK_IN, S.READY, S.LIVE, S.PENDING_RESULT, S.DISPUTED)
+BEFORE_START = (S.SCHEDULED, S.CHECK_IN, S.READY)
 
 TRANSITIONS: dict[tuple[MatchState, Action], Move] = {
     (m.source, m.action): m
@@ -79,7 +82,10 @@ TRANSITIONS: dict[tuple[MatchState, Action], Move] = {
         *_moves(A.RESOLVE, [S.DISPUTED], [ORG], [S.COMPLETED, S.LIVE]),
         *_moves(A.FORFEIT, OPEN_STATES, [ORG], [S.FORFEIT]),
         *_moves(A.CANCEL, OPEN_STATES, [ORG], [S.CANCELLED]),
-        *(m for s in (S.SCHEDULED, S.CHECK_IN, S.READY) for m in _moves(A.SET_FORMAT, [s], [ORG], [s])),
+        *(m for s in BEFORE_START for m in _moves(A.SET_FORMAT, [s], [ORG], [s])),
+        # A map veto runs before the match starts; veto.take decides whose turn it is.
+        *(m for s in BEFORE_START for m in _moves(A.START_VETO, [s], [ORG], [s])),
+        *(m for s in BEFORE_START for m in _moves(A.VETO, [s], [ORG, PART], [s])),
     ]
 }
 
@@ -130,6 +136,7 @@ def _verb(action: Action) -> str:
         A.CONFIRM: "confirm the result", A.DISPUTE: "dispute the result",
         A.RESOLVE: "resolve the dispute", A.FORFEIT: "forfeit the match",
         A.CANCEL: "cancel the match", A.SET_FORMAT: "change how many games the match is",
+        A.START_VETO: "start the map veto", A.VETO: "take a veto turn",
     }[action]
 
 
@@ -155,6 +162,7 @@ def check_in(match: Match, participant_id: str, now: float) -> Outcome:
 
 
 def start(match: Match, now: float) -> Outcome:
+    veto.check_ready_to_start(match)
     if match.format.is_series:
         return series.start(match, now)
     require_players(match)

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tournament import events as ev
+from tournament import veto
 from tournament.errors import InvalidTransitionError, InvalidValueError, SchemaError
 from tournament.models import (BEST_OF_1, Dispute, DisputeStatus, Game, GameState, Match, MatchState, Report,
                                SeriesFormat)
@@ -112,14 +113,11 @@ def describe(match: Match, score: Mapping[str, int]) -> str:
     return "-".join(str(score.get(pid, 0)) for pid in match.players)
 
 
-def _planned_map(match: Match, number: int) -> str | None:
-    """The map a game is played on, where one is known before it starts."""
-    return None
-
-
 def _new_game(match: Match, number: int, now: float) -> Game:
-    return Game(number=number, state=GameState.LIVE, scores={pid: 0 for pid in match.players},
-                map=_planned_map(match, number), started_at=now)
+    """Game `number`, live at 0-0, on the map (and sides) the veto gave it, if any."""
+    name, sides = veto.planned_map(match, number)
+    return Game(number=number, state=GameState.LIVE, scores={pid: 0 for pid in match.players}, map=name,
+                sides=sides, started_at=now)
 
 
 # -- reports -----------------------------------------------------------------------------------
@@ -194,8 +192,9 @@ def _play(match: Match, report: Report, now: float, who: dict[str, str]) -> tupl
             games.append(before)
             continue
         game = Game(number=number, state=GameState.COMPLETED, scores=dict(scores),
-                    map=before.map if before else _planned_map(match, number),
-                    sides=dict(before.sides) if before else {}, winner_id=winner_of(scores),
+                    map=before.map if before else veto.planned_map(match, number)[0],
+                    sides=dict(before.sides) if before else veto.planned_map(match, number)[1],
+                    winner_id=winner_of(scores),
                     reported_by=who.get("reported_by") or who.get("decided_by"),
                     confirmed_by=who.get("confirmed_by"), decided_by=who.get("decided_by"),
                     started_at=before.started_at if before else None, ended_at=now)

@@ -47,6 +47,8 @@ EXPECTED_TABLE: dict[tuple[MatchState, Action], tuple[set[Actor], set[MatchState
     **{(s, A.FORFEIT): ({ORG}, {S.FORFEIT}) for s in OPEN},
     **{(s, A.CANCEL): ({ORG}, {S.CANCELLED}) for s in OPEN},
     **{(s, A.SET_FORMAT): ({ORG}, {s}) for s in (S.SCHEDULED, S.CHECK_IN, S.READY)},
+    **{(s, A.START_VETO): ({ORG}, {s}) for s in (S.SCHEDULED, S.CHECK_IN, S.READY)},
+    **{(s, A.VETO): ({ORG, PART}, {s}) for s in (S.SCHEDULED, S.CHECK_IN, S.READY)},
 }
 
 

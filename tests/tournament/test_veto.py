@@ -1,0 +1,272 @@
+"""Unit tests of the map veto: the standard sequences, turns and their refusals, sides, the
+decider, maps becoming games, and turn timers on a fake clock."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from storage.memory import MemoryStore
+from tests.realtime.fakes import FakeClock, FakeScheduler
+from tests.tournament.test_scores import NoBracket, Recorder
+from tournament import events as ev
+from tournament import rules, veto
+from tournament.errors import InvalidTransitionError, InvalidValueError, SchemaError
+from tournament.matches import MatchService
+from tournament.models import Match, MatchState, SeriesFormat, Tournament
+from tournament.roles import Principal, Role
+from tournament.writer import MatchWriter
+
+T0 = 1_700_000_000.0
+ORGANIZER = Principal(user_id="org", name="Org", role=Role.ORGANIZER)
+ALICE = Principal(user_id="alice", name="Alice", role=Role.PLAYER)
+BOB = Principal(user_id="bob", name="Bob", role=Role.PLAYER)
+POOL = ("Ancient", "Anubis", "Dust2", "Inferno", "Mirage", "Nuke", "Train")
+CS2 = veto.VetoConfig(pool=POOL, sides=("CT", "T"))
+
+
+def ready(best_of: int = 3) -> Match:
+    return Match(id="m_1", tournament_id="t_1", participant_ids=("alice", "bob"), state=MatchState.READY,
+                 created_at=T0, updated_at=T0, format=SeriesFormat(best_of))
+
+
+def begun(best_of: int = 3, config: veto.VetoConfig = CS2, first: str = "alice") -> Match:
+    return veto.begin(ready(best_of), config, first, "higher_seed", 42, T0).match
+
+
+def turns(match: Match, *choices: str) -> Match:
+    """Each choice taken in turn by whoever's turn it is (as themselves)."""
+    for choice in choices:
+        assert match.veto is not None and match.veto.turn is not None
+        who = ALICE if match.veto.turn.by == "alice" else BOB
+        match = veto.take(match, who, choice, None, T0 + 1).match
+    return match
+
+
+# -- sequences ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("games, expected", [
+    (1, "ban ban ban ban ban ban"), (3, "ban ban pick pick ban ban"), (5, "ban ban pick pick pick pick"),
+    (7, "pick pick pick pick pick pick"),
+])
+def test_standard_sequences_from_seven_maps(games: int, expected: str) -> None:
+    """BO1 bans six, BO3 bans two, picks two, bans two, BO5 bans two and picks four; one map is left."""
+    assert " ".join(veto.standard_sequence(games, 7)) == expected
+
+
+def test_a_pool_smaller_than_the_games_is_refused() -> None:
+    """Five games cannot be played on three maps."""
+    with pytest.raises(InvalidValueError):
+        veto.standard_sequence(5, 3)
+
+
+def test_a_custom_sequence_must_pick_every_game_but_the_decider() -> None:
+    """A sequence with the wrong number of picks or turns is refused; a right one is kept."""
+    assert veto.check_sequence(["pick", "ban", "pick", "ban", "ban", "ban"], 3, 7)
+    for wrong in (["ban"] * 6, ["pick", "pick", "ban"]):
+        with pytest.raises(InvalidValueError):
+            veto.check_sequence(wrong, 3, 7)
+
+
+@pytest.mark.parametrize("value, error", [
+    ([], SchemaError), ({}, SchemaError), ({"pool": "Mirage"}, SchemaError), ({"pool": []}, InvalidValueError),
+    ({"pool": ["Mirage", "mirage"]}, InvalidValueError), ({"pool": ["x" * 41]}, InvalidValueError),
+    ({"pool": ["A\u0000"]}, InvalidValueError), ({"pool": ["A"], "sides": ["CT"]}, InvalidValueError),
+    ({"pool": ["A"], "first": "loser"}, InvalidValueError), ({"pool": ["A"], "turn_s": 2}, InvalidValueError),
+    ({"pool": ["A"], "turn_s": 1.5}, SchemaError), ({"pool": ["A"], "on_timeout": "skip"}, InvalidValueError),
+    ({"pool": ["A"], "sequence": ["veto"]}, SchemaError),
+])
+def test_bad_configs_are_refused(value: Any, error: type[Exception]) -> None:
+    """Each part of a veto config is checked, with a 400 for shapes and a 422 for values."""
+    with pytest.raises(error):
+        veto.config_from(value)
+
+
+# -- turns -------------------------------------------------------------------------------------
+
+def test_a_best_of_three_veto_with_sides_ends_with_a_decider() -> None:
+    """Alice starts: ban, ban, pick (Bob picks a side), pick (Alice picks a side), ban, ban; the
+    last map is the decider, and the maps are the picks, then the decider."""
+    match = begun()
+    assert match.veto is not None
+    assert [(s.action, s.by) for s in match.veto.steps] == [
+        ("ban", "alice"), ("ban", "bob"), ("pick", "alice"), ("side", "bob"), ("pick", "bob"), ("side", "alice"),
+        ("ban", "alice"), ("ban", "bob")]
+    match = turns(match, "Nuke", "Train", "Mirage", "CT", "Inferno", "t", "Ancient", "Anubis")
+    done = match.veto
+    assert done is not None and done.complete and done.turn is None
+    assert done.maps == ("Mirage", "Inferno", "Dust2")
+    assert done.sides_on("Mirage") == {"bob": "CT", "alice": "T"}
+    assert done.sides_on("Inferno") == {"alice": "T", "bob": "CT"}
+    assert done.taken[-1].action == "decider" and done.taken[-1].by is None
+
+
+def test_every_turn_is_an_event_with_the_whole_veto() -> None:
+    """A turn announces veto_updated with the veto after it and what was taken."""
+    outcome = veto.take(begun(), ALICE, "nuke", None, T0 + 1)  # map names match in any case
+    ((kind, data),) = outcome.events
+    assert kind == ev.VETO_UPDATED and data["taken"][0]["map"] == "Nuke"
+    assert data["veto"]["turn"] == {"index": 1, "action": "ban", "by": "bob"}
+    assert "Nuke" not in data["veto"]["remaining"]
+
+
+def test_the_last_ban_leaves_the_decider_in_the_same_event() -> None:
+    """The turn that leaves one map also takes the decider: one event carries both."""
+    match = turns(begun(1), "Nuke", "Train", "Mirage", "Inferno", "Ancient")
+    outcome = veto.take(match, BOB, "Anubis", None, T0 + 2)
+    assert [t["action"] for t in outcome.events[0][1]["taken"]] == ["ban", "decider"]
+    assert outcome.match.veto is not None and outcome.match.veto.maps == ("Dust2",)
+
+
+def test_turn_refusals_carry_the_state() -> None:
+    """The wrong player, the wrong action, a map already gone and a map not in the pool are
+    refused with their codes; an organizer takes any turn for its player."""
+    match = begun()
+    with pytest.raises(InvalidTransitionError) as caught:
+        veto.take(match, BOB, "Nuke", None, T0)
+    assert caught.value.code == "not_your_turn" and caught.value.details["turn"] == "alice"
+    with pytest.raises(InvalidTransitionError) as caught:
+        veto.take(match, ALICE, "Nuke", "pick", T0)
+    assert caught.value.code == "wrong_action"
+    match = veto.take(match, ORGANIZER, "Nuke", "ban", T0).match
+    assert match.veto is not None and match.veto.taken[0].by == "alice"  # taken for alice
+    with pytest.raises(InvalidTransitionError) as caught:
+        veto.take(match, BOB, "nuke", None, T0)
+    assert caught.value.code == "map_taken" and "Nuke" not in caught.value.details["remaining"]
+    with pytest.raises(InvalidValueError):
+        veto.take(match, BOB, "Cache", None, T0)
+
+
+def test_a_side_turn_takes_a_side() -> None:
+    """After a pick, the opponent picks one of the two sides; anything else is a bad value."""
+    match = turns(begun(), "Nuke", "Train", "Mirage")
+    with pytest.raises(InvalidValueError):
+        veto.take(match, BOB, "Inferno", None, T0)
+    assert turns(match, "ct").veto.taken[-1].side == "CT"  # type: ignore[union-attr]
+
+
+def test_no_veto_and_a_complete_veto_refuse_turns() -> None:
+    """A turn without a veto is no_veto; after the decider, veto_complete."""
+    with pytest.raises(InvalidTransitionError) as caught:
+        veto.take(ready(), ALICE, "Nuke", None, T0)
+    assert caught.value.code == "no_veto"
+    done = turns(begun(1, veto.VetoConfig(pool=("A", "B"))), "A")
+    with pytest.raises(InvalidTransitionError) as caught:
+        veto.take(done, BOB, "B", None, T0)
+    assert caught.value.code == "veto_complete"
+
+
+def test_who_starts() -> None:
+    """The better seed starts (the first slot if unseeded); a coin flip follows its seed; an
+    organizer must name the player."""
+    match = ready()
+    assert veto.first_of(match, "higher_seed", {"alice": 4, "bob": 2}, 0, None) == "bob"
+    assert veto.first_of(match, "higher_seed", {}, 0, None) == "alice"
+    flips = {veto.first_of(match, "coin_flip", {}, seed, None) for seed in range(20)}
+    assert flips == {"alice", "bob"}
+    assert veto.first_of(match, "coin_flip", {}, 7, None) == veto.first_of(match, "coin_flip", {}, 7, None)
+    assert veto.first_of(match, "organizer", {}, 0, "bob") == "bob"
+    with pytest.raises(InvalidValueError):
+        veto.first_of(match, "organizer", {}, 0, None)
+
+
+def test_the_vetoed_maps_become_the_games_maps() -> None:
+    """A series started after its veto plays game 1 on the first pick with its sides; a start
+    while the veto runs is refused."""
+    match = begun()
+    with pytest.raises(InvalidTransitionError) as caught:
+        rules.start(match, T0)
+    assert caught.value.code == "veto_in_progress"
+    match = turns(match, "Nuke", "Train", "Mirage", "CT", "Inferno", "T", "Ancient", "Anubis")
+    live = rules.start(match, T0 + 5)
+    assert live.events[1] == (ev.GAME_STARTED, {"game": 1, "scores": {"alice": 0, "bob": 0}, "winner_id": None,
+                                                "map": "Mirage", "sides": {"bob": "CT", "alice": "T"}})
+    second = rules.report_result(live.match, ORGANIZER, {"alice": 13, "bob": 4}, T0 + 6).match
+    assert (second.games[1].map, second.games[1].sides) == ("Inferno", {"alice": "T", "bob": "CT"})
+
+
+# -- timers ------------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class World:
+    store: MemoryStore
+    scheduler: FakeScheduler
+    matches: MatchService
+    publisher: Recorder
+
+
+@pytest.fixture
+def world(io_loop: Any) -> World:
+    store = MemoryStore()
+    clock = FakeClock(T0)
+    io_loop.run_sync(lambda: store.insert_tournament(Tournament(
+        id="t_1", name="Cup", game="CS2", format="single_elimination", state="draft", created_by="org",
+        created_at=T0)))
+    io_loop.run_sync(lambda: store.insert_match(ready()))
+    scheduler = FakeScheduler(clock)
+    publisher = Recorder()
+    matches = MatchService(store, MatchWriter(store, publisher, clock), NoBracket(), scheduler, clock)
+    return World(store, scheduler, matches, publisher)
+
+
+@pytest.mark.gen_test
+async def test_a_turn_that_runs_out_is_taken_at_random_from_the_seed(world: World) -> None:
+    """With turn_s 30, alice's ban is taken for her at 30 s (auto, the same map for the same
+    seed), and Bob's turn gets its own 30 s."""
+    config = dataclasses.replace(CS2, turn_s=30)
+    await world.matches.start_veto("m_1", ORGANIZER, config, rng_seed=42)
+    await world.scheduler.advance_async(29.9)
+    assert (await world.store.get_match("m_1")).veto.taken == ()  # type: ignore[union-attr]
+    await world.scheduler.advance_async(0.1)
+    after = (await world.store.get_match("m_1")).veto
+    assert after is not None and len(after.taken) == 1 and after.taken[0].auto and after.taken[0].by == "alice"
+    replay = veto.timeout(begun(config=config), 0, T0 + 30).match.veto
+    assert replay is not None and replay.taken[0].map == after.taken[0].map
+    assert after.deadline == pytest.approx(T0 + 60)
+    await world.matches.take_veto_turn("m_1", BOB, after.remaining[0])
+    assert len(world.scheduler.pending) == 1 and world.scheduler.pending[0].deadline == pytest.approx(T0 + 60)
+
+
+@pytest.mark.gen_test
+async def test_a_turn_taken_in_time_stops_its_timer(world: World) -> None:
+    """Alice bans at 10 s: her timer is cancelled and Bob's runs from then."""
+    await world.matches.start_veto("m_1", ORGANIZER, dataclasses.replace(CS2, turn_s=30), rng_seed=1)
+    await world.scheduler.advance_async(10)
+    await world.matches.take_veto_turn("m_1", ALICE, "Nuke")
+    await world.scheduler.advance_async(25)
+    assert len((await world.store.get_match("m_1")).veto.taken) == 1  # type: ignore[union-attr]
+    await world.scheduler.advance_async(5)
+    assert len((await world.store.get_match("m_1")).veto.taken) == 2  # type: ignore[union-attr]
+
+
+@pytest.mark.gen_test
+async def test_wait_leaves_the_turn_to_its_player(world: World) -> None:
+    """With on_timeout wait, a turn's time running out takes nothing and stops the clock."""
+    await world.matches.start_veto("m_1", ORGANIZER, dataclasses.replace(CS2, turn_s=30, on_timeout="wait"))
+    await world.scheduler.advance_async(31)
+    after = (await world.store.get_match("m_1")).veto
+    assert after is not None and after.taken == () and after.deadline is None
+    assert world.publisher.of("m_1", ev.VETO_UPDATED)[-1].data["expired"] == 0
+    assert world.scheduler.pending == []
+
+
+@pytest.mark.gen_test
+async def test_the_tournament_pool_is_the_default(world: World) -> None:
+    """Without a config the tournament's veto settings apply; without those the start is a 422."""
+    with pytest.raises(InvalidValueError):
+        await world.matches.start_veto("m_1", ORGANIZER)
+    tournament = await world.store.get_tournament("t_1")
+    await world.store.save_tournament(dataclasses.replace(tournament, settings={"veto": CS2.to_json()},
+                                                          version=tournament.version + 1))
+    match = await world.matches.start_veto("m_1", ORGANIZER)
+    assert match.veto is not None and match.veto.pool == POOL
+
+
+@pytest.mark.gen_test
+async def test_close_stops_the_turn_timers(world: World) -> None:
+    """At shutdown no veto timer is left to fire."""
+    await world.matches.start_veto("m_1", ORGANIZER, dataclasses.replace(CS2, turn_s=30))
+    await world.matches.close()
+    assert world.scheduler.pending == []
