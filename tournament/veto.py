@@ -66,7 +66,7 @@ def config_from(value: Any, field: str = "veto") -> VetoConfig:
     if not isinstance(value, dict):
         raise SchemaError(f'{field} must be an object such as {{"pool": ["Mirage", "Inferno", ...]}}', field=field)
     pool = _names(value.get("pool"), f"{field}.pool", 1, MAX_POOL)
-    sides = _names(value["sides"], f"{field}.sides", 2, 2) if value.get("sides") is not None else ()
+    sides = _names(value["sides"], f"{field}.sides", 2, 2) if value.get("sides") not in (None, []) else ()
     first = value.get("first", "higher_seed")
     if first not in FIRST:
         raise InvalidValueError(f"{field}.first: one of {', '.join(FIRST)}", field=field)

@@ -12,6 +12,7 @@ from tests.handlers.test_brackets_api import playable, tournament_with
 from tests.wsclient import Socket, connect
 from tournament.roles import Role
 
+POOL = ["Ancient", "Anubis", "Dust2", "Inferno", "Mirage", "Nuke", "Train"]
 A13 = {"alice": 13, "bob": 9}
 B13 = {"alice": 8, "bob": 13}
 
@@ -58,6 +59,14 @@ async def test_a_best_of_three_played_from_two_player_sockets(api: Api) -> None:
     watcher, _ = await connect(api, f"/ws/tournament/{tid}", api.organizer)
     assert (welcome["data"]["match"]["state"], welcome["data"]["match"]["games"]) == ("ready", [])
 
+    await api.ok("POST", f"/api/matches/{mid}/start-veto", {"pool": POOL, "sides": ["CT", "T"], "first": "coin_flip",
+                                                           "rng_seed": 3})
+    vetoed = (await api.ok("GET", f"/api/matches/{mid}"))["veto"]
+    first, second = (alice, bob) if vetoed["first"] == "alice" else (bob, alice)
+    for i, (sock, key, choice) in enumerate([(first, "map", "Nuke"), (second, "map", "Train"), (first, "map", "Mirage"),
+                                             (second, "side", "CT"), (second, "map", "Inferno"), (first, "side", "CT"),
+                                             (first, "map", "Ancient"), (second, "map", "Anubis")]):
+        await acked(sock, {"type": "veto", "id": f"v{i}", "data": {key: choice}})
     await acked(alice, {"type": "start_match", "id": 1})
     await acked(alice, {"type": "update_score", "id": 2, "data": {"scores": {"alice": 7, "bob": 5}, "game": 1}})
     await acked(alice, {"type": "report_score", "id": 3, "data": {"scores": A13, "game": 1}})
@@ -71,7 +80,11 @@ async def test_a_best_of_three_played_from_two_player_sockets(api: Api) -> None:
     await acked(bob, {"type": "confirm_result", "id": 10})
 
     seen = await frames_until(spectator, "match_completed")
-    assert [(f["type"], f["data"].get("game")) for f in seen] == [
+    assert [f["type"] for f in seen[:9]] == ["veto_updated"] * 9
+    assert [t["map"] for f in seen[1:9] for t in f["data"]["taken"]] == [
+        "Nuke", "Train", "Mirage", "Mirage", "Inferno", "Inferno", "Ancient", "Anubis", "Dust2"]
+    assert seen[8]["data"]["veto"]["maps"] == ["Mirage", "Inferno", "Dust2"]
+    assert [(f["type"], f["data"].get("game")) for f in seen[9:]] == [
         ("match_started", None), ("game_started", 1), ("score_updated", 1),
         ("match_state_changed", None), ("game_completed", 1), ("series_updated", None), ("game_started", 2),
         ("score_updated", 2), ("match_state_changed", None), ("game_completed", 2), ("series_updated", None),
@@ -86,6 +99,9 @@ async def test_a_best_of_three_played_from_two_player_sockets(api: Api) -> None:
     assert [(g["number"], g["winner_id"], g["reported_by"], g["confirmed_by"]) for g in final["match"]["games"]] == [
         (1, "alice", "alice", "bob"), (2, "bob", "bob", "alice"), (3, "alice", "alice", "bob")]
     assert final["match"]["scores"] == {"alice": 2, "bob": 1}
+    assert [g["map"] for g in final["match"]["games"]] == ["Mirage", "Inferno", "Dust2"]
+    assert final["match"]["games"][0]["sides"] == {vetoed["first"]: "T", ("bob" if vetoed["first"] == "alice"
+                                                                           else "alice"): "CT"}
 
     overseen = await frames_until(watcher, "match_completed")
     assert [f["type"] for f in overseen] == [f["type"] for f in seen]
@@ -200,3 +216,40 @@ async def test_play_all_draws_count_in_round_robin(api: Api) -> None:
     assert (drawn["state"], drawn["winner_id"], drawn["scores"]) == ("completed", None, {a: 1, b: 1})
     table = {row["participant_id"]: row for row in (await api.ok("GET", f"/api/tournaments/{tid}/standings"))["standings"]}
     assert (table[a]["draws"], table[b]["draws"], table[a]["points"]) == (1, 1, 0.5)
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_veto_refusals_over_rest(api: Api) -> None:
+    """A veto's refusals over REST carry their status, code and the veto's state; the
+    tournament's pool (a start option) is every match's default."""
+    tid = await tournament_with(api, 4, "single_elimination")
+    started = await api.ok("POST", f"/api/tournaments/{tid}/start",
+                           {"series": {"best_of": 3}, "veto": {"pool": POOL, "first": "higher_seed"}})
+    assert started["settings"]["veto"]["pool"] == POOL
+    semi = (await playable(api, tid))[0]
+    mid, (a, b) = semi["id"], semi["participant_ids"]
+    status, error = await api.post(f"/api/matches/{mid}/veto", {"map": "Nuke"})
+    assert (status, error["error"]["code"]) == (409, "no_veto")
+    vetoed = await api.ok("POST", f"/api/matches/{mid}/start-veto")
+    assert (vetoed["veto"]["first"], vetoed["veto"]["turn"]["by"]) == ("p1", "p1")  # the better seed
+    for body, as_, status_, code in [
+        ({"map": "Nuke"}, api.token(b), 409, "not_your_turn"),
+        ({"map": "Cache"}, api.token(a), 422, "invalid_value"),
+        ({"map": "Nuke", "action": "pick"}, api.token(a), 409, "wrong_action"),
+        ({"map": "Nuke", "side": "CT"}, api.token(a), 400, "invalid_schema"),
+        ({}, api.token(a), 400, "invalid_schema"),
+    ]:
+        status, error = await api.post(f"/api/matches/{mid}/veto", body, as_=as_)
+        assert (status, error["error"]["code"]) == (status_, code), body
+    assert error["error"]["field"] == "map"
+    status, error = await api.post(f"/api/matches/{mid}/veto", {"map": "Nuke"}, as_=api.token(b))
+    assert error["error"]["turn"] == a and "Nuke" in error["error"]["remaining"]
+    await api.ok("POST", f"/api/matches/{mid}/veto", {"map": "Nuke"}, as_=api.token(a))
+    status, error = await api.post(f"/api/matches/{mid}/veto", {"map": "nuke"}, as_=api.token(b))
+    assert (status, error["error"]["code"]) == (409, "map_taken")
+    status, error = await api.post(f"/api/matches/{mid}/start")
+    assert (status, error["error"]["code"]) == (409, "veto_in_progress")
+    status, error = await api.post(f"/api/matches/{mid}/start-veto", {"pool": ["Nuke", "Mirage"]})
+    assert (status, error["error"]["code"]) == (422, "invalid_value")  # 3 games need 3 maps
+    status, error = await api.post(f"/api/matches/{mid}/start-veto", as_=api.token(a))
+    assert (status, error["error"]["code"]) == (403, "insufficient_permissions")

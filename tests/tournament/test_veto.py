@@ -70,6 +70,12 @@ def test_a_custom_sequence_must_pick_every_game_but_the_decider() -> None:
             veto.check_sequence(wrong, 3, 7)
 
 
+def test_a_config_reads_back_from_its_json() -> None:
+    """What a tournament records (to_json) is read again as the same config, with or without sides."""
+    for config in (CS2, veto.VetoConfig(pool=POOL, turn_s=30, on_timeout="wait", sequence=("ban",) * 6)):
+        assert veto.config_from(config.to_json()) == config
+
+
 @pytest.mark.parametrize("value, error", [
     ([], SchemaError), ({}, SchemaError), ({"pool": "Mirage"}, SchemaError), ({"pool": []}, InvalidValueError),
     ({"pool": ["Mirage", "mirage"]}, InvalidValueError), ({"pool": ["x" * 41]}, InvalidValueError),
