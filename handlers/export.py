@@ -56,21 +56,59 @@ def brackets_viewer(tournament: Tournament, participants: list[Participant], vie
     groups: list[Row] = []
     rounds: list[Row] = []
     rows: list[Row] = []
+    games: list[Row] = []
     for block in sorted(view["rounds"], key=lambda b: (_GROUP_NUMBERS[b["bracket"]], b["round"])):
         if not groups or groups[-1]["number"] != _GROUP_NUMBERS[block["bracket"]]:
             groups.append({"id": len(groups), "stage_id": 0, "number": _GROUP_NUMBERS[block["bracket"]]})
         rounds.append({"id": len(rounds), "stage_id": 0, "group_id": groups[-1]["id"], "number": block["round"]})
         for m in sorted(block["matches"], key=lambda m: m["bracket"]["position"]):
             one, two = _sides(m, links)
+            status = _status(m, one, two, links)
+            series = m["format"]["best_of"] if m["series"] else 0
             rows.append({"id": len(rows), "stage_id": 0, "group_id": groups[-1]["id"], "round_id": rounds[-1]["id"],
-                         "number": m["bracket"]["position"], "child_count": 0,
-                         "status": int(_status(m, one, two, links)), "opponent1": one, "opponent2": two,
+                         "number": m["bracket"]["position"], "child_count": series,
+                         "status": int(status), "opponent1": one, "opponent2": two,
                          "livebracket_id": m["id"]})
+            games += _games(m, rows[-1], len(games), links)
     stage = {"id": 0, "tournament_id": 0, "name": tournament.name, "number": 1,
              "type": "round_robin" if tournament.format == "swiss" else tournament.format,  # no Swiss in the model
              "settings": _stage_settings(tournament, matches)}
-    return {"stage": [stage], "group": groups, "round": rounds, "match": rows, "match_game": [],
+    return {"stage": [stage], "group": groups, "round": rounds, "match": rows, "match_game": games,
             "participant": [{"id": i, "tournament_id": 0, "name": p.name} for i, p in enumerate(participants)]}
+
+
+def _games(m: Row, parent: Row, first_id: int, links: _Links) -> list[Row]:
+    """brackets-model's MatchGame rows of a series, all `child_count` of them as brackets-manager
+    creates them: a game played has its scores and result, the live one runs, the others
+    wait (or are archived once the series was decided without them)."""
+    if not m["series"]:
+        return []
+    played = {g["number"]: g for g in m["games"]}
+    who = {number: pid for pid, number in links.number.items()}
+    rows: list[Row] = []
+    for number in range(1, parent["child_count"] + 1):
+        game = played.get(number)
+        sides: list[Side] = []
+        for side in (parent["opponent1"], parent["opponent2"]):
+            if side is None or side["id"] is None:
+                sides.append(None if side is None else {"id": None})
+                continue
+            row: Row = {"id": side["id"]}
+            pid = who[side["id"]]
+            if game is not None:
+                row["score"] = game["scores"].get(pid, 0)
+                if game["state"] == "completed":
+                    row["result"] = "win" if game["winner_id"] == pid else "loss"
+            sides.append(row)
+        if game is not None:
+            status = Status.COMPLETED if game["state"] == "completed" else Status.RUNNING
+        elif m["state"] in _DECIDED or m["state"] == "cancelled":
+            status = Status.ARCHIVED
+        else:
+            status = Status(min(int(parent["status"]), int(Status.READY)))
+        rows.append({"id": first_id + len(rows), "stage_id": 0, "parent_id": parent["id"], "number": number,
+                     "status": int(status), "opponent1": sides[0], "opponent2": sides[1]})
+    return rows
 
 
 def _sides(m: Row, links: _Links) -> tuple[Side, Side]:
@@ -134,13 +172,16 @@ def _status(m: Row, one: Side, two: Side, links: _Links) -> Status:
 
 
 def _stage_settings(tournament: Tournament, matches: list[Row]) -> dict[str, Any]:
-    """brackets-model's StageSettings; an elimination's `size` counts its lines, BYEs included."""
+    """brackets-model's StageSettings; an elimination's `size` counts its lines, BYEs included;
+    `matchesChildCount` is the default series' games (0: single games)."""
+    default = tournament.settings.get("series") or {}
+    children = default.get("best_of", 1) if default.get("best_of", 1) > 1 else 0
     if tournament.format in ("round_robin", "swiss"):
         return {"size": len(tournament.seed_order), "groupCount": 1, "roundRobinMode": "simple",
-                "matchesChildCount": 0}
+                "matchesChildCount": children}
     settings: dict[str, Any] = {
         "size": 2 * sum(m["bracket"]["bracket"] == "winners" and m["round"] == 1 for m in matches),
-        "matchesChildCount": 0}
+        "matchesChildCount": children}
     if tournament.format == "single_elimination":
         settings["consolationFinal"] = any(m["bracket"]["bracket"] == "third_place" for m in matches)
     else:

@@ -253,8 +253,10 @@ VIEWER_SIDE = nullable(obj({"id": nullable(ROW_ID), "position": integer(1), "sco
                            ["id"], description="null: a BYE; `id` null: still to be decided; `position`: where "
                                                "the side comes from (a seed, a dropping match's number); "
                                                "`score` absent until the match begins"))
+VIEWER_GAME_SIDE = nullable(obj({"id": nullable(ROW_ID), "score": integer(0), "result": string(enum=["win", "loss"])},
+                                ["id"], description="`score` once the game began, `result` once it ended"))
 VIEWER_MATCH = {"id": ROW_ID, "stage_id": ROW_ID, "group_id": ROW_ID, "round_id": ROW_ID,
-                "number": integer(1), "child_count": integer(0, 0, description="no match games"),
+                "number": integer(1), "child_count": integer(0, 9, description="a series' games (its best_of); 0: a single game"),
                 "status": integer(0, 5, description="0 locked, 1 waiting, 2 ready, 3 running, 4 completed, 5 archived"),
                 "opponent1": VIEWER_SIDE, "opponent2": VIEWER_SIDE, "livebracket_id": identifier()}
 VIEWER_TABLES = {
@@ -271,7 +273,10 @@ VIEWER_TABLES = {
     "round": array(obj({"id": ROW_ID, "stage_id": ROW_ID, "group_id": ROW_ID, "number": integer(1)},
                        ["id", "stage_id", "group_id", "number"])),
     "match": array(obj(VIEWER_MATCH, VIEWER_MATCH)),
-    "match_game": array({"type": "object"}, max_items=0),  # always empty: the matches have no games
+    "match_game": array(obj({"id": ROW_ID, "stage_id": ROW_ID, "parent_id": ROW_ID, "number": integer(1, 9),
+                             "status": integer(0, 5), "opponent1": VIEWER_GAME_SIDE, "opponent2": VIEWER_GAME_SIDE},
+                            ["id", "stage_id", "parent_id", "number", "status", "opponent1", "opponent2"],
+                            description="one game of a series (brackets-model MatchGame)")),
     "participant": array(obj({"id": ROW_ID, "tournament_id": ROW_ID, "name": string()},
                              ["id", "tournament_id", "name"])),
 }

@@ -283,3 +283,37 @@ async def test_brackets_viewer_draws_every_match_once(api: Api) -> None:
                 check(label, view, data, drawn, text, names)
                 assert problems == [], label
             assert view["state"] == "completed", fmt
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_brackets_viewer_draws_series_with_their_games(api: Api) -> None:
+    """A best-of-3 bracket: the export carries every series' games (match_game, child_count 3)
+    and the viewer draws each match once with its series score, mid-series and decided."""
+    tid, names = await tournament_of(api, "single_elimination", 4, {"series": {"best_of": 3}})
+    view = await api.ok("GET", f"/api/tournaments/{tid}/bracket")
+    first, second = [m for m in matches_of(view).values() if m["round"] == 1]
+    for match in (first, second):
+        await api.ok("POST", f"/api/matches/{match['id']}/start")
+    a, b = first["participant_ids"]
+    await api.ok("POST", f"/api/matches/{first['id']}/result", {"games": [{a: 13, b: 5}, {a: 2, b: 13}, {a: 13, b: 7}]})
+    c, d = second["participant_ids"]
+    await api.ok("POST", f"/api/matches/{second['id']}/result", {"scores": {c: 13, d: 11}})
+    await api.ok("POST", f"/api/matches/{second['id']}/score", {"scores": {d: 4}})  # game 2 under way
+    async with viewer_page(api) as (page, problems):
+        data, drawn, text = await draw(page, api, tid)
+        assert problems == []
+    rows = {row["livebracket_id"]: row for row in data["match"]}
+    assert {row["child_count"] for row in rows.values()} == {3}
+    assert data["stage"][0]["settings"]["matchesChildCount"] == 3
+    games = {(g["parent_id"], g["number"]): g for g in data["match_game"]}
+    assert len(games) == 9
+    done = rows[first["id"]]["id"]
+    assert [games[(done, n)]["status"] for n in (1, 2, 3)] == [4, 4, 4]
+    live = rows[second["id"]]["id"]
+    assert [games[(live, n)]["status"] for n in (1, 2, 3)] == [4, 3, 2]
+    assert games[(live, 2)]["opponent1"]["score"] + games[(live, 2)]["opponent2"]["score"] == 4
+    by_row = {d["id"]: d for d in drawn}
+    assert sorted(by_row) == sorted(row["id"] for row in rows.values())
+    assert sorted(side["result"] for side in by_row[done]["sides"]) == ["1", "2"]
+    assert sorted(side["result"] for side in by_row[live]["sides"]) == ["0", "1"]
+    assert names[a] in text and not re.search(r"\b(null|undefined|NaN)\b", text)
