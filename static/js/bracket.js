@@ -87,6 +87,8 @@ export function matchCard(match, names, link) {
   const body = [
     h("div", { class: "match-head" },
       h("span", { class: "key" }, key),
+      match.series ? h("span", { class: "format small", title: "games won" },
+        `BO${match.format.best_of}${match.format.play_all ? " (all)" : ""}`) : null,
       h("span", { class: `badge state-${match.state}` }, state)),
     h("ol", { class: "players" }, rows),
   ];

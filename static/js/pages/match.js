@@ -6,6 +6,7 @@ import { matchTitle, scoreLine, STATE_LABELS } from "../matches.js";
 import { ChatBox } from "../chat.js";
 import { watchMatch } from "../matchroom.js";
 import { renderScoreboard } from "../scoreboard.js";
+import { renderGames, renderVeto } from "../series.js";
 import { showConnection } from "../status.js";
 import { takeToken } from "../token.js";
 
@@ -48,6 +49,8 @@ if (!token) {
         match.round ? ` · Round ${match.round}` : ""),
       h("section", { class: "big-board", "aria-label": `Score: ${scoreLine(match, names)}` },
         renderScoreboard(match, names)),
+      match.veto ? h("section", { class: "panel", "aria-label": "Map veto" }, renderVeto(match, names)) : null,
+      renderGames(match, names),
       details(match),
       chat.view(),
       h("p", { class: "seq" }, "Event ", h("span", { id: "seq" }, String(live.lastSeq ?? 0))));
@@ -62,7 +65,8 @@ if (!token) {
     for (const [who, report] of Object.entries(match.reports ?? {})) {
       if (match.state === "pending_result" || match.state === "disputed") {
         const score = match.participant_ids.map((id) => report.scores[id]).join("–");
-        lines.push(`${names.of(who)} reported ${score}`);
+        lines.push(`${names.of(who)} reported ${report.games?.length ? `the series ${score}`
+          : report.game ? `game ${report.game} ${score}` : score}`);
       }
     }
     if (match.state === "disputed") lines.push("The result is disputed: an organizer will decide.");

@@ -1,8 +1,12 @@
-// /overlay/match/{id}: the OBS browser source: names and scores on a transparent page, nothing else.
+// /overlay/match/{id}: the OBS browser source: names and scores on a transparent page. In a
+// series: the games won beside each score and the format, game and map above; during the map
+// veto, the veto board.
 
 import { byId, h, render, segment } from "../dom.js";
-import { scoreOf, slotLabel } from "../matches.js";
+import { slotLabel } from "../matches.js";
 import { watchMatch } from "../matchroom.js";
+import { bigScoreOf } from "../scoreboard.js";
+import { currentGame, seriesLine } from "../series.js";
 import { takeToken } from "../token.js";
 
 const stage = byId("overlay");
@@ -13,13 +17,20 @@ if (!token) {
 } else {
   const { live, names } = watchMatch(segment(2), token, {
     onUpdate: (match) => {
-      render(stage, [0, 1].map((slot) => {
-        const id = match.participant_ids[slot];
-        const won = Boolean(match.winner_id) && match.winner_id === id;
-        return h("div", { class: `overlay-row${won ? " winner" : ""}`, dataset: { slot } },
-          h("span", { class: "overlay-name" }, slotLabel(match, slot, names).name),
-          h("span", { class: "overlay-score" }, String(scoreOf(match, id))));
-      }));
+      const series = Boolean(match.series) && Boolean(currentGame(match));
+      const line = seriesLine(match);
+      render(stage,
+        line ? h("div", { class: "overlay-line", dataset: { testid: "overlay-line" } }, line) : null,
+        [0, 1].map((slot) => {
+          const id = match.participant_ids[slot];
+          const won = Boolean(match.winner_id) && match.winner_id === id;
+          return h("div", { class: `overlay-row${won ? " winner" : ""}${series ? " with-series" : ""}`, dataset: { slot } },
+            h("span", { class: "overlay-name" }, slotLabel(match, slot, names).name),
+            series ? h("span", { class: "overlay-series", dataset: { testid: `overlay-series-${slot}` } },
+              String(match.series.score?.[id] ?? 0)) : null,
+            h("span", { class: "overlay-score" }, String(bigScoreOf(match, id))));
+        }),
+        match.veto && !match.veto.complete ? vetoStrip(match) : null);
     },
     onAuthFailed: (message) => render(stage, h("p", { class: "overlay-note" }, `Token refused: ${message}`)),
   });
@@ -27,4 +38,19 @@ if (!token) {
     document.body.dataset.connection = state; // for the operator's dev tools, not shown
   };
   live.start();
+
+  /** The veto as a strip of maps: struck out when banned, marked when picked, and whose turn it is. */
+  function vetoStrip(match) {
+    const veto = match.veto;
+    const taken = new Map(veto.taken.filter((t) => t.action !== "side").map((t) => [t.map, t]));
+    const turn = veto.turn;
+    return h("div", { class: "overlay-veto", dataset: { testid: "overlay-veto" } },
+      h("div", { class: "overlay-turn" },
+        turn ? `${names.of(turn.by)} ${turn.action === "side" ? "picks a side" : `${turn.action}s`}` : ""),
+      h("ol", { class: "overlay-maps" }, veto.pool.map((name) => {
+        const t = taken.get(name);
+        return h("li", { class: `overlay-map ${t?.action ?? "open"}`, dataset: { map: name } },
+          name, t?.action === "pick" ? ` · ${names.of(t.by)}` : "");
+      })));
+  }
 }

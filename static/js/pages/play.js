@@ -6,6 +6,7 @@ import { matchTitle, scoreLine, STATE_LABELS } from "../matches.js";
 import { ChatBox } from "../chat.js";
 import { watchMatch } from "../matchroom.js";
 import { renderScoreboard } from "../scoreboard.js";
+import { currentGame, renderGames, renderVeto } from "../series.js";
 import { showConnection } from "../status.js";
 import { takeToken } from "../token.js";
 
@@ -54,15 +55,33 @@ if (!token) {
         : "You are watching: this token is not a player of this match."),
       h("section", { class: "big-board compact", "aria-label": `Score: ${scoreLine(match, names)}` },
         renderScoreboard(match, names)),
+      match.veto && !match.veto.complete ? vetoPanel(match) : null,
       h("section", { class: "panel actions", "aria-labelledby": "actions-title" },
         h("h2", { id: "actions-title" }, "Your match"),
         participant ? actions(match) : h("p", {}, "Only the two players see actions here."),
         h("p", { id: "play-error", class: "error", role: "alert" })),
+      match.veto?.complete ? h("section", { class: "panel", "aria-label": "Maps" }, renderVeto(match, names)) : null,
+      renderGames(match, names),
       chat.view());
+  }
+
+  /** The veto while it runs: the board, with buttons on the player's own turns. */
+  function vetoPanel(match) {
+    const turn = match.veto.turn;
+    return h("section", { class: "panel", "aria-labelledby": "veto-title" },
+      h("h2", { id: "veto-title" }, turn && turn.by === me ? "Your turn in the map veto" : "Map veto"),
+      renderVeto(match, names, {
+        canAct: (t) => participant && t.by === me,
+        onTake: (choice, button) => command("veto", choice, button,
+          choice.map ? `${turn.action === "ban" ? "Banned" : "Picked"} ${choice.map}` : `Side ${choice.side}`),
+      }));
   }
 
   function actions(match) {
     const state = match.state;
+    if (match.veto && !match.veto.complete && ["scheduled", "check_in", "ready"].includes(state)) {
+      return h("p", {}, "The map veto comes first: it is above.");
+    }
     if (state === "scheduled") return h("p", {}, "Check-in is not open yet: the organizer opens it.");
     if (state === "check_in") {
       if (match.checked_in.includes(me)) return h("p", {}, "You are checked in. Waiting for your opponent.");
@@ -79,7 +98,7 @@ if (!token) {
     if (state === "pending_result") {
       const report = Object.entries(match.reports ?? {})[0];
       const [who, r] = report ?? [null, null];
-      const line = r ? match.participant_ids.map((id) => `${names.of(id)} ${r.scores[id]}`).join(", ") : "";
+      const line = r ? reportLine(match, r) : "";
       if (who === me) return h("p", {}, `You reported: ${line}. Waiting for your opponent to confirm.`);
       const confirm = h("button", { type: "button", id: "confirm-result", class: "primary",
         onclick: () => command("confirm_result", {}, confirm, "Result confirmed") }, "Confirm this result");
@@ -103,23 +122,35 @@ if (!token) {
     return h("p", {}, `This match is ${STATE_LABELS[state] ?? state}.`);
   }
 
+  /** "Alice 13, Bob 9 (game 2)", or the whole series' games. */
+  function reportLine(match, r) {
+    const of = (scores) => match.participant_ids.map((id) => `${names.of(id)} ${scores[id]}`).join(", ");
+    if (r.games?.length) return `the whole series, ${r.games.map((g, i) => `game ${i + 1}: ${of(g)}`).join("; ")}`;
+    return r.game ? `game ${r.game}, ${of(r.scores)}` : of(r.scores);
+  }
+
   function reportForm(match) {
+    const game = currentGame(match);
     const inputs = match.participant_ids.map((id, slot) => h("input", {
       id: `report-${slot}`, name: id, type: "number", inputmode: "numeric", min: 0, max: 1000000,
-      required: true, value: match.scores?.[id] ?? 0,
+      required: true, value: (game ? game.scores : match.scores)?.[id] ?? 0,
     }));
-    const submit = h("button", { type: "submit", class: "primary" }, "Report the result");
+    const submit = h("button", { type: "submit", class: "primary", id: "report-result" },
+      game ? `Report game ${game.number}` : "Report the result");
     return h("form", {
       class: "stack",
       onsubmit: (e) => {
         e.preventDefault();
         const scores = Object.fromEntries(inputs.map((input) => [input.name, Number(input.value)]));
-        command("report_score", { scores }, submit, "Result reported").then(() => {
+        const data = game ? { scores, game: game.number } : { scores };
+        command("report_score", data, submit, game ? `Game ${game.number} reported` : "Result reported").then(() => {
           inputs.forEach((input) => delete input.dataset.dirty);
         });
       },
     },
-    h("p", {}, "When the match is over, report the final score. Your opponent confirms it."),
+    h("p", {}, game
+      ? `When game ${game.number}${game.map ? ` on ${game.map}` : ""} is over, report its score. Your opponent confirms it.`
+      : "When the match is over, report the final score. Your opponent confirms it."),
     h("div", { class: "row" }, match.participant_ids.map((id, slot) => h("div", { class: "field" },
       h("label", { for: `report-${slot}` }, `${names.of(id)}'s score`), inputs[slot]))),
     submit);

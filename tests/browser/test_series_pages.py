@@ -1,0 +1,102 @@
+"""Series and map vetoes on the player page, the scoreboard and the overlay, in headless Chromium (issue 12)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from tests.browser.test_dashboards import TIMEOUT_S, browser_pages, spectator, tournament_with
+from tests.conftest import Api
+
+POOL = ["Ancient", "Anubis", "Dust2", "Inferno", "Mirage", "Nuke", "Train"]
+
+
+async def best_of_three(api: Api) -> str:
+    """An ad-hoc best of 3 of Alice and Bob, with a veto (Alice first, sides CT/T) under way."""
+    tid = await tournament_with(api, ["Alice", "Bob"])
+    mid: str = (await api.ok("POST", f"/api/tournaments/{tid}/matches",
+                             {"participant_ids": ["alice", "bob"], "format": {"best_of": 3}}, 201))["id"]
+    await api.ok("POST", f"/api/matches/{mid}/start-veto",
+                 {"pool": POOL, "sides": ["CT", "T"], "first": "organizer", "first_id": "alice"})
+    return mid
+
+
+async def bob(api: Api, mid: str, body: dict[str, Any]) -> None:
+    await api.ok("POST", f"/api/matches/{mid}/veto", body, as_=api.token("bob"))
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_a_player_takes_veto_turns_and_reports_game_by_game(api: Api) -> None:
+    """/play on a phone: Alice takes her veto turns by clicks (Bob over REST), then reports game 1,
+    which Bob confirms; her page moves on to game 2 on the second map, with the games listed."""
+    mid = await best_of_three(api)
+    async with browser_pages(api, viewport={"width": 390, "height": 844}, is_mobile=True) as (page,):
+        await page.goto(f"/play/{mid}?token={api.token('alice')}")
+        await expect(page.get_by_role("heading", name="Your turn in the map veto")).to_be_visible()
+        await expect(page.get_by_text("The map veto comes first")).to_be_visible()
+        await page.get_by_role("button", name="Ban Nuke").click()
+        await expect(page.locator(".veto-turn")).to_have_text("Bob to ban a map")
+        await expect(page.get_by_role("button", name="Ban Train")).to_have_count(0)  # not her turn
+        await bob(api, mid, {"map": "Train"})
+        await page.get_by_role("button", name="Pick Mirage").click()
+        await expect(page.locator(".veto-turn")).to_have_text("Bob to choose a side on Mirage")
+        await bob(api, mid, {"side": "CT"})
+        await bob(api, mid, {"map": "Inferno"})
+        await page.get_by_role("button", name="Play T").click()
+        await page.get_by_role("button", name="Ban Ancient").click()
+        assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")  # the board fits
+        await bob(api, mid, {"map": "Anubis"})
+        await expect(page.locator(".veto-turn")).to_have_text("Maps: 1. Mirage, 2. Inferno, 3. Dust2")
+        await expect(page.locator('.veto-map[data-map="Nuke"]')).to_have_attribute("data-state", "ban")
+
+        await api.ok("POST", f"/api/matches/{mid}/start")
+        await expect(page.get_by_test_id("series-line")).to_have_text("Best of 3 · Game 1 · Mirage")
+        await page.get_by_label("Alice's score").fill("13")
+        await page.get_by_label("Bob's score").fill("9")
+        await page.get_by_role("button", name="Report game 1").click()
+        await expect(page.get_by_text("You reported: game 1, Alice 13, Bob 9")).to_be_visible()
+        await api.ok("POST", f"/api/matches/{mid}/confirm", as_=api.token("bob"))
+        await expect(page.get_by_role("button", name="Report game 2")).to_be_visible()
+        await expect(page.get_by_test_id("series-line")).to_have_text("Best of 3 · Game 2 · Inferno")
+        await expect(page.get_by_test_id("series-0")).to_have_text("1 won")
+        await expect(page.locator(".games tbody tr")).to_have_count(2)
+        await expect(page.locator('.games tr[data-game="1"] td')).to_have_text(["1", "Mirage", "13–9", "Alice"])
+        assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_the_overlay_shows_the_veto_then_series_game_and_map(api: Api) -> None:
+    """/overlay: the veto strip while it runs; then the format, game and map above, the games
+    won beside each live game score; the scoreboard page shows the same series."""
+    mid = await best_of_three(api)
+    async with browser_pages(api, 2) as (overlay, board):
+        await overlay.goto(f"/overlay/match/{mid}?token={spectator(api)}")
+        await board.goto(f"/matches/{mid}?token={spectator(api)}")
+        await overlay.bring_to_front()
+        await expect(overlay.get_by_test_id("overlay-veto")).to_be_visible()
+        await expect(overlay.locator(".overlay-turn")).to_have_text("Alice bans")
+        await api.ok("POST", f"/api/matches/{mid}/veto", {"map": "Nuke"}, as_=api.token("alice"))
+        await expect(overlay.locator('.overlay-map[data-map="Nuke"]')).to_have_class("overlay-map ban")
+        for turn in (("bob", "map", "Train"), ("alice", "map", "Mirage"), ("bob", "side", "CT"),
+                     ("bob", "map", "Inferno"), ("alice", "side", "T"), ("alice", "map", "Ancient"),
+                     ("bob", "map", "Anubis")):
+            await api.ok("POST", f"/api/matches/{mid}/veto", {turn[1]: turn[2]}, as_=api.token(turn[0]))
+        await expect(overlay.get_by_test_id("overlay-veto")).to_have_count(0)
+        await api.ok("POST", f"/api/matches/{mid}/start")
+        await api.ok("POST", f"/api/matches/{mid}/result", {"scores": {"alice": 13, "bob": 11}})
+        await api.ok("POST", f"/api/matches/{mid}/score", {"scores": {"alice": 3, "bob": 5}})
+        await expect(overlay.get_by_test_id("overlay-line")).to_have_text("Best of 3 · Game 2 · Inferno")
+        await expect(overlay.locator(".overlay-series")).to_have_text(["1", "0"])
+        await expect(overlay.locator(".overlay-score")).to_have_text(["3", "5"])
+        await overlay.screenshot(path="/tmp/overlay-series.png")
+
+        await board.bring_to_front()
+        await expect(board.get_by_test_id("series-line")).to_have_text("Best of 3 · Game 2 · Inferno")
+        await expect(board.locator(".side-score")).to_have_text(["3", "5"])
+        await expect(board.locator('.veto-map[data-map="Dust2"]')).to_have_attribute("data-state", "decider")
+        await board.screenshot(path="/tmp/scoreboard-series.png", full_page=True)
+        await api.ok("POST", f"/api/matches/{mid}/result", {"scores": {"alice": 13, "bob": 7}})
+        await expect(board.locator(".side-score")).to_have_text(["2", "0"])
+        await expect(board.locator(".side.winner .side-name")).to_have_text("Alice")
