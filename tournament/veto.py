@@ -82,6 +82,8 @@ def config_from(value: Any, field: str = "veto") -> VetoConfig:
     if sequence is not None:
         if not isinstance(sequence, list) or not all(s in (BAN, PICK) for s in sequence):
             raise SchemaError(f'{field}.sequence must be a list of "ban" and "pick"', field=field)
+        if len(sequence) >= MAX_POOL:
+            raise InvalidValueError(f"{field}.sequence: at most {MAX_POOL - 1} turns (one map is left)", field=field)
         sequence = tuple(sequence)
     return VetoConfig(pool, sides, first, turn_s, on_timeout, sequence)
 

@@ -253,3 +253,34 @@ async def test_veto_refusals_over_rest(api: Api) -> None:
     assert (status, error["error"]["code"]) == (422, "invalid_value")  # 3 games need 3 maps
     status, error = await api.post(f"/api/matches/{mid}/start-veto", as_=api.token(a))
     assert (status, error["error"]["code"]) == (403, "insufficient_permissions")
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_hostile_series_and_veto_input_is_refused_cleanly(api: Api) -> None:
+    """Huge numbers, too many games or maps, lone surrogates, bidi overrides and control
+    characters in map names: each a 400 or 422 with a code, and the match unchanged."""
+    _, mid = await series_between(api, {"best_of": 3})
+    before = await api.ok("GET", f"/api/matches/{mid}")
+    for path, body in [
+        ("format", {"format": {"best_of": 10**30}}),
+        ("format", {"format": {"best_of": 3, "play_all": "yes"}}),
+        ("start-veto", {"pool": [f"Map {i}" for i in range(17)]}),
+        ("start-veto", {"pool": ["Mirage", "bad \ud800"]}),
+        ("start-veto", {"pool": ["Mirage", "Nuke\u202e", "Dust2"]}),
+        ("start-veto", {"pool": ["Mirage", "Nu\u0000ke", "Dust2"]}),
+        ("start-veto", {"pool": ["Mirage", "Nuke", "Dust2"], "turn_s": 10**30}),
+        ("start-veto", {"pool": ["Mirage", "Nuke", "Dust2"], "sequence": ["ban"] * 200}),
+    ]:
+        status, error = await api.post(f"/api/matches/{mid}/{path}", body)
+        assert status in (400, 422) and error["error"]["code"] in ("invalid_schema", "invalid_value"), (path, body)
+    await api.ok("POST", f"/api/matches/{mid}/start")
+    for body in [{"games": [A13] * 10}, {"scores": A13, "game": 10**30}, {"games": [{"alice": 10**30, "bob": 1}]},
+                 {"games": [{"alice": 13, "bob": 9, "carol": 1}]}, {"games": [[13, 9]]}]:
+        status, error = await api.post(f"/api/matches/{mid}/result", body)
+        assert status in (400, 422) and error["error"]["code"] in ("invalid_schema", "invalid_value"), body
+    after = await api.ok("GET", f"/api/matches/{mid}")
+    assert (after["version"], after["veto"], after["games"][0]["scores"]) == (
+        before["version"] + 1, None, {"alice": 0, "bob": 0})
+    status, error = await api.post(f"/api/tournaments/{after['tournament_id']}/matches",
+                                   {"participant_ids": ["alice", "bob"], "format": {"best_of": 8}})
+    assert (status, error["error"]["code"]) == (422, "invalid_value")
