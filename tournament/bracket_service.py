@@ -468,6 +468,8 @@ class BracketService:
     def _previous_result(match: Match) -> tuple[dict[str, int] | None, None, list[dict[str, int]] | None]:
         """(scores, game, games) of the result a correction replaced: a series' every game."""
         for past in reversed(match.history):
+            if past.get("why") == "corrected" and past.get("games") and not past.get("result"):  # a series under way
+                return None, None, [dict(g["scores"]) for g in past["games"] if g["state"] == "completed"]
             if past.get("why") == "corrected" and past.get("result"):
                 if past["result"].get("games"):
                     return None, None, [dict(g) for g in past["result"]["games"]]

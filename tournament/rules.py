@@ -372,9 +372,10 @@ def correct(match: Match, scores: Mapping[str, int] | None, user: Principal, now
     Raises InvalidTransitionError unless the match is completed or forfeited,
     InvalidValueError for bad scores.
     """
-    if match.state not in (S.COMPLETED, S.FORFEIT):
-        raise InvalidTransitionError(f"only a decided match can be corrected, not a {match.state.value} one",
-                                     state=match.state.value)
+    under_way = match.format.is_series and match.state is S.LIVE  # a decided game of a series being played
+    if match.state not in (S.COMPLETED, S.FORFEIT) and not under_way:
+        raise InvalidTransitionError(f"only a decided match (or a game of a series being played) can be "
+                                     f"corrected, not a {match.state.value} one", state=match.state.value)
     if match.format.is_series:
         return series.correct(match, user, now, scores=scores, game=game, games=games)
     _single_game(game, games)

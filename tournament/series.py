@@ -316,6 +316,8 @@ def correct(match: Match, user: Principal, now: float, *, scores: Mapping[str, i
     (`games`); the series is derived again and must still be decided. The old result goes
     into the match's history. Raises InvalidTransitionError, InvalidValueError."""
     played = [g for g in match.games if g.state is GameState.COMPLETED]
+    if match.state is S.LIVE:
+        return _correct_under_way(match, played, user, now, scores=scores, game=game, games=games)
     if games is None:
         if game is None or scores is None:
             raise InvalidValueError("a series is corrected game by game (game and scores) or whole (games)",
@@ -342,6 +344,51 @@ def correct(match: Match, user: Principal, now: float, *, scores: Mapping[str, i
     return Outcome(after, [(ev.RESULT_CORRECTED, {"result": stated.to_json(), "winner_id": stated.winner_id,
                                                   "previous": history[-1]}),
                            (ev.SERIES_UPDATED, {"format": after.format.to_json(), "series": after.series_json()})])
+
+
+def _correct_under_way(match: Match, played: list[Game], user: Principal, now: float, *,
+                       scores: Mapping[str, int] | None, game: int | None,
+                       games: Sequence[Mapping[str, int]] | None) -> Outcome:
+    """A decided game of a series still being played gets new scores (`game`, `scores`), or
+    every decided game does (`games`, as many as were played). The series goes on from the
+    new score, or ends if it is now won (the game being played is dropped). Raises
+    InvalidValueError."""
+    if games is None:
+        if game is None or scores is None:
+            raise InvalidValueError("a game of a series under way is corrected with game and scores", field="game")
+        if not 1 <= game <= len(played):
+            raise InvalidValueError(f"game {game} is not decided: games 1 to {len(played)} are", field="game")
+        results = [dict(g.scores) for g in played]
+        results[game - 1] = check_scores(match, scores, complete=True)
+    else:
+        if len(games) != len(played):
+            raise InvalidValueError(f"games: {len(played)} games are decided in this series under way, "
+                                    f"not {len(games)}", field="games")
+        results = [check_scores(match, g, complete=True, field="games") for g in games]
+    score = {pid: 0 for pid in match.players}
+    for number, result in enumerate(results, start=1):
+        if is_over(match.format, score, number - 1):
+            raise InvalidValueError(f"the correction would end the series after game {number - 1} "
+                                    f"({describe(match, score)}); correct the whole series with games", field="game")
+        score[winner_of(result)] += 1
+    history = (*match.history, past(match, user.user_id, now, "corrected"))
+    rebuilt = tuple(g if g.scores == r else dataclasses.replace(g, scores=dict(r), winner_id=winner_of(r),
+                                                                decided_by=user.user_id)
+                    for g, r in zip(played, results))
+    events: list[EventSpec] = [(ev.RESULT_CORRECTED, {"result": None, "winner_id": None, "previous": history[-1],
+                                                      "games": [dict(r) for r in results]})]
+    if is_over(match.format, score, len(rebuilt)):
+        winner = series_winner(score)
+        result = Report(scores=score, winner_id=winner, games=tuple(dict(r) for r in results))
+        after = moved(match, now, state=S.COMPLETED, games=rebuilt, scores=score, result=result, winner_id=winner,
+                      history=history, ended_at=now)
+        events += [(ev.SERIES_UPDATED, {"format": after.format.to_json(), "series": after.series_json()}),
+                   (ev.MATCH_COMPLETED, {"result": result.to_json(), "winner_id": winner,
+                                         "decided_by": user.user_id})]
+    else:
+        after = moved(match, now, games=(*rebuilt, *match.games[len(played):]), scores=score, history=history)
+        events.append((ev.SERIES_UPDATED, {"format": after.format.to_json(), "series": after.series_json()}))
+    return Outcome(after, events)
 
 
 def without_live_game(match: Match) -> tuple[Game, ...]:

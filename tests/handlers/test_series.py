@@ -284,3 +284,19 @@ async def test_hostile_series_and_veto_input_is_refused_cleanly(api: Api) -> Non
     status, error = await api.post(f"/api/tournaments/{after['tournament_id']}/matches",
                                    {"participant_ids": ["alice", "bob"], "format": {"best_of": 8}})
     assert (status, error["error"]["code"]) == (422, "invalid_value")
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_game_is_corrected_while_the_series_goes_on(api: Api) -> None:
+    """Game 1 of a live best of 3 is corrected over REST (the series now 0-1, game 2 still live);
+    undo puts it back; a spectator socket sees result_corrected and series_updated."""
+    _, mid = await series_between(api, {"best_of": 3})
+    await api.ok("POST", f"/api/matches/{mid}/start")
+    await api.ok("POST", f"/api/matches/{mid}/result", {"scores": A13})
+    watcher, _ = await connect(api, f"/ws/match/{mid}", api.token("sam", Role.SPECTATOR))
+    fixed = await api.ok("POST", f"/api/matches/{mid}/correct", {"game": 1, "scores": B13})
+    assert (fixed["applied"], fixed["resets"], fixed["match"]["state"]) == (True, [], "live")
+    assert fixed["match"]["scores"] == {"alice": 0, "bob": 1} and fixed["match"]["series"]["current_game"] == 2
+    assert [(await watcher.recv())["type"] for _ in range(2)] == ["result_corrected", "series_updated"]
+    undone = await api.ok("POST", f"/api/matches/{mid}/correct", {"undo": True})
+    assert undone["match"]["scores"] == {"alice": 1, "bob": 0} and undone["match"]["games"][0]["scores"] == A13

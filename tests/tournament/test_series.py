@@ -340,3 +340,34 @@ def test_dispute_records_are_unchanged_by_series() -> None:
     raised = rules.raise_dispute(pending, BOB, "no", T0 + 11)
     assert isinstance(raised.dispute, Dispute) and raised.match.dispute is None
     assert dataclasses.replace(raised.match, dispute=raised.dispute).open_dispute == raised.dispute
+
+
+def test_a_game_of_a_series_under_way_is_corrected_and_play_goes_on() -> None:
+    """1-0 with game 2 live; game 1 was bob's: 0-1, game 2 still live with its score."""
+    match = rules.update_score(decide(started(), A13), {"alice": 4}, T0 + 20).match
+    outcome = rules.correct(match, B13, ORGANIZER, T0 + 30, game=1)
+    after = outcome.match
+    assert kinds(outcome) == [ev.RESULT_CORRECTED, ev.SERIES_UPDATED]
+    assert (after.state, after.scores, after.games[0].winner_id) == (S.LIVE, {"alice": 0, "bob": 1}, "bob")
+    assert after.games[1] == match.games[1] and after.history[-1]["why"] == "corrected"
+
+
+def test_a_correction_under_way_can_win_the_series() -> None:
+    """1-1 with game 3 live; game 2 was alice's: 2-0, the series ends and game 3 is dropped."""
+    match = decide(started(), A13, B13)
+    outcome = rules.correct(match, A13, ORGANIZER, T0 + 30, game=2)
+    assert kinds(outcome) == [ev.RESULT_CORRECTED, ev.SERIES_UPDATED, ev.MATCH_COMPLETED]
+    assert (outcome.match.state, outcome.match.winner_id, len(outcome.match.games)) == (S.COMPLETED, "alice", 2)
+
+
+def test_a_correction_under_way_cannot_leave_games_after_the_end() -> None:
+    """A best of 5 at 2-2 (game 5 live): making game 3 alice's would have won it 3-0 before game
+    4 was played, so it is refused; a game not yet decided cannot be corrected."""
+    match = decide(started(BO5), A13, A13, B13, B13)
+    with pytest.raises(InvalidValueError) as caught:
+        rules.correct(match, A13, ORGANIZER, T0 + 30, game=3)
+    assert "after game 3" in str(caught.value)
+    with pytest.raises(InvalidValueError):
+        rules.correct(match, A13, ORGANIZER, T0 + 30, game=5)  # being played, not decided
+    with pytest.raises(InvalidValueError):
+        rules.correct(match, None, ORGANIZER, T0 + 30, games=[A13, A13])  # as many games as were decided
