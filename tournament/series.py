@@ -379,11 +379,11 @@ def _correct_under_way(match: Match, played: list[Game], user: Principal, now: f
                                                       "games": [dict(r) for r in results]})]
     if is_over(match.format, score, len(rebuilt)):
         winner = series_winner(score)
-        result = Report(scores=score, winner_id=winner, games=tuple(dict(r) for r in results))
-        after = moved(match, now, state=S.COMPLETED, games=rebuilt, scores=score, result=result, winner_id=winner,
+        final = Report(scores=score, winner_id=winner, games=tuple(dict(r) for r in results))
+        after = moved(match, now, state=S.COMPLETED, games=rebuilt, scores=score, result=final, winner_id=winner,
                       history=history, ended_at=now)
         events += [(ev.SERIES_UPDATED, {"format": after.format.to_json(), "series": after.series_json()}),
-                   (ev.MATCH_COMPLETED, {"result": result.to_json(), "winner_id": winner,
+                   (ev.MATCH_COMPLETED, {"result": final.to_json(), "winner_id": winner,
                                          "decided_by": user.user_id})]
     else:
         after = moved(match, now, games=(*rebuilt, *match.games[len(played):]), scores=score, history=history)
