@@ -1,10 +1,56 @@
 // The organizer's match cards: check-in, start, +/- live scores, results, disputes, player links.
+// A series shows the game being played (its live score, its result) and the games so far;
+// before the start a card changes the match's format and runs its map veto.
 
 import { get, post } from "./api.js";
 import { announce, byId, h } from "./dom.js";
 import { FINAL_STATES, matchTitle, stateLabel, versus } from "./matches.js";
+import { currentGame, formatLabel, renderGames, renderVeto, seriesLine, seriesScore } from "./series.js";
 
 const ORDER = ["live", "pending_result", "disputed", "ready", "check_in", "scheduled"];
+const BEFORE_START = new Set(["scheduled", "check_in", "ready"]);
+
+/** The formats a form offers, as select values: best of 1 to 9 ("bo3"), all 2 to 5 games ("all2"). */
+const FORMAT_VALUES = ["bo1", "bo3", "bo5", "bo7", "bo9", "all2", "all3", "all4", "all5"];
+
+/** A select value ("bo3", "all2") as a format ({best_of, play_all}). */
+export function formatOf(value) {
+  const [, kind, count] = /^(bo|all)(\d)$/.exec(value) ?? [null, "bo", "1"];
+  return { best_of: Number(count), play_all: kind === "all" };
+}
+
+function valueOf(format) {
+  return `${format?.play_all ? "all" : "bo"}${format?.best_of ?? 1}`;
+}
+
+/** The options of a format select, `selected` chosen (and offered even if it is not a usual one). */
+export function formatOptions(selected) {
+  const chosen = valueOf(selected);
+  const values = FORMAT_VALUES.includes(chosen) ? FORMAT_VALUES : [...FORMAT_VALUES, chosen];
+  return values.map((value) => h("option", { value, selected: value === chosen },
+    formatLabel(formatOf(value)) ?? "Best of 1"));
+}
+
+/** "Mirage, Inferno ,, Nuke" as ["Mirage", "Inferno", "Nuke"]. */
+export function nameList(text) {
+  return text.split(/[,\n]/).map((name) => name.trim()).filter(Boolean);
+}
+
+/** A veto config from a form's comma separated pool and sides. Throws Error (no map, not two sides). */
+export function vetoConfig(poolText, sidesText) {
+  const pool = nameList(poolText);
+  const sides = nameList(sidesText);
+  if (!pool.length) throw new Error("Map pool: name the maps, comma separated (Mirage, Inferno, Nuke, …).");
+  if (sides.length && sides.length !== 2) throw new Error("Sides: two names, comma separated (CT, T), or none.");
+  return sides.length ? { pool, sides } : { pool };
+}
+
+/** The config a veto was started with, to start it again (a custom ban/pick order is not kept). */
+function sameConfig(veto) {
+  return { pool: veto.pool, sides: veto.sides.length ? veto.sides : undefined, first: veto.chosen_by,
+    first_id: veto.chosen_by === "organizer" ? veto.first : undefined,
+    turn_s: veto.turn_s ?? undefined, on_timeout: veto.on_timeout };
+}
 
 /**
  * `matchDesk({book, names, disputes, online, redraw})`: `view(registering)` is the matches panel,
@@ -15,11 +61,12 @@ const ORDER = ["live", "pending_result", "disputed", "ready", "check_in", "sched
  */
 export function matchDesk({ book, names, disputes, online, redraw }) {
   const errors = new Map(); // match id -> the last refusal
-  const desired = new Map(); // match id -> scores clicked but not yet written
+  const desired = new Map(); // match id -> {game, scores}: scores clicked but not yet written
   const queues = new Map(); // match id -> {tail, inflight}: score writes in click order
   const playerLinks = new Map(); // match id -> [{name, href}]
   const loading = new Set(); // match ids whose dispute is being read
   const unreadable = new Set(); // match ids whose dispute could not be read (no retry loop)
+  const poolForms = new Set(); // match ids whose card asks for a map pool of its own
 
   async function loadDispute(matchId) {
     if (loading.has(matchId)) return;
@@ -54,9 +101,16 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
       done.length ? h("section", { "aria-labelledby": "done-title" },
         h("h3", { id: "done-title" }, "Finished"),
         h("ul", { class: "finished" }, done.map((m) => h("li", { dataset: { matchId: m.id } },
-          h("span", { class: "key" }, matchTitle(m)), " ", versus(m, names),
+          h("span", { class: "key" }, matchTitle(m)), " ", versus(m, names), gamesPlayed(m),
           m.winner_id ? ` · ${names.of(m.winner_id)} won` : ` · ${stateLabel(m)}`)))) : null,
     ];
+  }
+
+  /** A finished series' game scores: " (13–9, 13–5)"; nothing for a single game. */
+  function gamesPlayed(m) {
+    const played = m.series ? (m.games ?? []).filter((g) => g.state === "completed") : [];
+    return played.length ? h("span", { class: "muted" }, ` (${played.map((g) => pair(m, g.scores)).join(", ")})`)
+      : null;
   }
 
   /** Who of the match's players has its page open: "Both players online" before calling them. */
@@ -74,14 +128,19 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
   function matchCard(m) {
     const id = m.id;
     const saving = (queues.get(id)?.inflight ?? 0) > 0;
+    const line = seriesLine(m);
+    const score = BEFORE_START.has(m.state) ? null : seriesScore(m);
     return h("article", { class: `panel org-match state-${m.state}`,
       dataset: { matchId: id, state: m.state, saving: saving ? "1" : "0" }, "aria-labelledby": `title-${id}` },
     h("header", { class: "match-head" },
       h("h3", { id: `title-${id}` }, matchTitle(m)),
+      line ? h("span", { class: "format small", id: `series-${id}` }, line) : null,
       h("span", { class: `badge state-${m.state}` }, stateLabel(m))),
+    score ? h("p", { class: "series-line", id: `series-score-${id}` }, score) : null,
     m.state === "live" ? liveScores(m) : h("p", { class: "versus" }, versus(m, names)),
     presenceLine(m),
     saving ? h("p", { class: "muted small" }, "Saving the score…") : null,
+    BEFORE_START.has(m.state) ? null : renderGames(m, names),
     controls(m),
     h("p", { class: "row small" },
       h("a", { href: `/matches/${id}` }, "Scoreboard"),
@@ -97,27 +156,28 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
     const id = m.id;
     const act = (path, body) => () => post(`/api/matches/${id}/${path}`, body);
     const [a, b] = m.participant_ids;
+    const game = m.series ? currentGame(m) : null;
     switch (m.state) {
       case "scheduled":
-        return h("div", { class: "row" },
+        return [setup(m), h("div", { class: "row" },
           buttonFor(m, "Open check-in", "open", act("open-check-in")),
-          buttonFor(m, "Start the match", "start", act("start"), "primary"));
+          buttonFor(m, "Start the match", "start", act("start"), "primary"))];
       case "check_in":
-        return h("div", { class: "row" },
+        return [setup(m), h("div", { class: "row" },
           [a, b].filter((p) => !m.checked_in.includes(p)).map((p) =>
             buttonFor(m, `Check in ${names.of(p)}`, `checkin-${m.participant_ids.indexOf(p)}`,
               act("check-in", { participant_id: p }))),
-          buttonFor(m, "Start the match", "start", act("start"), "primary"));
+          buttonFor(m, "Start the match", "start", act("start"), "primary"))];
       case "ready":
-        return h("div", { class: "row" }, buttonFor(m, "Start the match", "start", act("start"), "primary"));
+        return [setup(m), h("div", { class: "row" }, buttonFor(m, "Start the match", "start", act("start"), "primary"))];
       case "live":
-        return resultForm(m, "Decide the result");
+        return resultForm(m, game ? `Decide game ${game.number}` : "Decide the result");
       case "pending_result": {
         const [who, report] = Object.entries(m.reports ?? {})[0] ?? [null, null];
         return h("div", {},
-          report ? h("p", {}, `${names.of(who)} reported ${m.participant_ids.map((p) => report.scores[p]).join("–")}.`) : null,
+          report ? h("p", { id: `report-${id}` }, reportLine(m, who, report)) : null,
           buttonFor(m, "Confirm the reported result", "confirm", act("confirm"), "primary"),
-          resultForm(m, "Decide another result"));
+          resultForm(m, game ? `Decide game ${game.number} another way` : "Decide another result"));
       }
       case "disputed":
         return disputeForm(m);
@@ -125,6 +185,104 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
         return null;
     }
   }
+
+  /** "Alice reported 2–1.", "… reported game 2: 13–9.", "… reported the whole series: 13–9, 9–13, 16–14." */
+  function reportLine(m, who, report) {
+    const by = names.of(who);
+    if (report.games?.length) {
+      return `${by} reported the whole series: ${report.games.map((g) => pair(m, g)).join(", ")} `
+        + `(${pair(m, report.scores)} in games).`;
+    }
+    if (report.game) return `${by} reported game ${report.game}: ${pair(m, report.scores)}.`;
+    return `${by} reported ${m.participant_ids.map((p) => report.scores[p]).join("–")}.`;
+  }
+
+  // -- before the start: the format and the map veto ------------------------------------------
+
+  function setup(m) {
+    const id = m.id;
+    const select = h("select", { id: `fmt-${id}`, name: "format", "aria-label": "Games in this match" },
+      formatOptions(m.format));
+    const change = () => run(id, byId(`format-${id}`), async () => {
+      const answer = await post(`/api/matches/${id}/format`, { format: formatOf(select.value) });
+      delete select.dataset.dirty; // the card shows the match's format again
+      return answer;
+    });
+    return h("div", { class: "match-setup" },
+      h("div", { class: "field" },
+        h("span", { class: "small muted" }, "Games: ", h("span", { id: `format-now-${id}` },
+          formatLabel(m.format) ?? "Best of 1")),
+        h("div", { class: "row" }, select,
+          h("button", { type: "button", id: `format-${id}`, onclick: change }, "Change"))),
+      vetoSetup(m));
+  }
+
+  function vetoSetup(m) {
+    const id = m.id;
+    const veto = m.veto;
+    if (!veto) {
+      return [h("p", { class: "row" },
+        h("button", { type: "button", id: `veto-start-${id}`,
+          onclick: (e) => run(id, e.currentTarget, () => startVeto(id, {})) }, "Start the map veto"),
+        poolForms.has(id) ? null : h("button", { type: "button", class: "link", id: `veto-other-${id}`,
+          onclick: () => {
+            poolForms.add(id);
+            redraw();
+          } }, "Use another map pool")),
+      poolForms.has(id) ? poolForm(m) : null];
+    }
+    const planned = veto.steps.filter((s) => s.action === "pick").length + 1;
+    const games = m.format?.best_of ?? 1;
+    return [
+      renderVeto(m, names, veto.complete ? {} : {
+        canAct: () => true, // an organizer takes any player's turn for them
+        onTake: (choice, button) => run(id, button, () => post(`/api/matches/${id}/veto`, choice)),
+        idPrefix: `veto-${id}`,
+      }),
+      planned === games ? null : h("p", { class: "hint small" },
+        `This veto gives ${planned} ${planned === 1 ? "map" : "maps"} for ${games} games: start it again.`),
+      h("p", { class: "row small" },
+        h("button", { type: "button", class: "link", id: `veto-restart-${id}`,
+          onclick: (e) => run(id, e.currentTarget, () => startVeto(id, sameConfig(veto))) }, "Start the veto again")),
+    ];
+  }
+
+  /** POST start-veto; a tournament without a map pool (422 on `veto`) opens the card's pool form. */
+  async function startVeto(id, body) {
+    try {
+      const answer = await post(`/api/matches/${id}/start-veto`, body);
+      poolForms.delete(id);
+      return answer;
+    } catch (e) {
+      if (e.status === 422 && e.details?.field === "veto") poolForms.add(id);
+      throw e;
+    }
+  }
+
+  function poolForm(m) {
+    const id = m.id;
+    const pool = h("input", { id: `veto-pool-${id}`, name: "pool", required: true, maxlength: 700, autocomplete: "off",
+      placeholder: "Mirage, Inferno, Nuke, …", "aria-describedby": `veto-pool-hint-${id}` });
+    const sides = h("input", { id: `veto-sides-${id}`, name: "sides", maxlength: 90, autocomplete: "off",
+      placeholder: "CT, T" });
+    return h("form", {
+      class: "stack veto-setup",
+      onsubmit: (e) => {
+        e.preventDefault();
+        run(id, byId(`veto-custom-${id}`), async () => {
+          const answer = await startVeto(id, { ...vetoConfig(pool.value, sides.value), first: "higher_seed" });
+          for (const input of [pool, sides]) delete input.dataset.dirty;
+          return answer;
+        });
+      },
+    },
+    h("div", { class: "field" }, h("label", { for: `veto-pool-${id}` }, "Map pool for this match"), pool,
+      h("small", { id: `veto-pool-hint-${id}` }, "Comma separated; the higher seed starts.")),
+    h("div", { class: "field" }, h("label", { for: `veto-sides-${id}` }, "Sides for this match (optional)"), sides),
+    h("button", { type: "submit", id: `veto-custom-${id}` }, "Start the veto with this pool"));
+  }
+
+  // -- commands ----------------------------------------------------------------------------
 
   function buttonFor(m, label, name, action, cls = "") {
     return h("button", { type: "button", id: `${name}-${m.id}`, class: cls,
@@ -147,10 +305,22 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
     }
   }
 
+  // -- live scores -------------------------------------------------------------------------
+
+  /** The live scores to show: the server's (of the game being played, in a series), with the
+   * clicks not yet written over them. */
+  function liveValues(m) {
+    const game = currentGame(m);
+    const wanted = desired.get(m.id);
+    const pending = wanted && wanted.game === (game?.number ?? null) ? wanted.scores : {};
+    return { ...(game ? game.scores : m.scores ?? {}), ...pending };
+  }
+
   function liveScores(m) {
+    const values = liveValues(m);
     return h("div", { class: "live-scores" }, m.participant_ids.map((p, slot) => {
       const name = names.of(p);
-      const value = desired.get(m.id)?.[p] ?? m.scores?.[p] ?? 0;
+      const value = values[p] ?? 0;
       return h("div", { class: "score-row", dataset: { slot } },
         h("span", { class: "name" }, name),
         h("button", { type: "button", class: "bump", id: `minus-${m.id}-${slot}`, "aria-label": `${name}: one point less`,
@@ -161,19 +331,22 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
     }));
   }
 
-  /** A +/- click: shown at once, written in click order (each write is the new total). */
+  /** A +/- click: shown at once, written in click order (each write is the new total; in a
+   * series, of the game being played). */
   function bump(m, participant, delta) {
-    const wanted = { ...(desired.get(m.id) ?? {}) };
-    const value = Math.max(0, (wanted[participant] ?? book.get(m.id)?.scores?.[participant] ?? 0) + delta);
-    wanted[participant] = value;
-    desired.set(m.id, wanted);
+    const held = book.get(m.id) ?? m;
+    const game = currentGame(held)?.number ?? null;
+    const value = Math.max(0, (liveValues(held)[participant] ?? 0) + delta);
+    const before = desired.get(m.id);
+    desired.set(m.id, { game, scores: { ...(before?.game === game ? before.scores : {}), [participant]: value } });
     announce(byId("announcer"), `${names.of(participant)} ${value}`);
+    const body = game === null ? { scores: { [participant]: value } } : { scores: { [participant]: value }, game };
     const queue = queues.get(m.id) ?? { tail: Promise.resolve(), inflight: 0 };
     queues.set(m.id, queue);
     queue.inflight += 1;
     queue.tail = queue.tail.then(async () => {
       try {
-        const match = await post(`/api/matches/${m.id}/score`, { scores: { [participant]: value } });
+        const match = await post(`/api/matches/${m.id}/score`, body);
         book.merge(match);
         errors.delete(m.id);
       } catch (e) {
@@ -188,6 +361,8 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
     redraw();
   }
 
+  // -- results and disputes ------------------------------------------------------------------
+
   function scoreInputs(m, prefix, initial) {
     return h("div", { class: "row" }, m.participant_ids.map((p, slot) => h("div", { class: "field" },
       h("label", { for: `${prefix}-${m.id}-${slot}` }, names.of(p)),
@@ -201,8 +376,10 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
     return Object.fromEntries(inputs.map((input) => [input.name, Number(input.value)]));
   }
 
+  /** The result of the match, or in a series of the game being played (its inputs its own, so
+   * what was typed for one game does not stay for the next). */
   function resultForm(m, label) {
-    const initial = { ...(m.scores ?? {}), ...(desired.get(m.id) ?? {}) };
+    const game = m.series ? currentGame(m) : null;
     return h("form", {
       class: "result-form",
       onsubmit: (e) => {
@@ -210,12 +387,12 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
         const scores = readScores(e.currentTarget);
         run(m.id, byId(`decide-${m.id}`), async () => {
           await queues.get(m.id)?.tail; // live scores clicked before come first
-          return post(`/api/matches/${m.id}/result`, { scores });
+          return post(`/api/matches/${m.id}/result`, game ? { scores, game: game.number } : { scores });
         });
       },
     },
-    h("fieldset", {}, h("legend", {}, "Final score"),
-      scoreInputs(m, "result", initial),
+    h("fieldset", {}, h("legend", {}, game ? `Game ${game.number} score` : "Final score"),
+      scoreInputs(m, game ? `result-g${game.number}` : "result", liveValues(m)),
       h("button", { type: "submit", id: `decide-${m.id}` }, label)));
   }
 
@@ -226,7 +403,11 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
       loadDispute(m.id);
       return h("p", {}, "Loading the dispute…");
     }
-    const reported = Object.values(m.reports ?? {})[0]?.scores ?? m.scores ?? {};
+    // In a series the resolution decides the game being played: its reported score, if a game was reported.
+    const game = m.series ? currentGame(m) : null;
+    const report = Object.values(m.reports ?? {})[0];
+    const reported = game ? (report?.game ? report.scores : game.scores) : report?.scores ?? m.scores ?? {};
+    const inputs = scoreInputs(m, "resolve", reported);
     const resolution = h("input", { id: `resolution-${m.id}`, name: "resolution", required: true, maxlength: 1000,
       autocomplete: "off" });
     const resolve = (status, scores) => run(m.id, byId(`${status}-${m.id}`), () =>
@@ -239,8 +420,10 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
       },
     },
     h("p", {}, `${names.of(dispute.raised_by) ?? "A player"} disputes the result: “${dispute.reason}”`),
+    game && report ? h("p", { class: "small", id: `report-${m.id}` }, reportLine(m, Object.keys(m.reports)[0], report))
+      : null,
     h("fieldset", {}, h("legend", {}, "Decide"),
-      scoreInputs(m, "resolve", reported),
+      game ? h("fieldset", {}, h("legend", {}, `Game ${game.number} score`), inputs) : inputs,
       h("div", { class: "field" }, h("label", { for: `resolution-${m.id}` }, "Resolution (shown to the players)"),
         resolution),
       h("div", { class: "row" },
@@ -261,4 +444,9 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
   }
 
   return { view, loadDispute };
+}
+
+/** Two players' scores in slot order: "13–9". */
+function pair(m, scores) {
+  return m.participant_ids.map((p) => scores?.[p] ?? 0).join("–");
 }

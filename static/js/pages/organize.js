@@ -1,13 +1,15 @@
-// /organize (a new tournament) and /organize/{id}: add players, start, run every match, settle disputes.
+// /organize (a new tournament) and /organize/{id}: add players, start (games per match, map veto),
+// run every match, settle disputes.
 
 import { ApiError, get, post, qrCode } from "../api.js";
 import { renderPlacements } from "../bracket.js";
 import { announce, busy, byId, h, onNextFrame, render, segment } from "../dom.js";
 import { showGate, tokenRefused } from "../gate.js";
 import { LiveRoom } from "../live.js";
-import { matchDesk } from "../matchdesk.js";
+import { formatOf, formatOptions, matchDesk, nameList, vetoConfig } from "../matchdesk.js";
 import { applyTournamentEvent, bracketLeftOut, DEFAULT_TIEBREAKS, FORMATS, loadMatches, MatchBook, Names, takeSnapshot,
   TIEBREAKS } from "../matches.js";
+import { formatLabel } from "../series.js";
 import { showConnection } from "../status.js";
 import { isOrganizer, takeToken } from "../token.js";
 
@@ -153,6 +155,7 @@ function manage() {
       h("h2", {}, tournament.name),
       h("p", { class: "subtitle" }, [tournament.game, format].filter(Boolean).join(" · "), " ",
         h("span", { class: `badge tstate-${tournament.state}`, id: "t-state" }, tournament.state)),
+      seriesInfo(tournament.settings ?? {}),
       h("p", { class: "row" },
         h("a", { href: `/tournaments/${tournamentId}` }, "Public page"),
         h("a", { href: `/tournaments/${tournamentId}?projector=1` }, "Projector")),
@@ -282,6 +285,7 @@ function manage() {
             if (chosen.length) body.tiebreaks = chosen;
             const points = ["win", "draw", "loss"].map((k) => byId(`s-points-${k}`)?.value);
             if (points.every((p) => p !== undefined && p !== "")) body.points = points.map(Number);
+            Object.assign(body, seriesOptions());
             tournament = await post(`/api/tournaments/${tournamentId}/start`, body);
             await loadMatches(book, tournamentId);
             announce(byId("announcer"), "Tournament started");
@@ -291,7 +295,7 @@ function manage() {
       },
       participants.length < 2 ? h("p", {}, "Add at least two participants first.") : null,
       h("div", { class: "field" }, h("label", { for: "s-seeding" }, "Seeding"), seeding),
-      extra ? extra() : null, submit, error),
+      extra ? extra() : null, seriesFields(), submit, error),
       liveDraw());
   }
 
@@ -341,3 +345,73 @@ function tiebreakFields(format) {
     [0, 1, 2, 3].map(choice), point("win", 1), point("draw", 0.5), point("loss", 0));
 }
 
+/** What the tournament's matches are played as: "Best of 3 · GF best of 5 · Map veto: Mirage, Inferno, …". */
+function seriesInfo(settings) {
+  const series = settings.series;
+  const parts = [];
+  if (series && (series.best_of > 1 || Object.keys(series.rounds ?? {}).length)) {
+    parts.push(formatLabel(series) ?? "Best of 1");
+    for (const [key, format] of Object.entries(series.rounds ?? {})) {
+      parts.push(`${key} ${(formatLabel(format) ?? "best of 1").toLowerCase()}`);
+    }
+  }
+  if (settings.veto?.pool?.length) parts.push(`Map veto: ${settings.veto.pool.join(", ")}`);
+  return parts.length ? h("p", { class: "small", id: "t-series" }, parts.join(" · ")) : null;
+}
+
+/** The start form's games per match (a default, other rounds) and map veto. */
+function seriesFields() {
+  const field = (id, label, input, hint) => h("div", { class: "field" }, h("label", { for: id }, label), input,
+    hint ? h("small", { id: `${id}-hint` }, hint) : null);
+  const text = (id, placeholder, hinted = false) => h("input", { id, placeholder, maxlength: 700, autocomplete: "off",
+    "aria-describedby": hinted ? `${id}-hint` : null });
+  return h("fieldset", { class: "stack series-options" },
+    h("legend", {}, "Games and map veto"),
+    field("s-best-of", "Games per match", h("select", { id: "s-best-of", name: "best_of" }, formatOptions(null))),
+    field("s-series-rounds", "Other rounds (optional)", text("s-series-rounds", "GF bo5, W3 bo5", true),
+      "W = winners round n, L = losers round n, GF grand final, 3P third place; R / S = round robin / Swiss "
+      + "round. Then bo1 to bo9, or all 2 (every game played)."),
+    field("s-pool", "Map pool (optional)", text("s-pool", "Mirage, Inferno, Nuke, …", true),
+      "Comma separated. With a pool, each match card can run a map veto."),
+    field("s-sides", "Sides (optional)", text("s-sides", "CT, T")),
+    field("s-veto-first", "Who starts the veto", h("select", { id: "s-veto-first", name: "first" },
+      h("option", { value: "higher_seed" }, "The higher seed"),
+      h("option", { value: "coin_flip" }, "A coin flip"))),
+    field("s-turn-s", "Seconds per turn (optional)", h("input", { id: "s-turn-s", type: "number", min: 5, max: 3600,
+      inputmode: "numeric" })));
+}
+
+/** The start body's `series` and `veto` from the form (each only when asked for). Throws Error
+ * for what cannot be read; the server judges the rest (422). */
+function seriesOptions() {
+  const options = {};
+  const rounds = parseRounds(byId("s-series-rounds").value);
+  const format = formatOf(byId("s-best-of").value);
+  if (format.best_of > 1 || Object.keys(rounds).length) {
+    options.series = Object.keys(rounds).length ? { ...format, rounds } : format;
+  }
+  const [pool, sides, turn] = ["s-pool", "s-sides", "s-turn-s"].map((id) => byId(id).value.trim());
+  if (pool) {
+    options.veto = { ...vetoConfig(pool, sides), first: byId("s-veto-first").value };
+    if (turn) options.veto.turn_s = Number(turn);
+  } else if (sides || turn) {
+    throw new Error("Sides and seconds per turn are for a map veto: name its map pool too.");
+  }
+  return options;
+}
+
+/** "GF bo5, W3 all 2" as {"GF": {best_of: 5, play_all: false}, "W3": {best_of: 2, play_all: true}}.
+ * Throws Error for an entry it cannot read or a round named twice. */
+function parseRounds(text) {
+  const format = /^([a-z0-9-]{1,16})\s*[:=]?\s*(?:bo\s*(\d+)|best\s+of\s+(\d+)|all\s*(\d+)(?:\s+games?)?)$/i;
+  const rounds = {};
+  for (const entry of nameList(text)) {
+    const found = format.exec(entry);
+    if (!found) throw new Error(`Other rounds: “${entry}” is not like “GF bo5” or “W3 all 2”.`);
+    const [, key, bo, bestOf, all] = found;
+    const round = key.toUpperCase();
+    if (round in rounds) throw new Error(`Other rounds: ${round} is named twice.`);
+    rounds[round] = { best_of: Number(all ?? bo ?? bestOf), play_all: all !== undefined };
+  }
+  return rounds;
+}
