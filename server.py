@@ -53,6 +53,7 @@ from tournament.writer import MatchWriter
 log = logging.getLogger("livebracket")
 
 STORE_RETRY_S = 5.0
+SETTLE_PAGE = 100  # tournaments read at a time when settling at start-up
 
 
 async def open_store(config: Config, embedded: EmbeddedMongo | None) -> Store:
@@ -151,22 +152,28 @@ async def prepare_store(store: Store, config: Config, clock: Callable[[], float]
 
 async def settle_brackets(services: Services) -> None:
     """Finish any advancement a crash interrupted (settling is idempotent), and arm the timers
-    of the vetoes under way."""
-    for tournament in await services.store.list_tournaments():
-        if tournament.state == TournamentState.LIVE:
-            await services.brackets.settle(tournament.id)
-        if tournament.state in (TournamentState.LIVE, TournamentState.REGISTRATION, TournamentState.DRAFT):
-            await services.matches.resume_vetoes(tournament.id)
+    of the vetoes under way, in every tournament (a page at a time, newest first)."""
+    before: tuple[float, str] | None = None
+    while page := await services.store.list_tournaments(limit=SETTLE_PAGE, before=before):
+        for tournament in page:
+            if tournament.state == TournamentState.LIVE:
+                await services.brackets.settle(tournament.id)
+            if tournament.state in (TournamentState.LIVE, TournamentState.REGISTRATION, TournamentState.DRAFT):
+                await services.matches.resume_vetoes(tournament.id)
+        before = (page[-1].created_at, page[-1].id)
 
 
-async def _prepare_when_reachable(store: Store, config: Config) -> None:
+async def _prepare_when_reachable(store: Store, config: Config, services: Services) -> None:
+    """Prepare the store once it answers, then settle what a crash may have left (as a start
+    with the store reachable does)."""
     while True:
         try:
             await prepare_store(store, config)
             log.info("store reachable again")
-            return
+            break
         except StorageUnavailableError:
             await asyncio.sleep(STORE_RETRY_S)
+    await settle_brackets(services)
 
 
 async def serve(config: Config) -> None:
@@ -187,14 +194,17 @@ async def serve(config: Config) -> None:
     store: Store | None = None
     try:
         store = await open_store(config, embedded)
+        reachable = True
         try:
             await prepare_store(store, config)
         except StorageUnavailableError:
             log.warning("the store is unreachable: answering 503 until it is back")
-            retry = asyncio.create_task(_prepare_when_reachable(store, config))
+            reachable = False
         services = build_services(config, store)
-        if retry is None:
+        if reachable:
             await settle_brackets(services)
+        else:
+            retry = asyncio.create_task(_prepare_when_reachable(store, config, services))
         if embedded is not None:
             supervisor = asyncio.create_task(embedded.supervise(services.store_watch.check))
         services.heartbeat.start()
