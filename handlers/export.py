@@ -135,7 +135,9 @@ def _side(m: Row, slot: int, links: _Links) -> Side:
         return row
     if pid in m["scores"]:
         row["score"] = m["scores"][pid]
-    if m["state"] in _DECIDED and m["winner_id"] is not None:
+    if m["state"] == "completed" and m["winner_id"] is None and None not in m["participant_ids"]:
+        row["result"] = "draw"  # a series played in full that ended level
+    elif m["state"] in _DECIDED and m["winner_id"] is not None:
         if pid == m["winner_id"]:
             row["result"] = "win"
         elif m["state"] == "forfeit":
@@ -161,7 +163,7 @@ def _position(m: Row, slot: int, links: _Links) -> int | None:
 def _status(m: Row, one: Side, two: Side, links: _Links) -> Status:
     if one is None or two is None:
         return Status.LOCKED
-    if m["state"] in _DECIDED and m["winner_id"] is not None:
+    if m["state"] in _DECIDED and (m["winner_id"] is not None or not m["bracket"]["walkover"]):
         fed = [target[0] for target in (m["bracket"]["winner_to"], m["bracket"]["loser_to"]) if target]
         return Status.ARCHIVED if links.begun.intersection(fed) else Status.COMPLETED
     if m["state"] == "cancelled" and not m["bracket"]["walkover"]:

@@ -249,7 +249,7 @@ BRACKET_VIEW = obj({**BRACKET_FIELDS, "settings": {"type": "object"}, "seed_orde
 # numeric ids from 0.
 ROW_ID = integer(0)
 VIEWER_SIDE = nullable(obj({"id": nullable(ROW_ID), "position": integer(1), "score": integer(0),
-                            "result": string(enum=["win", "loss"]), "forfeit": {"const": True}},
+                            "result": string(enum=["win", "loss", "draw"]), "forfeit": {"const": True}},
                            ["id"], description="null: a BYE; `id` null: still to be decided; `position`: where "
                                                "the side comes from (a seed, a dropping match's number); "
                                                "`score` absent until the match begins"))
@@ -398,12 +398,13 @@ START_OPTIONS = obj({"seeding": nullable(string(enum=SEEDINGS, description="defa
                      "points": nullable({**array({"type": "number", "minimum": 0, "maximum": 100,
                                                   "multipleOf": 0.5}, min_items=3, max_items=3),
                                          "description": "round robin and Swiss: (win, draw, loss)"}),
-                     "series": nullable(obj({"best_of": integer(1, 9), "play_all": {"type": "boolean"},
-                                             "rounds": nullable({"type": "object", "additionalProperties": FORMAT_BODY,
-                                                                 "description": "round or match key (W3, GF, GF2, "
-                                                                                "L2, 3P, R1, S4) -> format"})},
-                                            closed=False, description="how many games each match is; default "
-                                                                      "best of 1")),
+                     "series": nullable({**obj({"best_of": integer(1, 9), "play_all": {"type": "boolean"},
+                                                "rounds": nullable({"type": "object", "additionalProperties": FORMAT_BODY,
+                                                                    "maxProperties": 64,
+                                                                    "description": "round or match key (W3, GF, GF2, "
+                                                                                   "L2, 3P, R1, S4) -> format"})},
+                                               description="how many games each match is; default best of 1"),
+                                         "dependentRequired": {"play_all": ["best_of"]}}),
                      "veto": nullable(VETO_CONFIG)},
                     closed=False)
 FLAG = {"type": "boolean", "description": "default false (null is refused)"}

@@ -20,13 +20,14 @@ import jwt
 import pytest
 
 from config import Config
-from server import build_services, shutdown
+from server import SETTLE_PAGE, build_services, settle_brackets, shutdown
 from storage.embedded import free_port
 from storage.memory import MemoryStore
 from tests.conftest import Api
 from tests.serverprocess import ROOT, Client, ServerProcess, process_gone, store_pid
 from tests.wsclient import connect
-from tournament.models import Dispute, Event, Match
+from tournament import veto
+from tournament.models import Dispute, Event, Match, MatchState, Tournament
 
 
 async def run_server(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
@@ -278,3 +279,42 @@ async def test_shutdown_waits_for_a_batch_being_written(config: Config, gated: G
     assert written.result().scores["alice"] == 6
     assert (await gated.get_match(mid)).scores["alice"] == 6
 
+
+
+class Announced:
+    """A publisher that lets a test await the first event of a type."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.seen = asyncio.Event()
+        self.events: list[Event] = []
+
+    def publish(self, event: Event) -> None:
+        self.events.append(event)
+        if event.type == self.kind:
+            self.seen.set()
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_start_up_reaches_every_tournament_and_rearms_veto_timers(config: Config) -> None:
+    """settle_brackets reads every tournament, a page at a time: a veto turn whose time ran out
+    while the server was down, in the oldest of more than a page of tournaments, is taken at
+    start-up (at random, marked auto)."""
+    store = MemoryStore()
+    announced = Announced("veto_updated")
+    services = build_services(config, store, announced)
+    await store.insert_tournament(Tournament(id="t_old", name="Old", game="CS2", format="single_elimination",
+                                             state="registration", created_by="org", created_at=1.0))
+    for i in range(SETTLE_PAGE + 5):
+        await store.insert_tournament(Tournament(id=f"t_{i}", name="New", game="CS2", format="single_elimination",
+                                                 state="draft", created_by="org", created_at=10.0 + i))
+    match = Match(id="m_old", tournament_id="t_old", participant_ids=("alice", "bob"), state=MatchState.SCHEDULED,
+                  created_at=1.0, updated_at=1.0)
+    begun = veto.begin(match, veto.VetoConfig(pool=("Ancient", "Dust2", "Mirage"), turn_s=30), "alice",
+                       "higher_seed", 7, 100.0).match  # its turn ran out at 130, long ago
+    await store.insert_match(begun)
+    await settle_brackets(services)
+    await announced.seen.wait()
+    after = (await store.get_match("m_old")).veto
+    assert after is not None and [(t.by, t.auto) for t in after.taken] == [("alice", True)]
+    await services.matches.close()

@@ -101,9 +101,12 @@ class BracketService:
             await self._store.delete_matches(tournament_id)  # leftovers of a start that crashed
             created = self._with_formats(await self._create(tournament, order, settings, now), options.series,
                                          settings.get("rounds"))
-            if options.veto is not None:  # every format in use must fit the pool
+            if options.veto is not None:  # every format in use must fit the pool (and the sequence)
                 for best_of in sorted({m.format.best_of for m in created}):
-                    veto.standard_sequence(best_of, len(options.veto.pool))
+                    if options.veto.sequence:
+                        veto.check_sequence(options.veto.sequence, best_of, len(options.veto.pool))
+                    else:
+                        veto.standard_sequence(best_of, len(options.veto.pool))
             for match in created:
                 await self._store.insert_match(match)
             live = dataclasses.replace(tournament, state=TournamentState.LIVE, settings=settings,
@@ -174,7 +177,7 @@ class BracketService:
     def _formatted(match: Match, rules_: series.SeriesRules) -> Match:
         assert match.slot is not None
         fmt = rules_.format_for(match.slot.key)
-        rules.check_format_fits(match, fmt)
+        rules.check_format_fits(match, fmt, "series")
         return dataclasses.replace(match, format=fmt)
 
     async def _create(self, tournament: Tournament, order: list[str], settings: dict[str, Any],

@@ -99,19 +99,23 @@ async def _dispute(m: MatchService, match_id: str, user: Principal, args: Args, 
 
 
 async def _start_veto(m: MatchService, match_id: str, user: Principal, args: Args, version: int | None) -> Done:
-    config = veto.config_from(args) if args.get("pool") is not None else None  # None: the tournament's
+    # A pool: a veto of its own; else the tournament's, with whatever else the body changes.
+    config = veto.config_from(args) if args.get("pool") is not None else None
+    overrides = {k: args[k] for k in veto.CONFIG_FIELDS if k != "pool" and args.get(k) is not None}
     return Done(await m.start_veto(match_id, user, config, fields.identifier(args, "first_id", required=False),
-                                   fields.integer(args, "rng_seed", maximum=2**31 - 1), version))
+                                   fields.integer(args, "rng_seed", maximum=2**31 - 1), version,
+                                   overrides=overrides))
 
 
 async def _veto(m: MatchService, match_id: str, user: Principal, args: Args, version: int | None) -> Done:
     if (args.get("map") is None) == (args.get("side") is None):
         raise fields.bad_request("a veto turn is a map (ban or pick) or a side: send one of map and side", "map")
-    choice = fields.text(args, "map" if args.get("map") is not None else "side", max_len=40)
+    side = args.get("side") is not None
+    choice = fields.text(args, "side" if side else "map", max_len=40)
     action = fields.text(args, "action", default="", allow_empty=True, max_len=10) or None
     if action is not None and action not in (veto.BAN, veto.PICK, veto.SIDE):
         raise fields.invalid("action", "must be ban, pick or side")
-    return Done(await m.take_veto_turn(match_id, user, choice, action, version))
+    return Done(await m.take_veto_turn(match_id, user, choice, action, version, side=side))
 
 
 COMMANDS = (

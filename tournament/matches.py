@@ -14,7 +14,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from tournament import rules, veto
 from tournament.errors import InvalidTransitionError, InvalidValueError, ShuttingDownError, StaleVersionError
@@ -200,17 +200,19 @@ class MatchService:
 
     async def start_veto(self, match_id: str, user: Principal, config: veto.VetoConfig | None = None,
                          first_id: str | None = None, rng_seed: int | None = None,
-                         version: int | None = None) -> Match:
+                         version: int | None = None, *, overrides: Mapping[str, Any] | None = None) -> Match:
         """Start (or start again) a match's map veto with `config`, or the tournament's
-        (`settings.veto`). Who starts follows the config's `first`; `rng_seed` (recorded)
-        makes the coin flip and every random turn replayable. Raises as any move, and
-        InvalidValueError (no map pool anywhere, a bad pool or sequence, first_id missing)."""
+        (`settings.veto`) changed by `overrides` (its fields but the pool). Who starts follows
+        the config's `first`; `rng_seed` (recorded) makes the coin flip and every random turn
+        replayable. Raises as any move, and InvalidValueError (no map pool anywhere, a bad
+        pool or sequence, first_id missing)."""
         match = await self._store.get_match(match_id)
         tournament = await self._store.get_tournament(match.tournament_id)
         if config is None:
             if not tournament.settings.get("veto"):
-                raise InvalidValueError("veto: this tournament has no map pool; send one (pool, ...)", field="veto")
-            config = veto.config_from(tournament.settings["veto"])
+                raise InvalidValueError("this tournament has no map pool: give this match one (a list of maps)",
+                                        field="pool")
+            config = veto.config_from({**tournament.settings["veto"], **(overrides or {})})
         seeds = {pid: i for i, pid in enumerate(tournament.seed_order, start=1)} or {
             p.id: p.seed for p in await self._store.list_participants(match.tournament_id) if p.seed is not None}
         seed = random.SystemRandom().randrange(2**31) if rng_seed is None else rng_seed
@@ -225,11 +227,11 @@ class MatchService:
         return after
 
     async def take_veto_turn(self, match_id: str, user: Principal, choice: str, action: str | None = None,
-                             version: int | None = None) -> Match:
-        """The veto's current turn: a map banned or picked, or a side (its player, or an
-        organizer for them). Raises as any move, and as `veto.take`."""
+                             version: int | None = None, *, side: bool | None = None) -> Match:
+        """The veto's current turn: a map banned or picked, or (`side`) a side (its player, or
+        an organizer for them). Raises as any move, and as `veto.take`."""
         after = await self._change(match_id, Action.VETO, user, version,
-                                   lambda m, _: veto.take(m, user, choice, action, self._clock()))
+                                   lambda m, _: veto.take(m, user, choice, action, self._clock(), side=side))
         self._arm_veto(after)
         return after
 

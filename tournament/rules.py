@@ -311,15 +311,18 @@ def set_format(match: Match, fmt: SeriesFormat, now: float) -> Outcome:
     check_format_fits(match, fmt)
     if fmt == match.format:
         return Outcome(match, [])
-    after = moved(match, now, format=fmt)
-    return Outcome(after, [(ev.SERIES_UPDATED, {"format": fmt.to_json(), "series": after.series_json()})])
+    after = moved(match, now, format=fmt, veto=None)  # a veto is made for a number of games: start it again
+    events: list[EventSpec] = [(ev.SERIES_UPDATED, {"format": fmt.to_json(), "series": after.series_json()})]
+    if match.veto is not None:
+        events.append((ev.VETO_UPDATED, {"veto": None, "cleared": True}))
+    return Outcome(after, events)
 
 
-def check_format_fits(match: Match, fmt: SeriesFormat) -> None:
+def check_format_fits(match: Match, fmt: SeriesFormat, field: str = "format") -> None:
     """Raises InvalidValueError when an elimination match would get a format that can end level."""
     if fmt.can_draw and match.slot is not None and match.slot.bracket not in ("round_robin", "swiss"):
-        raise InvalidValueError(f"format: an elimination match needs a winner, and {fmt.name} games can end "
-                                "level; play an odd number", field="format")
+        raise InvalidValueError(f"{field}: an elimination match needs a winner, and {fmt.name} games can end "
+                                "level; play an odd number", field=field)
 
 
 def seat(match: Match, slot: int, participant_id: str | None, now: float) -> Outcome:

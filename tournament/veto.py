@@ -26,6 +26,7 @@ BAN, PICK, SIDE, DECIDER = "ban", "pick", "side", "decider"
 FIRST = ("higher_seed", "coin_flip", "organizer")
 ON_TIMEOUT = ("random", "wait")
 MAX_POOL = 16
+CONFIG_FIELDS = ("pool", "sides", "first", "turn_s", "on_timeout", "sequence")
 MAX_TURN_S = 3600
 
 
@@ -124,7 +125,7 @@ def begin(match: Match, config: VetoConfig, first: str, chosen_by: str, rng_seed
     InvalidTransitionError (players missing), InvalidValueError (pool or sequence)."""
     require_players(match)
     if first not in match.players:
-        raise InvalidValueError(f"first: not a player of this match: {first}", field="first")
+        raise InvalidValueError(f"first_id: not a player of this match: {first}", field="first_id")
     games = match.format.best_of
     sequence = (check_sequence(config.sequence, games, len(config.pool)) if config.sequence
                 else standard_sequence(games, len(config.pool)))
@@ -170,9 +171,11 @@ def _veto_of(match: Match) -> Veto:
     return match.veto
 
 
-def take(match: Match, user: Principal, choice: str, action: str | None, now: float) -> Outcome:
-    """The current turn taken: `choice` is the map banned or picked, or the side. Raises
-    InvalidTransitionError (no veto, complete, not_your_turn, wrong_action, map_taken),
+def take(match: Match, user: Principal, choice: str, action: str | None, now: float, *,
+         side: bool | None = None) -> Outcome:
+    """The current turn taken: `choice` is the map banned or picked, or (`side`) the side.
+    Raises InvalidTransitionError (no veto, complete, not_your_turn, wrong_action: a map for a
+    side turn, a side for a map turn, or an `action` that is not the turn's; map_taken),
     InvalidValueError (unknown map or side)."""
     veto = _veto_of(match)
     turn = veto.turn
@@ -182,6 +185,9 @@ def take(match: Match, user: Principal, choice: str, action: str | None, now: fl
         raise InvalidTransitionError(f"it is {turn.by}'s turn to {turn.action}", code="not_your_turn", **details)
     if action is not None and action != turn.action:
         raise InvalidTransitionError(f"this turn is a {turn.action}, not a {action}", code="wrong_action", **details)
+    if side is not None and side != (turn.action == SIDE):
+        wanted = "a side (side)" if turn.action == SIDE else f"a map to {turn.action} (map)"
+        raise InvalidTransitionError(f"this turn takes {wanted}", code="wrong_action", **details)
     return _taken(match, veto, turn, choice, now, auto=False)
 
 
@@ -199,7 +205,8 @@ def _taken(match: Match, veto: Veto, turn: VetoStep, choice: str, now: float, *,
             raise InvalidValueError(f"map: {choice!r} is not in the pool ({', '.join(veto.pool)})", field="map")
         if name not in veto.remaining:
             raise InvalidTransitionError(f"{name} is already {'banned' if _was(veto, name) == BAN else 'picked'}",
-                                         code="map_taken", state=match.state.value, remaining=list(veto.remaining))
+                                         code="map_taken", state=match.state.value, turn=turn.by,
+                                         action=turn.action, remaining=list(veto.remaining))
         taken = VetoTaken(turn.action, turn.by, name, auto=auto, at=now)
     after_veto = _with_decider(dataclasses.replace(veto, taken=(*veto.taken, taken)), now)
     if not after_veto.complete:

@@ -67,6 +67,7 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
   const loading = new Set(); // match ids whose dispute is being read
   const unreadable = new Set(); // match ids whose dispute could not be read (no retry loop)
   const poolForms = new Set(); // match ids whose card asks for a map pool of its own
+  const lastVetos = new Map(); // match id -> the config of its last veto (a format change clears the veto)
 
   async function loadDispute(matchId) {
     if (loading.has(matchId)) return;
@@ -221,9 +222,13 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
     const id = m.id;
     const veto = m.veto;
     if (!veto) {
-      return [h("p", { class: "row" },
-        h("button", { type: "button", id: `veto-start-${id}`,
-          onclick: (e) => run(id, e.currentTarget, () => startVeto(id, {})) }, "Start the map veto"),
+      const last = lastVetos.get(id);
+      return [last ? h("p", { class: "hint small" }, "The format changed, so the veto was cleared.") : null,
+        h("p", { class: "row" },
+        last ? h("button", { type: "button", id: `veto-restart-${id}`,
+          onclick: (e) => run(id, e.currentTarget, () => startVeto(id, last)) }, "Start the veto again")
+          : h("button", { type: "button", id: `veto-start-${id}`,
+            onclick: (e) => run(id, e.currentTarget, () => startVeto(id, {})) }, "Start the map veto"),
         poolForms.has(id) ? null : h("button", { type: "button", class: "link", id: `veto-other-${id}`,
           onclick: () => {
             poolForms.add(id);
@@ -231,30 +236,27 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
           } }, "Use another map pool")),
       poolForms.has(id) ? poolForm(m) : null];
     }
-    const planned = veto.steps.filter((s) => s.action === "pick").length + 1;
-    const games = m.format?.best_of ?? 1;
+    lastVetos.set(id, sameConfig(veto));
     return [
       renderVeto(m, names, veto.complete ? {} : {
         canAct: () => true, // an organizer takes any player's turn for them
         onTake: (choice, button) => run(id, button, () => post(`/api/matches/${id}/veto`, choice)),
         idPrefix: `veto-${id}`,
       }),
-      planned === games ? null : h("p", { class: "hint small" },
-        `This veto gives ${planned} ${planned === 1 ? "map" : "maps"} for ${games} games: start it again.`),
       h("p", { class: "row small" },
         h("button", { type: "button", class: "link", id: `veto-restart-${id}`,
           onclick: (e) => run(id, e.currentTarget, () => startVeto(id, sameConfig(veto))) }, "Start the veto again")),
     ];
   }
 
-  /** POST start-veto; a tournament without a map pool (422 on `veto`) opens the card's pool form. */
+  /** POST start-veto; a tournament without a map pool (422 on `pool`) opens the card's pool form. */
   async function startVeto(id, body) {
     try {
       const answer = await post(`/api/matches/${id}/start-veto`, body);
       poolForms.delete(id);
       return answer;
     } catch (e) {
-      if (e.status === 422 && e.details?.field === "veto") poolForms.add(id);
+      if (e.status === 422 && e.details?.field === "pool") poolForms.add(id);
       throw e;
     }
   }

@@ -105,7 +105,7 @@ async def test_the_organizer_runs_a_best_of_three_with_a_veto_by_clicks(api: Api
 async def test_a_scheduled_match_changes_format_and_vetoes_its_own_pool(api: Api) -> None:
     """An ad-hoc match's card makes it a best of 5; with no pool in the tournament, starting the
     veto says so and the card takes a pool for the match instead; after a change to best of 3
-    the card says the veto no longer fits, and starts it again."""
+    the veto is cleared and the card starts it again with the same pool."""
     tid = await tournament_with(api, ["Alice", "Bob"])
     mid = (await api.ok("POST", f"/api/tournaments/{tid}/matches", {"participant_ids": ["alice", "bob"]}, 201))["id"]
     async with browser_pages(api) as (page,):
@@ -121,7 +121,8 @@ async def test_a_scheduled_match_changes_format_and_vetoes_its_own_pool(api: Api
         assert (await api.ok("GET", f"/api/matches/{mid}"))["format"] == {"best_of": 5, "play_all": False}
 
         await card.get_by_role("button", name="Start the map veto").click()
-        await expect(card.get_by_role("alert")).to_have_text("veto: this tournament has no map pool; send one (pool, ...)")
+        await expect(card.get_by_role("alert")).to_have_text(
+            "this tournament has no map pool: give this match one (a list of maps)")
         await card.get_by_label("Map pool for this match").fill("Mirage, Inferno")
         await card.get_by_role("button", name="Start the veto with this pool").click()
         await expect(card.get_by_role("alert")).to_contain_text("5 games need at least 5 maps")
@@ -143,7 +144,8 @@ async def test_a_scheduled_match_changes_format_and_vetoes_its_own_pool(api: Api
         await expect(card.locator(".veto-turn")).to_have_text("Bob to pick a map")
         await card.get_by_label("Games in this match").select_option("Best of 3")
         await card.get_by_role("button", name="Change", exact=True).click()
-        await expect(card.locator(".hint")).to_have_text("This veto gives 5 maps for 3 games: start it again.")
+        await expect(card.locator(".hint")).to_have_text("The format changed, so the veto was cleared.")
+        await expect(card.locator(".veto-map")).to_have_count(0)
         await card.get_by_role("button", name="Start the veto again").click()
         await expect(card.locator(".veto-turn")).to_have_text("Alice to ban a map")
         await expect(card.locator('.veto-map[data-map="Mirage"]')).to_have_attribute("data-state", "open")

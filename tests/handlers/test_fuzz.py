@@ -27,7 +27,9 @@ from tournament.tournaments import FORMATS
 DOMAIN_CODES = frozenset({"insufficient_permissions", "not_opponent", "invalid_state", "invalid_value",
                           "invalid_schema", "players_missing", "already_checked_in", "version_conflict",
                           "already_exists", "dispute_not_open", "chat_empty", "chat_too_long", "chat_muted",
-                          "chat_forbidden"})
+                          "chat_forbidden", "bracket_match", "game_over", "game_decided", "game_not_started",
+                          "no_game_live", "veto_in_progress", "no_veto", "veto_complete", "not_your_turn",
+                          "wrong_action", "map_taken"})
 # internal_error says the server failed on the frame: no input may cause that.
 ERROR_CODES = frozenset(code.value for code in ErrorCode if code is not ErrorCode.INTERNAL_ERROR) | DOMAIN_CODES
 # Valid JSON nested past Python's recursion limit, well inside the frame and body size limits.

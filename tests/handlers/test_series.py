@@ -216,6 +216,9 @@ async def test_play_all_draws_count_in_round_robin(api: Api) -> None:
     assert (drawn["state"], drawn["winner_id"], drawn["scores"]) == ("completed", None, {a: 1, b: 1})
     table = {row["participant_id"]: row for row in (await api.ok("GET", f"/api/tournaments/{tid}/standings"))["standings"]}
     assert (table[a]["draws"], table[b]["draws"], table[a]["points"]) == (1, 1, 0.5)
+    exported = await api.ok("GET", f"/api/tournaments/{tid}/bracket?format=brackets-viewer")
+    row = next(r for r in exported["match"] if r["livebracket_id"] == first["id"])
+    assert (row["status"], row["opponent1"]["result"], row["opponent2"]["result"]) == (4, "draw", "draw")
 
 
 @pytest.mark.gen_test(timeout=30)
@@ -253,6 +256,13 @@ async def test_veto_refusals_over_rest(api: Api) -> None:
     assert (status, error["error"]["code"]) == (422, "invalid_value")  # 3 games need 3 maps
     status, error = await api.post(f"/api/matches/{mid}/start-veto", as_=api.token(a))
     assert (status, error["error"]["code"]) == (403, "insufficient_permissions")
+    status, error = await api.post(f"/api/matches/{mid}/veto", {"side": "CT"}, as_=api.token(b))
+    assert (status, error["error"]["code"], error["error"]["action"]) == (409, "wrong_action", "ban")
+
+    other = await tournament_with(api, 4, "single_elimination")
+    status, error = await api.post(f"/api/tournaments/{other}/start", {
+        "series": {"best_of": 3}, "veto": {"pool": POOL, "sequence": ["ban"] * 6}})
+    assert (status, error["error"]["code"]) == (422, "invalid_value")  # six bans leave no pick for game 2
 
 
 @pytest.mark.gen_test(timeout=30)

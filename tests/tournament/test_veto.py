@@ -276,3 +276,33 @@ async def test_close_stops_the_turn_timers(world: World) -> None:
     await world.matches.start_veto("m_1", ORGANIZER, dataclasses.replace(CS2, turn_s=30))
     await world.matches.close()
     assert world.scheduler.pending == []
+
+
+def test_changing_the_format_clears_the_veto() -> None:
+    """A veto is made for a number of games: a new format clears it (announced), to be started again."""
+    outcome = rules.set_format(begun(3), SeriesFormat(5), T0 + 1)
+    assert outcome.match.veto is None and outcome.match.format == SeriesFormat(5)
+    assert [kind for kind, _ in outcome.events] == [ev.SERIES_UPDATED, ev.VETO_UPDATED]
+    assert outcome.events[1][1] == {"veto": None, "cleared": True}
+
+
+def test_a_side_for_a_map_turn_is_the_wrong_action() -> None:
+    """The key says what is taken: a side on a ban turn, or a map on a side turn, is wrong_action."""
+    with pytest.raises(InvalidTransitionError) as caught:
+        veto.take(begun(), ALICE, "CT", None, T0, side=True)
+    assert caught.value.code == "wrong_action" and caught.value.details["action"] == "ban"
+    match = turns(begun(), "Nuke", "Train", "Mirage")
+    with pytest.raises(InvalidTransitionError) as caught:
+        veto.take(match, BOB, "Inferno", None, T0, side=False)
+    assert caught.value.code == "wrong_action"
+
+
+@pytest.mark.gen_test
+async def test_a_match_changes_the_tournament_veto_but_its_pool(world: World) -> None:
+    """Without a pool, the body's other fields change the tournament's veto for this match."""
+    tournament = await world.store.get_tournament("t_1")
+    await world.store.save_tournament(dataclasses.replace(tournament, settings={"veto": CS2.to_json()},
+                                                          version=tournament.version + 1))
+    match = await world.matches.start_veto("m_1", ORGANIZER, first_id="bob",
+                                           overrides={"first": "organizer", "turn_s": 60})
+    assert match.veto is not None and (match.veto.pool, match.veto.first, match.veto.turn_s) == (POOL, "bob", 60)
