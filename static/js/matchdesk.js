@@ -1,56 +1,15 @@
 // The organizer's match cards: check-in, start, +/- live scores, results, disputes, player links.
 // A series shows the game being played (its live score, its result) and the games so far;
-// before the start a card changes the match's format and runs its map veto.
+// before the start a card changes the match's format and runs its map veto (matchsetup.js).
 
 import { get, post } from "./api.js";
 import { announce, byId, h } from "./dom.js";
 import { FINAL_STATES, matchTitle, stateLabel, versus } from "./matches.js";
-import { currentGame, formatLabel, renderGames, renderVeto, seriesLine, seriesScore } from "./series.js";
+import { matchSetup } from "./matchsetup.js";
+import { currentGame, renderGames, seriesLine, seriesScore } from "./series.js";
 
 const ORDER = ["live", "pending_result", "disputed", "ready", "check_in", "scheduled"];
 const BEFORE_START = new Set(["scheduled", "check_in", "ready"]);
-
-/** The formats a form offers, as select values: best of 1 to 9 ("bo3"), all 2 to 5 games ("all2"). */
-const FORMAT_VALUES = ["bo1", "bo3", "bo5", "bo7", "bo9", "all2", "all3", "all4", "all5"];
-
-/** A select value ("bo3", "all2") as a format ({best_of, play_all}). */
-export function formatOf(value) {
-  const [, kind, count] = /^(bo|all)(\d)$/.exec(value) ?? [null, "bo", "1"];
-  return { best_of: Number(count), play_all: kind === "all" };
-}
-
-function valueOf(format) {
-  return `${format?.play_all ? "all" : "bo"}${format?.best_of ?? 1}`;
-}
-
-/** The options of a format select, `selected` chosen (and offered even if it is not a usual one). */
-export function formatOptions(selected) {
-  const chosen = valueOf(selected);
-  const values = FORMAT_VALUES.includes(chosen) ? FORMAT_VALUES : [...FORMAT_VALUES, chosen];
-  return values.map((value) => h("option", { value, selected: value === chosen },
-    formatLabel(formatOf(value)) ?? "Best of 1"));
-}
-
-/** "Mirage, Inferno ,, Nuke" as ["Mirage", "Inferno", "Nuke"]. */
-export function nameList(text) {
-  return text.split(/[,\n]/).map((name) => name.trim()).filter(Boolean);
-}
-
-/** A veto config from a form's comma separated pool and sides. Throws Error (no map, not two sides). */
-export function vetoConfig(poolText, sidesText) {
-  const pool = nameList(poolText);
-  const sides = nameList(sidesText);
-  if (!pool.length) throw new Error("Map pool: name the maps, comma separated (Mirage, Inferno, Nuke, …).");
-  if (sides.length && sides.length !== 2) throw new Error("Sides: two names, comma separated (CT, T), or none.");
-  return sides.length ? { pool, sides } : { pool };
-}
-
-/** The config a veto was started with, to start it again (a custom ban/pick order is not kept). */
-function sameConfig(veto) {
-  return { pool: veto.pool, sides: veto.sides.length ? veto.sides : undefined, first: veto.chosen_by,
-    first_id: veto.chosen_by === "organizer" ? veto.first : undefined,
-    turn_s: veto.turn_s ?? undefined, on_timeout: veto.on_timeout };
-}
 
 /**
  * `matchDesk({book, names, disputes, online, redraw})`: `view(registering)` is the matches panel,
@@ -66,8 +25,7 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
   const playerLinks = new Map(); // match id -> [{name, href}]
   const loading = new Set(); // match ids whose dispute is being read
   const unreadable = new Set(); // match ids whose dispute could not be read (no retry loop)
-  const poolForms = new Set(); // match ids whose card asks for a map pool of its own
-  const lastVetos = new Map(); // match id -> the config of its last veto (a format change clears the veto)
+  const setup = matchSetup({ names, run: (...args) => run(...args), redraw });
 
   async function loadDispute(matchId) {
     if (loading.has(matchId)) return;
@@ -160,17 +118,17 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
     const game = m.series ? currentGame(m) : null;
     switch (m.state) {
       case "scheduled":
-        return [setup(m), h("div", { class: "row" },
+        return [setup.view(m), h("div", { class: "row" },
           buttonFor(m, "Open check-in", "open", act("open-check-in")),
           buttonFor(m, "Start the match", "start", act("start"), "primary"))];
       case "check_in":
-        return [setup(m), h("div", { class: "row" },
+        return [setup.view(m), h("div", { class: "row" },
           [a, b].filter((p) => !m.checked_in.includes(p)).map((p) =>
             buttonFor(m, `Check in ${names.of(p)}`, `checkin-${m.participant_ids.indexOf(p)}`,
               act("check-in", { participant_id: p }))),
           buttonFor(m, "Start the match", "start", act("start"), "primary"))];
       case "ready":
-        return [setup(m), h("div", { class: "row" }, buttonFor(m, "Start the match", "start", act("start"), "primary"))];
+        return [setup.view(m), h("div", { class: "row" }, buttonFor(m, "Start the match", "start", act("start"), "primary"))];
       case "live":
         return resultForm(m, game ? `Decide game ${game.number}` : "Decide the result");
       case "pending_result": {
@@ -196,92 +154,6 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
     }
     if (report.game) return `${by} reported game ${report.game}: ${pair(m, report.scores)}.`;
     return `${by} reported ${m.participant_ids.map((p) => report.scores[p]).join("–")}.`;
-  }
-
-  // -- before the start: the format and the map veto ------------------------------------------
-
-  function setup(m) {
-    const id = m.id;
-    const select = h("select", { id: `fmt-${id}`, name: "format", "aria-label": "Games in this match" },
-      formatOptions(m.format));
-    const change = () => run(id, byId(`format-${id}`), async () => {
-      const answer = await post(`/api/matches/${id}/format`, { format: formatOf(select.value) });
-      delete select.dataset.dirty; // the card shows the match's format again
-      return answer;
-    });
-    return h("div", { class: "match-setup" },
-      h("div", { class: "field" },
-        h("span", { class: "small muted" }, "Games: ", h("span", { id: `format-now-${id}` },
-          formatLabel(m.format) ?? "Best of 1")),
-        h("div", { class: "row" }, select,
-          h("button", { type: "button", id: `format-${id}`, onclick: change }, "Change"))),
-      vetoSetup(m));
-  }
-
-  function vetoSetup(m) {
-    const id = m.id;
-    const veto = m.veto;
-    if (!veto) {
-      const last = lastVetos.get(id);
-      return [last ? h("p", { class: "hint small" }, "The format changed, so the veto was cleared.") : null,
-        h("p", { class: "row" },
-        last ? h("button", { type: "button", id: `veto-restart-${id}`,
-          onclick: (e) => run(id, e.currentTarget, () => startVeto(id, last)) }, "Start the veto again")
-          : h("button", { type: "button", id: `veto-start-${id}`,
-            onclick: (e) => run(id, e.currentTarget, () => startVeto(id, {})) }, "Start the map veto"),
-        poolForms.has(id) ? null : h("button", { type: "button", class: "link", id: `veto-other-${id}`,
-          onclick: () => {
-            poolForms.add(id);
-            redraw();
-          } }, "Use another map pool")),
-      poolForms.has(id) ? poolForm(m) : null];
-    }
-    lastVetos.set(id, sameConfig(veto));
-    return [
-      renderVeto(m, names, veto.complete ? {} : {
-        canAct: () => true, // an organizer takes any player's turn for them
-        onTake: (choice, button) => run(id, button, () => post(`/api/matches/${id}/veto`, choice)),
-        idPrefix: `veto-${id}`,
-      }),
-      h("p", { class: "row small" },
-        h("button", { type: "button", class: "link", id: `veto-restart-${id}`,
-          onclick: (e) => run(id, e.currentTarget, () => startVeto(id, sameConfig(veto))) }, "Start the veto again")),
-    ];
-  }
-
-  /** POST start-veto; a tournament without a map pool (422 on `pool`) opens the card's pool form. */
-  async function startVeto(id, body) {
-    try {
-      const answer = await post(`/api/matches/${id}/start-veto`, body);
-      poolForms.delete(id);
-      return answer;
-    } catch (e) {
-      if (e.status === 422 && e.details?.field === "pool") poolForms.add(id);
-      throw e;
-    }
-  }
-
-  function poolForm(m) {
-    const id = m.id;
-    const pool = h("input", { id: `veto-pool-${id}`, name: "pool", required: true, maxlength: 700, autocomplete: "off",
-      placeholder: "Mirage, Inferno, Nuke, …", "aria-describedby": `veto-pool-hint-${id}` });
-    const sides = h("input", { id: `veto-sides-${id}`, name: "sides", maxlength: 90, autocomplete: "off",
-      placeholder: "CT, T" });
-    return h("form", {
-      class: "stack veto-setup",
-      onsubmit: (e) => {
-        e.preventDefault();
-        run(id, byId(`veto-custom-${id}`), async () => {
-          const answer = await startVeto(id, { ...vetoConfig(pool.value, sides.value), first: "higher_seed" });
-          for (const input of [pool, sides]) delete input.dataset.dirty;
-          return answer;
-        });
-      },
-    },
-    h("div", { class: "field" }, h("label", { for: `veto-pool-${id}` }, "Map pool for this match"), pool,
-      h("small", { id: `veto-pool-hint-${id}` }, "Comma separated; the higher seed starts.")),
-    h("div", { class: "field" }, h("label", { for: `veto-sides-${id}` }, "Sides for this match (optional)"), sides),
-    h("button", { type: "submit", id: `veto-custom-${id}` }, "Start the veto with this pool"));
   }
 
   // -- commands ----------------------------------------------------------------------------

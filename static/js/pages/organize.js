@@ -6,7 +6,8 @@ import { renderPlacements } from "../bracket.js";
 import { announce, busy, byId, h, onNextFrame, render, segment } from "../dom.js";
 import { showGate, tokenRefused } from "../gate.js";
 import { LiveRoom } from "../live.js";
-import { formatOf, formatOptions, matchDesk, nameList, vetoConfig } from "../matchdesk.js";
+import { matchDesk } from "../matchdesk.js";
+import { formatOf, formatOptions, nameList, vetoConfig } from "../matchsetup.js";
 import { applyTournamentEvent, bracketLeftOut, DEFAULT_TIEBREAKS, FORMATS, loadMatches, MatchBook, Names, takeSnapshot,
   TIEBREAKS } from "../matches.js";
 import { formatLabel } from "../series.js";
