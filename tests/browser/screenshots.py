@@ -51,6 +51,31 @@ async def demo(api: Api) -> dict[str, str]:
     return {"tournament": tid, "live": live_id, "semi": semi, "player": semi_match["participant_ids"][0]}
 
 
+MAPS = ["Ancient", "Anubis", "Dust2", "Inferno", "Mirage", "Nuke", "Train"]
+
+
+async def series_demo(api: Api, tid: str) -> dict[str, str]:
+    """A best-of-3 show match with its veto done and game 2 live, and one whose veto is under way."""
+    a, b = PLAYERS[0].lower(), PLAYERS[1].lower()
+    show = (await api.ok("POST", f"/api/tournaments/{tid}/matches",
+                         {"participant_ids": [a, b], "format": {"best_of": 3}, "label": "Show match"}, 201))["id"]
+    await api.ok("POST", f"/api/matches/{show}/start-veto", {"pool": MAPS, "sides": ["CT", "T"], "first": "organizer",
+                                                              "first_id": a})
+    for key, value in [("map", "Nuke"), ("map", "Train"), ("map", "Mirage"), ("side", "CT"), ("map", "Inferno"),
+                       ("side", "T"), ("map", "Ancient"), ("map", "Anubis")]:
+        await api.ok("POST", f"/api/matches/{show}/veto", {key: value})
+    await api.ok("POST", f"/api/matches/{show}/start")
+    await api.ok("POST", f"/api/matches/{show}/result", {"scores": {a: 13, b: 10}})
+    await api.ok("POST", f"/api/matches/{show}/score", {"scores": {a: 6, b: 8}})
+    vetoing = (await api.ok("POST", f"/api/tournaments/{tid}/matches",
+                            {"participant_ids": [a, b], "format": {"best_of": 3}, "label": "Final"}, 201))["id"]
+    await api.ok("POST", f"/api/matches/{vetoing}/start-veto", {"pool": MAPS, "sides": ["CT", "T"],
+                                                                 "first": "organizer", "first_id": a})
+    for key, value in [("map", "Nuke"), ("map", "Train")]:
+        await api.ok("POST", f"/api/matches/{vetoing}/veto", {key: value})
+    return {"show": show, "vetoing": vetoing, "picker": a}
+
+
 async def open_page(browser: Browser, base: str, path: str, wait: str, viewport: ViewportSize = DESKTOP) -> Page:
     """The page at `path`, once `wait` shows and the network is quiet."""
     page = await browser.new_page(viewport=viewport, base_url=base)
@@ -97,6 +122,15 @@ async def main(out: Path) -> None:
             await organize.screenshot(path=str(out / "organizer.png"), full_page=True)
             await shoot(browser, base, f"/play/{ids['semi']}?token={api.token(ids['player'])}", out / "player.png",
                         "#ready-up", viewport=PHONE, full_page=True)
+            shows = await series_demo(api, tid)
+            overlay = await browser.new_page(viewport=DESKTOP, base_url=base)
+            await overlay.goto(f"/overlay/match/{shows['show']}?token={viewer}")
+            await expect(overlay.locator(".overlay-series").first).to_be_visible()
+            await overlay.locator("#overlay").screenshot(path=str(out / "overlay-series.png"), omit_background=True)
+            await shoot(browser, base, f"/matches/{shows['show']}?token={viewer}", out / "match-series.png", connected,
+                        full_page=True)
+            await shoot(browser, base, f"/play/{shows['vetoing']}?token={api.token(shows['picker'])}",
+                        out / "player-veto.png", ".veto-choice", viewport=PHONE, full_page=True)
         server.stop()
         await shutdown(services, drain_s=0.5)
     for file in sorted(out.glob("*.png")):
