@@ -163,12 +163,12 @@ class BracketService:
     def _with_formats(matches: list[Match], rules_: series.SeriesRules, swiss_rounds: int | None) -> list[Match]:
         """The matches with the format of their round. Raises InvalidValueError for a round
         key the bracket does not have, or a format that can end level in elimination."""
-        known = {k for m in matches if m.slot for k in (m.slot.key, series.round_key(m.slot.key))}
-        known |= {"GF"} if "GF1" in known else set()
+        known = {k for m in matches if m.slot
+                 for k in (m.slot.key, series.round_key(m.slot.key), series.bracket_key(m.slot.key))}
         known |= {f"S{r}" for r in range(1, (swiss_rounds or 0) + 1)}
         unknown = sorted(set(rules_.rounds) - known)
         if unknown:
-            rounds = sorted({series.round_key(k) for k in known} | ({"GF"} & known))
+            rounds = sorted({series.round_key(k) for k in known} | {series.bracket_key(k) for k in known})
             raise InvalidValueError(f"series.rounds: this bracket has no {', '.join(unknown)}; its rounds are "
                                     f"{', '.join(rounds[:40])}", field="series")
         return [BracketService._formatted(m, rules_) for m in matches]

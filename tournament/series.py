@@ -48,14 +48,14 @@ def format_from(value: Any, field: str = "format") -> SeriesFormat:
 
 @dataclasses.dataclass(frozen=True)
 class SeriesRules:
-    """A tournament's formats: a default, and overrides by round ("W3", "L5", "GF", "3P",
-    "R2", "S4") or by match ("GF2", "W3-1"); the most precise one applies."""
+    """A tournament's formats: a default, and overrides by bracket ("W", "L", "GF"), by round
+    ("W3", "L5", "3P", "R2", "S4") or by match ("GF2", "W3-1"); the most precise one applies."""
 
     default: SeriesFormat = BEST_OF_1
     rounds: Mapping[str, SeriesFormat] = dataclasses.field(default_factory=dict)
 
     def format_for(self, key: str) -> SeriesFormat:
-        for candidate in (key, round_key(key), "GF" if key.startswith("GF") else key):
+        for candidate in (key, round_key(key), bracket_key(key)):
             if candidate in self.rounds:
                 return self.rounds[candidate]
         return self.default
@@ -67,6 +67,13 @@ class SeriesRules:
 def round_key(key: str) -> str:
     """The round a bracket match key is in: "W2-3" -> "W2"; "GF1", "3P" are their own."""
     return key.split("-", 1)[0]
+
+
+def bracket_key(key: str) -> str:
+    """The bracket a match key is in: "W2-3" -> "W", "L1-1" -> "L", "GF2" -> "GF", "R3-2" -> "R";
+    "3P" is its own."""
+    letters = key[:len(key) - len(key.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))]
+    return letters or key
 
 
 def rules_from(value: Any, field: str = "series") -> SeriesRules:

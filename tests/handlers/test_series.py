@@ -310,3 +310,16 @@ async def test_a_game_is_corrected_while_the_series_goes_on(api: Api) -> None:
     assert [(await watcher.recv())["type"] for _ in range(2)] == ["result_corrected", "series_updated"]
     undone = await api.ok("POST", f"/api/matches/{mid}/correct", {"undo": True})
     assert undone["match"]["scores"] == {"alice": 1, "bob": 0} and undone["match"]["games"][0]["scores"] == A13
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_formats_by_bracket_round_and_match(api: Api) -> None:
+    """A default, a whole bracket (L), a round (W2) and one match (GF2) each get their format."""
+    tid = await tournament_with(api, 8, "double_elimination")
+    await api.ok("POST", f"/api/tournaments/{tid}/start", {"series": {"best_of": 3, "rounds": {
+        "L": {"best_of": 1}, "W3": {"best_of": 5}, "GF": {"best_of": 5}, "GF2": {"best_of": 7}}}})
+    matches = (await api.ok("GET", f"/api/tournaments/{tid}/matches"))["matches"]
+    best_of = {m["label"]: m["format"]["best_of"] for m in matches}
+    assert {best_of[k] for k in best_of if k.startswith("W1") or k.startswith("W2")} == {3}
+    assert {best_of[k] for k in best_of if k.startswith("L")} == {1}
+    assert (best_of["W3-1"], best_of["GF1"], best_of["GF2"]) == (5, 5, 7)

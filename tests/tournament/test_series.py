@@ -80,8 +80,10 @@ def test_formats_of_the_wrong_shape_are_400(value: Any) -> None:
 def test_series_rules_pick_the_most_precise_format() -> None:
     """A match's own key beats its round's, which beats GF and the default."""
     formats = series.rules_from({"best_of": 3, "rounds": {"W3": {"best_of": 5}, "GF": {"best_of": 5},
-                                                          "GF2": {"best_of": 7}}})
-    assert [formats.format_for(k).best_of for k in ("W1-1", "W3-1", "GF1", "GF2", "L2-1")] == [3, 5, 5, 7, 3]
+                                                          "GF2": {"best_of": 7}, "L": {"best_of": 1}}})
+    assert [formats.format_for(k).best_of for k in ("W1-1", "W3-1", "GF1", "GF2", "L2-1", "3P")] == [3, 5, 5, 7, 1, 3]
+    assert [series.bracket_key(k) for k in ("W2-3", "L1-1", "GF2", "R3-2", "S2-1", "3P")] == [
+        "W", "L", "GF", "R", "S", "3P"]
     assert series.rules_from(None).format_for("W1-1") == SeriesFormat(1)
     assert series.rules_from(formats.to_json()) == formats
 

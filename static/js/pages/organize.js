@@ -370,8 +370,8 @@ function seriesFields() {
     h("legend", {}, "Games and map veto"),
     field("s-best-of", "Games per match", h("select", { id: "s-best-of", name: "best_of" }, formatOptions(null))),
     field("s-series-rounds", "Other rounds (optional)", text("s-series-rounds", "GF bo5, W3 bo5", true),
-      "W = winners round n, L = losers round n, GF grand final, 3P third place; R / S = round robin / Swiss "
-      + "round. Then bo1 to bo9, or all 2 (every game played)."),
+      "W3 = winners round 3 (W: the whole winners bracket), L2 = losers round 2 (L: all of it), GF grand final, "
+      + "3P third place, R / S = round robin / Swiss round. Then bo1 to bo9, or all 2 (every game played)."),
     field("s-pool", "Map pool (optional)", text("s-pool", "Mirage, Inferno, Nuke, …", true),
       "Comma separated. With a pool, each match card can run a map veto."),
     field("s-sides", "Sides (optional)", text("s-sides", "CT, T")),
