@@ -45,6 +45,7 @@ from tournament.locks import KeyedLocks
 from tournament.matches import MatchService
 from tournament.models import TournamentState
 from tournament.roles import ROLE_NAMES, Role
+from tournament.stations import CallBell, StationService
 from tournament.store import Store, StorageError, StorageUnavailableError
 from tournament.tokens import TokenCodec
 from tournament.tournaments import TournamentService
@@ -103,11 +104,13 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     hub = Hub(loop, history_frames=config.history_frames, history_rooms=config.history_rooms,
               room_idle_s=config.room_idle_s)
     lobby = Lobby(hub, loop, clock)
-    events: Publisher = Fanout(hub, lobby) if publisher is None else Fanout(hub, lobby, publisher)
+    bell = CallBell()  # tells the stations which tournaments' queues may have moved
+    events: Publisher = Fanout(hub, lobby, bell) if publisher is None else Fanout(hub, lobby, bell, publisher)
     writer = MatchWriter(timed, events, clock)
     tournament_locks = KeyedLocks()  # registration and bracket changes of one tournament take turns
     brackets = BracketService(timed, writer, events, clock, tournament_locks, config.snapshot_matches_max)
     matches = MatchService(timed, writer, brackets, loop, clock, config.batch_window_s)
+    stations = StationService(timed, writer, matches, events, loop, bell, clock, tournament_locks)
     tournaments = TournamentService(timed, clock, tournament_locks, events)
     chat = ChatService(timed, writer, clock)
     draws = DrawService(timed, events, clock, tournament_locks)
@@ -125,7 +128,7 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
                                  flood_limit=2 * config.message_burst_per_user))
     return Services(
         config=config, store=timed, store_stats=timed.stats, tokens=tokens, tournaments=tournaments,
-        matches=matches, brackets=brackets, draws=draws, hub=hub, heartbeat=heartbeat, limits=limits,
+        matches=matches, brackets=brackets, stations=stations, draws=draws, hub=hub, heartbeat=heartbeat, limits=limits,
         store_watch=StoreWatch(timed.ping, hub, loop, config.store_ping_interval_s), lobby=lobby, sockets=sockets,
         clock=clock)
 
@@ -137,6 +140,7 @@ async def shutdown(services: Services, drain_s: float = 2.0) -> None:
     services.heartbeat.stop()
     services.store_watch.stop()
     services.lobby.stop()
+    await services.stations.close()
     await services.matches.close()
     services.hub.close_all(CloseCode.GOING_AWAY, "server shutting down")
     deadline = time.monotonic() + drain_s
@@ -152,7 +156,8 @@ async def prepare_store(store: Store, config: Config, clock: Callable[[], float]
 
 async def settle_brackets(services: Services) -> None:
     """Finish any advancement a crash interrupted (settling is idempotent), and arm the timers
-    of the vetoes under way, in every tournament (a page at a time, newest first)."""
+    of the vetoes and station check-ins under way, in every tournament (a page at a time,
+    newest first); then fill their free stations."""
     before: tuple[float, str] | None = None
     while page := await services.store.list_tournaments(limit=SETTLE_PAGE, before=before):
         for tournament in page:
@@ -160,6 +165,7 @@ async def settle_brackets(services: Services) -> None:
                 await services.brackets.settle(tournament.id)
             if tournament.state in (TournamentState.LIVE, TournamentState.REGISTRATION, TournamentState.DRAFT):
                 await services.matches.resume_vetoes(tournament.id)
+                await services.stations.resume(tournament.id)
         before = (page[-1].created_at, page[-1].id)
 
 
@@ -209,6 +215,7 @@ async def serve(config: Config) -> None:
             supervisor = asyncio.create_task(embedded.supervise(services.store_watch.check))
         services.heartbeat.start()
         services.lobby.start()
+        services.stations.start()
         services.store_watch.start()
         server = http_server.listen(make_app(services), config, listening)
         token, _ = services.tokens.issue("organizer", "Organizer", Role.ORGANIZER, config.token_ttl_s)

@@ -16,6 +16,7 @@ from storage.timed import StoreStats
 from tournament.bracket_service import BracketService
 from tournament.draws import DrawService
 from tournament.matches import MatchService
+from tournament.stations import StationService
 from tournament.store import Store
 from tournament.tokens import TokenCodec
 from tournament.tournaments import TournamentService
@@ -32,6 +33,7 @@ class Services:
     tournaments: TournamentService
     matches: MatchService
     brackets: BracketService
+    stations: StationService
     draws: DrawService
     hub: Hub
     heartbeat: Heartbeat

@@ -8,9 +8,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from tournament.models import (BracketSlot, Chat, ChatMessage, Dispute, Draw, DisputeStatus, Event, Game, GameState,
-                               Match, MatchState, Participant, Report, SeriesFormat, Tournament, Veto, VetoStep,
-                               VetoTaken)
+from tournament.models import (BracketSlot, Call, CallPolicy, Chat, ChatMessage, Dispute, Draw, DisputeStatus, Event,
+                               Game, GameState, Match, MatchState, Participant, Report, SeriesFormat, Station,
+                               Tournament, Veto, VetoStep, VetoTaken)
 
 Doc = dict[str, Any]
 
@@ -22,7 +22,8 @@ def tournament_doc(t: Tournament) -> Doc:
             "placements": [dict(p) for p in t.placements], "started_at": t.started_at,
             "ended_at": t.ended_at, "spectator_chat": t.spectator_chat,
             "draw": {"rng_seed": t.draw.rng_seed, "order": list(t.draw.order), "revealed": t.draw.revealed}
-            if t.draw else None}
+            if t.draw else None,
+            "stations": [dataclasses.asdict(s) for s in t.stations], "calling": dataclasses.asdict(t.calling)}
 
 
 def tournament_from(doc: Doc) -> Tournament:
@@ -35,7 +36,9 @@ def tournament_from(doc: Doc) -> Tournament:
                       started_at=doc.get("started_at"), ended_at=doc.get("ended_at"),
                       spectator_chat=bool(doc.get("spectator_chat", False)),
                       draw=Draw(doc["draw"]["rng_seed"], tuple(doc["draw"]["order"]), doc["draw"]["revealed"])
-                      if doc.get("draw") else None)
+                      if doc.get("draw") else None,
+                      stations=tuple(Station(**s) for s in doc.get("stations") or ()),
+                      calling=CallPolicy(**doc["calling"]) if doc.get("calling") else CallPolicy())
 
 
 def _slot_doc(s: BracketSlot | None) -> Doc | None:
@@ -130,6 +133,7 @@ def match_doc(m: Match) -> Doc:
         "format": {"best_of": m.format.best_of, "play_all": m.format.play_all},
         "games": [_game_doc(g) for g in m.games],
         "veto": _veto_doc(m.veto),
+        "call": {**dataclasses.asdict(m.call), "no_show": list(m.call.no_show)} if m.call else None,
     }
 
 
@@ -156,6 +160,7 @@ def match_from(doc: Doc) -> Match:
         format=SeriesFormat(**doc["format"]) if doc.get("format") else SeriesFormat(),
         games=tuple(_game_from(g) for g in doc.get("games") or ()),
         veto=_veto_from(doc.get("veto")),
+        call=Call(**{**doc["call"], "no_show": tuple(doc["call"]["no_show"])}) if doc.get("call") else None,
     )
 
 

@@ -67,7 +67,9 @@ def publisher() -> RecordingPublisher:
 
 @pytest.fixture
 def services(config: Config, store: MemoryStore, publisher: RecordingPublisher) -> Services:
-    return build_services(config, store, publisher)
+    built = build_services(config, store, publisher)
+    built.stations.start()  # as serve() does: auto-assign answers the bell
+    return built
 
 
 @pytest.fixture

@@ -33,6 +33,14 @@ CHAT_USER_MUTED = "chat_user_muted"
 # Events of a match's log that stay in its room: the tournament room does not carry its chats.
 MATCH_ROOM_ONLY = frozenset({CHAT_MESSAGE, CHAT_MESSAGE_DELETED, CHAT_USER_MUTED})
 TOURNAMENT_STATE_CHANGED = "tournament_state_changed"
+# Stations and the call queue
+MATCH_CALLED = "match_called"  # a match's log: called to a station
+MATCH_UNCALLED = "match_uncalled"
+CALL_EXPIRED = "call_expired"  # the check-in time of a call ran out with a player missing
+STATION_UPDATED = "station_updated"  # the tournament's: a station added or changed
+STATION_REMOVED = "station_removed"
+CALLING_UPDATED = "calling_updated"  # how the tournament calls matches (auto-assign, timer)
+QUEUE_UPDATED = "queue_updated"  # the stations, the queue with its ETAs, the called matches
 
 
 class Publisher(Protocol):

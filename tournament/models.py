@@ -75,6 +75,34 @@ class Draw:
 
 
 @dataclasses.dataclass(frozen=True)
+class Station:
+    """A place a match is played: a setup, a PC, a console, a court. Whether it is busy is not
+    kept here: it is busy while an open match is called to it (the match holds its call)."""
+
+    id: str
+    name: str
+    stream: bool = False  # the stream's setup: the stream overlay follows what is called to it
+    enabled: bool = True  # a disabled station keeps its match but is called to no other
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "stream": self.stream, "enabled": self.enabled}
+
+
+@dataclasses.dataclass(frozen=True)
+class CallPolicy:
+    """How a tournament calls its matches to stations."""
+
+    auto_assign: bool = False  # fill free stations from the queue by itself
+    check_in_s: float | None = 300.0  # the players' time to check in at the station; None: no timer
+    forfeit_no_show: bool = False  # at the timeout a one-sided no-show loses by itself
+    stream_first: str = "none"  # none | top_seeds: a stream station takes the best-seeded match ready first
+
+    def to_json(self) -> dict[str, Any]:
+        return {"auto_assign": self.auto_assign, "check_in_s": self.check_in_s,
+                "forfeit_no_show": self.forfeit_no_show, "stream_first": self.stream_first}
+
+
+@dataclasses.dataclass(frozen=True)
 class Tournament:
     id: str
     name: str
@@ -91,6 +119,11 @@ class Tournament:
     ended_at: float | None = None
     spectator_chat: bool = False  # spectators may write in its matches' chats, not only read
     draw: Draw | None = None  # a seeding being drawn live, or drawn
+    stations: tuple[Station, ...] = ()
+    calling: CallPolicy = CallPolicy()
+
+    def station(self, station_id: str) -> Station | None:
+        return next((s for s in self.stations if s.id == station_id), None)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -102,6 +135,7 @@ class Tournament:
             "started_at": iso(self.started_at), "ended_at": iso(self.ended_at),
             "spectator_chat": self.spectator_chat,
             "draw": self.draw.to_json() if self.draw else None,
+            "stations": [s.to_json() for s in self.stations], "calling": self.calling.to_json(),
         }
 
 
@@ -310,6 +344,25 @@ class Veto:
 
 
 @dataclasses.dataclass(frozen=True)
+class Call:
+    """A match called to a station: where, when, by whom (an organizer's id, or `auto`), until
+    when its players have to check in, and who had not when that time ran out."""
+
+    station_id: str
+    station: str  # its name when called (what the players were told)
+    called_at: float
+    by: str
+    deadline: float | None = None
+    no_show: tuple[str, ...] = ()  # participant ids absent at the deadline
+    expired: bool = False  # the deadline passed with a player missing
+
+    def to_json(self) -> dict[str, Any]:
+        return {"station_id": self.station_id, "station": self.station, "called_at": iso(self.called_at),
+                "by": self.by, "deadline": iso(self.deadline), "no_show": list(self.no_show),
+                "expired": self.expired}
+
+
+@dataclasses.dataclass(frozen=True)
 class Match:
     id: str
     tournament_id: str
@@ -340,6 +393,7 @@ class Match:
     # the game being played (or of the whole series).
     games: tuple[Game, ...] = ()
     veto: Veto | None = None  # its map veto, once started
+    call: Call | None = None  # the station it is called to (kept once it ends: where it was played)
 
     @property
     def open_dispute(self) -> Dispute | None:
@@ -387,6 +441,7 @@ class Match:
             "format": self.format.to_json(), "series": self.series_json(),
             "games": [g.to_json() for g in self.games],
             "veto": self.veto.to_json() if self.veto else None,
+            "call": self.call.to_json() if self.call else None,
         }
 
 

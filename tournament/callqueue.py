@@ -1,0 +1,242 @@
+"""The call queue, pure: which matches wait for a station and in what order, which free
+station takes which match, and when each queued match should start.
+
+Order: the earliest round first (a match's depth: one more than the deepest match that feeds
+it, so a losers-bracket round follows the winners round whose losers it takes), then bracket
+order (winners, losers, third place, grand final), then position. A match is ready when both
+players are known and neither is playing or called elsewhere. ETAs replay the queue on the
+stations with the durations measured on the tournament's finished matches.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from tournament.calls import CALLABLE, PLAYING, is_called
+from tournament.models import FINAL_STATES, CallPolicy, Match, SeriesFormat, Station, iso
+
+BRACKET_ORDER = {"winners": 0, "round_robin": 0, "swiss": 0, "losers": 1, "third_place": 2, "grand_final": 3}
+DEFAULT_GAME_S = 600.0  # a game's length until the tournament has measured some
+STREAM_FIRST = ("none", "top_seeds")
+
+
+def _key(match: Match) -> str | None:
+    return match.slot.key if match.slot else None
+
+
+def depths(matches: Sequence[Match]) -> dict[str, int]:
+    """match id -> its place in play order: its round, or one more than its deepest feeder."""
+    feeders: dict[str, list[Match]] = {}
+    for m in matches:
+        if m.slot:
+            for target in (m.slot.winner_to, m.slot.loser_to):
+                if target:
+                    feeders.setdefault(target[0], []).append(m)
+    memo: dict[str, int] = {}
+
+    def depth(m: Match) -> int:
+        if m.id not in memo:
+            memo[m.id] = m.round or 1  # a guard against a cycle a broken bracket could hold
+            fed = [depth(f) + 1 for f in feeders.get(_key(m) or "", []) if f.id != m.id]
+            memo[m.id] = max([m.round or 1, *fed])
+        return memo[m.id]
+
+    for m in matches:
+        depth(m)
+    return memo
+
+
+def order(matches: Sequence[Match]) -> list[Match]:
+    """The tournament's matches in play order."""
+    depth = depths(matches)
+    return sorted(matches, key=lambda m: (depth[m.id], BRACKET_ORDER.get(m.slot.bracket, 4) if m.slot else 5,
+                                          m.slot.position if m.slot else 0, m.created_at, m.id))
+
+
+def busy_players(matches: Iterable[Match]) -> set[str]:
+    """Players being played or called: not to be called anywhere else."""
+    return {p for m in matches if m.state in PLAYING or is_called(m) for p in m.players}
+
+
+def waiting(matches: Sequence[Match]) -> list[Match]:
+    """The matches that wait for a station, in play order: not started, not called, not a walkover."""
+    return [m for m in order(matches)
+            if m.state in CALLABLE and not is_called(m) and not (m.slot and m.slot.walkover)]
+
+
+def occupied(matches: Iterable[Match]) -> dict[str, Match]:
+    """station id -> the open match called to it."""
+    return {m.call.station_id: m for m in matches if is_called(m) and m.call is not None}
+
+
+def plan(matches: Sequence[Match], stations: Sequence[Station], policy: CallPolicy,
+         seeds: Mapping[str, int] | None = None) -> list[tuple[str, str]]:
+    """(match id, station id) for every free enabled station the queue can fill now: never two
+    matches on one station, never a player in two. Stream stations choose first; with
+    `stream_first` "top_seeds" they take, of the earliest round ready, the match of the best
+    seeds (`seeds`: participant id -> seed; the most watched match), else the queue's next."""
+    taken = occupied(matches)
+    busy = busy_players(matches)
+    depth = depths(matches)
+    ready = [m for m in waiting(matches) if len(m.players) == 2]
+    free = [s for s in stations if s.enabled and s.id not in taken]
+    free.sort(key=lambda s: not s.stream)  # stable: stream stations first, then in their order
+    assigned: list[tuple[str, str]] = []
+    for station in free:
+        candidates = [m for m in ready if not busy & set(m.players)]
+        if not candidates:
+            break
+        if station.stream and policy.stream_first == "top_seeds":
+            earliest = min(depth[m.id] for m in candidates)
+            unseeded = len(seeds or {}) + 1
+            chosen = min((m for m in candidates if depth[m.id] == earliest),  # min keeps the first of equals
+                         key=lambda m: sum((seeds or {}).get(p, unseeded) for p in m.players))
+        else:
+            chosen = candidates[0]
+        assigned.append((chosen.id, station.id))
+        busy.update(chosen.players)
+        ready.remove(chosen)
+    return assigned
+
+
+# -- ETAs ------------------------------------------------------------------------------------
+
+def expected_games(fmt: SeriesFormat) -> float:
+    """Games a series lasts on average, roughly: halfway between clinching and going the distance."""
+    return float(fmt.best_of) if fmt.play_all else (fmt.best_of + fmt.to_win) / 2
+
+
+def occupancy(match: Match) -> float | None:
+    """Seconds a finished match held its station (from its call, or its start)."""
+    begin = match.call.called_at if match.call else match.started_at
+    if match.state not in FINAL_STATES or begin is None or match.ended_at is None or match.started_at is None:
+        return None
+    if match.slot and match.slot.walkover:
+        return None
+    return max(0.0, match.ended_at - begin)
+
+
+@dataclasses.dataclass(frozen=True)
+class Durations:
+    """How long a match lasts, from the tournament's finished ones: the median per format, or
+    the median of all scaled by games, or DEFAULT_GAME_S a game."""
+
+    by_format: dict[str, float]
+    per_game: float
+    samples: int
+
+    @classmethod
+    def measure(cls, matches: Iterable[Match]) -> Durations:
+        by: dict[str, list[float]] = {}
+        per_game: list[float] = []
+        for m in matches:
+            held = occupancy(m)
+            if held is not None:
+                by.setdefault(m.format.name, []).append(held)
+                per_game.append(held / expected_games(m.format))
+        return cls({k: statistics.median(v) for k, v in by.items()},
+                   statistics.median(per_game) if per_game else DEFAULT_GAME_S, len(per_game))
+
+    def of(self, fmt: SeriesFormat) -> float:
+        return self.by_format.get(fmt.name, self.per_game * expected_games(fmt))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"by_format_s": {k: round(v, 1) for k, v in self.by_format.items()},
+                "per_game_s": round(self.per_game, 1), "samples": self.samples}
+
+
+def etas(matches: Sequence[Match], stations: Sequence[Station], now: float,
+         durations: Durations | None = None) -> dict[str, float]:
+    """match id -> estimated start of every queued match (none without an enabled station).
+
+    Replays the queue in play order on the stations: a match starts when a station is free,
+    its known players are done with their current match, and the matches feeding it are over.
+    """
+    durations = durations or Durations.measure(matches)
+    enabled = [s for s in stations if s.enabled]
+    if not enabled:
+        return {}
+    taken = occupied(matches)
+    free_at: dict[str, float] = {}
+    player_free: dict[str, float] = {}
+    end_at: dict[str, float] = {}  # by bracket key: when the match should be over
+    for s in enabled:
+        m = taken.get(s.id)
+        free_at[s.id] = now if m is None else _end(m, durations, now)
+    for m in matches:
+        if m.state in FINAL_STATES:
+            if m.slot:
+                end_at[m.slot.key] = now
+        elif m.state in PLAYING or is_called(m):
+            end = _end(m, durations, now)
+            for p in m.players:
+                player_free[p] = end
+            if m.slot:
+                end_at[m.slot.key] = end
+    feeders: dict[str, list[str]] = {}
+    for m in matches:
+        if m.slot:
+            for target in (m.slot.winner_to, m.slot.loser_to):
+                if target:
+                    feeders.setdefault(target[0], []).append(m.slot.key)
+    result: dict[str, float] = {}
+    for m in waiting(matches):
+        key = _key(m)
+        fed_by = feeders.get(key or "", []) if len(m.players) < 2 else []
+        if any(k not in end_at for k in fed_by):
+            continue  # its feeders have no estimate (an open match off every station)
+        ready = max([now, *(player_free.get(p, now) for p in m.players), *(end_at[k] for k in fed_by)])
+        station = min(free_at, key=lambda sid: (max(free_at[sid], ready), sid))
+        start = max(free_at[station], ready)
+        end = start + durations.of(m.format)
+        free_at[station] = end
+        for p in m.players:
+            player_free[p] = end
+        if key:
+            end_at[key] = end
+        result[m.id] = start
+    return result
+
+
+def _end(match: Match, durations: Durations, now: float) -> float:
+    """When a match being played (or called) should be over; never before now."""
+    begin = match.call.called_at if match.call else match.started_at or now
+    return max(now, begin + durations.of(match.format))
+
+
+# -- the view --------------------------------------------------------------------------------
+
+def view(matches: Sequence[Match], stations: Sequence[Station], policy: CallPolicy, now: float) -> dict[str, Any]:
+    """The queue as boards and desks show it: every station with its match, the queue in order
+    with each match's ETA and why it waits, and the measured durations."""
+    durations = Durations.measure(matches)
+    starts = etas(matches, stations, now, durations)
+    taken = occupied(matches)
+    busy = busy_players(matches)
+    rows = []
+    for m in waiting(matches):
+        missing = [feed for pid, feed in zip(m.participant_ids, m.slot.feeds if m.slot else ("", ""))
+                   if pid is None]
+        rows.append({"match_id": m.id, "key": _key(m), "label": m.label, "round": m.round,
+                     "participant_ids": list(m.participant_ids), "state": m.state.value,
+                     "format": m.format.to_json(), "ready": len(m.players) == 2 and not busy & set(m.players),
+                     "waiting_for": missing, "busy": sorted(busy & set(m.players)),
+                     "eta": iso(starts.get(m.id))})
+    return {
+        "stations": [{**s.to_json(), "match": _called(taken[s.id]) if s.id in taken else None,
+                      "free_at": iso(_end(taken[s.id], durations, now)) if s.id in taken else None}
+                     for s in stations],
+        "queue": rows,
+        "calling": policy.to_json(),
+        "durations": durations.to_json(),
+    }
+
+
+def _called(m: Match) -> dict[str, Any]:
+    return {"match_id": m.id, "key": _key(m), "label": m.label, "round": m.round,
+            "participant_ids": list(m.participant_ids), "state": m.state.value,
+            "checked_in": list(m.checked_in), "format": m.format.to_json(), "series": m.series_json(),
+            "scores": dict(m.scores), "call": m.call.to_json() if m.call else None}
