@@ -29,7 +29,7 @@ from realtime.hub import Connection, Hub, Member, match_room, tournament_room
 from realtime.limits import Limits, TokenBucket, client_ip, retry_after_ms
 from realtime.lobby import LOBBY_ROOM, Lobby
 from realtime.protocol import ClientMessage, CloseCode, ErrorCode, ProtocolError
-from tournament import fields, rules
+from tournament import callqueue, fields, rules
 from tournament.commands import BY_SOCKET
 from tournament.chat import ChatService
 from tournament.errors import DomainError, ForbiddenError
@@ -140,10 +140,12 @@ class TournamentRoom:
 
     kind = "tournament"
 
-    def __init__(self, tournaments: TournamentService, matches: MatchService, max_matches: int = 512) -> None:
+    def __init__(self, tournaments: TournamentService, matches: MatchService, max_matches: int = 512,
+                 clock: Callable[[], float] = time.time) -> None:
         self._tournaments = tournaments
         self._matches = matches
         self._max_matches = max_matches
+        self._clock = clock
 
     def key(self, room_id: str) -> str:
         return tournament_room(room_id)
@@ -162,7 +164,10 @@ class TournamentRoom:
         fields = {"tournament_id": tournament.id, "tournament": tournament.to_json(),
                   "participants": [p.to_json() for p in participants],
                   "matches": [m.to_json() for m in shown], "matches_total": len(matches),
-                  "matches_complete": complete}
+                  "matches_complete": complete,
+                  # the call queue as queue_updated carries it (None: the tournament has no stations)
+                  "queue": callqueue.view(matches, tournament.stations, tournament.calling, self._clock())
+                  if tournament.stations else None}
         # Tournament rooms are numbered in memory: a new room (a restart) is a new epoch.
         return seq, fields, epoch
 
