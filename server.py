@@ -41,6 +41,7 @@ from tournament.bracket_service import BracketService
 from tournament.chat import ChatService
 from tournament.draws import DrawService
 from tournament.events import Fanout, Publisher
+from tournament.links import LinkService
 from tournament.locks import KeyedLocks
 from tournament.matches import MatchService
 from tournament.models import TournamentState
@@ -115,10 +116,12 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     chat = ChatService(timed, writer, clock)
     draws = DrawService(timed, events, clock, tournament_locks)
     tokens = TokenCodec(config.jwt_secret, clock)
+    links = LinkService(timed, tokens, clock, tournament_locks)
     heartbeat = Heartbeat(loop, clock, config.ping_interval_s)
     limits = build_limits(config, clock)
     sockets = SessionContext(
-        hub=hub, heartbeat=heartbeat, limits=limits, tokens=tokens, matches=matches, chat=chat, clock=clock,
+        hub=hub, heartbeat=heartbeat, limits=limits, tokens=tokens, matches=matches, chat=chat, links=links,
+        clock=clock,
         rooms={"match": MatchRoom(matches, chat),
                "tournament": TournamentRoom(tournaments, matches, config.snapshot_matches_max, clock),
                "lobby": LobbyRoom(lobby, tournaments)},
@@ -128,7 +131,7 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
                                  flood_limit=2 * config.message_burst_per_user))
     return Services(
         config=config, store=timed, store_stats=timed.stats, tokens=tokens, tournaments=tournaments,
-        matches=matches, brackets=brackets, stations=stations, draws=draws, hub=hub, heartbeat=heartbeat, limits=limits,
+        matches=matches, brackets=brackets, stations=stations, links=links, draws=draws, hub=hub, heartbeat=heartbeat, limits=limits,
         store_watch=StoreWatch(timed.ping, hub, loop, config.store_ping_interval_s), lobby=lobby, sockets=sockets,
         clock=clock)
 

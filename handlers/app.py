@@ -8,7 +8,7 @@ from typing import Any
 
 from tornado import web
 
-from handlers import (brackets, draws, health, matches, metrics, openapi, pages, sockets, stations, tokens,
+from handlers import (brackets, draws, health, links, matches, metrics, openapi, pages, sockets, stations, tokens,
                       tournaments)
 from handlers.base import NotFoundHandler
 from handlers.services import Services
@@ -59,7 +59,8 @@ def _with_services(route: tuple[Any, ...], services: Services) -> tuple[str, Any
 
 def make_app(services: Services, **settings: Any) -> web.Application:
     routes: list[tuple[Any, ...]] = [
-        *tournaments.routes, *brackets.routes, *draws.routes, *matches.routes, *stations.routes, *tokens.routes, *health.routes,
+        *tournaments.routes, *brackets.routes, *draws.routes, *matches.routes, *stations.routes, *links.routes,
+        *tokens.routes, *health.routes,
         *sockets.routes, *metrics.routes, *openapi.routes, *pages.routes]
     ping_s = services.config.ping_interval_s
     settings.setdefault("websocket_ping_interval", ping_s)  # protocol pings find dead TCP peers

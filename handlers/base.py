@@ -17,6 +17,7 @@ from realtime.limits import client_ip, retry_after_ms
 from tournament import fields
 from tournament.roles import Principal
 from tournament.store import IdempotencyRecord
+from tournament.tokens import AuthError
 
 if TYPE_CHECKING:
     from handlers.services import Services
@@ -44,11 +45,17 @@ class BaseHandler(web.RequestHandler):
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
 
-    def prepare(self) -> None:
+    async def prepare(self) -> None:
         length = self.request.headers.get("Content-Length")  # Tornado has checked it is digits
         limit = self.services.config.max_body_bytes
         if length and length.isascii() and length.isdigit() and (len(length) > 18 or int(length) > limit):
             raise self._too_large()
+        try:
+            principal = self.current_user
+        except (ApiError, AuthError):
+            return  # refused when the route asks for its user
+        if isinstance(principal, Principal) and principal.tournament_id is not None:
+            await self.services.links.check(principal)  # an event link revoked, or ended: 401
 
     def data_received(self, chunk: bytes) -> None:
         self._received += len(chunk)
@@ -237,5 +244,5 @@ def http_problem(status: int) -> Problem:
 class NotFoundHandler(BaseHandler):
     """Every path no route matches: a JSON 404 rather than Tornado's HTML page."""
 
-    def prepare(self) -> None:
+    async def prepare(self) -> None:
         raise ApiError(404, "not_found", f"no route for {self.request.path}")

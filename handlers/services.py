@@ -15,6 +15,7 @@ from realtime.storewatch import StoreWatch
 from storage.timed import StoreStats
 from tournament.bracket_service import BracketService
 from tournament.draws import DrawService
+from tournament.links import LinkService
 from tournament.matches import MatchService
 from tournament.stations import StationService
 from tournament.store import Store
@@ -34,6 +35,7 @@ class Services:
     matches: MatchService
     brackets: BracketService
     stations: StationService
+    links: LinkService
     draws: DrawService
     hub: Hub
     heartbeat: Heartbeat

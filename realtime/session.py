@@ -33,6 +33,7 @@ from tournament import callqueue, fields, rules
 from tournament.commands import BY_SOCKET
 from tournament.chat import ChatService
 from tournament.errors import DomainError, ForbiddenError
+from tournament.links import LinkService
 from tournament.matches import MatchService
 from tournament.models import IN_PLAY, Event, Match
 from tournament.roles import Principal, Role
@@ -228,7 +229,20 @@ class SessionContext:
     chat: ChatService
     rooms: Mapping[str, Room]
     settings: SessionSettings
+    links: LinkService
     clock: Callable[[], float] = time.time
+    open_sessions: set[SocketSession] = dataclasses.field(default_factory=set)  # admitted, not yet closed
+
+    def close_revoked(self, tournament_id: str) -> int:
+        """Close (4503, token_revoked) every open socket of `tournament_id`'s event links that
+        is no longer current; returns how many."""
+        revoked = [s for s in self.open_sessions
+                   if s.user is not None and s.user.tournament_id == tournament_id and not self.links.valid_now(s.user)]
+        for session in revoked:
+            session.refuse_now(Refusal(CloseCode.INVALID_TOKEN, ErrorCode.INVALID_TOKEN,
+                                       "this link was revoked: ask the organizer for a new one",
+                                       {"reason": "token_revoked"}))
+        return len(revoked)
 
 
 @dataclasses.dataclass
@@ -264,6 +278,8 @@ class SocketSession:
         """Admit and subscribe, or refuse (an error frame, then a close). Never raises."""
         try:
             since, epoch = self._admit()
+            self._ctx.open_sessions.add(self)
+            await self._check_link()
             self._url_epoch = epoch
             self._member = self._ctx.hub.join(self._key, self._transport)
             self._ctx.heartbeat.watch(self._transport)
@@ -307,6 +323,20 @@ class SocketSession:
                           {"retry_after_ms": refused.retry_after_ms})
         self._counted = True
         return since, epoch
+
+    async def _check_link(self) -> None:
+        """An event link must still be current. Raises Refusal."""
+        assert self.user is not None
+        try:
+            await self._ctx.links.check(self.user)
+        except AuthError as e:
+            close = CloseCode.TOKEN_EXPIRED if e.code == "token_expired" else CloseCode.INVALID_TOKEN
+            code = ErrorCode.TOKEN_EXPIRED if e.code == "token_expired" else ErrorCode.INVALID_TOKEN
+            raise Refusal(close, code, e.message, {"reason": e.code}) from None
+
+    def refuse_now(self, refusal: Refusal) -> None:
+        """Close an open socket with `refusal` (its token was revoked)."""
+        self._refuse(refusal)
 
     def _origin_allowed(self, origin: str | None) -> bool:
         if origin is None:
@@ -480,6 +510,7 @@ class SocketSession:
 
     def closed(self) -> None:
         """Release the socket's place in its room, the heartbeat and the limits (once)."""
+        self._ctx.open_sessions.discard(self)
         if self._counted:
             self._counted = False
             assert self.user is not None

@@ -9,7 +9,7 @@ import dataclasses
 from typing import Any
 
 from tournament.models import (BracketSlot, Call, CallPolicy, Chat, ChatMessage, Dispute, Draw, DisputeStatus, Event,
-                               Game, GameState, Match, MatchState, Participant, Report, SeriesFormat, Station,
+                               Game, GameState, Links, Match, MatchState, Participant, Report, SeriesFormat, Station,
                                Tournament, Veto, VetoStep, VetoTaken)
 
 Doc = dict[str, Any]
@@ -23,7 +23,9 @@ def tournament_doc(t: Tournament) -> Doc:
             "ended_at": t.ended_at, "spectator_chat": t.spectator_chat,
             "draw": {"rng_seed": t.draw.rng_seed, "order": list(t.draw.order), "revealed": t.draw.revealed}
             if t.draw else None,
-            "stations": [dataclasses.asdict(s) for s in t.stations], "calling": dataclasses.asdict(t.calling)}
+            "stations": [dataclasses.asdict(s) for s in t.stations], "calling": dataclasses.asdict(t.calling),
+            "links": {"generation": t.links.generation, "subjects": dict(t.links.subjects),
+                      "codes": dict(t.links.codes)}}
 
 
 def tournament_from(doc: Doc) -> Tournament:
@@ -38,7 +40,9 @@ def tournament_from(doc: Doc) -> Tournament:
                       draw=Draw(doc["draw"]["rng_seed"], tuple(doc["draw"]["order"]), doc["draw"]["revealed"])
                       if doc.get("draw") else None,
                       stations=tuple(Station(**s) for s in doc.get("stations") or ()),
-                      calling=CallPolicy(**doc["calling"]) if doc.get("calling") else CallPolicy())
+                      calling=CallPolicy(**doc["calling"]) if doc.get("calling") else CallPolicy(),
+                      links=Links(doc["links"]["generation"], dict(doc["links"]["subjects"]),
+                                  dict(doc["links"]["codes"])) if doc.get("links") else Links())
 
 
 def _slot_doc(s: BracketSlot | None) -> Doc | None:

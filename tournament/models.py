@@ -103,6 +103,23 @@ class CallPolicy:
 
 
 @dataclasses.dataclass(frozen=True)
+class Links:
+    """A tournament's event links: the generation every link carries (revoking all moves it on),
+    each subject's own (revoking one player's or screen's links), and the short codes players
+    type instead of scanning (code -> participant id)."""
+
+    generation: int = 1
+    subjects: dict[str, int] = dataclasses.field(default_factory=dict)
+    codes: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def current(self, subject: str) -> tuple[int, int]:
+        return self.generation, self.subjects.get(subject, 0)
+
+    def code_of(self, participant_id: str) -> str | None:
+        return next((c for c, p in self.codes.items() if p == participant_id), None)
+
+
+@dataclasses.dataclass(frozen=True)
 class Tournament:
     id: str
     name: str
@@ -121,6 +138,7 @@ class Tournament:
     draw: Draw | None = None  # a seeding being drawn live, or drawn
     stations: tuple[Station, ...] = ()
     calling: CallPolicy = CallPolicy()
+    links: Links = Links()  # not in to_json: codes are secrets
 
     def station(self, station_id: str) -> Station | None:
         return next((s for s in self.stations if s.id == station_id), None)

@@ -38,6 +38,14 @@ class Principal:
     user_id: str
     name: str
     role: Role
+    # An event link's: the one tournament it acts in, and its link generation (tournament's,
+    # subject's) that revoking moves on; None for tokens that are not scoped.
+    tournament_id: str | None = None
+    link: tuple[int, int] | None = None
+
+    def acts_in(self, tournament_id: str) -> bool:
+        """Whether this principal may act in `tournament_id` (a scoped token only in its own)."""
+        return self.tournament_id is None or self.tournament_id == tournament_id
 
     @property
     def is_organizer(self) -> bool:

@@ -95,7 +95,7 @@ def actors_of(match: Match, user: Principal) -> frozenset[Actor]:
     kinds = set()
     if user.is_organizer:
         kinds.add(ORG)
-    if user.role >= Role.PLAYER and user.user_id in match.players:
+    if user.role >= Role.PLAYER and user.user_id in match.players and user.acts_in(match.tournament_id):
         kinds.add(PART)
         if user.user_id not in match.reports:
             kinds.add(OPP)

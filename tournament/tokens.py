@@ -32,12 +32,22 @@ class TokenCodec:
         self._clock = clock
         self._leeway_s = leeway_s
 
-    def issue(self, user_id: str, name: str, role: Role, ttl_s: int) -> tuple[str, int]:
-        """A signed token and its expiry (epoch seconds)."""
+    def issue(self, user_id: str, name: str, role: Role, ttl_s: int, *, tournament_id: str | None = None,
+              link: tuple[int, int] | None = None) -> tuple[str, int]:
+        """A signed token and its expiry (epoch seconds); with `tournament_id` an event link,
+        scoped to that tournament (claim `tid`) at link generation `link` (claim `lg`)."""
         now = int(self._clock())
         exp = now + ttl_s
-        claims = {"sub": user_id, "username": name, "role": role.label, "iat": now, "exp": exp}
+        claims: dict[str, Any] = {"sub": user_id, "username": name, "role": role.label, "iat": now, "exp": exp}
+        if tournament_id is not None:
+            claims["tid"] = tournament_id
+            claims["lg"] = list(link or (1, 0))
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM), exp
+
+    def renew(self, user: Principal, ttl_s: int) -> tuple[str, int]:
+        """A fresh token with the same claims as `user`'s (a screen renewing its link)."""
+        return self.issue(user.user_id, user.name, user.role, ttl_s, tournament_id=user.tournament_id,
+                          link=user.link)
 
     def decode(self, token: str) -> Principal:
         """The principal a token names. Raises AuthError with one of: token_malformed,
@@ -85,6 +95,14 @@ class TokenCodec:
             role = Role.parse(str(claims.get("role", "spectator")))
         except ValueError:
             raise AuthError("token_role_invalid", f"unknown role {claims.get('role')!r}") from None
+        scope, link = claims.get("tid"), claims.get("lg")
+        if scope is not None:
+            if not isinstance(scope, str) or not scope or not (
+                    isinstance(link, list) and len(link) == 2
+                    and all(isinstance(g, int) and not isinstance(g, bool) for g in link)):
+                raise AuthError("token_malformed", "the token's tid and lg claims are malformed")
+            return Principal(user_id=str(user_id), name=str(name), role=role, tournament_id=scope,
+                             link=(link[0], link[1]))
         return Principal(user_id=str(user_id), name=str(name), role=role)
 
 

@@ -25,6 +25,7 @@ from tournament.roles import Principal, Role
 from tournament.store import StorageUnavailableError
 from tournament.tokens import TokenCodec
 from tournament.tournaments import TournamentService
+from tournament.links import LinkService
 from tournament.matches import MatchService
 from tournament.writer import MatchWriter
 
@@ -77,7 +78,7 @@ class World:
         self.heartbeat = Heartbeat(self.scheduler, self.clock, 25.0)
         self.context = SessionContext(
             hub=self.hub, heartbeat=self.heartbeat, limits=self.limits, tokens=self.tokens, matches=self.matches,
-            chat=self.chat, clock=self.clock,
+            chat=self.chat, clock=self.clock, links=LinkService(self.store, self.tokens, self.clock),
             rooms={"match": MatchRoom(self.matches, self.chat), "tournament": TournamentRoom(self.tournaments, self.matches)},
             settings=SessionSettings(max_frame_bytes=1024))
 

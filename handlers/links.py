@@ -1,0 +1,85 @@
+"""Routes for event links: one per player for the whole tournament (with a short code to
+type), screen links, renewing and revoking them."""
+
+from __future__ import annotations
+
+from handlers.base import ID, BaseHandler, Reply
+from realtime.errors import ApiError
+from realtime.limits import retry_after_ms
+from tournament import fields
+from tournament.links import LINK_TTL_S
+
+
+def _link_url(handler: BaseHandler, tournament_id: str, token: str) -> str:
+    return f"{handler.services.config.public_url}/me/{tournament_id}?token={token}"
+
+
+class PlayerLinksHandler(BaseHandler):
+    async def post(self, tournament_id: str) -> None:
+        """Mint every participant's link (their short codes are kept from one mint to the next)."""
+        async def mint() -> Reply:
+            body = self.json_body()
+            ttl_s = fields.integer(body, "ttl_s", minimum=600, maximum=LINK_TTL_S * 5) or LINK_TTL_S
+            links = await self.services.links.mint_players(tournament_id, self.user(), ttl_s)
+            return 201, {"tournament_id": tournament_id,
+                         "links": [{**link.to_json(), "participant_id": link.subject,
+                                    "url": _link_url(self, tournament_id, link.token)} for link in links]}
+
+        # Not kept per Idempotency-Key: the answer holds tokens, which the store does not keep.
+        self.count_write()
+        status, payload = await mint()
+        self.reply(status, payload)
+
+
+class RevokeLinksHandler(BaseHandler):
+    async def post(self, tournament_id: str) -> None:
+        """Revoke one subject's links (`subject`: a participant id or a screen's id), or all."""
+        async def revoke() -> Reply:
+            body = self.json_body()
+            subject = fields.identifier(body, "subject", required=False)
+            await self.services.links.revoke(tournament_id, self.user(), subject)
+            closed = self.services.sockets.close_revoked(tournament_id)
+            return 200, {"tournament_id": tournament_id, "revoked": subject or "all", "sockets_closed": closed}
+
+        await self.once_per_key(self.count_write(), revoke)
+
+
+class ScreenLinkHandler(BaseHandler):
+    async def post(self, tournament_id: str) -> None:
+        """A link for a screen (projector, queue board, overlay): a spectator of this tournament."""
+        user = self.count_write()
+        body = self.json_body()
+        name = fields.text(body, "name", default="Screen", max_len=60)
+        link = await self.services.links.mint_screen(tournament_id, user, name)
+        self.reply(201, {**link.to_json(), "tournament_id": tournament_id})
+
+
+class JoinHandler(BaseHandler):
+    async def post(self, tournament_id: str) -> None:
+        """A player types their code: their link. No token needed; an unknown code is a 404."""
+        # Counted per address as a write (no token yet): guessing codes is slow as well as hopeless.
+        wait = self.services.limits.writes_by_user.check(f"join:{self.client_ip}")
+        if wait:
+            raise ApiError(429, "rate_limit_exceeded", "too many codes tried; slow down",
+                           retry_after_ms=retry_after_ms(wait))
+        body = self.json_body()
+        code = fields.text(body, "code", max_len=40)
+        link = await self.services.links.join(tournament_id, code)
+        self.reply(200, {**link.to_json(), "participant_id": link.subject, "tournament_id": tournament_id,
+                         "url": _link_url(self, tournament_id, link.token)})
+
+
+class RenewHandler(BaseHandler):
+    async def post(self) -> None:
+        """A fresh token for an event link that is still good (pages renew before expiry)."""
+        link = await self.services.links.renew(self.count_write())
+        self.reply(200, {**link.to_json()})
+
+
+routes = [
+    (rf"/api/tournaments/({ID})/links/?", PlayerLinksHandler),
+    (rf"/api/tournaments/({ID})/links/revoke/?", RevokeLinksHandler),
+    (rf"/api/tournaments/({ID})/screens/?", ScreenLinkHandler),
+    (rf"/api/tournaments/({ID})/join/?", JoinHandler),
+    (r"/api/tokens/renew/?", RenewHandler),
+]

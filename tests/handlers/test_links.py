@@ -1,0 +1,89 @@
+"""Event links over real HTTP and sockets (issue 13): one link per player for the whole
+tournament, scoped to it; short codes; screen links renewed; revoking one or all, refused at
+once on REST and on the sockets already open."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Api
+from tests.handlers.test_brackets_api import tournament_with
+from tests.handlers.test_series import acked
+from tests.wsclient import connect, refused
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_player_link_acts_only_in_its_tournament_and_a_code_gives_the_same_player(api: Api) -> None:
+    tid = await tournament_with(api, 4, "single_elimination")
+    other = await tournament_with(api, 2, "single_elimination")
+    minted = await api.ok("POST", f"/api/tournaments/{tid}/links", {}, 201)
+    links = {link["participant_id"]: link for link in minted["links"]}
+    assert sorted(links) == ["p1", "p2", "p3", "p4"]
+    assert all(len(link["code"]) == 8 and link["url"].endswith(f"/me/{tid}?token={link['token']}")
+               for link in links.values())
+    again = await api.ok("POST", f"/api/tournaments/{tid}/links", {}, 201)
+    assert [link["code"] for link in again["links"]] == [links[p]["code"] for p in ("p1", "p2", "p3", "p4")]
+    await api.ok("POST", f"/api/tournaments/{tid}/start", {})
+    await api.ok("POST", f"/api/tournaments/{other}/start", {})
+    (elsewhere,) = (await api.ok("GET", f"/api/tournaments/{other}/matches"))["matches"]
+    mine = next(m for m in (await api.ok("GET", f"/api/tournaments/{tid}/matches"))["matches"]
+                if "p1" in m["participant_ids"])
+    p1 = links["p1"]["token"]
+    for m in (mine, elsewhere):
+        await api.ok("POST", f"/api/matches/{m['id']}/open-check-in")
+    await api.ok("POST", f"/api/matches/{mine['id']}/check-in", as_=p1)
+    status, body = await api.post(f"/api/matches/{elsewhere['id']}/check-in", as_=p1)  # p1 of another tournament
+    assert (status, body["error"]["code"]) == (403, "insufficient_permissions")
+
+    code = links["p2"]["code"]
+    joined = await api.ok("POST", f"/api/tournaments/{tid}/join", {"code": f" {code[:4]}-{code[4:].lower()} "},
+                          as_=None)
+    assert (joined["participant_id"], joined["role"]) == ("p2", "player")
+    for bad in ({"code": "NOPE2345"}, {"code": code, "x": 1}):
+        status, body = await api.post(f"/api/tournaments/{other}/join", bad, as_=None)
+        assert (status, body["error"]["code"]) == (404, "not_found")  # a code of another tournament: unknown
+    status, body = await api.post(f"/api/tournaments/{tid}/join", {"code": "\u0000"}, as_=None)
+    assert status == 422
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_revoking_one_player_or_all_refuses_at_once_and_closes_open_sockets(api: Api) -> None:
+    tid = await tournament_with(api, 2, "single_elimination")
+    links = {link["participant_id"]: link["token"] for link in
+             (await api.ok("POST", f"/api/tournaments/{tid}/links", {}, 201))["links"]}
+    await api.ok("POST", f"/api/tournaments/{tid}/start", {})
+    (match,) = (await api.ok("GET", f"/api/tournaments/{tid}/matches"))["matches"]
+    await api.ok("POST", f"/api/matches/{match['id']}/open-check-in")
+    p1_phone, _ = await connect(api, f"/ws/match/{match['id']}", links["p1"])
+    p2_phone, _ = await connect(api, f"/ws/match/{match['id']}", links["p2"])
+    screen = await api.ok("POST", f"/api/tournaments/{tid}/screens", {"name": "Projector"}, 201)
+    board, _ = await connect(api, f"/ws/tournament/{tid}", screen["token"])
+
+    answer = await api.ok("POST", f"/api/tournaments/{tid}/links/revoke", {"subject": "p1"})
+    assert (answer["revoked"], answer["sockets_closed"]) == ("p1", 1)
+    error = await p1_phone.recv()
+    assert (error["type"], error["code"], error["reason"]) == ("error", "invalid_token", "token_revoked")
+    assert await p1_phone.closed() == (4503, "invalid_token")
+    status, body = await api.get(f"/api/matches/{match['id']}", as_=links["p1"])
+    assert (status, body["error"]["code"]) == (401, "token_revoked")
+    assert await refused(api, f"/ws/match/{match['id']}", links["p1"]) == (
+        "error", "invalid_token", 4503, "invalid_token", "token_revoked")
+    await acked(p2_phone, {"type": "ready_up", "id": 1})  # p2 is untouched
+    fresh = {link["participant_id"]: link["token"] for link in
+             (await api.ok("POST", f"/api/tournaments/{tid}/links", {}, 201))["links"]}
+    await api.ok("GET", f"/api/matches/{match['id']}", as_=fresh["p1"])  # minted after: good
+
+    renewed = await api.ok("POST", "/api/tokens/renew", as_=screen["token"])
+    assert renewed["expires_at"] >= screen["expires_at"] and renewed["subject"] == screen["subject"]
+    status, body = await api.post("/api/tokens/renew", as_=api.organizer)
+    assert (status, body["error"]["field"]) == (422, "token")
+
+    answer = await api.ok("POST", f"/api/tournaments/{tid}/links/revoke", {})
+    assert answer["revoked"] == "all" and answer["sockets_closed"] == 2  # p2's phone and the board
+    assert await board.closed() == (4503, "invalid_token")
+    for token in (fresh["p1"], links["p2"], renewed["token"]):
+        status, body = await api.get(f"/api/tournaments/{tid}", as_=token)
+        assert (status, body["error"]["code"]) == (401, "token_revoked")
+    await api.ok("GET", f"/api/tournaments/{tid}")  # the organizer's own token is no link
+    status, body = await api.post(f"/api/tournaments/{tid}/links/revoke", {}, as_=links["p2"])
+    assert status == 401
