@@ -404,5 +404,5 @@ def reopen(match: Match, clear: Iterable[int], user: Principal, now: float) -> O
         history = (*history, past(match, user.user_id, now, "reset by a correction"))
     after = moved(match, now, state=S.SCHEDULED, participant_ids=(ids[0], ids[1]), scores={}, checked_in=(),
                    reports={}, result=None, winner_id=None, started_at=None, ended_at=None, history=history, games=(),
-                   slot=dataclasses.replace(match.slot, walkover=False))
+                   slot=dataclasses.replace(match.slot, walkover=False), call=None)  # its station is free again
     return Outcome(after, [(ev.BRACKET_UPDATED, {"reset": True, "cleared_slots": sorted(clear)})])

@@ -296,6 +296,8 @@ class StationService:
             if tournament.calling.forfeit_no_show and len(after.call.no_show) == 1:
                 await self._matches.forfeit(match_id, SYSTEM, after.call.no_show[0])
             await self._refresh(after.tournament_id)
+        except NotFoundError:
+            pass  # the match went with a bracket reset
         except Exception:
             log.exception("the check-in timeout of %s failed", match_id)
 

@@ -339,3 +339,22 @@ async def test_the_queue_is_announced_when_it_changes_and_not_otherwise() -> Non
     assert [r["key"] for r in last["queue"]] == ["W1-2", "W2-1"]
     assert last["queue"][1]["waiting_for"] == ["winner of W1-1", "winner of W1-2"]
     assert dataclasses.asdict(CallPolicy()) == {**last["calling"], "auto_assign": False}
+
+
+@pytest.mark.gen_test
+async def test_a_correction_that_resets_a_called_match_frees_its_station() -> None:
+    lan = Event()
+    await lan.start(4, "single_elimination")
+    (one,) = await lan.add_stations(1)
+    w1, w2 = [m for m in callqueue.waiting(await lan.all()) if len(m.players) == 2]
+    for match in (w1, w2):
+        await lan.stations.call(match.id, ORG, one.id)
+        await lan.play(await lan.store.get_match(match.id))
+    final = next(m for m in await lan.all() if m.slot and m.slot.key == "W2-1")
+    await lan.stations.call(final.id, ORG, one.id)
+    winner = (await lan.store.get_match(w1.id)).winner_id
+    loser = next(p for p in w1.players if p != winner)
+    await lan.brackets.correct(w1.id, ORG, {loser: 3, winner: 1}, force=True)
+    reset = await lan.store.get_match(final.id)
+    assert reset.state is MatchState.SCHEDULED and reset.call is None
+    assert callqueue.occupied(await lan.all()) == {}
