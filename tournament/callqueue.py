@@ -11,6 +11,7 @@ stations with the durations measured on the tournament's finished matches.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -21,6 +22,7 @@ from tournament.models import FINAL_STATES, CallPolicy, Match, SeriesFormat, Sta
 BRACKET_ORDER = {"winners": 0, "round_robin": 0, "swiss": 0, "losers": 1, "third_place": 2, "grand_final": 3}
 DEFAULT_GAME_S = 600.0  # a game's length until the tournament has measured some
 STREAM_FIRST = ("none", "top_seeds")
+QUEUE_ROWS_MAX = 100  # rows of the queue a view carries: what a board or a desk can show
 
 
 def _key(match: Match) -> str | None:
@@ -49,9 +51,9 @@ def depths(matches: Sequence[Match]) -> dict[str, int]:
     return memo
 
 
-def order(matches: Sequence[Match]) -> list[Match]:
-    """The tournament's matches in play order."""
-    depth = depths(matches)
+def order(matches: Sequence[Match], depth: Mapping[str, int] | None = None) -> list[Match]:
+    """The tournament's matches in play order (`depth`: their `depths`, when known)."""
+    depth = depth or depths(matches)
     return sorted(matches, key=lambda m: (depth[m.id], BRACKET_ORDER.get(m.slot.bracket, 4) if m.slot else 5,
                                           m.slot.position if m.slot else 0, m.created_at, m.id))
 
@@ -61,9 +63,9 @@ def busy_players(matches: Iterable[Match]) -> set[str]:
     return {p for m in matches if m.state in PLAYING or is_called(m) for p in m.players}
 
 
-def waiting(matches: Sequence[Match]) -> list[Match]:
+def waiting(matches: Sequence[Match], depth: Mapping[str, int] | None = None) -> list[Match]:
     """The matches that wait for a station, in play order: not started, not called, not a walkover."""
-    return [m for m in order(matches)
+    return [m for m in order(matches, depth)
             if m.state in CALLABLE and not is_called(m) and not (m.slot and m.slot.walkover)]
 
 
@@ -79,26 +81,38 @@ def plan(matches: Sequence[Match], stations: Sequence[Station], policy: CallPoli
     `stream_first` "top_seeds" they take, of the earliest round ready, the match of the best
     seeds (`seeds`: participant id -> seed; the most watched match), else the queue's next."""
     taken = occupied(matches)
+    free = [s for s in stations if s.enabled and s.id not in taken]
+    if not free:
+        return []
+    free.sort(key=lambda s: not s.stream)  # stable: stream stations first, then in their order
     busy = busy_players(matches)
     depth = depths(matches)
-    ready = [m for m in waiting(matches) if len(m.players) == 2]
-    free = [s for s in stations if s.enabled and s.id not in taken]
-    free.sort(key=lambda s: not s.stream)  # stable: stream stations first, then in their order
+    ready = [m for m in waiting(matches, depth) if len(m.players) == 2]
     assigned: list[tuple[str, str]] = []
+    chosen_ids: set[str] = set()
+    next_index = 0  # ready[:next_index] were all taken or blocked: a queue station looks further on
     for station in free:
-        candidates = [m for m in ready if not busy & set(m.players)]
-        if not candidates:
-            break
         if station.stream and policy.stream_first == "top_seeds":
+            candidates = [m for m in ready if m.id not in chosen_ids and not busy & set(m.players)]
+            if not candidates:
+                continue
             earliest = min(depth[m.id] for m in candidates)
             unseeded = len(seeds or {}) + 1
-            chosen = min((m for m in candidates if depth[m.id] == earliest),  # min keeps the first of equals
-                         key=lambda m: sum((seeds or {}).get(p, unseeded) for p in m.players))
+            chosen: Match | None = min((m for m in candidates if depth[m.id] == earliest),  # the first of equals
+                                       key=lambda m: sum((seeds or {}).get(p, unseeded) for p in m.players))
         else:
-            chosen = candidates[0]
+            chosen = None
+            while next_index < len(ready) and chosen is None:
+                m = ready[next_index]
+                next_index += 1
+                if m.id not in chosen_ids and not busy & set(m.players):
+                    chosen = m
+            if chosen is None:
+                break
+        assert chosen is not None
         assigned.append((chosen.id, station.id))
         busy.update(chosen.players)
-        ready.remove(chosen)
+        chosen_ids.add(chosen.id)
     return assigned
 
 
@@ -149,8 +163,9 @@ class Durations:
 
 
 def etas(matches: Sequence[Match], stations: Sequence[Station], now: float,
-         durations: Durations | None = None) -> dict[str, float]:
-    """match id -> estimated start of every queued match (none without an enabled station).
+         durations: Durations | None = None, queued: Sequence[Match] | None = None) -> dict[str, float]:
+    """match id -> estimated start of every queued match (none without an enabled station);
+    `queued` is `waiting(matches)` when the caller has it already.
 
     Replays the queue in play order on the stations: a match starts when a station is free,
     its known players are done with their current match, and the matches feeding it are over.
@@ -160,12 +175,11 @@ def etas(matches: Sequence[Match], stations: Sequence[Station], now: float,
     if not enabled:
         return {}
     taken = occupied(matches)
-    free_at: dict[str, float] = {}
     player_free: dict[str, float] = {}
     end_at: dict[str, float] = {}  # by bracket key: when the match should be over
-    for s in enabled:
-        m = taken.get(s.id)
-        free_at[s.id] = now if m is None else _end(m, durations, now)
+    # (when free, station id): the earliest free station gives the earliest start
+    free_at = [(now if s.id not in taken else _end(taken[s.id], durations, now), s.id) for s in enabled]
+    heapq.heapify(free_at)
     for m in matches:
         if m.state in FINAL_STATES:
             if m.slot:
@@ -183,16 +197,16 @@ def etas(matches: Sequence[Match], stations: Sequence[Station], now: float,
                 if target:
                     feeders.setdefault(target[0], []).append(m.slot.key)
     result: dict[str, float] = {}
-    for m in waiting(matches):
+    for m in waiting(matches) if queued is None else queued:
         key = _key(m)
         fed_by = feeders.get(key or "", []) if len(m.players) < 2 else []
         if any(k not in end_at for k in fed_by):
             continue  # its feeders have no estimate (an open match off every station)
         ready = max([now, *(player_free.get(p, now) for p in m.players), *(end_at[k] for k in fed_by)])
-        station = min(free_at, key=lambda sid: (max(free_at[sid], ready), sid))
-        start = max(free_at[station], ready)
+        free, station = heapq.heappop(free_at)
+        start = max(free, ready)
         end = start + durations.of(m.format)
-        free_at[station] = end
+        heapq.heappush(free_at, (end, station))
         for p in m.players:
             player_free[p] = end
         if key:
@@ -209,15 +223,18 @@ def _end(match: Match, durations: Durations, now: float) -> float:
 
 # -- the view --------------------------------------------------------------------------------
 
-def view(matches: Sequence[Match], stations: Sequence[Station], policy: CallPolicy, now: float) -> dict[str, Any]:
-    """The queue as boards and desks show it: every station with its match, the queue in order
-    with each match's ETA and why it waits, and the measured durations."""
+def view(matches: Sequence[Match], stations: Sequence[Station], policy: CallPolicy, now: float,
+         rows_max: int = QUEUE_ROWS_MAX) -> dict[str, Any]:
+    """The queue as boards and desks show it: every station with its match, the first
+    `rows_max` of the queue in order with each match's ETA and why it waits (`queue_total`
+    says how many wait in all), and the measured durations."""
     durations = Durations.measure(matches)
-    starts = etas(matches, stations, now, durations)
+    queued = waiting(matches, depths(matches))
+    starts = etas(matches, stations, now, durations, queued)
     taken = occupied(matches)
     busy = busy_players(matches)
     rows = []
-    for m in waiting(matches):
+    for m in queued[:rows_max]:
         missing = [feed for pid, feed in zip(m.participant_ids, m.slot.feeds if m.slot else ("", ""))
                    if pid is None]
         rows.append({"match_id": m.id, "key": _key(m), "label": m.label, "round": m.round,
@@ -230,6 +247,7 @@ def view(matches: Sequence[Match], stations: Sequence[Station], policy: CallPoli
                       "free_at": iso(_end(taken[s.id], durations, now)) if s.id in taken else None}
                      for s in stations],
         "queue": rows,
+        "queue_total": len(queued),
         "calling": policy.to_json(),
         "durations": durations.to_json(),
     }

@@ -353,6 +353,7 @@ async def test_a_correction_that_resets_a_called_match_frees_its_station() -> No
     final = next(m for m in await lan.all() if m.slot and m.slot.key == "W2-1")
     await lan.stations.call(final.id, ORG, one.id)
     winner = (await lan.store.get_match(w1.id)).winner_id
+    assert winner is not None
     loser = next(p for p in w1.players if p != winner)
     await lan.brackets.correct(w1.id, ORG, {loser: 3, winner: 1}, force=True)
     reset = await lan.store.get_match(final.id)
