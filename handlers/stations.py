@@ -74,7 +74,7 @@ class CallingHandler(BaseHandler):
                     changes[name] = value
             if "check_in_s" in body:  # null: no timer
                 seconds = fields.integer(body, "check_in_s", minimum=10, maximum=int(MAX_CHECK_IN_S))
-                changes["check_in_s"] = None if seconds is None else float(seconds)
+                changes["check_in_s"] = seconds
             if body.get("stream_first") is not None:
                 changes["stream_first"] = fields.text(body, "stream_first", max_len=40)
             policy = await self.services.stations.set_calling(tournament_id, self.user(), **changes)
@@ -106,7 +106,8 @@ class UncallHandler(BaseHandler):
         async def uncall() -> Reply:
             body = self.json_body()
             match = await self.services.stations.uncall(
-                match_id, self.user(), fields.text(body, "reason", default="", allow_empty=True, max_len=200))
+                match_id, self.user(), fields.text(body, "reason", default="", allow_empty=True, max_len=200),
+                hold=fields.flag(body, "hold", default=True))
             return 200, match.to_json()
 
         await self.once_per_key(self.count_write(), uncall)

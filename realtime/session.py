@@ -167,7 +167,8 @@ class TournamentRoom:
                   "matches": [m.to_json() for m in shown], "matches_total": len(matches),
                   "matches_complete": complete,
                   # the call queue as queue_updated carries it (None: the tournament has no stations)
-                  "queue": callqueue.view(matches, tournament.stations, tournament.calling, self._clock())
+                  "queue": {"tournament_id": tournament.id,
+                            **callqueue.view(matches, tournament.stations, tournament.calling, self._clock())}
                   if tournament.stations else None}
         # Tournament rooms are numbered in memory: a new room (a restart) is a new epoch.
         return seq, fields, epoch

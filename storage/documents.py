@@ -138,6 +138,7 @@ def match_doc(m: Match) -> Doc:
         "games": [_game_doc(g) for g in m.games],
         "veto": _veto_doc(m.veto),
         "call": {**dataclasses.asdict(m.call), "no_show": list(m.call.no_show)} if m.call else None,
+        "held": m.held,
     }
 
 
@@ -165,6 +166,7 @@ def match_from(doc: Doc) -> Match:
         games=tuple(_game_from(g) for g in doc.get("games") or ()),
         veto=_veto_from(doc.get("veto")),
         call=Call(**{**doc["call"], "no_show": tuple(doc["call"]["no_show"])}) if doc.get("call") else None,
+        held=bool(doc.get("held", False)),
     )
 
 

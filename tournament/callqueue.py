@@ -87,7 +87,7 @@ def plan(matches: Sequence[Match], stations: Sequence[Station], policy: CallPoli
     free.sort(key=lambda s: not s.stream)  # stable: stream stations first, then in their order
     busy = busy_players(matches)
     depth = depths(matches)
-    ready = [m for m in waiting(matches, depth) if len(m.players) == 2]
+    ready = [m for m in waiting(matches, depth) if len(m.players) == 2 and not m.held]
     assigned: list[tuple[str, str]] = []
     chosen_ids: set[str] = set()
     next_index = 0  # ready[:next_index] were all taken or blocked: a queue station looks further on
@@ -240,17 +240,23 @@ def view(matches: Sequence[Match], stations: Sequence[Station], policy: CallPoli
         rows.append({"match_id": m.id, "key": _key(m), "label": m.label, "round": m.round,
                      "participant_ids": list(m.participant_ids), "state": m.state.value,
                      "format": m.format.to_json(), "ready": len(m.players) == 2 and not busy & set(m.players),
-                     "waiting_for": missing, "busy": sorted(busy & set(m.players)),
-                     "eta": iso(starts.get(m.id))})
+                     "waiting_for": missing, "busy": sorted(busy & set(m.players)), "held": m.held,
+                     "eta": _minute(starts.get(m.id))})
     return {
         "stations": [{**s.to_json(), "match": _called(taken[s.id]) if s.id in taken else None,
-                      "free_at": iso(_end(taken[s.id], durations, now)) if s.id in taken else None}
+                      "free_at": _minute(_end(taken[s.id], durations, now)) if s.id in taken else None}
                      for s in stations],
         "queue": rows,
         "queue_total": len(queued),
         "calling": policy.to_json(),
         "durations": durations.to_json(),
     }
+
+
+def _minute(ts: float | None) -> str | None:
+    """An estimate to the minute: finer would be false precision, and would make every view
+    differ from the last (the queue is announced only when it changed)."""
+    return None if ts is None else iso(round(ts / 60) * 60)
 
 
 def _called(m: Match) -> dict[str, Any]:

@@ -24,7 +24,7 @@ def is_called(match: Match) -> bool:
     return match.call is not None and match.state not in FINAL_STATES
 
 
-def call(match: Match, station: Station, now: float, by: str, check_in_s: float | None) -> Outcome:
+def call(match: Match, station: Station, now: float, by: str, check_in_s: int | None) -> Outcome:
     """Call `match` to `station`: its players are told where to go, and its check-in opens
     with `check_in_s` to check in (None: no timer). Raises InvalidTransitionError."""
     if match.state not in CALLABLE:
@@ -38,7 +38,7 @@ def call(match: Match, station: Station, now: float, by: str, check_in_s: float 
     ready = set(match.checked_in) == set(match.players)
     deadline = None if check_in_s is None or ready else now + check_in_s
     state = MatchState.READY if ready else MatchState.CHECK_IN
-    after = moved(match, now, state=state,
+    after = moved(match, now, state=state, held=False,
                   call=Call(station_id=station.id, station=station.name, called_at=now, by=by, deadline=deadline))
     events = [(ev.MATCH_CALLED, {"station": station.to_json(), "call": after.call.to_json() if after.call else None})]
     if state is not match.state:
@@ -46,17 +46,20 @@ def call(match: Match, station: Station, now: float, by: str, check_in_s: float 
     return Outcome(after, events)
 
 
-def uncall(match: Match, now: float, by: str, reason: str = "") -> Outcome:
-    """Take a called match off its station (it goes back to the queue, its check-ins kept).
-    Raises InvalidTransitionError."""
-    if not is_called(match) or match.state not in CALLABLE:
-        raise InvalidTransitionError("the match is not called to a station" if not is_called(match)
-                                     else f"cannot take a match that is {match.state.value} off its station",
-                                     code="not_called", state=match.state.value)
+def uncall(match: Match, now: float, by: str, reason: str = "", *, hold: bool = True) -> Outcome:
+    """Take a called match off its station: it waits in the queue again, its check-ins kept;
+    with `hold` auto-assign passes it over until an organizer calls it by hand (else the
+    station it just left would take it straight back). Raises InvalidTransitionError."""
+    if not is_called(match):
+        raise InvalidTransitionError("the match is not called to a station", code="not_called",
+                                     state=match.state.value)
+    if match.state not in CALLABLE:
+        raise InvalidTransitionError(f"the match is {match.state.value}: it stays on its station until it ends",
+                                     code="match_under_way", state=match.state.value)
     assert match.call is not None
-    after = moved(match, now, call=None)
+    after = moved(match, now, call=None, held=hold)
     return Outcome(after, [(ev.MATCH_UNCALLED, {"station_id": match.call.station_id, "station": match.call.station,
-                                                "by": by, "reason": reason})])
+                                                "by": by, "reason": reason, "held": hold})])
 
 
 def expire(match: Match, called_at: float, now: float) -> Outcome:

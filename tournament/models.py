@@ -93,7 +93,7 @@ class CallPolicy:
     """How a tournament calls its matches to stations."""
 
     auto_assign: bool = False  # fill free stations from the queue by itself
-    check_in_s: float | None = 300.0  # the players' time to check in at the station; None: no timer
+    check_in_s: int | None = 300  # the players' seconds to check in at the station; None: no timer
     forfeit_no_show: bool = False  # at the timeout a one-sided no-show loses by itself
     stream_first: str = "none"  # none | top_seeds: a stream station takes the best-seeded match ready first
 
@@ -412,6 +412,7 @@ class Match:
     games: tuple[Game, ...] = ()
     veto: Veto | None = None  # its map veto, once started
     call: Call | None = None  # the station it is called to (kept once it ends: where it was played)
+    held: bool = False  # taken off its station by an organizer: auto-assign passes it over until called by hand
 
     @property
     def open_dispute(self) -> Dispute | None:
@@ -459,7 +460,7 @@ class Match:
             "format": self.format.to_json(), "series": self.series_json(),
             "games": [g.to_json() for g in self.games],
             "veto": self.veto.to_json() if self.veto else None,
-            "call": self.call.to_json() if self.call else None,
+            "call": self.call.to_json() if self.call else None, "held": self.held,
         }
 
 

@@ -155,6 +155,8 @@ class StationService:
             raise InvalidValueError(f"check_in_s must be between 10 and {MAX_CHECK_IN_S:.0f} seconds (or null: "
                                     "no timer)", field="check_in_s")
         policy: list[CallPolicy] = []
+        if not changes:
+            return (await self._store.get_tournament(tournament_id)).calling
 
         def change(t: Tournament) -> Tournament:
             policy.append(dataclasses.replace(t.calling, **changes))
@@ -212,15 +214,16 @@ class StationService:
         await self._refresh(match.tournament_id)
         return called
 
-    async def uncall(self, match_id: str, user: Principal, reason: str = "") -> Match:
+    async def uncall(self, match_id: str, user: Principal, reason: str = "", *, hold: bool = True) -> Match:
         """Take a match that has not started off its station (organizers); it waits in the
-        queue again. Raises ForbiddenError, NotFoundError, InvalidTransitionError (not_called)."""
+        queue again, held from auto-assign unless `hold` is false. Raises ForbiddenError,
+        NotFoundError, InvalidTransitionError (not_called, match_under_way)."""
         require_organizer(user, "take matches off stations")
         self._refuse_when_closing()
         match = await self._store.get_match(match_id)
         async with self._calling.hold(match.tournament_id):
             outcome = await self._writer.write(match_id, lambda m: calls.uncall(m, self._clock(), user.user_id,
-                                                                                  reason))
+                                                                                  reason, hold=hold))
         self._disarm(match_id)
         await self.fill(match.tournament_id)
         return outcome.match

@@ -263,7 +263,7 @@ async def test_refusals_name_what_is_wrong() -> None:
         await lan.stations.uncall(w2.id, ORG)
     assert not_called.value.code == "not_called"
     with pytest.raises(InvalidValueError):
-        await lan.stations.set_calling(lan.tid, ORG, check_in_s=1.0)
+        await lan.stations.set_calling(lan.tid, ORG, check_in_s=1)
     with pytest.raises(InvalidValueError):
         await lan.stations.set_calling(lan.tid, ORG, stream_first="loudest")
     back = await lan.stations.uncall(w1.id, ORG, "wrong setup")
@@ -276,7 +276,7 @@ async def test_refusals_name_what_is_wrong() -> None:
 async def test_check_in_timer_flags_no_shows_and_can_forfeit_a_one_sided_one() -> None:
     lan = Event()
     await lan.start(4, "single_elimination")
-    a, b = await lan.add_stations(2, check_in_s=300.0, forfeit_no_show=True, auto_assign=True)
+    a, b = await lan.add_stations(2, check_in_s=300, forfeit_no_show=True, auto_assign=True)
     w1, w2 = sorted(await lan.called(), key=lambda m: m.slot.key)  # type: ignore[union-attr]
     assert w1.call and w1.call.deadline == lan.clock() + 300.0
     await lan.matches.check_in(w1.id, player(w1.players[0]))  # one shows up at W1-1, nobody at W1-2
@@ -297,7 +297,7 @@ async def test_check_in_timer_flags_no_shows_and_can_forfeit_a_one_sided_one() -
 async def test_checking_in_in_time_makes_the_match_ready_and_the_timer_changes_nothing() -> None:
     lan = Event()
     await lan.start(2, "single_elimination")
-    await lan.add_stations(1, check_in_s=60.0, auto_assign=True)
+    await lan.add_stations(1, check_in_s=60, auto_assign=True)
     (match,) = await lan.called()
     for pid in match.players:
         await lan.matches.check_in(match.id, player(pid))
@@ -310,7 +310,7 @@ async def test_checking_in_in_time_makes_the_match_ready_and_the_timer_changes_n
 async def test_resume_re_arms_a_timer_whose_deadline_passed_while_down() -> None:
     lan = Event()
     await lan.start(2, "single_elimination")
-    await lan.add_stations(1, check_in_s=60.0, auto_assign=True)
+    await lan.add_stations(1, check_in_s=60, auto_assign=True)
     (match,) = await lan.called()
     await lan.stations.close()  # the process stops: its timers go
     lan.clock.advance(600.0)
@@ -359,3 +359,35 @@ async def test_a_correction_that_resets_a_called_match_frees_its_station() -> No
     reset = await lan.store.get_match(final.id)
     assert reset.state is MatchState.SCHEDULED and reset.call is None
     assert callqueue.occupied(await lan.all()) == {}
+
+
+@pytest.mark.gen_test
+async def test_a_match_taken_off_under_auto_assign_is_held_until_called_by_hand() -> None:
+    lan = Event()
+    await lan.start(2, "single_elimination")
+    (one,) = await lan.add_stations(1, auto_assign=True)
+    (match,) = await lan.called()
+    back = await lan.stations.uncall(match.id, ORG, "the PC is down")
+    assert back.call is None and back.held
+    await lan.settle_queue()
+    assert await lan.called() == []  # the free station did not take it straight back
+    (row,) = (await lan.stations.queue(lan.tid))["queue"]
+    assert row["held"] and row["eta"] is not None
+    again = await lan.stations.call(match.id, ORG, one.id)
+    assert again.call and not again.held
+    await lan.stations.uncall(match.id, ORG, hold=False)
+    await lan.settle_queue()
+    assert [m.id for m in await lan.called()] == [match.id]  # not held: called again at once
+    await lan.matches.start(match.id, ORG)
+    with pytest.raises(InvalidTransitionError) as under_way:
+        await lan.stations.uncall(match.id, ORG)
+    assert under_way.value.code == "match_under_way"
+
+
+@pytest.mark.gen_test
+async def test_an_empty_change_of_the_calling_policy_writes_nothing() -> None:
+    lan = Event()
+    await lan.start(2, "single_elimination")
+    before = await lan.store.get_tournament(lan.tid)
+    assert await lan.stations.set_calling(lan.tid, ORG) == before.calling
+    assert (await lan.store.get_tournament(lan.tid)).version == before.version
