@@ -122,6 +122,7 @@ routes = [
     (rf"/organize/({ID})/?", PageHandler, {"page": "organize", "title": "Organize"}),
     (rf"/play/({ID})/?", PageHandler, {"page": "play", "title": "Play"}),
     (rf"/draw/({ID})/?", PageHandler, {"page": "draw", "title": "Draw"}),
+    (rf"/board/({ID})/?", PageHandler, {"page": "board", "title": "Queue board"}),
     (r"/static/(.*)", StaticHandler),
     (r"/qr\.svg", QrHandler),
 ]

@@ -130,10 +130,10 @@ class StationService:
         """Raises ForbiddenError, NotFoundError, InvalidTransitionError (station_busy: a match
         is called to it; take it off or let it end first)."""
         require_organizer(user, "remove stations")
-        busy = callqueue.occupied(await self._store.list_matches(tournament_id))
 
-        def change(t: Tournament) -> Tournament:
+        def change(t: Tournament, matches: list[Match]) -> Tournament:
             _station_of(t, station_id)
+            busy = callqueue.occupied(matches)
             if station_id in busy:
                 match = busy[station_id]
                 raise InvalidTransitionError(
@@ -141,7 +141,8 @@ class StationService:
                     code="station_busy", match_id=match.id, state=match.state.value)
             return dataclasses.replace(t, stations=tuple(s for s in t.stations if s.id != station_id))
 
-        await self._change_tournament(tournament_id, change, ev.STATION_REMOVED, {"station_id": station_id})
+        await self._change_tournament(tournament_id, change, ev.STATION_REMOVED, {"station_id": station_id},
+                                      with_matches=True)
 
     async def set_calling(self, tournament_id: str, user: Principal, **changes: Any) -> CallPolicy:
         """Change how the tournament calls matches (the fields of CallPolicy). Raises
@@ -166,11 +167,18 @@ class StationService:
                                       lambda: {"calling": policy[0].to_json()})
         return policy[0]
 
-    async def _change_tournament(self, tournament_id: str, change: Callable[[Tournament], Tournament], kind: str,
-                                 data: dict[str, Any] | Callable[[], dict[str, Any]]) -> None:
+    async def _change_tournament(self, tournament_id: str, change: Callable[..., Tournament], kind: str,
+                                 data: dict[str, Any] | Callable[[], dict[str, Any]], *,
+                                 with_matches: bool = False) -> None:
+        """Change the tournament record under its calling and tournament locks (`change` is
+        given the tournament, and with `with_matches` its matches, read under them), then
+        announce `kind` and fill the stations."""
         async with self._calling.hold(tournament_id), self._tournament_locks.hold(tournament_id):
             tournament = await self._store.get_tournament(tournament_id)
-            after = change(tournament)
+            if with_matches:
+                after = change(tournament, await self._store.list_matches(tournament_id))
+            else:
+                after = change(tournament)
             saved = dataclasses.replace(after, version=tournament.version + 1)
             await self._store.save_tournament(saved)
         self._announce(tournament_id, kind, {"stations": [s.to_json() for s in saved.stations],

@@ -1,4 +1,5 @@
-// The organizer's match cards: check-in, start, +/- live scores, results, disputes, player links.
+// The organizer's match cards: check-in, start, +/- live scores, results, disputes, player links,
+// and the station a match is called to (the stations panel, stations.js, calls them).
 // A series shows the game being played (its live score, its result) and the games so far;
 // before the start a card changes the match's format and runs its map veto (matchsetup.js).
 
@@ -98,6 +99,8 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
     score ? h("p", { class: "series-line", id: `series-score-${id}` }, score) : null,
     m.state === "live" ? liveScores(m) : h("p", { class: "versus" }, versus(m, names)),
     presenceLine(m),
+    m.call && !FINAL_STATES.has(m.state) ? h("p", { class: "small station-at", id: `station-${id}` }, "At ",
+      h("strong", {}, m.call.station), m.call.expired ? " · check-in time ran out" : "") : null,
     saving ? h("p", { class: "muted small" }, "Saving the score…") : null,
     BEFORE_START.has(m.state) ? null : renderGames(m, names),
     controls(m),

@@ -51,6 +51,46 @@ async def demo(api: Api) -> dict[str, str]:
     return {"tournament": tid, "live": live_id, "semi": semi, "player": semi_match["participant_ids"][0]}
 
 
+SMASHERS = ["Zephyr", "Kestrel", "Mango", "Riptide", "Saffron", "Obsidian", "Juniper", "Tundra", "Marlowe",
+            "Cinder", "Halcyon", "Bramble", "Nimbus", "Quill", "Solstice", "Vesper"]
+
+
+async def stations_demo(api: Api) -> dict[str, str]:
+    """A 16-player bracket on seven stations (one for the stream, one closed): two matches live,
+    one ready, two in check-in, one whose player did not come; the rest queued with ETAs."""
+    tid: str = (await api.ok("POST", "/api/tournaments", {"name": "Saturday Smash", "game": "Smash Ultimate"}, 201))["id"]
+    for seed, name in enumerate(SMASHERS, start=1):
+        await api.ok("POST", f"/api/tournaments/{tid}/participants", {"name": name, "id": name.lower(), "seed": seed}, 201)
+    await api.ok("POST", f"/api/tournaments/{tid}/start", {"seeding": "given", "series": {"best_of": 3}})
+    stations: dict[str, str] = {}
+    for i, name in enumerate(["Stream", "Setup 2", "Setup 3", "Setup 4", "Setup 5", "Setup 6", "Setup 7"]):
+        stations[name] = (await api.ok("POST", f"/api/tournaments/{tid}/stations",
+                                       {"name": name, "stream": i == 0, "enabled": name != "Setup 7"}, 201))["id"]
+    matches = {m["bracket"]["key"]: m for m in (await api.ok("GET", f"/api/tournaments/{tid}/matches"))["matches"]}
+
+    async def call(key: str, station: str, check_ins: int) -> str:
+        mid: str = matches[key]["id"]
+        await api.ok("POST", f"/api/matches/{mid}/call", {"station_id": stations[station]})
+        for pid in matches[key]["participant_ids"][:check_ins]:
+            await api.ok("POST", f"/api/matches/{mid}/check-in", {"participant_id": pid})
+        return mid
+
+    await api.ok("PATCH", f"/api/tournaments/{tid}/calling", {"check_in_s": 10})
+    late = await call("W1-5", "Setup 5", 1)  # its 10 s run out while the rest is set up
+    await api.ok("PATCH", f"/api/tournaments/{tid}/calling", {"check_in_s": 300})
+    for key, station, check_ins in [("W1-1", "Stream", 2), ("W1-2", "Setup 2", 2), ("W1-3", "Setup 3", 2),
+                                    ("W1-4", "Setup 4", 1), ("W1-6", "Setup 6", 0)]:
+        mid = await call(key, station, check_ins)
+        if key in ("W1-1", "W1-2"):
+            a, b = matches[key]["participant_ids"]
+            await api.ok("POST", f"/api/matches/{mid}/start")
+            await api.ok("POST", f"/api/matches/{mid}/result", {"scores": {a: 2, b: 1}, "game": 1})
+            await api.ok("POST", f"/api/matches/{mid}/score", {"scores": {a: 1, b: 0}})
+    await api.ok("PATCH", f"/api/tournaments/{tid}/calling", {"auto_assign": True})
+    waiting = matches["W1-6"]["participant_ids"][0]
+    return {"tournament": tid, "late": late, "waiting": matches["W1-6"]["id"], "player": waiting}
+
+
 MAPS = ["Ancient", "Anubis", "Dust2", "Inferno", "Mirage", "Nuke", "Train"]
 
 
@@ -122,6 +162,15 @@ async def main(out: Path) -> None:
             await organize.screenshot(path=str(out / "organizer.png"), full_page=True)
             await shoot(browser, base, f"/play/{ids['semi']}?token={api.token(ids['player'])}", out / "player.png",
                         "#ready-up", viewport=PHONE, full_page=True)
+            smash = await stations_demo(api)
+            organize = await open_page(browser, base, f"/organize/{smash['tournament']}?token={api.organizer}",
+                                       connected)
+            await expect(organize.locator(f"#no-show-{smash['late']}")).to_be_visible(timeout=20_000)
+            await organize.locator("#t-stations").screenshot(path=str(out / "desk-stations.png"))
+            await shoot(browser, base, f"/board/{smash['tournament']}?token={viewer}", out / "queue-board.png",
+                        ".board-station", viewport={"width": 1920, "height": 1080})
+            await shoot(browser, base, f"/play/{smash['waiting']}?token={api.token(smash['player'])}",
+                        out / "player-station.png", "#call-countdown", viewport=PHONE, full_page=True)
             shows = await series_demo(api, tid)
             overlay = await browser.new_page(viewport=DESKTOP, base_url=base)
             await overlay.goto(f"/overlay/match/{shows['show']}?token={viewer}")

@@ -17,7 +17,7 @@ from tests.conftest import Api
 
 PAGES = {
     "/": "index", "/tournaments/t_1": "tournament", "/matches/m_1/": "match", "/overlay/match/m_1": "overlay",
-    "/organize": "organize", "/organize/t_1": "organize", "/play/m_1": "play",
+    "/organize": "organize", "/organize/t_1": "organize", "/play/m_1": "play", "/board/t_1": "board",
 }
 
 

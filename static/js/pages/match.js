@@ -1,8 +1,8 @@
-// /matches/{id}: a large live scoreboard.
+// /matches/{id}: a large live scoreboard (and the station the match is called to).
 
 import { announce, byId, h, render, segment } from "../dom.js";
 import { showGate, tokenRefused } from "../gate.js";
-import { matchTitle, scoreLine, STATE_LABELS } from "../matches.js";
+import { FINAL_STATES, matchTitle, scoreLine, STATE_LABELS } from "../matches.js";
 import { ChatBox } from "../chat.js";
 import { watchMatch } from "../matchroom.js";
 import { renderScoreboard } from "../scoreboard.js";
@@ -46,7 +46,9 @@ if (!token) {
     render(main,
       h("p", { class: "crumbs" },
         h("a", { href: `/tournaments/${match.tournament_id}` }, "Back to the tournament"),
-        match.round ? ` · Round ${match.round}` : ""),
+        match.round ? ` · Round ${match.round}` : "",
+        match.call && !FINAL_STATES.has(match.state)
+          ? [" · ", h("span", { class: "station-name", id: "station-name" }, match.call.station)] : null),
       h("section", { class: "big-board", "aria-label": `Score: ${scoreLine(match, names)}` },
         renderScoreboard(match, names)),
       match.veto ? h("section", { class: "panel", "aria-label": "Map veto" }, renderVeto(match, names)) : null,

@@ -1,5 +1,5 @@
 // /organize (a new tournament) and /organize/{id}: add players, start (games per match, map veto),
-// run every match, settle disputes.
+// run every match, settle disputes, run the stations and their call queue (stations.js).
 
 import { ApiError, get, post, qrCode } from "../api.js";
 import { renderPlacements } from "../bracket.js";
@@ -11,6 +11,7 @@ import { formatOf, formatOptions, nameList, vetoConfig } from "../matchsetup.js"
 import { applyTournamentEvent, bracketLeftOut, DEFAULT_TIEBREAKS, FORMATS, loadMatches, MatchBook, Names, takeSnapshot,
   TIEBREAKS } from "../matches.js";
 import { formatLabel } from "../series.js";
+import { keepTicking, QueueState, ServerClock, stationsDesk } from "../stations.js";
 import { showConnection } from "../status.js";
 import { isOrganizer, takeToken } from "../token.js";
 
@@ -76,10 +77,14 @@ function manage() {
   let online = new Map(); // match id -> its participants connected (the room's presence)
   const scheduleDraw = onNextFrame(draw);
   const desk = matchDesk({ book, names, disputes, online: { get: (id) => online.get(id) }, redraw: scheduleDraw });
+  const clock = new ServerClock();
+  const queue = new QueueState(book);
+  const stations = stationsDesk({ tournamentId, state: queue, names, book, clock, redraw: scheduleDraw });
 
   render(main,
     h("div", { class: "organize" },
       h("div", { class: "organize-main" },
+        h("section", { class: "panel", id: "t-stations", "aria-labelledby": "stations-title" }),
         h("section", { class: "panel", id: "t-matches", "aria-label": "Matches" })),
       h("div", { class: "organize-side" },
         h("section", { class: "panel", id: "t-info", "aria-label": "Tournament" }),
@@ -92,6 +97,7 @@ function manage() {
       tournament = data.tournament;
       participants = data.participants;
       names.set(participants);
+      queue.welcome(data);
       takeSnapshot(book, tournamentId, data).then(scheduleDraw, () => {});
       for (const m of data.matches) if (m.state === "disputed" && !disputes.has(m.id)) desk.loadDispute(m.id);
       draw();
@@ -99,6 +105,7 @@ function manage() {
     onEvent(frame) {
       const data = frame.data ?? {};
       tournament = applyTournamentEvent(book, tournament, frame);
+      queue.apply(frame);
       if (bracketLeftOut(frame)) loadMatches(book, tournamentId).then(scheduleDraw, () => {});
       if (frame.type === "dispute_created") disputes.set(data.match_id, data.dispute);
       if (frame.type === "dispute_resolved") disputes.delete(data.match_id);
@@ -110,9 +117,11 @@ function manage() {
       online = new Map(Object.entries(data.online));
       scheduleDraw();
     },
+    onFrame: (frame) => clock.observe(frame),
     onAuthFailed: (message) => tokenRefused(main, message),
   });
   showConnection(byId("connection"), live);
+  keepTicking(clock);
   load().then((ok) => ok && live.start());
 
   function addParticipant(participant) {
@@ -127,6 +136,7 @@ function manage() {
       tournament = t;
       participants = t.participants;
       names.set(participants);
+      queue.tournament(t);
       await loadMatches(book, tournamentId);
       draw();
       return true;
@@ -145,6 +155,7 @@ function manage() {
     drawShare();
     drawPeople();
     drawStart();
+    render(byId("t-stations"), stations.view());
     render(byId("t-matches"), desk.view(registering()));
   }
 

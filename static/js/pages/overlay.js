@@ -1,9 +1,9 @@
 // /overlay/match/{id}: the OBS browser source: names and scores on a transparent page. In a
 // series: the games won beside each score and the format, game and map above; during the map
-// veto, the veto board.
+// veto, the veto board. A match called to a station names it above, small.
 
 import { byId, h, render, segment } from "../dom.js";
-import { slotLabel } from "../matches.js";
+import { FINAL_STATES, slotLabel } from "../matches.js";
 import { watchMatch } from "../matchroom.js";
 import { bigScoreOf } from "../scoreboard.js";
 import { currentGame, seriesLine } from "../series.js";
@@ -19,7 +19,10 @@ if (!token) {
     onUpdate: (match) => {
       const series = Boolean(match.series) && Boolean(currentGame(match));
       const line = seriesLine(match);
+      const station = match.call && !FINAL_STATES.has(match.state) ? match.call.station : null;
       render(stage,
+        station ? h("div", { class: "overlay-line overlay-station", dataset: { testid: "overlay-station" } }, station)
+          : null,
         line ? h("div", { class: "overlay-line", dataset: { testid: "overlay-line" } }, line) : null,
         [0, 1].map((slot) => {
           const id = match.participant_ids[slot];

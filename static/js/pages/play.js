@@ -1,12 +1,14 @@
 // /play/{match id}: a player checks in, starts, and reports or confirms the result (socket commands).
+// A match called to a station says where to go, and until when to check in there.
 
 import { announce, busy, byId, h, render, segment } from "../dom.js";
 import { showGate, tokenRefused } from "../gate.js";
-import { matchTitle, scoreLine, STATE_LABELS } from "../matches.js";
+import { FINAL_STATES, matchTitle, scoreLine, STATE_LABELS } from "../matches.js";
 import { ChatBox } from "../chat.js";
 import { watchMatch } from "../matchroom.js";
 import { renderScoreboard } from "../scoreboard.js";
 import { currentGame, renderGames, renderVeto } from "../series.js";
+import { countdownEl, keepTicking, noShows, ServerClock } from "../stations.js";
 import { showConnection } from "../status.js";
 import { takeToken } from "../token.js";
 
@@ -19,16 +21,24 @@ if (!token) {
   showGate(main);
 } else {
   let chat = null;
+  const clock = new ServerClock();
   const { live, names, current } = watchMatch(segment(1), token, {
     onWelcome: (data) => {
       me = data.user_id;
       participant = data.is_participant;
       chat.welcome(data);
     },
-    onFrame: (frame) => chat.frame(frame),
+    onFrame: (frame) => {
+      clock.observe(frame);
+      chat.frame(frame);
+    },
     onUpdate: (match, previous) => {
       draw(match);
-      if (previous && previous.state !== match.state) {
+      if (match.call && !previous?.call && calledHere(match)) {
+        announce(byId("announcer"), `Go to ${match.call.station}`);
+      } else if (previous?.call && !match.call && !FINAL_STATES.has(match.state)) {
+        announce(byId("announcer"), `Your match was taken off ${previous.call.station}: wait for the next call.`);
+      } else if (previous && previous.state !== match.state) {
         announce(byId("announcer"), `${STATE_LABELS[match.state] ?? match.state}. ${scoreLine(match, names)}`);
       }
     },
@@ -36,6 +46,7 @@ if (!token) {
   });
   chat = new ChatBox(live, () => current() && draw(current()));
   showConnection(byId("connection"), live);
+  keepTicking(clock);
   live.start();
 
   function command(type, data, button, done) {
@@ -52,7 +63,9 @@ if (!token) {
     render(main,
       h("p", { class: "crumbs" }, participant
         ? `Playing as ${names.of(me)}${opponent ? ` against ${names.of(opponent)}` : ""}`
-        : "You are watching: this token is not a player of this match."),
+        : "You are watching: this token is not a player of this match.",
+      match.call && !FINAL_STATES.has(match.state) && !calledHere(match) ? ` · at ${match.call.station}` : ""),
+      participant && calledHere(match) ? callPanel(match) : null,
       h("section", { class: "big-board compact", "aria-label": `Score: ${scoreLine(match, names)}` },
         renderScoreboard(match, names)),
       match.veto && !match.veto.complete ? vetoPanel(match) : null,
@@ -63,6 +76,38 @@ if (!token) {
       match.veto?.complete ? h("section", { class: "panel", "aria-label": "Maps" }, renderVeto(match, names)) : null,
       renderGames(match, names),
       chat.view());
+  }
+
+  /** A call to a station the players have not started at yet: where to go, the time to check
+   * in (the check-in command itself), and what a missed time means. */
+  function callPanel(match) {
+    const call = match.call;
+    const opponent = match.participant_ids.find((id) => id && id !== me);
+    const mine = match.checked_in.includes(me);
+    const late = noShows(match);
+    const checkIn = h("button", { type: "button", id: "check-in", class: "primary big-action",
+      onclick: () => command("ready_up", {}, checkIn, "Checked in") }, "Check in");
+    let body;
+    if (match.state === "ready") {
+      body = h("p", {}, "You are both here: start the match below when you are set up.");
+    } else if (mine) {
+      body = h("p", {}, late.length ? `${names.of(opponent)} did not check in in time: the organizer decides what happens.`
+        : `You are checked in. Waiting for ${names.of(opponent) ?? "your opponent"}.`);
+    } else if (late.includes(me)) {
+      body = [h("p", { class: "call-late", role: "alert" }, "Your check-in time ran out: you are marked as a no-show. "
+        + "Go there now and check in; the organizer may still count it, or award the match to your opponent."), checkIn];
+    } else {
+      body = [call.deadline ? h("p", { class: "call-deadline" }, "Check in within ",
+        countdownEl(call.deadline, clock, { id: "call-countdown" }), " or you may lose the match.")
+        : h("p", {}, "Check in when you are at the station."), checkIn];
+    }
+    return h("section", { class: `panel call-panel${late.length ? " late" : ""}`, "aria-labelledby": "call-title" },
+      h("h2", { id: "call-title", class: "call-where" }, `Go to ${call.station}`), body);
+  }
+
+  /** Called to a station and not under way there yet (a live match shows its station in the crumbs). */
+  function calledHere(match) {
+    return Boolean(match.call) && ["scheduled", "check_in", "ready"].includes(match.state);
   }
 
   /** The veto while it runs: the board, with buttons on the player's own turns. */
@@ -84,6 +129,7 @@ if (!token) {
     }
     if (state === "scheduled") return h("p", {}, "Check-in is not open yet: the organizer opens it.");
     if (state === "check_in") {
+      if (calledHere(match)) return h("p", {}, `Check in at ${match.call.station}, at the top of this page.`);
       if (match.checked_in.includes(me)) return h("p", {}, "You are checked in. Waiting for your opponent.");
       const button = h("button", { type: "button", id: "ready-up", class: "primary",
         onclick: () => command("ready_up", {}, button, "Checked in") }, "I'm ready");
