@@ -3,11 +3,22 @@ type), screen links, renewing and revoking them."""
 
 from __future__ import annotations
 
+import segno
+
 from handlers.base import ID, BaseHandler, Reply
 from realtime.errors import ApiError
 from realtime.limits import retry_after_ms
 from tournament import fields
 from tournament.links import LINK_TTL_S
+
+MIN_LINK_TTL_S = 600  # the ttl_s a mint may ask for (the OpenAPI document reads both)
+MAX_LINK_TTL_S = LINK_TTL_S * 5
+
+
+def _qr_svg(data: str) -> str:
+    """An inline SVG of the QR code of `data` (a printed sheet holds one per player: made
+    here at once, rather than one /qr.svg request each, which its rate limit would slow)."""
+    return str(segno.make(data, error="l", micro=False).svg_inline(scale=3, border=2, dark="#000", light="#fff"))
 
 
 def _link_url(handler: BaseHandler, tournament_id: str, token: str) -> str:
@@ -19,11 +30,15 @@ class PlayerLinksHandler(BaseHandler):
         """Mint every participant's link (their short codes are kept from one mint to the next)."""
         async def mint() -> Reply:
             body = self.json_body()
-            ttl_s = fields.integer(body, "ttl_s", minimum=600, maximum=LINK_TTL_S * 5) or LINK_TTL_S
+            ttl_s = fields.integer(body, "ttl_s", minimum=MIN_LINK_TTL_S, maximum=MAX_LINK_TTL_S) or LINK_TTL_S
+            qr = fields.flag(body, "qr")
             links = await self.services.links.mint_players(tournament_id, self.user(), ttl_s)
-            return 201, {"tournament_id": tournament_id,
-                         "links": [{**link.to_json(), "participant_id": link.subject,
-                                    "url": _link_url(self, tournament_id, link.token)} for link in links]}
+            minted = []
+            for link in links:
+                url = _link_url(self, tournament_id, link.token)
+                minted.append({**link.to_json(), "participant_id": link.subject, "url": url,
+                               **({"qr_svg": _qr_svg(url)} if qr else {})})
+            return 201, {"tournament_id": tournament_id, "links": minted}
 
         # Not kept per Idempotency-Key: the answer holds tokens, which the store does not keep.
         self.count_write()

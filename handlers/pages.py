@@ -123,6 +123,10 @@ routes = [
     (rf"/play/({ID})/?", PageHandler, {"page": "play", "title": "Play"}),
     (rf"/draw/({ID})/?", PageHandler, {"page": "draw", "title": "Draw"}),
     (rf"/board/({ID})/?", PageHandler, {"page": "board", "title": "Queue board"}),
+    (rf"/me/({ID})/?", PageHandler, {"page": "me", "title": "My matches"}),
+    (rf"/join/({ID})/?", PageHandler, {"page": "join", "title": "Join"}),
+    (rf"/organize/({ID})/links/?", PageHandler, {"page": "links", "title": "Player links"}),
+    (rf"/overlay/stream/({ID})/?", PageHandler, {"page": "stream", "title": "Stream overlay"}),
     (r"/static/(.*)", StaticHandler),
     (r"/qr\.svg", QrHandler),
 ]
