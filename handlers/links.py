@@ -65,7 +65,8 @@ class ScreenLinkHandler(BaseHandler):
         user = self.count_write()
         body = self.json_body()
         name = fields.text(body, "name", default="Screen", max_len=60)
-        link = await self.services.links.mint_screen(tournament_id, user, name)
+        ttl_s = fields.integer(body, "ttl_s", minimum=60, maximum=MAX_LINK_TTL_S) or LINK_TTL_S
+        link = await self.services.links.mint_screen(tournament_id, user, name, ttl_s)
         self.reply(201, {**link.to_json(), "tournament_id": tournament_id})
 
 
