@@ -63,10 +63,21 @@ def busy_players(matches: Iterable[Match]) -> set[str]:
     return {p for m in matches if m.state in PLAYING or is_called(m) for p in m.players}
 
 
-def waiting(matches: Sequence[Match], depth: Mapping[str, int] | None = None) -> list[Match]:
-    """The matches that wait for a station, in play order: not started, not called, not a walkover."""
+def _unplayed(matches: Sequence[Match], depth: Mapping[str, int] | None) -> list[Match]:
+    """Matches still to be played or walked over, in play order: not started, not called."""
     return [m for m in order(matches, depth)
             if m.state in CALLABLE and not is_called(m) and not (m.slot and m.slot.walkover)]
+
+
+def _bye(match: Match) -> bool:
+    """A match with a slot known to stay empty: a walkover once its other player is known."""
+    return match.slot is not None and any(match.slot.byes)
+
+
+def waiting(matches: Sequence[Match], depth: Mapping[str, int] | None = None) -> list[Match]:
+    """The matches that wait for a station, in play order: not started, not called, not a
+    walkover (nor one to come: a bye)."""
+    return [m for m in _unplayed(matches, depth) if not _bye(m)]
 
 
 def occupied(matches: Iterable[Match]) -> dict[str, Match]:
@@ -163,9 +174,9 @@ class Durations:
 
 
 def etas(matches: Sequence[Match], stations: Sequence[Station], now: float,
-         durations: Durations | None = None, queued: Sequence[Match] | None = None) -> dict[str, float]:
+         durations: Durations | None = None, depth: Mapping[str, int] | None = None) -> dict[str, float]:
     """match id -> estimated start of every queued match (none without an enabled station);
-    `queued` is `waiting(matches)` when the caller has it already.
+    `depth` is `depths(matches)` when the caller has it already.
 
     Replays the queue in play order on the stations: a match starts when a station is free,
     its known players are done with their current match, and the matches feeding it are over.
@@ -197,12 +208,16 @@ def etas(matches: Sequence[Match], stations: Sequence[Station], now: float,
                 if target:
                     feeders.setdefault(target[0], []).append(m.slot.key)
     result: dict[str, float] = {}
-    for m in waiting(matches) if queued is None else queued:
+    for m in _unplayed(matches, depth):
         key = _key(m)
         fed_by = feeders.get(key or "", []) if len(m.players) < 2 else []
         if any(k not in end_at for k in fed_by):
             continue  # its feeders have no estimate (an open match off every station)
         ready = max([now, *(player_free.get(p, now) for p in m.players), *(end_at[k] for k in fed_by)])
+        if _bye(m):  # walked over the moment its player is known: no station, no time
+            if key:
+                end_at[key] = ready
+            continue
         free, station = heapq.heappop(free_at)
         start = max(free, ready)
         end = start + durations.of(m.format)
@@ -229,8 +244,9 @@ def view(matches: Sequence[Match], stations: Sequence[Station], policy: CallPoli
     `rows_max` of the queue in order with each match's ETA and why it waits (`queue_total`
     says how many wait in all), and the measured durations."""
     durations = Durations.measure(matches)
-    queued = waiting(matches, depths(matches))
-    starts = etas(matches, stations, now, durations, queued)
+    depth = depths(matches)
+    queued = waiting(matches, depth)
+    starts = etas(matches, stations, now, durations, depth)
     taken = occupied(matches)
     busy = busy_players(matches)
     rows = []

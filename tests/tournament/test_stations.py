@@ -391,3 +391,24 @@ async def test_an_empty_change_of_the_calling_policy_writes_nothing() -> None:
     before = await lan.store.get_tournament(lan.tid)
     assert await lan.stations.set_calling(lan.tid, ORG) == before.calling
     assert (await lan.store.get_tournament(lan.tid)).version == before.version
+
+
+@pytest.mark.gen_test
+async def test_a_match_with_a_bye_is_not_queued_and_costs_no_station_time() -> None:
+    """Six players in a double elimination: W1-1 and W1-4 are byes, so L1-1 and L1-2 will be
+    walkovers; they are not queued, and what they feed is estimated straight through them."""
+    lan = Event()
+    await lan.start(6)
+    matches = await lan.all()
+    keys = [m.slot.key for m in callqueue.waiting(matches) if m.slot]
+    assert "L1-1" not in keys and "L1-2" not in keys and "L2-1" in keys
+    stations = [Station("a", "A"), Station("b", "B")]
+    etas = callqueue.etas(matches, stations, lan.clock())
+    by_key = {m.slot.key: m.id for m in matches if m.slot}
+    game = callqueue.DEFAULT_GAME_S
+    # W1-2 and W1-3 now; their losers walk through L1-x into L2-x, which wait for W2-x's losers;
+    # in the same round W3-1 goes first (winners before losers), so L2-2 waits a match more
+    assert etas[by_key["W2-1"]] == etas[by_key["W2-2"]] == lan.clock() + game
+    assert etas[by_key["W3-1"]] == etas[by_key["L2-1"]] == lan.clock() + 2 * game
+    assert etas[by_key["L2-2"]] == lan.clock() + 3 * game
+    assert by_key["L1-1"] not in etas
