@@ -16,7 +16,7 @@ from realtime.errors import INTERNAL, ApiError, Problem, describe, is_expected
 from realtime.limits import client_ip, retry_after_ms
 from tournament import fields
 from tournament.roles import Principal
-from tournament.store import IdempotencyRecord
+from tournament.store import IdempotencyRecord, StorageError
 from tournament.tokens import AuthError
 
 if TYPE_CHECKING:
@@ -55,7 +55,12 @@ class BaseHandler(web.RequestHandler):
         except (ApiError, AuthError):
             return  # refused when the route asks for its user
         if isinstance(principal, Principal) and principal.tournament_id is not None:
-            await self.services.links.check(principal)  # an event link revoked, or ended: 401
+            try:
+                await self.services.links.check(principal)  # an event link revoked, or ended
+            except (AuthError, StorageError) as e:
+                self._link_refusal = e  # raised when the route asks for its user: public routes answer
+
+    _link_refusal: Exception | None = None
 
     def data_received(self, chunk: bytes) -> None:
         self._received += len(chunk)
@@ -110,6 +115,8 @@ class BaseHandler(web.RequestHandler):
         principal = self.current_user
         if principal is None:
             raise ApiError(401, "authentication_required", "this route needs a bearer token")
+        if self._link_refusal is not None:
+            raise self._link_refusal
         assert isinstance(principal, Principal)
         return principal
 

@@ -11,7 +11,8 @@ from realtime.limits import retry_after_ms
 from tournament import fields
 from tournament.links import LINK_TTL_S
 
-MIN_LINK_TTL_S = 600  # the ttl_s a mint may ask for (the OpenAPI document reads both)
+MIN_LINK_TTL_S = 600  # the ttl_s a mint may ask for (the OpenAPI document reads these)
+MIN_SCREEN_TTL_S = 60
 MAX_LINK_TTL_S = LINK_TTL_S * 5
 
 
@@ -22,7 +23,10 @@ def _qr_svg(data: str) -> str:
 
 
 def _link_url(handler: BaseHandler, tournament_id: str, token: str) -> str:
-    return f"{handler.services.config.public_url}/me/{tournament_id}?token={token}"
+    # The address the caller reached this server by: the organizer on the LAN address mints
+    # links the phones can open (the configured host may be 0.0.0.0, or localhost).
+    request = handler.request
+    return f"{request.protocol}://{request.host}/me/{tournament_id}?token={token}"
 
 
 class PlayerLinksHandler(BaseHandler):
@@ -65,7 +69,7 @@ class ScreenLinkHandler(BaseHandler):
         user = self.count_write()
         body = self.json_body()
         name = fields.text(body, "name", default="Screen", max_len=60)
-        ttl_s = fields.integer(body, "ttl_s", minimum=60, maximum=MAX_LINK_TTL_S) or LINK_TTL_S
+        ttl_s = fields.integer(body, "ttl_s", minimum=MIN_SCREEN_TTL_S, maximum=MAX_LINK_TTL_S) or LINK_TTL_S
         link = await self.services.links.mint_screen(tournament_id, user, name, ttl_s)
         self.reply(201, {**link.to_json(), "tournament_id": tournament_id})
 

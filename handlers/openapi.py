@@ -13,10 +13,12 @@ from handlers.openapi_schemas import Schema
 
 AUTH_CODES = ("authentication_required", "token_malformed", "token_algorithm_not_allowed",
               "token_signature_invalid", "token_expired", "token_not_yet_valid", "token_claims_missing",
-              "token_role_invalid")
+              "token_role_invalid", "token_revoked")
 ONCE_409 = ("request_in_progress", "conflict")  # any write run by once_per_key
 MOVE_409 = ("invalid_state", "version_conflict", *ONCE_409)
 TOURNAMENT_ACTIONS = ("open-registration", "start", "reset", "cancel")
+CALL_409 = ("station_busy", "station_disabled", "player_busy", "not_callable", "already_called", "players_missing",
+            *ONCE_409)
 WHY = {
     400: "The body is not JSON or not an object, a field is missing or of the wrong type, or a "
          "header or query parameter is malformed.",
@@ -43,9 +45,9 @@ def header(schema: Schema, description: str, *, required: bool = True) -> dict[s
     return {"description": description, "required": required, "schema": schema}
 
 
-def error(status: int, *codes: str) -> dict[str, Any]:
-    """An error response whose `code` is one of `codes`."""
-    response = json_body(s.error_with(codes), WHY[status])
+def error(status: int, *codes: str, why: str = "") -> dict[str, Any]:
+    """An error response whose `code` is one of `codes` (`why`: when, if not the status's usual)."""
+    response = json_body(s.error_with(codes), why or WHY[status])
     if status == 401:
         response["headers"] = {"WWW-Authenticate": header(s.string(), 'Bearer realm="livebracket"')}
     if status == 429:
@@ -80,6 +82,14 @@ def writes(conflicts: tuple[str, ...] = ONCE_409, *, forbidden: tuple[str, ...] 
             429: error(429, "rate_limit_exceeded")}
 
 
+def unkept(*, conflicts: tuple[str, ...] = ()) -> dict[int, dict[str, Any]]:
+    """The errors of an organizer's write not run by once_per_key (its answer holds tokens,
+    which the store does not keep): writes' without the Idempotency-Key and shutdown codes."""
+    errors = {**writes(), 422: error(422, "invalid_value"), 503: error(503, "store_unavailable", "store_error")}
+    del errors[409]
+    return {**errors, 409: error(409, *conflicts)} if conflicts else errors
+
+
 def operation(op_id: str, summary: str, ok: tuple[int, str, Schema], errors: dict[int, dict[str, Any]], *,
               params: tuple[str, ...] = (), body: Schema | None = None, required: bool = False,
               location: bool = False, replayable: bool = False, public: bool = False) -> dict[str, Any]:
@@ -110,13 +120,15 @@ def operation(op_id: str, summary: str, ok: tuple[int, str, Schema], errors: dic
 
 def write(op_id: str, summary: str, ok: tuple[int, str, Schema], errors: dict[int, dict[str, Any]],
           body: Schema | None, *, path: tuple[str, ...] = (), if_match: bool = False,
-          location: bool = False, required: bool | None = None) -> dict[str, Any]:
-    """A POST run by once_per_key: Idempotency-Key, optionally If-Match. The body is required
-    when it has a required field, unless `required` says otherwise."""
+          location: bool = False, required: bool | None = None, bodiless: bool = False) -> dict[str, Any]:
+    """A write run by once_per_key (POST, PATCH, DELETE): Idempotency-Key, optionally If-Match.
+    The body is required when it has a required field, unless `required` says otherwise;
+    `bodiless` (a DELETE) documents none."""
     headers = ("IdempotencyKey", "IfMatch") if if_match else ("IdempotencyKey",)
     if required is None:
         required = bool(body and body.get("required"))
-    return operation(op_id, summary, ok, errors, params=(*path, *headers), body=body or s.obj({}, closed=False),
+    return operation(op_id, summary, ok, errors, params=(*path, *headers),
+                     body=None if bodiless else body or s.obj({}, closed=False),
                      required=required, location=location, replayable=True)
 
 
@@ -207,10 +219,77 @@ def paths() -> dict[str, Any]:
             "get": operation("getStandings", "The table so far (round robin, Swiss) and the placements",
                              (200, "The standings", s.ref("Standings")), reads(), params=t),
         },
+        "/api/tournaments/{tournament_id}/stations": {
+            "get": operation("listStations", "The tournament's stations, in the order they were added",
+                             (200, "The stations", s.listing("stations", "Station")), reads(), params=t),
+            "post": write("addStation", "Add a station (organizer)", (201, "The new station", s.ref("Station")),
+                          writes(("already_exists", *ONCE_409)), s.NEW_STATION, path=t, location=True),
+        },
+        "/api/tournaments/{tournament_id}/stations/{station_id}": {
+            "patch": write("updateStation", "Rename a station, mark it for the stream, enable or disable it "
+                                            "(organizer)",
+                           (200, "The station after the change", s.ref("Station")),
+                           writes(("already_exists", *ONCE_409)), s.STATION_CHANGE, path=(*t, "StationId")),
+            "delete": write("removeStation", "Remove a station no match is called to (organizer)",
+                            (200, "The id of the station removed", s.obj({"removed": s.identifier()}, ["removed"])),
+                            writes(("station_busy", *ONCE_409), values=False), None, path=(*t, "StationId"),
+                            bodiless=True),
+        },
+        "/api/tournaments/{tournament_id}/calling": {
+            "get": operation("getCalling", "How the tournament calls its matches to stations",
+                             (200, "The calling policy", s.ref("CallPolicy")), reads(), params=t),
+            "patch": write("setCalling", "Change how the tournament calls its matches (organizer)",
+                           (200, "The calling policy after the change", s.ref("CallPolicy")), writes(),
+                           s.CALLING_CHANGE, path=t),
+        },
+        "/api/tournaments/{tournament_id}/queue": {
+            "get": operation("getQueue", "The stations with their matches, the call queue with ETAs",
+                             (200, "The queue now", s.ref("Queue")), reads(), params=t),
+        },
+        "/api/tournaments/{tournament_id}/links": {
+            "post": operation("mintPlayerLinks", "Every participant's event link and code (organizer); not kept "
+                                                 "per Idempotency-Key: the answer holds tokens",
+                              (201, "The links, in registration order; codes are kept from one mint to the next",
+                               s.ref("PlayerLinks")),
+                              unkept(conflicts=("conflict",)), params=t, body=s.NEW_LINKS),
+        },
+        "/api/tournaments/{tournament_id}/links/revoke": {
+            "post": write("revokeLinks", "Revoke one subject's event links, or all of the tournament's (organizer)",
+                          (200, "What was revoked; the open sockets of those links are closed with 4503",
+                           s.ref("Revocation")),
+                          writes(), s.REVOKE_BODY, path=t),
+        },
+        "/api/tournaments/{tournament_id}/screens": {
+            "post": operation("mintScreenLink", "A screen's event link: a spectator of this tournament (organizer); "
+                                                "not kept per Idempotency-Key",
+                              (201, "The screen's link", s.ref("ScreenLink")), unkept(), params=t,
+                              body=s.NEW_SCREEN),
+        },
+        "/api/tournaments/{tournament_id}/join": {
+            "post": operation("joinWithCode", "A player's event link for the code they type; no token needed",
+                              (200, "The player's link", s.ref("JoinedLink")),
+                              {400: error(400, "invalid_json", "invalid_schema"),
+                               404: error(404, "not_found", why="The tournament is unknown, or the code is not one "
+                                                                "of its players' (the same answer)."),
+                               413: error(413, "payload_too_large"), 422: error(422, "invalid_value"),
+                               429: error(429, "rate_limit_exceeded", why="Too many codes tried from this address; "
+                                                                          "retry after Retry-After seconds."),
+                               503: error(503, "store_unavailable", "store_error")},
+                              params=t, body=s.JOIN_BODY, required=True, public=True),
+        },
         "/api/matches/{match_id}": {
             "get": operation("getMatch", "A match", (200, "The match", s.ref("Match")), reads(), params=m),
         },
         **{f"/api/matches/{{match_id}}/{action}": match_action(action) for action in ACTIONS},
+        "/api/matches/{match_id}/call": {
+            "post": write("callMatch", "Call a match to a free station (organizer)",
+                          (200, "The match, called", s.ref("Match")), writes(CALL_409), s.CALL_BODY, path=m),
+        },
+        "/api/matches/{match_id}/uncall": {
+            "post": write("uncallMatch", "Take a match that has not started off its station (organizer)",
+                          (200, "The match, back in the queue", s.ref("Match")), writes(("not_called", "match_under_way", *ONCE_409)),
+                          s.UNCALL_BODY, path=m),
+        },
         "/api/matches/{match_id}/events": {
             "get": operation("listMatchEvents", "The match's events with seq > since, in seq order",
                              (200, "The events", s.listing("events", "Event", match_id=s.identifier(),
@@ -248,10 +327,21 @@ def paths() -> dict[str, Any]:
                                422: error(422, "invalid_value")},
                               body=s.NEW_TOKEN, required=True),
         },
+        "/api/tokens/renew": {
+            "post": operation("renewLink", "A fresh token for an event link still good (the link's own token); "
+                                           "not idempotent",
+                              (200, "The link with its new token and expiry", s.ref("Link")),
+                              {401: error(401, *AUTH_CODES), 413: error(413, "payload_too_large"),
+                               422: error(422, "invalid_value", why="The token is not an event link "
+                                                                    '(field "token").'),
+                               429: error(429, "rate_limit_exceeded"),
+                               503: error(503, "store_unavailable", "store_error")}),
+        },
         "/api/openapi.json": {
             "get": operation("getOpenApi", "This document", (200, "The OpenAPI document", s.obj(
                 {"openapi": s.string(), "info": {"type": "object"}, "paths": {"type": "object"}},
-                ["openapi", "info", "paths"], closed=False)), {413: error(413, "payload_too_large")}, public=True),
+                ["openapi", "info", "paths"], closed=False)),
+                             {413: error(413, "payload_too_large")}, public=True),
         },
         "/healthz": {
             "get": operation("health", "Whether the server runs and its store answers",
@@ -273,6 +363,7 @@ def parameters() -> dict[str, Any]:
         "TournamentId": path("tournament_id", "t_…"),
         "MatchId": path("match_id", "m_…"),
         "DisputeId": path("dispute_id", "d_…"),
+        "StationId": path("station_id", "st_…"),
         "IdempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": False,
                            "schema": s.string(min_len=1, max_len=128, pattern=s.IDEMPOTENCY_KEY_PATTERN),
                            "description": "Apply this write at most once per user and key (24 h)."},

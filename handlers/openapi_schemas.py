@@ -8,11 +8,15 @@ from typing import Any
 from config import STORES
 from handlers.base import ID, IDEMPOTENCY_KEY
 from handlers.brackets import SEEDINGS
+from handlers.links import MAX_LINK_TTL_S, MIN_LINK_TTL_S, MIN_SCREEN_TTL_S
 from handlers.tokens import MAX_TTL_S
 from tournament import events, tiebreaks
+from tournament.callqueue import QUEUE_ROWS_MAX, STREAM_FIRST
+from tournament.links import CODE_ALPHABET, CODE_LENGTH, LINK_TTL_S
 from tournament.models import DisputeStatus, MatchState, TournamentState
 from tournament.roles import ROLE_NAMES
 from tournament.rules import MAX_SCORE
+from tournament.stations import MAX_CHECK_IN_S, MAX_STATIONS
 from tournament.tournaments import FORMATS
 
 Schema = dict[str, Any]
@@ -114,6 +118,8 @@ TOURNAMENT_FIELDS: dict[str, Schema] = {
     "started_at": timestamp(optional=True), "ended_at": timestamp(optional=True),
     "spectator_chat": {"type": "boolean", "description": "spectators may write in its matches' chats"},
     "draw": nullable(ref("Draw")),
+    "stations": {**array(ref("Station"), max_items=MAX_STATIONS), "description": "where its matches are played"},
+    "calling": ref("CallPolicy"),
 }
 DRAW = obj({"revealed": {**array(string()), "description": "participant ids shown so far, seed 1 first"},
             "total": integer(0), "complete": {"type": "boolean"},
@@ -196,6 +202,9 @@ MATCH_FIELDS: dict[str, Schema] = {
     "series": SERIES,
     "games": {**array(ref("Game"), max_items=9), "description": "a series' games: decided ones, then the live one"},
     "veto": VETO,
+    "call": nullable(ref("Call")),
+    "held": {"type": "boolean", "description": "taken off its station: auto-assign passes it over until called "
+                                               "by hand"},
 }
 PAST_RESULT = obj({"state": string(enum=MatchState), "result": nullable(ref("Report")), "winner_id": nullable(string()),
                    "scores": {"type": "object", "additionalProperties": integer(0)},
@@ -300,13 +309,95 @@ CORRECTION_REPORT = obj({"match_id": identifier(), "winner_id": nullable(string(
                         ["match_id", "winner_id", "requires_force", "resets", "applied"],
                         description="`match` (after the correction) only when applied")
 
+STATION = obj({"id": identifier("st_…"), "name": string(min_len=1, max_len=60),
+               "stream": {"type": "boolean", "description": "the stream's setup: stream stations choose first"},
+               "enabled": {"type": "boolean", "description": "a disabled station keeps its match, gets no other"}},
+              ["id", "name", "stream", "enabled"],
+              description="a place a match is played (docs/api.md#stations-and-the-call-queue)")
+CHECK_IN_S = {"type": "integer", "minimum": 10, "maximum": MAX_CHECK_IN_S}
+CALL_POLICY = obj({"auto_assign": {"type": "boolean", "description": "free stations take the queue's next match"},
+                   "check_in_s": nullable({**CHECK_IN_S, "description": "the players' time to check in once "
+                                                                        "called; null: no timer"}),
+                   "forfeit_no_show": {"type": "boolean", "description": "a one-sided no-show loses at the timeout"},
+                   "stream_first": string(enum=STREAM_FIRST)},
+                  ["auto_assign", "check_in_s", "forfeit_no_show", "stream_first"],
+                  description="how the tournament calls its matches to stations")
+CALL = obj({"station_id": identifier(), "station": string(description="its name when called"),
+            "called_at": timestamp(), "by": string(description='the organizer\'s id, or "auto"'),
+            "deadline": timestamp(optional=True), "no_show": array(string()),
+            "expired": {"type": "boolean", "description": "the deadline passed with a player missing"}},
+           ["station_id", "station", "called_at", "by", "deadline", "no_show", "expired"],
+           description="the station the match is called to; kept once it ends")
+QUEUED_FIELDS: dict[str, Schema] = {
+    "match_id": identifier(), "key": nullable(string(description="its bracket key; null: ad hoc")),
+    "label": string(), "round": nullable(integer(1)),
+    "participant_ids": array(nullable(string()), min_items=2, max_items=2),
+    "state": string(enum=MatchState), "format": FORMAT,
+}
+CALLED_MATCH = obj({**QUEUED_FIELDS, "checked_in": array(string()), "series": SERIES, "scores": SCORES,
+                    "call": nullable(ref("Call"))},
+                   [*QUEUED_FIELDS, "checked_in", "series", "scores", "call"])
+QUEUE_ROW = obj({**QUEUED_FIELDS, "ready": {"type": "boolean", "description": "both players known and free"},
+                 "waiting_for": {**array(string()), "description": 'the feeds of its empty slots ("winner of W1-2")'},
+                 "busy": {**array(string()), "description": "its players playing or called elsewhere"},
+                 "held": {"type": "boolean", "description": "taken off a station: auto-assign passes it over"},
+                 "eta": timestamp(optional=True)},
+                [*QUEUED_FIELDS, "ready", "waiting_for", "busy", "held", "eta"])
+SECONDS = {"type": "number", "minimum": 0}
+QUEUE_VIEW_FIELDS: dict[str, Schema] = {
+    "stations": array(obj({**STATION["properties"], "match": nullable(CALLED_MATCH),
+                           "free_at": timestamp(optional=True)},
+                          [*STATION["properties"], "match", "free_at"])),
+    "queue": {**array(QUEUE_ROW, max_items=QUEUE_ROWS_MAX),
+              "description": f"the first {QUEUE_ROWS_MAX} matches waiting for a station, in play order"},
+    "queue_total": integer(0, description="how many matches wait in all"),
+    "calling": ref("CallPolicy"),
+    "durations": obj({"by_format_s": {"type": "object", "additionalProperties": SECONDS,
+                                      "description": 'format name ("BO3", "all 2") -> median seconds'},
+                      "per_game_s": SECONDS, "samples": integer(0)},
+                     ["by_format_s", "per_game_s", "samples"]),
+}
+QUEUE_VIEW = obj({"tournament_id": identifier(), **QUEUE_VIEW_FIELDS}, ["tournament_id", *QUEUE_VIEW_FIELDS],
+                 description="the stations, the queue with its ETAs, the calling policy "
+                             "(docs/api.md#stations-and-the-call-queue)")
+
+CODE = string(pattern=f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$",
+              description="what a player types at POST .../join (no 0, O, 1 or I)")
+LINK_FIELDS: dict[str, Schema] = {
+    "subject": identifier("the token's sub: a participant id, or a screen's screen_…"),
+    "name": string(), "role": string(enum=["player", "spectator"], description="spectator: a screen"),
+    "token": string(description="HS256 JWT scoped to one tournament (claims tid, lg)"),
+    "expires_at": integer(description="epoch seconds"),
+    "code": nullable({**CODE, "description": "a player's code; null for a screen, and in a renewal"}),
+}
+LINK = obj(LINK_FIELDS, LINK_FIELDS, description="an event link (docs/api.md#event-links)")
+PLAYER_LINK_FIELDS: dict[str, Schema] = {
+    **LINK_FIELDS, "role": string(enum=["player"]), "code": CODE, "participant_id": identifier(),
+    "url": string(description="the player's page: <server>/me/<tournament id>?token=<token>"),
+}
+PLAYER_LINK = obj({**PLAYER_LINK_FIELDS, "qr_svg": string(description="with qr: true, an inline SVG of url's QR code")},
+                  PLAYER_LINK_FIELDS)
+PLAYER_LINKS = obj({"tournament_id": identifier(), "links": array(ref("PlayerLink"))}, ["tournament_id", "links"],
+                   description="every participant's link, in registration order")
+SCREEN_LINK = obj({**LINK_FIELDS, "role": string(enum=["spectator"]), "code": {"type": "null"},
+                   "tournament_id": identifier()}, [*LINK_FIELDS, "tournament_id"])
+JOINED_LINK = obj({**PLAYER_LINK_FIELDS, "tournament_id": identifier()}, [*PLAYER_LINK_FIELDS, "tournament_id"])
+REVOCATION = obj({"tournament_id": identifier(),
+                  "revoked": identifier('the subject revoked, or "all"'),
+                  "sockets_closed": integer(0, description="open sockets of the revoked links, closed with 4503")},
+                 ["tournament_id", "revoked", "sockets_closed"])
+
 COMPONENTS: dict[str, Schema] = {
     "Tournament": obj(TOURNAMENT_FIELDS, TOURNAMENT_FIELDS),
     "Draw": DRAW,
     "TournamentWithParticipants": obj({**TOURNAMENT_FIELDS, "participants": array(ref("Participant"))},
                                       [*TOURNAMENT_FIELDS, "participants"]),
     "Participant": PARTICIPANT,
+    "Station": STATION,
+    "CallPolicy": CALL_POLICY,
+    "Queue": QUEUE_VIEW,
     "Match": obj(MATCH_FIELDS, MATCH_FIELDS),
+    "Call": CALL,
     "Report": REPORT,
     "Game": GAME,
     "PastResult": PAST_RESULT,
@@ -322,6 +413,12 @@ COMPONENTS: dict[str, Schema] = {
     "Error": ERROR,
     "TokenGrant": TOKEN_GRANT,
     "Health": HEALTH,
+    "Link": LINK,
+    "PlayerLink": PLAYER_LINK,
+    "PlayerLinks": PLAYER_LINKS,
+    "ScreenLink": SCREEN_LINK,
+    "JoinedLink": JOINED_LINK,
+    "Revocation": REVOCATION,
 }
 
 
@@ -416,3 +513,29 @@ CORRECTION = {**obj({"undo": FLAG, "force": FLAG, "dry_run": FLAG}, closed=False
                        "anyOf": [{"required": ["scores"]}, {"required": ["games"]}]},
               "description": "scores (in a series with game: that game's), or games (a series in full); "
                              "ignored with undo"}
+NULLABLE_FLAG = nullable({"type": "boolean"})
+NEW_STATION = obj({"name": text(60, description="unique in the tournament, case-insensitively."),
+                   "stream": nullable({"type": "boolean", "description": "default false"}),
+                   "enabled": nullable({"type": "boolean", "description": "default true"})}, ["name"], closed=False)
+STATION_CHANGE = obj({"name": text(60, optional=True, description="unique in the tournament, case-insensitively."),
+                      "stream": NULLABLE_FLAG, "enabled": NULLABLE_FLAG},
+                     closed=False, description="the fields to change; absent or null: unchanged")
+CALLING_CHANGE = obj({"auto_assign": NULLABLE_FLAG, "forfeit_no_show": NULLABLE_FLAG,
+                      "check_in_s": nullable(integer(10, int(MAX_CHECK_IN_S),
+                                                     description="null here means no timer (not: unchanged)")),
+                      "stream_first": nullable(string(enum=STREAM_FIRST))},
+                     closed=False, description="the fields to change; absent: unchanged")
+CALL_BODY = obj({"station_id": identifier("a station of the match's tournament")}, ["station_id"], closed=False)
+UNCALL_BODY = obj({"reason": text(200, allow_empty=True, optional=True),
+                   "hold": {"type": "boolean", "description": "keep it from auto-assign (default true)"}},
+                  closed=False)
+LINK_TTL = f"seconds the link lasts; default {LINK_TTL_S}"
+NEW_LINKS = obj({"ttl_s": nullable(integer(MIN_LINK_TTL_S, MAX_LINK_TTL_S, description=LINK_TTL)),
+                 "qr": nullable({"type": "boolean", "description": "each link with qr_svg; default false"})},
+                closed=False)
+REVOKE_BODY = obj({"subject": nullable(identifier("a participant id or a screen's subject; absent: every link"))},
+                  closed=False)
+NEW_SCREEN = obj({"name": text(60, optional=True, description="default Screen."),
+                  "ttl_s": nullable(integer(MIN_SCREEN_TTL_S, MAX_LINK_TTL_S, description=LINK_TTL))}, closed=False)
+JOIN_BODY = obj({"code": text(40, description="letter case, dashes and spaces are ignored.")}, ["code"],
+                closed=False)

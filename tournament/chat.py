@@ -42,6 +42,8 @@ class ChatService:
         InvalidValueError (chat_empty, chat_too_long, or text that is not text)."""
         body = self._text(text)
         match = await self._store.get_match(match_id)
+        if not user.acts_in(match.tournament_id):
+            raise ForbiddenError("this link writes only in its own tournament's chats", code="chat_forbidden")
         if user.role is Role.SPECTATOR and not (await self._store.get_tournament(match.tournament_id)).spectator_chat:
             raise ForbiddenError("spectators read this chat; only players and organizers write",
                                  code="chat_forbidden")
@@ -64,7 +66,7 @@ class ChatService:
 
     async def may_write(self, match: Match, user: Principal) -> bool:
         """Whether `user` may write in `match`'s chat now (not muted, allowed)."""
-        if user.key in match.chat.muted:
+        if user.key in match.chat.muted or not user.acts_in(match.tournament_id):
             return False
         if user.role is Role.SPECTATOR:
             try:

@@ -27,6 +27,15 @@ AFTER_END_S = 12 * 3600  # links keep working this long after their tournament e
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off a sheet, typed on a phone
 CODE_LENGTH = 8  # 32^8 = 2^40 codes: guessing one is hopeless at any rate a server answers
 CHECK_CACHE_S = 2.0  # how long a tournament's links are trusted from memory (revokes here clear it)
+MAX_SUBJECTS = 10_000  # players and screens a tournament keeps link generations for
+
+
+class UnknownCodeError(NotFoundError):
+    """No player of the tournament has the code typed (the same answer for an unknown tournament)."""
+
+    def __init__(self) -> None:
+        Exception.__init__(self, "no player of this tournament has that code: check it, or ask the organizer")
+        self.kind, self.record_id = "code", ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,12 +84,10 @@ class LinkService:
         across tournaments)."""
         tournament = await self._store.get_tournament(tournament_id)
         participant_id = tournament.links.codes.get(code.strip().upper().replace("-", "").replace(" ", ""))
-        if participant_id is None:
-            raise NotFoundError("code", "given")
         participant = next((p for p in await self._store.list_participants(tournament_id) if p.id == participant_id),
                            None)
         if participant is None:
-            raise NotFoundError("code", "given")
+            raise UnknownCodeError()
         return self._player_link(tournament, participant, LINK_TTL_S)
 
     async def mint_screen(self, tournament_id: str, user: Principal, name: str, ttl_s: int = LINK_TTL_S) -> Link:
@@ -89,6 +96,13 @@ class LinkService:
         require_organizer(user, "mint screen links")
         tournament = await self._store.get_tournament(tournament_id)
         subject = new_id("screen")
+        async with self._locks.hold(tournament_id):  # kept, so that it can be revoked by its id
+            tournament = await self._store.get_tournament(tournament_id)
+            if len(tournament.links.subjects) >= MAX_SUBJECTS:
+                raise InvalidValueError(f"a tournament keeps at most {MAX_SUBJECTS} links: revoke every link "
+                                        "to start afresh", field="name")
+            tournament = await self._save(tournament, dataclasses.replace(
+                tournament.links, subjects={**tournament.links.subjects, subject: 0}))
         token, exp = self._tokens.issue(subject, name, Role.SPECTATOR, ttl_s, tournament_id=tournament_id,
                                         link=tournament.links.current(subject))
         return Link(subject, name, Role.SPECTATOR, token, exp)
@@ -99,20 +113,28 @@ class LinkService:
         if user.tournament_id is None:
             raise InvalidValueError("only event links (tokens of one tournament) are renewed here", field="token")
         await self.check(user)
-        token, exp = self._tokens.renew(user, ttl_s)
-        return Link(user.user_id, user.name, user.role, token, exp)
+        token, exp = self._tokens.renew(user, min(ttl_s, user.link_ttl_s or ttl_s))  # never longer than minted
+        tournament = await self._tournament(user.tournament_id)
+        code = tournament.links.code_of(user.user_id) if tournament and user.role is Role.PLAYER else None
+        return Link(user.user_id, user.name, user.role, token, exp, code)
 
     async def revoke(self, tournament_id: str, user: Principal, subject: str | None = None) -> Links:
-        """Revoke one subject's links (a player's, a screen's), or with no subject every link of
-        the tournament. Links minted afterwards work. Raises ForbiddenError, NotFoundError."""
+        """Revoke one subject's links (a player's, a screen's) and a player's code, or with no
+        subject every link and code of the tournament (a leaked sheet is then worth nothing).
+        Links minted afterwards work, with new codes. Raises ForbiddenError, NotFoundError (a
+        subject that is neither a participant nor a screen of this tournament)."""
         require_organizer(user, "revoke links")
         async with self._locks.hold(tournament_id):
             tournament = await self._store.get_tournament(tournament_id)
             links = tournament.links
             if subject is None:
-                links = dataclasses.replace(links, generation=links.generation + 1)
+                links = Links(generation=links.generation + 1)
             else:
-                links = dataclasses.replace(links, subjects={**links.subjects, subject: links.subjects.get(subject, 0) + 1})
+                participants = {p.id for p in await self._store.list_participants(tournament_id)}
+                if subject not in participants and subject not in links.subjects:
+                    raise NotFoundError("participant or screen", subject)
+                links = dataclasses.replace(links, subjects={**links.subjects, subject: links.subjects.get(subject, 0) + 1},
+                                            codes={c: p for c, p in links.codes.items() if p != subject})
             await self._save(tournament, links)
         return links
 

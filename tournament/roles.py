@@ -42,6 +42,7 @@ class Principal:
     # subject's) that revoking moves on; None for tokens that are not scoped.
     tournament_id: str | None = None
     link: tuple[int, int] | None = None
+    link_ttl_s: int | None = None  # the lifetime it was minted with: a renewal is never longer
 
     def acts_in(self, tournament_id: str) -> bool:
         """Whether this principal may act in `tournament_id` (a scoped token only in its own)."""

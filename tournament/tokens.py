@@ -42,6 +42,7 @@ class TokenCodec:
         if tournament_id is not None:
             claims["tid"] = tournament_id
             claims["lg"] = list(link or (1, 0))
+            claims["lt"] = ttl_s  # its lifetime, which renewing keeps
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM), exp
 
     def renew(self, user: Principal, ttl_s: int) -> tuple[str, int]:
@@ -101,8 +102,11 @@ class TokenCodec:
                     isinstance(link, list) and len(link) == 2
                     and all(isinstance(g, int) and not isinstance(g, bool) for g in link)):
                 raise AuthError("token_malformed", "the token's tid and lg claims are malformed")
+            lifetime = claims.get("lt")
             return Principal(user_id=str(user_id), name=str(name), role=role, tournament_id=scope,
-                             link=(link[0], link[1]))
+                             link=(link[0], link[1]),
+                             link_ttl_s=lifetime if isinstance(lifetime, int) and not isinstance(lifetime, bool)
+                             and lifetime > 0 else None)
         return Principal(user_id=str(user_id), name=str(name), role=role)
 
 

@@ -60,6 +60,10 @@ async def test_revoking_one_player_or_all_refuses_at_once_and_closes_open_socket
     screen = await api.ok("POST", f"/api/tournaments/{tid}/screens", {"name": "Projector"}, 201)
     board, _ = await connect(api, f"/ws/tournament/{tid}", screen["token"])
 
+    status, body = await api.post(f"/api/tournaments/{tid}/links/revoke", {"subject": "nobody"})
+    assert (status, body["error"]["code"]) == (404, "not_found")  # a subject it does not know grows nothing
+    p1_code = next(link["code"] for link in (await api.ok("POST", f"/api/tournaments/{tid}/links", {}, 201))["links"]
+                   if link["participant_id"] == "p1")
     answer = await api.ok("POST", f"/api/tournaments/{tid}/links/revoke", {"subject": "p1"})
     assert (answer["revoked"], answer["sockets_closed"]) == ("p1", 1)
     error = await p1_phone.recv()
@@ -73,9 +77,18 @@ async def test_revoking_one_player_or_all_refuses_at_once_and_closes_open_socket
     fresh = {link["participant_id"]: link["token"] for link in
              (await api.ok("POST", f"/api/tournaments/{tid}/links", {}, 201))["links"]}
     await api.ok("GET", f"/api/matches/{match['id']}", as_=fresh["p1"])  # minted after: good
+    status, body = await api.post(f"/api/tournaments/{tid}/join", {"code": p1_code}, as_=None)
+    assert status == 404  # the revoked player's old code is retired with the link
+    status, _ = await api.get("/healthz", as_=links["p1"])
+    assert status == 200  # a route that needs no token answers, whatever token is sent
 
     renewed = await api.ok("POST", "/api/tokens/renew", as_=screen["token"])
     assert renewed["expires_at"] >= screen["expires_at"] and renewed["subject"] == screen["subject"]
+    short = await api.ok("POST", f"/api/tournaments/{tid}/screens", {"name": "Overlay", "ttl_s": 60}, 201)
+    stretched = await api.ok("POST", "/api/tokens/renew", as_=short["token"])
+    assert stretched["expires_at"] - short["expires_at"] < 60  # a renewal keeps the lifetime it was minted with
+    answer = await api.ok("POST", f"/api/tournaments/{tid}/links/revoke", {"subject": short["subject"]})
+    assert answer["sockets_closed"] == 0
     status, body = await api.post("/api/tokens/renew", as_=api.organizer)
     assert (status, body["error"]["field"]) == (422, "token")
 

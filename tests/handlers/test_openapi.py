@@ -98,12 +98,14 @@ def test_every_api_route_is_documented(app: Any) -> None:
 
 @pytest.mark.gen_test
 async def test_document_is_served_without_a_token(api: Api) -> None:
-    """GET /api/openapi.json needs no token and answers the document itself."""
+    """GET /api/openapi.json needs no token and answers the document itself; only it, health
+    and joining with a code are documented as needing none."""
     status, body = await api.get("/api/openapi.json", as_=None)
     assert status == 200 and body == json.loads(json.dumps(DOCUMENT))
     assert api.last_headers["Content-Type"] == "application/json; charset=utf-8"
     security = {path: op.get("security") for path, item in DOCUMENT["paths"].items() for op in item.values()}
-    assert {path for path, rule in security.items() if rule == []} == {"/api/openapi.json", "/healthz"}
+    public = {path for path, rule in security.items() if rule == []}
+    assert public == {"/api/openapi.json", "/healthz", "/api/tournaments/{tournament_id}/join"}
     assert DOCUMENT["security"] == [{"bearerAuth": []}]
 
 
@@ -118,8 +120,9 @@ async def test_methods_a_path_does_not_list_get_405(api: Api) -> None:
 
 
 async def seed(api: Api) -> dict[str, list[str]]:
-    """Real records for path parameters: a draft tournament with a live match, a disputed one
-    and its dispute; a live round robin with one match decided."""
+    """Real records for path parameters: a draft tournament with a live match, a disputed one,
+    its dispute and a station; a live round robin with one match decided and one called to its
+    stream station."""
     tid, live = await api.match_between("alice", "bob")
     await api.ok("POST", f"/api/matches/{live['id']}/start")
     disputed = await api.ok("POST", f"/api/tournaments/{tid}/matches", {"participant_ids": ["bob", "alice"]}, 201)
@@ -135,8 +138,12 @@ async def seed(api: Api) -> dict[str, list[str]]:
     a, b = first["participant_ids"]
     await api.ok("POST", f"/api/matches/{first['id']}/start")
     await api.ok("POST", f"/api/matches/{first['id']}/result", {"scores": {a: 2, b: 1}})
-    return {"tournament_id": [tid, league["id"]], "match_id": [live["id"], mid, first["id"]],
-            "dispute_id": [raised["dispute"]["id"]]}
+    desk = await api.ok("POST", f"/api/tournaments/{tid}/stations", {"name": "Desk 1"}, 201)
+    stream = await api.ok("POST", f"/api/tournaments/{league['id']}/stations", {"name": "Stream", "stream": True}, 201)
+    waiting = (await api.ok("GET", f"/api/tournaments/{league['id']}/matches"))["matches"][1]
+    await api.ok("POST", f"/api/matches/{waiting['id']}/call", {"station_id": stream["id"]})
+    return {"tournament_id": [tid, league["id"]], "match_id": [live["id"], mid, first["id"], waiting["id"]],
+            "dispute_id": [raised["dispute"]["id"]], "station_id": [desk["id"], stream["id"]]}
 
 
 def cases(label: str, known: dict[str, list[str]]) -> st.SearchStrategy[Case[Any]]:
