@@ -22,6 +22,15 @@ def _qr_svg(data: str) -> str:
     return str(segno.make(data, error="l", micro=False).svg_inline(scale=3, border=2, dark="#000", light="#fff"))
 
 
+def _join_url(handler: BaseHandler, tournament_id: str, code: str | None) -> str | None:
+    """The short address a printed card's QR code holds: the join page with the code, which
+    scans far better off paper than a token does (and dies with the code on a revoke)."""
+    if code is None:
+        return None
+    request = handler.request
+    return f"{request.protocol}://{request.host}/join/{tournament_id}?code={code}"
+
+
 def _link_url(handler: BaseHandler, tournament_id: str, token: str) -> str:
     # The address the caller reached this server by: the organizer on the LAN address mints
     # links the phones can open (the configured host may be 0.0.0.0, or localhost).
@@ -40,8 +49,9 @@ class PlayerLinksHandler(BaseHandler):
             minted = []
             for link in links:
                 url = _link_url(self, tournament_id, link.token)
-                minted.append({**link.to_json(), "participant_id": link.subject, "url": url,
-                               **({"qr_svg": _qr_svg(url)} if qr else {})})
+                join_url = _join_url(self, tournament_id, link.code)
+                minted.append({**link.to_json(), "participant_id": link.subject, "url": url, "join_url": join_url,
+                               **({"qr_svg": _qr_svg(join_url or url)} if qr else {})})
             return 201, {"tournament_id": tournament_id, "links": minted}
 
         # Not kept per Idempotency-Key: the answer holds tokens, which the store does not keep.

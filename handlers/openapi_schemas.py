@@ -368,15 +368,17 @@ LINK_FIELDS: dict[str, Schema] = {
     "name": string(), "role": string(enum=["player", "spectator"], description="spectator: a screen"),
     "token": string(description="HS256 JWT scoped to one tournament (claims tid, lg)"),
     "expires_at": integer(description="epoch seconds"),
-    "code": nullable({**CODE, "description": "a player's code; null for a screen, and in a renewal"}),
+    "code": nullable({**CODE, "description": "a player's code; null for a screen"}),
 }
 LINK = obj(LINK_FIELDS, LINK_FIELDS, description="an event link (docs/api.md#event-links)")
 PLAYER_LINK_FIELDS: dict[str, Schema] = {
     **LINK_FIELDS, "role": string(enum=["player"]), "code": CODE, "participant_id": identifier(),
     "url": string(description="the player's page: <server>/me/<tournament id>?token=<token>"),
 }
-PLAYER_LINK = obj({**PLAYER_LINK_FIELDS, "qr_svg": string(description="with qr: true, an inline SVG of url's QR code")},
-                  PLAYER_LINK_FIELDS)
+JOIN_URL = string(description="the short address a printed QR code holds: <server>/join/<tournament id>?code=<code>")
+PLAYER_LINK = obj({**PLAYER_LINK_FIELDS, "join_url": JOIN_URL,
+                   "qr_svg": string(description="with qr: true, an inline SVG of join_url's QR code")},
+                  [*PLAYER_LINK_FIELDS, "join_url"])
 PLAYER_LINKS = obj({"tournament_id": identifier(), "links": array(ref("PlayerLink"))}, ["tournament_id", "links"],
                    description="every participant's link, in registration order")
 SCREEN_LINK = obj({**LINK_FIELDS, "role": string(enum=["spectator"]), "code": {"type": "null"},

@@ -1,8 +1,10 @@
 // The WebSocket client of one room (docs/protocol.md): welcome and snapshot, events in seq
-// order without duplicates, recovery with ?since=&epoch=, reconnects with backoff and jitter.
+// order without duplicates, recovery with ?since=&epoch=, reconnects with backoff and jitter;
+// an event link is renewed on a timer and before each reconnect (token.js), and its renewal used.
 
 import { ApiError } from "./api.js";
 import { CLOSE, LIMITED, TOKEN_REFUSED, reconnects } from "./closecodes.js";
+import { keepRenewed, renewIfDue, tokenEvents } from "./token.js";
 
 const MIN_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 30000;
@@ -12,7 +14,9 @@ const MAX_BACKOFF_MS = 30000;
  * onSnapshot(welcomeData): redraw everything (a fresh snapshot: recovered is false).
  * onEvent(frame): the next event, exactly once, in seq order.
  * onState(state, detail): "connecting" | "connected" | "reconnecting" | "offline".
- * onAuthFailed(message): the token was refused (the room stays offline).
+ * onAuthFailed(message, reason): the token was refused (the room stays offline); `reason` is the
+ *   refusal's reason when it has one (token_revoked: the organizer revoked this link; the message says so).
+ * `start()` also keeps the page's event link renewed (token.js keepRenewed).
  * onPresence(data), onStoreStatus(data), onFrame(frame): those frames as they come.
  */
 export class LiveRoom {
@@ -34,15 +38,26 @@ export class LiveRoom {
     this.resyncing = false;
     this.stopped = false;
     this.tokenRefused = false; // closed for its token: another is needed
+    this.reason = null; // the last refusal's reason (error frames with a close_code)
+    this.opening = false; // a connect waiting for a renewal
     this.pending = new Map();
     this.nextId = 1;
     this.onOnline = () => this.retryNow();
     this.onOffline = () => this.ws?.close();
+    this.onRenewed = (e) => {
+      if (e.detail.previous === this.token) this.token = e.detail.token;
+    };
+    this.onRefused = (e) => {
+      if (e.detail.previous === this.token) this.refuseToken(e.detail.message, e.detail.code);
+    };
   }
 
   start() {
     addEventListener("online", this.onOnline);
     addEventListener("offline", this.onOffline);
+    tokenEvents.addEventListener("renewed", this.onRenewed);
+    tokenEvents.addEventListener("refused", this.onRefused);
+    keepRenewed();
     this.connect();
     return this;
   }
@@ -51,13 +66,15 @@ export class LiveRoom {
     this.stopped = true;
     removeEventListener("online", this.onOnline);
     removeEventListener("offline", this.onOffline);
+    tokenEvents.removeEventListener("renewed", this.onRenewed);
+    tokenEvents.removeEventListener("refused", this.onRefused);
     clearTimeout(this.timer);
     clearInterval(this.watchdog);
     this.ws?.close(CLOSE.NORMAL);
   }
 
   retryNow() {
-    if (this.stopped || (this.ws && this.ws.readyState <= WebSocket.OPEN)) return;
+    if (this.stopped || this.tokenRefused || this.opening || (this.ws && this.ws.readyState <= WebSocket.OPEN)) return;
     clearTimeout(this.timer);
     this.connect();
   }
@@ -72,8 +89,15 @@ export class LiveRoom {
     return `${scheme}//${location.host}${this.path}${query}`;
   }
 
-  connect() {
+  async connect() {
     this.setState(this.welcome ? "reconnecting" : "connecting", this.welcome ? "connecting…" : "");
+    if (this.welcome) {
+      // A reconnect (a night asleep, a dropped link): a link near its end is renewed first.
+      this.opening = true;
+      await renewIfDue();
+      this.opening = false;
+    }
+    if (this.stopped || this.tokenRefused) return;
     const ws = new WebSocket(this.url());
     this.ws = ws;
     ws.onmessage = (message) => {
@@ -105,7 +129,10 @@ export class LiveRoom {
       case "error":
         if (f.retry_after_ms) this.retryAfterMs = f.retry_after_ms;
         if (f.id !== undefined) this.settle(f.id, null, new ApiError(0, f.code, f.message, f));
-        else if (f.close_code) this.detail = f.message;
+        else if (f.close_code) {
+          this.detail = f.message;
+          this.reason = f.reason ?? f.code;
+        }
         return;
       case "presence":
         return this.handlers.onPresence?.(f.data);
@@ -122,6 +149,7 @@ export class LiveRoom {
     this.resyncing = false;
     this.backoff = MIN_BACKOFF_MS;
     this.retryAfterMs = 0;
+    this.reason = null;
     if (!data.recovered) {
       this.lastSeq = data.seq;
       this.handlers.onSnapshot?.(data);
@@ -151,12 +179,9 @@ export class LiveRoom {
       reject(new ApiError(0, "connection_lost", "The connection was lost; check the state before retrying."));
     }
     this.pending.clear();
-    if (this.stopped) return;
+    if (this.stopped || this.tokenRefused) return;
     if (TOKEN_REFUSED.has(code)) {
-      this.tokenRefused = true;
-      const why = this.detail;
-      this.setState("offline", "the access token was refused");
-      this.handlers.onAuthFailed?.(why);
+      this.refuseToken(this.detail, this.reason);
       return;
     }
     if (!reconnects(code)) {
@@ -174,6 +199,17 @@ export class LiveRoom {
     }
     this.setState("reconnecting", `${refusal}retrying in ${Math.ceil(delay / 1000)} s`);
     this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  /** The token cannot be used again (refused at the socket, or its renewal was): offline for
+   * good, and the page is told once why. */
+  refuseToken(message, reason) {
+    if (this.tokenRefused) return;
+    this.tokenRefused = true;
+    clearTimeout(this.timer);
+    this.ws?.close(CLOSE.NORMAL); // its close finds the room refused: no reconnect
+    this.setState("offline", "the access token was refused");
+    this.handlers.onAuthFailed?.(message || "the token was refused", reason);
   }
 
   startWatchdog(intervalMs) {

@@ -1,7 +1,8 @@
 // Stations and the call queue as the pages show them: the queue kept live from the tournament
 // socket, times in words (ETAs, check-in countdowns on the server's clock), the pieces the desk
 // and the venue board share, and the desk's stations panel (add, rename, enable, remove, the
-// calling settings, calling and taking off, no-show forfeits).
+// calling settings, calling and taking off, no-show forfeits, and the screens opened with links
+// of their own: the queue board, the projector view, the stream overlay).
 
 import { post, request } from "./api.js";
 import { announce, byId, h } from "./dom.js";
@@ -219,6 +220,43 @@ export function waitingAtStation(entry) {
   return Boolean(entry?.call) && (entry.state === "check_in" || entry.state === "ready" || entry.state === "scheduled");
 }
 
+// -- screens -----------------------------------------------------------------------------------
+
+/** The screens the desk opens, each with a link of its own: what it is called, where it is. */
+const SCREENS = {
+  board: { name: "Queue board", label: "Open the queue board", button: "open-board", link: "board-link", opens: true,
+    hint: "Queue board for a venue screen", path: (id) => `/board/${id}` },
+  projector: { name: "Projector", label: "Open the projector view", button: "open-projector", link: "projector-link",
+    opens: true, hint: "The live bracket for a projector", path: (id) => `/tournaments/${id}?projector=1` },
+  overlay: { name: "Stream overlay", label: "Stream overlay link", button: "make-overlay-link", link: "overlay-link",
+    opens: false, hint: "Stream overlay: add it to OBS as a browser source (1920 × 1080, transparent)",
+    path: (id) => `/overlay/stream/${id}` },
+};
+
+/** A screen link of the tournament (POST /screens, named `name`): the page at `path` with its token. */
+export async function screenLink(tournamentId, name, path) {
+  const minted = await post(`/api/tournaments/${tournamentId}/screens`, { name });
+  const url = new URL(path, location.origin);
+  url.searchParams.set("token", minted.token);
+  return url.href;
+}
+
+/** Put `text` on the clipboard; on a page without the clipboard API (plain http on a LAN
+ * address is not a secure context) through a selected text field. */
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return;
+  } catch {
+    /* not allowed here: the old way */
+  }
+  const field = h("textarea", { class: "visually-hidden", readonly: true, "aria-hidden": "true" }, text);
+  document.body.append(field);
+  field.select();
+  document.execCommand("copy");
+  field.remove();
+}
+
 // -- the desk's stations panel ------------------------------------------------------------------
 
 const CHECK_IN_CHOICES = [null, 60, 120, 180, 300, 600, 900, 1200, 1800, 3600];
@@ -238,7 +276,8 @@ export function stationsDesk({ tournamentId, state, names, book, clock, redraw }
   const errors = new Map(); // a control's scope ("add", "calling", a station or match id) -> its last refusal
   const editing = new Set(); // station ids whose edit controls are open
   let confirming = null; // the station id whose removal waits for a yes
-  let boardLink = null;
+  const screens = new Map(); // a SCREENS kind -> the address minted for it last
+  let copied = null; // the kind whose address was just copied
   let newStream = false; // the add form's stream box (a redraw makes a new one)
   const base = `/api/tournaments/${tournamentId}`;
 
@@ -275,11 +314,10 @@ export function stationsDesk({ tournamentId, state, names, book, clock, redraw }
     return [
       h("div", { class: "stations-head" },
         h("h2", { id: "stations-title" }, "Stations"),
-        h("button", { type: "button", id: "open-board", onclick: openBoard }, "Open the queue board")),
-      boardLink ? h("p", { class: "small" }, "Queue board for a venue screen: ",
-        h("a", { id: "board-link", class: "long-link", href: boardLink, target: "_blank", rel: "noopener" }, boardLink))
-        : null,
-      errorLine("board"),
+        h("span", { class: "row screen-buttons" }, Object.entries(SCREENS).map(([kind, screen]) =>
+          h("button", { type: "button", id: screen.button, onclick: (e) => openScreen(kind, e.currentTarget) }, screen.label)))),
+      Object.keys(SCREENS).filter((kind) => screens.has(kind)).map((kind) => screenLine(kind, screens.get(kind), stations)),
+      errorLine("screens"),
       stations.length
         ? h("ul", { class: "desk-stations", "aria-labelledby": "stations-title" }, stations.map(stationItem))
         : h("p", { class: "empty stations-empty" }, "No station yet: add the setups matches are played on, and the queue calls "
@@ -480,20 +518,45 @@ export function stationsDesk({ tournamentId, state, names, book, clock, redraw }
       errorLine(row.match_id));
   }
 
-  /** Open the board in a new tab with a spectator token of its own (a venue screen should not
-   * hold the organizer's), and show its link for another screen. */
-  async function openBoard() {
-    const tab = window.open("about:blank", "_blank"); // opened in the click: a popup blocker lets it through
-    await run("board", byId("open-board"), async () => {
-      const user = `board-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-      const minted = await post("/api/tokens", { user_id: user, name: "Queue board", role: "spectator" });
-      boardLink = `${location.origin}/board/${tournamentId}?token=${encodeURIComponent(minted.token)}`;
-      if (tab) {
-        tab.opener = null;
-        tab.location.href = boardLink;
-      }
-    });
-    if (!boardLink) tab?.close();
+  // -- screens ------------------------------------------------------------------------------------
+
+  /** Mint a screen link (a venue screen should not hold the organizer's token, and a screen
+   * link is revocable and renews itself) and open it in a new tab, or, for the overlay, show
+   * it to paste into OBS. */
+  async function openScreen(kind, button) {
+    const screen = SCREENS[kind];
+    // Opened in the click, so a popup blocker lets it through; its address follows.
+    const tab = screen.opens ? window.open("about:blank", "_blank") : null;
+    const url = await run("screens", button, async () => {
+      const address = await screenLink(tournamentId, screen.name, screen.path(tournamentId));
+      screens.set(kind, address);
+      copied = null;
+      return address;
+    }, screen.opens ? null : `${screen.name} link made`);
+    if (url && tab) {
+      tab.opener = null;
+      tab.location.href = url;
+    } else {
+      tab?.close();
+    }
+  }
+
+  function screenLine(kind, url, stations) {
+    const screen = SCREENS[kind];
+    const copy = h("button", { type: "button", id: `copy-${screen.link}`,
+      "aria-label": `Copy the ${screen.name.toLowerCase()} link`,
+      onclick: async () => {
+        await copyText(url);
+        copied = kind;
+        announce(byId("announcer"), `${screen.name} link copied`);
+        redraw();
+      } }, copied === kind ? "Copied" : "Copy");
+    const noStream = kind === "overlay" && !stations.some((s) => s.stream);
+    return h("div", { class: "screen-link small", dataset: { screen: kind } },
+      h("p", {}, `${screen.hint}: `,
+        h("a", { id: screen.link, class: "long-link", href: url, target: "_blank", rel: "noopener" }, url), " ", copy),
+      noStream ? h("p", { class: "hint" }, "No station is the stream's yet: mark one (Edit, “The stream's station”) "
+        + "and the overlay follows whatever is played on it.") : null);
   }
 
   return { view };

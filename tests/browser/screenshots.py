@@ -6,6 +6,7 @@ Run: `.venv/bin/python -m tests.browser.screenshots [OUT_DIR]` (needs Chromium, 
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -116,6 +117,37 @@ async def series_demo(api: Api, tid: str) -> dict[str, str]:
     return {"show": show, "vetoing": vetoing, "picker": a}
 
 
+async def player_event_demo(api: Api) -> str:
+    """/me of a player who won the quarterfinal and is called to a station for the semifinal
+    (the opponent checked in already), by hand (these screenshots run no auto-assign): the path
+    to open, with the player's event link."""
+    tid: str = (await api.ok("POST", "/api/tournaments",
+                             {"name": "Friday Frag Fest", "game": "Quake III Arena"}, 201))["id"]
+    for seed, name in enumerate(PLAYERS, start=1):
+        await api.ok("POST", f"/api/tournaments/{tid}/participants",
+                     {"name": name, "id": name.lower(), "seed": seed}, 201)
+    setup = [(await api.ok("POST", f"/api/tournaments/{tid}/stations", {"name": name}, 201))["id"]
+             for name in ("Setup 1", "Setup 2")]
+    links = {link["participant_id"]: link["token"]
+             for link in (await api.ok("POST", f"/api/tournaments/{tid}/links", {}, 201))["links"]}
+    await api.ok("POST", f"/api/tournaments/{tid}/start", {"seeding": "given"})
+    for key, (a, b) in {"W1-1": (13, 7), "W1-2": (13, 10), "W1-3": (11, 13), "W1-4": (13, 4)}.items():
+        ids = (await api.ok("GET", f"/api/matches/{tid}-{key}"))["participant_ids"]
+        await api.ok("POST", f"/api/matches/{tid}-{key}/start")
+        await api.ok("POST", f"/api/matches/{tid}-{key}/result", {"scores": {ids[0]: a, ids[1]: b}})
+    semi = await api.ok("POST", f"/api/matches/{tid}-W2-1/call", {"station_id": setup[1]})
+    await api.ok("POST", f"/api/matches/{tid}-W2-1/check-in", as_=links[semi["participant_ids"][1]])
+    return f"/me/{tid}?token={links[semi['participant_ids'][0]]}"
+
+
+async def shoot_links_sheet(browser: Browser, base: str, api: Api, tid: str, file: Path) -> None:
+    """The printable sheet of player links (/organize/{id}/links) as the organizer sees it, one
+    player's revoke waiting for its yes."""
+    page = await open_page(browser, base, f"/organize/{tid}/links?token={api.organizer}", ".link-card svg")
+    await page.locator(".link-card").nth(1).get_by_role("button", name=re.compile("^Revoke")).click()
+    await page.screenshot(path=str(file), full_page=True)
+
+
 async def open_page(browser: Browser, base: str, path: str, wait: str, viewport: ViewportSize = DESKTOP) -> Page:
     """The page at `path`, once `wait` shows and the network is quiet."""
     page = await browser.new_page(viewport=viewport, base_url=base)
@@ -160,6 +192,7 @@ async def main(out: Path) -> None:
             await organize.get_by_role("button", name="Make a spectator link").click()
             await expect(organize.locator("#spectator-qr")).to_have_js_property("complete", True)
             await organize.screenshot(path=str(out / "organizer.png"), full_page=True)
+            await shoot_links_sheet(browser, base, api, tid, out / "links-sheet.png")
             await shoot(browser, base, f"/play/{ids['semi']}?token={api.token(ids['player'])}", out / "player.png",
                         "#ready-up", viewport=PHONE, full_page=True)
             smash = await stations_demo(api)
@@ -180,6 +213,8 @@ async def main(out: Path) -> None:
                         full_page=True)
             await shoot(browser, base, f"/play/{shows['vetoing']}?token={api.token(shows['picker'])}",
                         out / "player-veto.png", ".veto-choice", viewport=PHONE, full_page=True)
+            await shoot(browser, base, await player_event_demo(api), out / "player-event.png", "#call-countdown",
+                        viewport=PHONE, full_page=True)
         server.stop()
         await shutdown(services, drain_s=0.5)
     for file in sorted(out.glob("*.png")):

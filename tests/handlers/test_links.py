@@ -23,6 +23,7 @@ async def test_a_player_link_acts_only_in_its_tournament_and_a_code_gives_the_sa
                for link in links.values())
     again = await api.ok("POST", f"/api/tournaments/{tid}/links", {"qr": True}, 201)
     assert all(link["qr_svg"].startswith("<svg") for link in again["links"])  # a printable sheet at once
+    assert all(link["join_url"].endswith(f"/join/{tid}?code={link['code']}") for link in again["links"])
     assert [link["code"] for link in again["links"]] == [links[p]["code"] for p in ("p1", "p2", "p3", "p4")]
     await api.ok("POST", f"/api/tournaments/{tid}/start", {})
     await api.ok("POST", f"/api/tournaments/{other}/start", {})

@@ -1,5 +1,6 @@
 // /organize (a new tournament) and /organize/{id}: add players, start (games per match, map veto),
-// run every match, settle disputes, run the stations and their call queue (stations.js).
+// run every match, settle disputes, run the stations and their call queue (stations.js) and
+// the screens opened from it; the players' links are printed from /organize/{id}/links.
 
 import { ApiError, get, post, qrCode } from "../api.js";
 import { renderPlacements } from "../bracket.js";
@@ -88,6 +89,7 @@ function manage() {
         h("section", { class: "panel", id: "t-matches", "aria-label": "Matches" })),
       h("div", { class: "organize-side" },
         h("section", { class: "panel", id: "t-info", "aria-label": "Tournament" }),
+        h("section", { class: "panel", id: "t-player-links", "aria-labelledby": "player-links-title" }),
         h("section", { class: "panel", id: "t-share", "aria-label": "Links for screens and spectators" }),
         h("section", { class: "panel", id: "t-people", "aria-label": "Participants" }),
         h("section", { class: "panel", id: "t-start", "aria-label": "Start" }))));
@@ -152,6 +154,7 @@ function manage() {
     byId("page-title").textContent = `Organize: ${tournament.name}`;
     document.title = `Organize ${tournament.name} · livebracket`;
     drawInfo();
+    drawPlayerLinks();
     drawShare();
     drawPeople();
     drawStart();
@@ -172,6 +175,15 @@ function manage() {
         h("a", { href: `/tournaments/${tournamentId}` }, "Public page"),
         h("a", { href: `/tournaments/${tournamentId}?projector=1` }, "Projector")),
       renderPlacements(tournament.placements, names));
+  }
+
+  function drawPlayerLinks() {
+    render(byId("t-player-links"),
+      h("h2", { id: "player-links-title" }, "Player links"),
+      h("p", {}, "One link per player for the whole event, each with its QR code and a code to type: "
+        + "print the sheet and hand each player their card. Revoke a lost one there."),
+      h("p", {}, h("a", { href: `/organize/${tournamentId}/links`, id: "player-links", class: "button" },
+        "Player links (QR sheet)")));
   }
 
   function drawShare() {
