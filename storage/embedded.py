@@ -132,7 +132,7 @@ class EmbeddedMongo:
 
     def __init__(self, data_dir: Path, *, db_file: str = DB_FILE, start_timeout_s: float = 20.0,
                  port: int = 0, restart_first_s: float = 0.5, restart_max_s: float = 10.0,
-                 predecessor_timeout_s: float = 5.0) -> None:
+                 predecessor_timeout_s: float = 20.0) -> None:
         self.data_dir = data_dir
         self.db_path = data_dir / db_file
         self.pid_path = data_dir / PID_FILE
