@@ -25,16 +25,27 @@ LOG_FILE = "nx-27017.log"
 # - PR_SET_PDEATHSIG: the child gets SIGTERM when the server dies, so a killed server leaves no
 #   orphan; set here rather than in a preexec_fn, which is unsafe once the server has threads.
 #   A server that died before the prctl is caught by the getppid check.
+# - An orphan watchdog: nx-27017's SIGTERM handler calls sys.exit inside whatever callback the
+#   signal interrupts, and now and then that leaves the process hanging (seen after kill -9 of
+#   the server under load), holding the data dir. Once the server is gone, the watchdog gives
+#   the store ORPHAN_GRACE_S to end by itself, then ends it (SQLite's committed writes are safe).
 # - nx-27017 logs every command at INFO; configuring the root logger first keeps its log to
 #   warnings (its own basicConfig then does nothing).
-_LAUNCHER = """\
-import logging, os, signal, sys
+ORPHAN_GRACE_S = 3
+_LAUNCHER = f"""\
+import logging, os, signal, sys, threading, time
 server = int(sys.argv.pop(1))
 if sys.platform == "linux":
     import ctypes
     ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 if os.getppid() != server:
     sys.exit(0)
+def watchdog():
+    while os.getppid() == server:
+        time.sleep(0.5)
+    time.sleep({ORPHAN_GRACE_S})
+    os._exit(0)
+threading.Thread(target=watchdog, daemon=True).start()
 logging.basicConfig(level=logging.WARNING, handlers=[logging.NullHandler()])
 from nx_27017.nx_27017 import main
 sys.argv[0] = "nx-27017"
@@ -132,7 +143,7 @@ class EmbeddedMongo:
 
     def __init__(self, data_dir: Path, *, db_file: str = DB_FILE, start_timeout_s: float = 20.0,
                  port: int = 0, restart_first_s: float = 0.5, restart_max_s: float = 10.0,
-                 predecessor_timeout_s: float = 20.0) -> None:
+                 predecessor_timeout_s: float = 10.0) -> None:
         self.data_dir = data_dir
         self.db_path = data_dir / db_file
         self.pid_path = data_dir / PID_FILE
