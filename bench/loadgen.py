@@ -397,10 +397,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                               "fd_limit": raise_fd_limit()}
     pid = args.server_pid
     result["rss_before_kb"] = rss_kb(pid) if pid else None
-    await publisher.open()
     progress(f"connecting {args.subscribers} subscribers")
     result["connect_s"] = round(await session.connect(args.ws_url, args.connect_concurrency, args.connect_timeout_s), 2)
     await asyncio.sleep(args.settle_s)  # joins announced (presence), buffers drained
+    # Only now: a keep-alive connection opened before a slow connect phase idles past the
+    # server's head timeout (10 s) and is closed under the publisher.
+    await publisher.open()
     result["rss_after_kb"] = rss_kb(pid) if pid else None
     if pid:
         result["rss_per_socket_kb"] = round((result["rss_after_kb"] - result["rss_before_kb"]) / args.subscribers, 2)
