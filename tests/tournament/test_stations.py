@@ -4,6 +4,7 @@ and cancel), ETAs, the check-in timer and no-shows."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import Any
 
@@ -412,3 +413,19 @@ async def test_a_match_with_a_bye_is_not_queued_and_costs_no_station_time() -> N
     assert etas[by_key["W3-1"]] == etas[by_key["L2-1"]] == lan.clock() + 2 * game
     assert etas[by_key["L2-2"]] == lan.clock() + 3 * game
     assert by_key["L1-1"] not in etas
+
+
+@pytest.mark.gen_test
+async def test_two_calls_to_one_station_at_once_give_it_one_match() -> None:
+    """Two organizers call different matches to the same free station at the same moment:
+    one call lands, the other is told the station is busy, never both."""
+    lan = Event()
+    await lan.start(4, "single_elimination")
+    (one,) = await lan.add_stations(1)
+    w1, w2 = [m for m in callqueue.waiting(await lan.all()) if len(m.players) == 2]
+    results = await asyncio.gather(lan.stations.call(w1.id, ORG, one.id), lan.stations.call(w2.id, ORG, one.id),
+                                   return_exceptions=True)
+    landed = [r for r in results if isinstance(r, Match)]
+    refused = [r for r in results if isinstance(r, InvalidTransitionError)]
+    assert len(landed) == 1 and len(refused) == 1 and refused[0].code == "station_busy"
+    assert len(await lan.called()) == 1
