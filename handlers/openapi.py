@@ -145,7 +145,7 @@ def match_action(action: str) -> dict[str, Any]:
     if action == "result":
         conflicts = (*MOVE_409, "no_game_live", "game_decided", "game_not_started")
     if action == "start":
-        conflicts = (*conflicts, "veto_in_progress")
+        conflicts = (*conflicts, "veto_in_progress", "player_busy")
     if action == "start-veto":
         conflicts = (*MOVE_409, "players_missing")
     if action == "veto":

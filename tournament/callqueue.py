@@ -16,6 +16,7 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from tournament import calls
 from tournament.calls import CALLABLE, PLAYING, is_called
 from tournament.models import FINAL_STATES, CallPolicy, Match, SeriesFormat, Station, iso
 
@@ -58,9 +59,7 @@ def order(matches: Sequence[Match], depth: Mapping[str, int] | None = None) -> l
                                           m.slot.position if m.slot else 0, m.created_at, m.id))
 
 
-def busy_players(matches: Iterable[Match]) -> set[str]:
-    """Players being played or called: not to be called anywhere else."""
-    return {p for m in matches if m.state in PLAYING or is_called(m) for p in m.players}
+busy_players = calls.busy_players
 
 
 def _unplayed(matches: Sequence[Match], depth: Mapping[str, int] | None) -> list[Match]:

@@ -7,6 +7,8 @@ open match is called to it: nothing else has to be kept in step.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from tournament import events as ev
 from tournament.errors import InvalidTransitionError
 from tournament.models import FINAL_STATES, Call, Match, MatchState, Station
@@ -22,6 +24,11 @@ AUTO = "auto"  # who called a match the queue assigned
 def is_called(match: Match) -> bool:
     """Called to a station and not over: the station is busy with it."""
     return match.call is not None and match.state not in FINAL_STATES
+
+
+def busy_players(matches: Iterable[Match]) -> set[str]:
+    """Players being played or called: not to be called, or started, anywhere else."""
+    return {p for m in matches if m.state in PLAYING or is_called(m) for p in m.players}
 
 
 def call(match: Match, station: Station, now: float, by: str, check_in_s: int | None) -> Outcome:

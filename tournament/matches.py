@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from tournament import rules, veto
+from tournament import calls, rules, veto
 from tournament.errors import InvalidTransitionError, InvalidValueError, ShuttingDownError, StaleVersionError
 from tournament.models import FINAL_STATES, Dispute, DisputeStatus, Event, Match, SeriesFormat, match_stream
 from tournament.roles import Principal
@@ -100,8 +100,23 @@ class MatchService:
                                   lambda m, _: rules.check_in(m, who, self._clock()))
 
     async def start(self, match_id: str, user: Principal, version: int | None = None) -> Match:
+        """Raises as any move, and InvalidTransitionError (player_busy) in a tournament with
+        stations when a player is playing, or called to a station, elsewhere."""
+        await self._refuse_double_booking(match_id)
         return await self._change(match_id, Action.START, user, version,
                                   lambda m, _: rules.start(m, self._clock()))
+
+    async def _refuse_double_booking(self, match_id: str) -> None:
+        """With stations, a player is never in two matches at once (the call queue keeps it so;
+        this keeps a match started by hand from breaking it)."""
+        match = await self._store.get_match(match_id)
+        if not (await self._store.get_tournament(match.tournament_id)).stations:
+            return
+        others = [m for m in await self._store.list_matches(match.tournament_id) if m.id != match_id]
+        busy = calls.busy_players(others) & set(match.players)
+        if busy:
+            raise InvalidTransitionError(f"playing or called elsewhere: {', '.join(sorted(busy))}",
+                                         code="player_busy", participant_ids=sorted(busy), state=match.state.value)
 
     async def update_score(self, match_id: str, user: Principal, scores: Mapping[str, int],
                            version: int | None = None, game: int | None = None) -> asyncio.Future[Match]:

@@ -429,3 +429,18 @@ async def test_two_calls_to_one_station_at_once_give_it_one_match() -> None:
     refused = [r for r in results if isinstance(r, InvalidTransitionError)]
     assert len(landed) == 1 and len(refused) == 1 and refused[0].code == "station_busy"
     assert len(await lan.called()) == 1
+
+
+@pytest.mark.gen_test
+async def test_a_match_started_by_hand_cannot_double_book_a_called_player() -> None:
+    lan = Event()
+    await lan.start(3, "round_robin")
+    (one,) = await lan.add_stations(1)
+    first, *rest = [m for m in callqueue.waiting(await lan.all()) if len(m.players) == 2]
+    await lan.stations.call(first.id, ORG, one.id)
+    sharing = next(m for m in rest if set(m.players) & set(first.players))
+    with pytest.raises(InvalidTransitionError) as refused:
+        await lan.matches.start(sharing.id, ORG)
+    assert refused.value.code == "player_busy"
+    await lan.play(await lan.store.get_match(first.id))
+    assert (await lan.matches.start(sharing.id, ORG)).state is MatchState.LIVE  # free again
