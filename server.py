@@ -123,7 +123,7 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
         hub=hub, heartbeat=heartbeat, limits=limits, tokens=tokens, matches=matches, chat=chat, links=links,
         clock=clock,
         rooms={"match": MatchRoom(matches, chat),
-               "tournament": TournamentRoom(tournaments, matches, config.snapshot_matches_max, clock),
+               "tournament": TournamentRoom(tournaments, matches, config.snapshot_matches_max, stations.welcome_queue),
                "lobby": LobbyRoom(lobby, tournaments)},
         settings=SessionSettings(allowed_origins=config.allowed_origins, trusted_proxies=config.trusted_proxies,
                                  max_frame_bytes=config.max_frame_bytes,

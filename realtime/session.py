@@ -29,13 +29,13 @@ from realtime.hub import Connection, Hub, Member, match_room, tournament_room
 from realtime.limits import Limits, TokenBucket, client_ip, retry_after_ms
 from realtime.lobby import LOBBY_ROOM, Lobby
 from realtime.protocol import ClientMessage, CloseCode, ErrorCode, ProtocolError
-from tournament import callqueue, fields, rules
+from tournament import fields, rules
 from tournament.commands import BY_SOCKET
 from tournament.chat import ChatService
 from tournament.errors import DomainError, ForbiddenError
 from tournament.links import LinkService
 from tournament.matches import MatchService
-from tournament.models import IN_PLAY, Event, Match
+from tournament.models import IN_PLAY, Event, Match, Tournament
 from tournament.roles import Principal, Role
 from tournament.store import NotFoundError, StorageError
 from tournament.tokens import AuthError, TokenCodec
@@ -142,11 +142,11 @@ class TournamentRoom:
     kind = "tournament"
 
     def __init__(self, tournaments: TournamentService, matches: MatchService, max_matches: int = 512,
-                 clock: Callable[[], float] = time.time) -> None:
+                 queue: Callable[[Tournament, list[Match]], dict[str, Any] | None] = lambda t, m: None) -> None:
         self._tournaments = tournaments
         self._matches = matches
         self._max_matches = max_matches
-        self._clock = clock
+        self._queue = queue  # the call queue a welcome carries (StationService.welcome_queue)
 
     def key(self, room_id: str) -> str:
         return tournament_room(room_id)
@@ -167,9 +167,7 @@ class TournamentRoom:
                   "matches": [m.to_json() for m in shown], "matches_total": len(matches),
                   "matches_complete": complete,
                   # the call queue as queue_updated carries it (None: the tournament has no stations)
-                  "queue": {"tournament_id": tournament.id,
-                            **callqueue.view(matches, tournament.stations, tournament.calling, self._clock())}
-                  if tournament.stations else None}
+                  "queue": self._queue(tournament, matches)}
         # Tournament rooms are numbered in memory: a new room (a restart) is a new epoch.
         return seq, fields, epoch
 

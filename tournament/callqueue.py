@@ -59,9 +59,6 @@ def order(matches: Sequence[Match], depth: Mapping[str, int] | None = None) -> l
                                           m.slot.position if m.slot else 0, m.created_at, m.id))
 
 
-busy_players = calls.busy_players
-
-
 def _unplayed(matches: Sequence[Match], depth: Mapping[str, int] | None) -> list[Match]:
     """Matches still to be played or walked over, in play order: not started, not called."""
     return [m for m in order(matches, depth)
@@ -95,7 +92,7 @@ def plan(matches: Sequence[Match], stations: Sequence[Station], policy: CallPoli
     if not free:
         return []
     free.sort(key=lambda s: not s.stream)  # stable: stream stations first, then in their order
-    busy = busy_players(matches)
+    busy = calls.busy_players(matches)
     depth = depths(matches)
     ready = [m for m in waiting(matches, depth) if len(m.players) == 2 and not m.held]
     assigned: list[tuple[str, str]] = []
@@ -247,7 +244,7 @@ def view(matches: Sequence[Match], stations: Sequence[Station], policy: CallPoli
     queued = waiting(matches, depth)
     starts = etas(matches, stations, now, durations, depth)
     taken = occupied(matches)
-    busy = busy_players(matches)
+    busy = calls.busy_players(matches)
     rows = []
     for m in queued[:rows_max]:
         missing = [feed for pid, feed in zip(m.participant_ids, m.slot.feeds if m.slot else ("", ""))

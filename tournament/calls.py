@@ -31,6 +31,15 @@ def busy_players(matches: Iterable[Match]) -> set[str]:
     return {p for m in matches if m.state in PLAYING or is_called(m) for p in m.players}
 
 
+def refuse_double_booking(match: Match, matches: Iterable[Match]) -> None:
+    """Raises InvalidTransitionError (player_busy) when a player of `match` is playing, or
+    called to a station, in another of `matches`."""
+    busy = busy_players(m for m in matches if m.id != match.id) & set(match.players)
+    if busy:
+        raise InvalidTransitionError(f"playing or called elsewhere: {', '.join(sorted(busy))}", code="player_busy",
+                                     participant_ids=sorted(busy), state=match.state.value)
+
+
 def call(match: Match, station: Station, now: float, by: str, check_in_s: int | None) -> Outcome:
     """Call `match` to `station`: its players are told where to go, and its check-in opens
     with `check_in_s` to check in (None: no timer). Raises InvalidTransitionError."""

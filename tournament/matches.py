@@ -21,7 +21,8 @@ from tournament.errors import InvalidTransitionError, InvalidValueError, Shuttin
 from tournament.models import FINAL_STATES, Dispute, DisputeStatus, Event, Match, SeriesFormat, match_stream
 from tournament.roles import Principal
 from tournament.rules import Action, Outcome
-from tournament.scheduler import Scheduler
+from tournament.locks import InFlight
+from tournament.scheduler import Scheduler, Timers
 from tournament.scores import ScoreBatcher
 from tournament.store import NotFoundError, Store
 from tournament.tournaments import require_organizer
@@ -48,11 +49,9 @@ class MatchService:
         self._clock = clock
         self._scheduler = scheduler
         self.scores = ScoreBatcher(self._write_score, scheduler, batch_window_s)
-        self._veto_timers: dict[str, object] = {}  # match id -> its veto turn's timer
+        self._veto_timers = Timers(scheduler)  # match id -> its veto turn's timer
         self.closing = False
-        self._moves = 0  # moves past their closing check and not yet done (close() waits for them)
-        self._no_moves = asyncio.Event()
-        self._no_moves.set()
+        self._moves = InFlight()  # moves past their closing check and not yet done (close() waits for them)
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -112,11 +111,7 @@ class MatchService:
         match = await self._store.get_match(match_id)
         if not (await self._store.get_tournament(match.tournament_id)).stations:
             return
-        others = [m for m in await self._store.list_matches(match.tournament_id) if m.id != match_id]
-        busy = calls.busy_players(others) & set(match.players)
-        if busy:
-            raise InvalidTransitionError(f"playing or called elsewhere: {', '.join(sorted(busy))}",
-                                         code="player_busy", participant_ids=sorted(busy), state=match.state.value)
+        calls.refuse_double_booking(match, await self._store.list_matches(match.tournament_id))
 
     async def update_score(self, match_id: str, user: Principal, scores: Mapping[str, int],
                            version: int | None = None, game: int | None = None) -> asyncio.Future[Match]:
@@ -252,33 +247,26 @@ class MatchService:
 
     def _arm_veto(self, match: Match) -> None:
         """One timer per match for its veto turn's deadline (the last one set replaces any other)."""
-        old = self._veto_timers.pop(match.id, None)
-        if old is not None:
-            self._scheduler.remove_timeout(old)
+        self._veto_timers.disarm(match.id)
         current = match.veto
         if current is None or current.deadline is None or current.complete or self.closing:
             return
         index = len(current.taken)
-        self._veto_timers[match.id] = self._scheduler.call_later(
-            max(0.0, current.deadline - self._clock()), lambda: self._veto_timed_out(match.id, index))
+        self._veto_timers.arm(match.id, current.deadline - self._clock(),
+                              lambda: self._veto_timed_out(match.id, index))
 
     async def _veto_timed_out(self, match_id: str, index: int) -> None:
         """A veto turn's time ran out: the rule of its veto applies (a system move, through the
         writer). Never raises."""
-        self._veto_timers.pop(match_id, None)
+        self._veto_timers.fired(match_id)
         if self.closing:
             return
-        self._moves += 1
-        self._no_moves.clear()
-        try:
-            outcome = await self._writer.write(match_id, lambda m: veto.timeout(m, index, self._clock()))
-            self._arm_veto(outcome.match)
-        except Exception:
-            log.exception("the veto timeout of %s failed", match_id)
-        finally:
-            self._moves -= 1
-            if not self._moves:
-                self._no_moves.set()
+        with self._moves.hold():
+            try:
+                outcome = await self._writer.write(match_id, lambda m: veto.timeout(m, index, self._clock()))
+                self._arm_veto(outcome.match)
+            except Exception:
+                log.exception("the veto timeout of %s failed", match_id)
 
     async def resume_vetoes(self, tournament_id: str) -> None:
         """Arm the turn timers of the tournament's vetoes under way (after a restart); a
@@ -292,11 +280,9 @@ class MatchService:
         for the moves already under way (a batch its timer is writing included): once this
         returns, no match write is under way and none can start."""
         self.closing = True
-        for timer in self._veto_timers.values():
-            self._scheduler.remove_timeout(timer)
         self._veto_timers.clear()
         await self.scores.flush_all()
-        await self._no_moves.wait()
+        await self._moves.idle()
 
     def _refuse_when_closing(self) -> None:
         if self.closing:
@@ -325,17 +311,11 @@ class MatchService:
             rules.authorize(match, action, user)
             return decide(match, match.open_dispute)
 
-        self._moves += 1
-        self._no_moves.clear()
-        try:
+        with self._moves.hold():
             if flush:
                 await self.scores.flush(match_id)
             outcome = await self._writer.write(match_id, checked)
             if outcome.match.state in FINAL_STATES and outcome.match.slot is not None:
                 await self._bracket.match_ended(outcome.match)
             return outcome
-        finally:
-            self._moves -= 1
-            if not self._moves:
-                self._no_moves.set()
 

@@ -16,3 +16,29 @@ class Scheduler(Protocol):
 
     def remove_timeout(self, timeout: object) -> None:
         """Cancel a timer; one that already ran or was removed is ignored."""
+
+
+class Timers:
+    """One timer per key (a match): arming a key again replaces its timer."""
+
+    def __init__(self, scheduler: Scheduler) -> None:
+        self._scheduler = scheduler
+        self._timers: dict[str, object] = {}
+
+    def arm(self, key: str, delay: float, callback: Callback) -> None:
+        self.disarm(key)
+        self._timers[key] = self._scheduler.call_later(max(0.0, delay), callback)
+
+    def disarm(self, key: str) -> None:
+        timer = self._timers.pop(key, None)
+        if timer is not None:
+            self._scheduler.remove_timeout(timer)
+
+    def fired(self, key: str) -> None:
+        """Forget the timer of `key`, which has just run."""
+        self._timers.pop(key, None)
+
+    def clear(self) -> None:
+        for timer in self._timers.values():
+            self._scheduler.remove_timeout(timer)
+        self._timers.clear()

@@ -22,12 +22,12 @@ from tournament import callqueue, calls
 from tournament import events as ev
 from tournament.errors import AlreadyExistsError, InvalidTransitionError, InvalidValueError, ShuttingDownError
 from tournament.events import Publisher
-from tournament.locks import KeyedLocks
+from tournament.locks import InFlight, KeyedLocks
 from tournament.matches import MatchService
-from tournament.models import (CallPolicy, Event, Match, MatchState, Station, Tournament, new_id,
-                               tournament_stream)
+from tournament.models import (CallPolicy, Event, Match, MatchState, Station, Tournament, TournamentState,
+                               new_id, tournament_stream)
 from tournament.roles import Principal, Role
-from tournament.scheduler import Scheduler
+from tournament.scheduler import Scheduler, Timers
 from tournament.store import NotFoundError, Store
 from tournament.tournaments import require_organizer
 from tournament.writer import MatchWriter
@@ -83,8 +83,9 @@ class StationService:
         self._clock = clock
         self._tournament_locks = locks or KeyedLocks()  # shared with registration and the bracket
         self._calling = KeyedLocks()  # per tournament: one decision about its stations at a time
-        self._timers: dict[str, object] = {}  # match id -> its call's check-in timer
+        self._timers = Timers(scheduler)  # match id -> its call's check-in timer
         self._views: dict[str, dict[str, Any]] = {}  # tournament id -> the queue last announced
+        self._work = InFlight()  # calls, fills and timeouts under way (close() waits for them)
         self.closing = False
 
     # -- stations ----------------------------------------------------------------------------
@@ -173,26 +174,38 @@ class StationService:
         """Change the tournament record under its calling and tournament locks (`change` is
         given the tournament, and with `with_matches` its matches, read under them), then
         announce `kind` and fill the stations."""
-        async with self._calling.hold(tournament_id), self._tournament_locks.hold(tournament_id):
-            tournament = await self._store.get_tournament(tournament_id)
-            if with_matches:
-                after = change(tournament, await self._store.list_matches(tournament_id))
-            else:
-                after = change(tournament)
-            saved = dataclasses.replace(after, version=tournament.version + 1)
-            await self._store.save_tournament(saved)
-        self._announce(tournament_id, kind, {"stations": [s.to_json() for s in saved.stations],
-                                             **(data() if callable(data) else data)})
-        await self.fill(tournament_id)
+        self._refuse_when_closing()
+        with self._work.hold():
+            async with self._calling.hold(tournament_id), self._tournament_locks.hold(tournament_id):
+                tournament = await self._store.get_tournament(tournament_id)
+                if with_matches:
+                    after = change(tournament, await self._store.list_matches(tournament_id))
+                else:
+                    after = change(tournament)
+                saved = dataclasses.replace(after, version=tournament.version + 1)
+                await self._store.save_tournament(saved)
+            self._announce(tournament_id, kind, {"stations": [s.to_json() for s in saved.stations],
+                                                 **(data() if callable(data) else data)})
+            await self.fill(tournament_id)
 
     # -- the queue ---------------------------------------------------------------------------
 
     async def queue(self, tournament_id: str) -> dict[str, Any]:
         """The stations with their matches, the queue with ETAs, the calling policy. Raises NotFoundError."""
         tournament = await self._store.get_tournament(tournament_id)
-        matches = await self._store.list_matches(tournament_id)
-        return {"tournament_id": tournament_id,
+        return self._view(tournament, await self._store.list_matches(tournament_id))
+
+    def _view(self, tournament: Tournament, matches: list[Match]) -> dict[str, Any]:
+        return {"tournament_id": tournament.id,
                 **callqueue.view(matches, tournament.stations, tournament.calling, self._clock())}
+
+    def welcome_queue(self, tournament: Tournament, matches: list[Match]) -> dict[str, Any] | None:
+        """The queue a tournament socket's welcome carries: the one last announced (which the
+        room's events follow), else made now; None without stations. Not made per welcome:
+        a reconnecting hall would make it thousands of times."""
+        if not tournament.stations:
+            return None
+        return self._views.get(tournament.id) or self._view(tournament, matches)
 
     async def call(self, match_id: str, user: Principal, station_id: str) -> Match:
         """Call a match to a free station (organizers). Raises ForbiddenError, NotFoundError,
@@ -200,27 +213,24 @@ class StationService:
         already_called, players_missing)."""
         require_organizer(user, "call matches to stations")
         self._refuse_when_closing()
-        match = await self._store.get_match(match_id)
-        async with self._calling.hold(match.tournament_id):
-            tournament = await self._store.get_tournament(match.tournament_id)
-            station = _station_of(tournament, station_id)
-            matches = await self._store.list_matches(match.tournament_id)
-            taken = callqueue.occupied(matches)
-            if station_id in taken and taken[station_id].id != match_id:
-                other = taken[station_id]
-                raise InvalidTransitionError(f"{station.name} is busy with {other.label or other.id}",
-                                             code="station_busy", match_id=other.id, state=match.state.value)
-            if not station.enabled:
-                raise InvalidTransitionError(f"{station.name} is disabled", code="station_disabled",
-                                             state=match.state.value)
-            busy = callqueue.busy_players(m for m in matches if m.id != match_id) & set(match.players)
-            if busy:
-                raise InvalidTransitionError(f"playing or called elsewhere: {', '.join(sorted(busy))}",
-                                             code="player_busy", participant_ids=sorted(busy),
-                                             state=match.state.value)
-            called = await self._call(match_id, station, user.user_id, tournament.calling)
-        await self._refresh(match.tournament_id)
-        return called
+        with self._work.hold():
+            match = await self._store.get_match(match_id)
+            async with self._calling.hold(match.tournament_id):
+                tournament = await self._store.get_tournament(match.tournament_id)
+                station = _station_of(tournament, station_id)
+                matches = await self._store.list_matches(match.tournament_id)
+                taken = callqueue.occupied(matches)
+                if station_id in taken and taken[station_id].id != match_id:
+                    other = taken[station_id]
+                    raise InvalidTransitionError(f"{station.name} is busy with {other.label or other.id}",
+                                                 code="station_busy", match_id=other.id, state=match.state.value)
+                if not station.enabled:
+                    raise InvalidTransitionError(f"{station.name} is disabled", code="station_disabled",
+                                                 state=match.state.value)
+                calls.refuse_double_booking(match, matches)
+                called = await self._call(match_id, station, user.user_id, tournament.calling)
+            await self._refresh(match.tournament_id)
+            return called
 
     async def uncall(self, match_id: str, user: Principal, reason: str = "", *, hold: bool = True) -> Match:
         """Take a match that has not started off its station (organizers); it waits in the
@@ -228,13 +238,14 @@ class StationService:
         NotFoundError, InvalidTransitionError (not_called, match_under_way)."""
         require_organizer(user, "take matches off stations")
         self._refuse_when_closing()
-        match = await self._store.get_match(match_id)
-        async with self._calling.hold(match.tournament_id):
-            outcome = await self._writer.write(match_id, lambda m: calls.uncall(m, self._clock(), user.user_id,
-                                                                                  reason, hold=hold))
-        self._disarm(match_id)
-        await self.fill(match.tournament_id)
-        return outcome.match
+        with self._work.hold():
+            match = await self._store.get_match(match_id)
+            async with self._calling.hold(match.tournament_id):
+                outcome = await self._writer.write(match_id, lambda m: calls.uncall(m, self._clock(), user.user_id,
+                                                                                      reason, hold=hold))
+            self._timers.disarm(match_id)
+            await self.fill(match.tournament_id)
+            return outcome.match
 
     async def fill(self, tournament_id: str) -> list[Match]:
         """With auto-assign on, call the queue's next matches to every free station; then
@@ -242,21 +253,27 @@ class StationService:
         called: list[Match] = []
         if self.closing:
             return called
-        async with self._calling.hold(tournament_id):
-            tournament = await self._store.get_tournament(tournament_id)
-            if not tournament.stations and tournament_id not in self._views:
-                return called
-            if tournament.calling.auto_assign and tournament.state not in ("completed", "cancelled"):
+        with self._work.hold():
+            async with self._calling.hold(tournament_id):
+                tournament = await self._store.get_tournament(tournament_id)
+                if not tournament.stations and tournament_id not in self._views:
+                    return called
                 matches = await self._store.list_matches(tournament_id)
-                seeds = {pid: i for i, pid in enumerate(tournament.seed_order, start=1)}
-                for match_id, station_id in callqueue.plan(matches, tournament.stations, tournament.calling, seeds):
-                    station = _station_of(tournament, station_id)
-                    try:
-                        called.append(await self._call(match_id, station, calls.AUTO, tournament.calling))
-                    except InvalidTransitionError as e:  # it moved meanwhile (started by hand, say)
-                        log.info("auto-assign skipped %s: %s", match_id, e.message)
-        await self._refresh(tournament_id)
-        return called
+                if tournament.calling.auto_assign and tournament.state not in (TournamentState.COMPLETED,
+                                                                               TournamentState.CANCELLED):
+                    seeds = {pid: i for i, pid in enumerate(tournament.seed_order, start=1)}
+                    for match_id, station_id in callqueue.plan(matches, tournament.stations, tournament.calling,
+                                                               seeds):
+                        station = _station_of(tournament, station_id)
+                        try:
+                            called.append(await self._call(match_id, station, calls.AUTO, tournament.calling))
+                        except InvalidTransitionError as e:  # it moved meanwhile (started by hand, say)
+                            log.info("auto-assign skipped %s: %s", match_id, e.message)
+            if called:  # the calls changed those matches: the queue is read again
+                await self._refresh(tournament_id)
+            else:
+                await self._refresh(tournament_id, tournament, matches)
+            return called
 
     async def _call(self, match_id: str, station: Station, by: str, policy: CallPolicy) -> Match:
         outcome = await self._writer.write(
@@ -264,9 +281,14 @@ class StationService:
         self._arm(outcome.match)
         return outcome.match
 
-    async def _refresh(self, tournament_id: str) -> None:
-        """Announce the queue (queue_updated) when it is not what was announced last."""
-        view = await self.queue(tournament_id)
+    async def _refresh(self, tournament_id: str, tournament: Tournament | None = None,
+                       matches: list[Match] | None = None) -> None:
+        """Announce the queue (queue_updated) when it is not what was announced last (from
+        `tournament` and `matches` when the caller has just read them)."""
+        if tournament is None or matches is None:
+            view = await self.queue(tournament_id)
+        else:
+            view = self._view(tournament, matches)
         if self._views.get(tournament_id) != view:
             self._views[tournament_id] = view
             self._announce(tournament_id, ev.QUEUE_UPDATED, {"queue": view})
@@ -278,39 +300,34 @@ class StationService:
     # -- check-in timers ---------------------------------------------------------------------
 
     def _arm(self, match: Match) -> None:
-        self._disarm(match.id)
+        self._timers.disarm(match.id)
         call = match.call
         if call is None or call.deadline is None or call.expired or self.closing:
             return
         if match.state is not MatchState.CHECK_IN:
             return
-        self._timers[match.id] = self._scheduler.call_later(
-            max(0.0, call.deadline - self._clock()), lambda: self._timed_out(match.id, call.called_at))
-
-    def _disarm(self, match_id: str) -> None:
-        timer = self._timers.pop(match_id, None)
-        if timer is not None:
-            self._scheduler.remove_timeout(timer)
+        self._timers.arm(match.id, call.deadline - self._clock(), lambda: self._timed_out(match.id, call.called_at))
 
     async def _timed_out(self, match_id: str, called_at: float) -> None:
         """A call's check-in time ran out: its absent players are no-shows, and a one-sided
         no-show forfeits when the tournament says so. Never raises."""
-        self._timers.pop(match_id, None)
+        self._timers.fired(match_id)
         if self.closing:
             return
-        try:
-            outcome = await self._writer.write(match_id, lambda m: calls.expire(m, called_at, self._clock()))
-            after = outcome.match
-            if not outcome.events or after.call is None:
-                return
-            tournament = await self._store.get_tournament(after.tournament_id)
-            if tournament.calling.forfeit_no_show and len(after.call.no_show) == 1:
-                await self._matches.forfeit(match_id, SYSTEM, after.call.no_show[0])
-            await self._refresh(after.tournament_id)
-        except NotFoundError:
-            pass  # the match went with a bracket reset
-        except Exception:
-            log.exception("the check-in timeout of %s failed", match_id)
+        with self._work.hold():
+            try:
+                outcome = await self._writer.write(match_id, lambda m: calls.expire(m, called_at, self._clock()))
+                after = outcome.match
+                if not outcome.events or after.call is None:
+                    return
+                tournament = await self._store.get_tournament(after.tournament_id)
+                if tournament.calling.forfeit_no_show and len(after.call.no_show) == 1:
+                    await self._matches.forfeit(match_id, SYSTEM, after.call.no_show[0])
+                await self._refresh(after.tournament_id)
+            except NotFoundError:
+                pass  # the match went with a bracket reset
+            except Exception:
+                log.exception("the check-in timeout of %s failed", match_id)
 
     async def resume(self, tournament_id: str) -> None:
         """After a restart: arm the check-in timers of the tournament's calls (a deadline
@@ -339,12 +356,12 @@ class StationService:
                     log.exception("the queue of %s could not be filled", tournament_id)
 
     async def close(self) -> None:
-        """Call no more matches and stop the timers (a restart re-arms them from the matches)."""
+        """Call no more matches, stop the timers (a restart re-arms them from the matches), and
+        wait for the calls, fills and timeouts under way: once this returns, none writes."""
         self.closing = True
-        for timer in self._timers.values():
-            self._scheduler.remove_timeout(timer)
         self._timers.clear()
         self._bell.wake()  # the bell's waiter sees `closing` and ends
+        await self._work.idle()
 
     def _refuse_when_closing(self) -> None:
         if self.closing:
