@@ -267,6 +267,89 @@ async def test_kill_9_during_writes_loses_no_acknowledged_write(tmp_path: Path) 
     assert sum(a.event == "match_completed" for a in acks) >= 1, f"seed {SEED}: no result was acknowledged"
 
 
+async def play_called(client: Client, tournament_id: str, acks: list[Ack], rng: random.Random) -> None:
+    """Play whatever the queue calls, over REST, until the server goes: both players checked
+    in (by the organizer), started, a result; each acknowledged result goes into `acks`."""
+    try:
+        while True:
+            queue = await client.ok("GET", f"/api/tournaments/{tournament_id}/queue")
+            called = [s["match"] for s in queue["stations"] if s["match"]]
+            if not called:
+                return
+            match = rng.choice(called)
+            mid, players = match["match_id"], match["participant_ids"]
+            for player in players:
+                if player not in match["checked_in"]:
+                    await client.call("POST", f"/api/matches/{mid}/check-in", {"participant_id": player})
+            await client.call("POST", f"/api/matches/{mid}/start")
+            scores = {players[0]: 2, players[1]: 1}
+            status, body = await client.call("POST", f"/api/matches/{mid}/result", {"scores": scores})
+            if status == 200:
+                acks.append(Ack(mid, body["version"], body["seq"], "match_completed", scores))
+    except ServerGone:
+        return
+
+
+async def check_stations(client: Client, tournament_id: str, context: str) -> list[str]:
+    """No station holds two open matches, no player is in two called or played ones; every
+    match's log is gap-free. Returns the tournament's match ids."""
+    everything = (await client.ok("GET", f"/api/tournaments/{tournament_id}/matches"))["matches"]
+    open_calls = [m for m in everything if m["call"] and m["state"] not in ("completed", "forfeit", "cancelled")]
+    stations = [m["call"]["station_id"] for m in open_calls]
+    assert len(stations) == len(set(stations)), f"{context}: a station holds two matches"
+    engaged = [p for m in everything if m in open_calls or m["state"] in ("live", "pending_result", "disputed")
+               for p in m["participant_ids"]]
+    assert len(engaged) == len(set(engaged)), f"{context}: a player is double-booked"
+    return [m["id"] for m in everything]
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_kill_9_and_ctrl_c_while_the_queue_calls_matches(tmp_path: Path) -> None:
+    """A bracket run by auto-assign on 4 stations: kill -9 mid-play, then Ctrl-C to the process
+    group mid-play; after each restart every acknowledged result is stored, every log is
+    gap-free, no station or player is double-booked, and the free stations are filled again."""
+    rng = random.Random(SEED + 4)
+    port, data_dir = free_port(), tmp_path / "data"
+    acks: list[Ack] = []
+    tournament_id = ""
+    for cycle, stop in enumerate(("kill", "kill", "ctrl-c", "check")):
+        context = f"seed {SEED + 4}, cycle {cycle}"
+        server = ServerProcess(*server_args(port, data_dir), log_path=tmp_path / f"server-{cycle}.log",
+                               new_session=stop == "ctrl-c")
+        async with server:
+            client = Client(port, server.token)
+            if not tournament_id:
+                tournament_id = (await client.ok("POST", "/api/tournaments",
+                                                 {"name": "Queue Cup", "format": "single_elimination"}, 201))["id"]
+                for i in range(16):
+                    await client.ok("POST", f"/api/tournaments/{tournament_id}/participants", {"name": f"q{i}"}, 201)
+                for i in range(4):
+                    await client.ok("POST", f"/api/tournaments/{tournament_id}/stations", {"name": f"S{i}"}, 201)
+                await client.ok("PATCH", f"/api/tournaments/{tournament_id}/calling",
+                                {"auto_assign": True, "check_in_s": None})
+                await client.ok("POST", f"/api/tournaments/{tournament_id}/start", {})
+            else:  # a restart: the free stations were filled before it listened, nothing writes now
+                for match_id in await check_stations(client, tournament_id, context):
+                    match, log = await check_log(client, match_id, context)
+                    check_acks(match, log, acks, context)
+                queue = await client.ok("GET", f"/api/tournaments/{tournament_id}/queue")
+                free = [s for s in queue["stations"] if s["match"] is None]
+                assert not (free and any(row["ready"] and not row["held"] for row in queue["queue"])), \
+                    f"{context}: a free station and a ready match after the restart"
+            if stop == "check":
+                assert await server.signal(signal.SIGTERM) == 0
+                break
+            player = asyncio.ensure_future(play_called(client, tournament_id, acks, rng))
+            await asyncio.sleep(rng.uniform(0.3, 1.0))  # the random point of the stop
+            if stop == "kill":
+                assert await server.signal(signal.SIGKILL) == -signal.SIGKILL
+            else:
+                assert await server.interrupt_group() == 0, server.stderr()
+            await asyncio.wait_for(player, 30)
+            assert "Traceback" not in server.stderr(), f"{context}:\n{server.stderr()}"
+    assert sum(a.event == "match_completed" for a in acks) >= 3, f"seed {SEED + 4}: too few results acknowledged"
+
+
 async def live_matches(client: Client, count: int, rng: random.Random) -> dict[str, list[str]]:
     """`count` new live matches of one new tournament, with their players."""
     tournament_id = await new_tournament(client)
