@@ -1,5 +1,6 @@
 // The sign-in panel shown when a page has no usable token: paste one, or open a link that has it.
 
+import { ApiError } from "./api.js";
 import { h, render } from "./dom.js";
 import { forgetToken, saveToken } from "./token.js";
 
@@ -30,4 +31,10 @@ export function showGate(main, reason = "") {
 export function tokenRefused(main, message) {
   forgetToken();
   showGate(main, `The token was refused: ${message}`);
+}
+
+/** A tournament page's first load failed: a refused token opens the gate, else the reason. */
+export function loadFailed(main, error) {
+  if (error instanceof ApiError && error.status === 401) tokenRefused(main, error.message);
+  else render(main, h("p", { role: "alert" }, error.status === 404 ? "No such tournament." : error.message));
 }

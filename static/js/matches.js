@@ -133,6 +133,17 @@ export class Names {
   of(id) {
     return id ? this.byId.get(id) ?? id : null;
   }
+
+  /** Read the tournament's participants again (one a match names is not known yet); true once
+   * read, false when it failed (ids stand in for names meanwhile). */
+  async reload(tournamentId) {
+    try {
+      this.set((await get(`/api/tournaments/${tournamentId}/participants`)).participants);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 }
 
 /** Who plays in slot 0 or 1: a name, or where they will come from. */

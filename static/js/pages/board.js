@@ -2,9 +2,9 @@
 // just called and where to go, every station with what is on it, the next matches with ETAs.
 // Live from the tournament socket (a spectator token is enough).
 
-import { ApiError, get } from "../api.js";
+import { get } from "../api.js";
 import { announce, byId, h, onNextFrame, render, segment } from "../dom.js";
-import { showGate, tokenRefused } from "../gate.js";
+import { loadFailed, showGate, tokenRefused } from "../gate.js";
 import { LiveRoom } from "../live.js";
 import { applyTournamentEvent, bracketLeftOut, loadMatches, MatchBook, Names, takeSnapshot } from "../matches.js";
 import { clockTime, countdownEl, entryState, entryTitle, etaEl, keepTicking, noShows, QueueState, ServerClock,
@@ -75,8 +75,7 @@ async function firstPaint() {
     draw();
     return true;
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) tokenRefused(main, error.message);
-    else render(main, h("p", { role: "alert" }, error.status === 404 ? "No such tournament." : error.message));
+    loadFailed(main, error);
     return false;
   }
 }

@@ -3,9 +3,9 @@
 // printed): print it, revoke one player's link (the sheet then shows their new one), or every
 // link of the tournament, players' and screens' alike.
 
-import { ApiError, get, post } from "../api.js";
+import { get, post } from "../api.js";
 import { announce, busy, byId, h, render, segment } from "../dom.js";
-import { showGate, tokenRefused } from "../gate.js";
+import { loadFailed, showGate } from "../gate.js";
 import { isOrganizer, takeToken } from "../token.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -34,8 +34,7 @@ async function load() {
     await mint();
     draw();
   } catch (e) {
-    if (e instanceof ApiError && e.status === 401) tokenRefused(main, e.message);
-    else render(main, h("p", { role: "alert" }, e.status === 404 ? "No such tournament." : e.message));
+    loadFailed(main, e);
   }
 }
 

@@ -77,12 +77,7 @@ function apply(frame) {
 }
 
 async function refreshNames() {
-  try {
-    names.set((await get(`/api/tournaments/${tournamentId}/participants`)).participants);
-    scheduleDraw();
-  } catch {
-    /* ids stand in for names */
-  }
+  if (await names.reload(tournamentId)) scheduleDraw();
 }
 
 // -- which match is the player's now, and what comes after ------------------------------------

@@ -5,7 +5,7 @@
 import { ApiError, get, post, qrCode } from "../api.js";
 import { renderPlacements } from "../bracket.js";
 import { announce, busy, byId, h, onNextFrame, render, segment } from "../dom.js";
-import { showGate, tokenRefused } from "../gate.js";
+import { loadFailed, showGate, tokenRefused } from "../gate.js";
 import { LiveRoom } from "../live.js";
 import { matchDesk } from "../matchdesk.js";
 import { formatOf, formatOptions, nameList, vetoConfig } from "../matchsetup.js";
@@ -143,8 +143,7 @@ function manage() {
       draw();
       return true;
     } catch (e) {
-      if (e instanceof ApiError && e.status === 401) tokenRefused(main, e.message);
-      else render(main, h("p", { role: "alert" }, e.status === 404 ? "No such tournament." : e.message));
+      loadFailed(main, e);
       return false;
     }
   }

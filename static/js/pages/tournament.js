@@ -1,9 +1,9 @@
 // /tournaments/{id}: the live bracket, standings, matches in play; ?projector=1 fits it all to the screen.
 
-import { ApiError, get } from "../api.js";
+import { get } from "../api.js";
 import { renderBracket, renderPlacements, renderStandings, viewOf } from "../bracket.js";
 import { announce, byId, h, onNextFrame, render, segment } from "../dom.js";
-import { showGate, tokenRefused } from "../gate.js";
+import { loadFailed, showGate, tokenRefused } from "../gate.js";
 import { LiveRoom } from "../live.js";
 import { applyTournamentEvent, bracketLeftOut, FORMATS, IN_PLAY, loadMatches, MatchBook, matchTitle, Names, stateLabel,
   takeSnapshot, versus } from "../matches.js";
@@ -54,8 +54,7 @@ async function firstPaint() {
     draw();
     return true;
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) tokenRefused(main, error.message);
-    else render(main, h("p", { role: "alert" }, error.status === 404 ? "No such tournament." : error.message));
+    loadFailed(main, error);
     return false;
   }
 }
@@ -81,12 +80,7 @@ function apply(frame) {
 }
 
 async function refreshNames() {
-  try {
-    names.set((await get(`/api/tournaments/${tournamentId}/participants`)).participants);
-    scheduleDraw();
-  } catch {
-    /* ids stand in for names */
-  }
+  if (await names.reload(tournamentId)) scheduleDraw();
 }
 
 function refreshStandings() {
