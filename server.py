@@ -168,7 +168,8 @@ async def settle_brackets(services: Services) -> None:
                 await services.brackets.settle(tournament.id)
             if tournament.state in (TournamentState.LIVE, TournamentState.REGISTRATION, TournamentState.DRAFT):
                 await services.matches.resume_vetoes(tournament.id)
-                await services.stations.resume(tournament.id)
+                if tournament.stations:  # only a tournament with stations has calls to re-arm
+                    await services.stations.resume(tournament.id)
         before = (page[-1].created_at, page[-1].id)
 
 
