@@ -94,7 +94,6 @@ class LinkService:
         """A screen's link (a projector, a queue board, an overlay): a spectator of this
         tournament. Raises ForbiddenError, NotFoundError."""
         require_organizer(user, "mint screen links")
-        tournament = await self._store.get_tournament(tournament_id)
         subject = new_id("screen")
         async with self._locks.hold(tournament_id):  # kept, so that it can be revoked by its id
             tournament = await self._store.get_tournament(tournament_id)
