@@ -49,10 +49,13 @@ def run_detached(coro: Coroutine[Any, Any, T]) -> T:
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    # Generous limits, so only the tests of limits meet them (those set their own).
+    # Generous limits, so only the tests of limits meet them (those set their own). Every
+    # test's sockets come from 127.0.0.1, so the per-address message rate is one shared bucket:
+    # a run that plays matches from many player sockets would meet its default (20/s).
     return Config(store="memory", data_dir=tmp_path, jwt_secret=SECRET, port=0, sockets_per_user=50,
                   write_rate_per_user=1000.0, write_burst_per_user=1000,
-                  message_rate_per_user=1000.0, message_burst_per_user=1000)
+                  message_rate_per_user=1000.0, message_burst_per_user=1000,
+                  message_rate_per_ip=1000.0, message_burst_per_ip=1000)
 
 
 @pytest.fixture

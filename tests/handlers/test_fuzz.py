@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from tornado.ioloop import IOLoop
 
-from config import Config
 from handlers.services import Services
 from handlers.openapi import DOCUMENT
 from realtime.protocol import CLIENT_TYPES, ErrorCode
@@ -66,12 +65,6 @@ commands = st.fixed_dictionaries(
     optional={"data": command_data, "id": st.integers() | st.text(max_size=64), "timestamp": json_values})
 frames = st.one_of(st.text(max_size=40), st.binary(max_size=24), json_values.map(json.dumps),
                    frame_objects.map(json.dumps), commands.map(json.dumps), commands.map(json.dumps))
-
-
-@pytest.fixture
-def config(config: Config) -> Config:
-    """Room for a fuzz run's frames from one address, so no frame is dropped by the rate."""
-    return dataclasses.replace(config, message_rate_per_ip=1000.0, message_burst_per_ip=1000)
 
 
 @dataclasses.dataclass
