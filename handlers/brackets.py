@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from handlers.base import ID, BaseHandler, Reply
+from handlers.brackets_viewer import brackets_viewer
 from tournament import fields, series, veto
-from handlers.export import brackets_viewer
 from tournament.bracket_service import StartOptions
 
 SEEDINGS = ("given", "random", "registration", "draw")  # draw: the finished live draw (tournament/draws.py)

@@ -8,6 +8,8 @@ from config import Config
 from handlers import openapi_schemas as s
 from handlers.base import BaseHandler
 from handlers.draws import STEPS as DRAW_STEPS
+from handlers.exports import COLUMNS as EXPORT_COLUMNS
+from handlers.exports import TABLES as EXPORT_TABLES
 from handlers.matches import ACTIONS
 from handlers.openapi_schemas import Schema
 
@@ -175,6 +177,21 @@ def draw_step(step: str) -> dict[str, Any]:
                           writes(conflicts, values=True), body, path=("TournamentId",))}
 
 
+def export(table: str, extension: str) -> dict[str, Any]:
+    """GET .../export/{table}.{csv,json} (handlers/exports.py)."""
+    columns = EXPORT_COLUMNS[table]
+    row = s.obj({c: {} for c in columns}, columns)
+    op = operation(f"export{table.title()}{extension.upper()}", f"The {table} table as {extension.upper()}",
+                   (200, f"The {table}: a header row then one row each" if extension == "csv" else f"The {table}",
+                    s.obj({"tournament_id": s.identifier(), table: s.array(row)}, ("tournament_id", table))),
+                   reads(), params=("TournamentId",))
+    if extension == "csv":
+        op["responses"]["200"]["content"] = {"text/csv": {"schema": s.string(
+            description=f"UTF-8 with a BOM; columns {', '.join(columns)}; a cell a spreadsheet would run "
+                        "as a formula starts with '")}}
+    return {"get": op}
+
+
 def paths() -> dict[str, Any]:
     t, m, d = ("TournamentId",), ("MatchId",), ("DisputeId",)
     return {
@@ -215,6 +232,8 @@ def paths() -> dict[str, Any]:
                               {"oneOf": [s.ref("Bracket"), s.ref("BracketsViewerModel")]}),
                              reads(query=True), params=(*t, "BracketFormat")),
         },
+        **{f"/api/tournaments/{{tournament_id}}/export/{table}.{extension}": export(table, extension)
+           for table in EXPORT_TABLES for extension in ("csv", "json")},
         "/api/tournaments/{tournament_id}/standings": {
             "get": operation("getStandings", "The table so far (round robin, Swiss) and the placements",
                              (200, "The standings", s.ref("Standings")), reads(), params=t),

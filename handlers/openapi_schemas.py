@@ -254,7 +254,7 @@ BRACKET_VIEW = obj({**BRACKET_FIELDS, "settings": {"type": "object"}, "seed_orde
                                          "matches": array(ref("Match"))}, ["bracket", "round", "matches"])),
                     "placements": array(ref("Placement"))},
                    [*BRACKET_FIELDS, "settings", "seed_order", "rounds", "placements"])
-# brackets-model's tables as brackets-viewer.js reads them (handlers/export.py): one stage,
+# brackets-model's tables as brackets-viewer.js reads them (handlers/brackets_viewer.py): one stage,
 # numeric ids from 0.
 ROW_ID = integer(0)
 VIEWER_SIDE = nullable(obj({"id": nullable(ROW_ID), "position": integer(1), "score": integer(0),
