@@ -41,6 +41,29 @@ export async function request(method, path, body) {
 
 export const get = (path) => request("GET", path);
 export const post = (path, body = {}) => request("POST", path, body);
+export const patch = (path, body) => request("PATCH", path, body);
+export const put = (path, body) => request("PUT", path, body);
+export const del = (path) => request("DELETE", path);
+
+/** Save what `path` answers as the file `filename` (a GET with the token, as a link cannot send it). */
+export async function download(path, filename) {
+  let response;
+  try {
+    response = await fetch(path, { headers: { Authorization: `Bearer ${currentToken() ?? ""}` }, cache: "no-store" });
+  } catch {
+    throw new ApiError(0, "network_error", "The server could not be reached.");
+  }
+  if (!response.ok) {
+    const error = (await response.json().catch(() => null))?.error ?? {};
+    throw new ApiError(response.status, error.code ?? `http_${response.status}`, error.message ?? response.statusText);
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = Object.assign(document.createElement("a"), { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
 
 /** A QR code of `data` as an object URL (POSTed, so a token in it stays out of the access log). */
 export async function qrCode(data) {

@@ -4,9 +4,12 @@
 // before the start a card changes the match's format and runs its map veto (matchsetup.js).
 
 import { get, post } from "./api.js";
+import { confirmAction } from "./confirm.js";
+import { correctionDesk } from "./correction.js";
 import { announce, byId, h } from "./dom.js";
 import { FINAL_STATES, matchTitle, stateLabel, versus } from "./matches.js";
 import { matchSetup } from "./matchsetup.js";
+import { readScores, scoreInputs } from "./scoreform.js";
 import { currentGame, renderGames, seriesLine, seriesScore } from "./series.js";
 
 const ORDER = ["live", "pending_result", "disputed", "ready", "check_in", "scheduled"];
@@ -27,6 +30,7 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
   const loading = new Set(); // match ids whose dispute is being read
   const unreadable = new Set(); // match ids whose dispute could not be read (no retry loop)
   const setup = matchSetup({ names, run: (...args) => run(...args), redraw });
+  const correction = correctionDesk({ book, names, redraw });
 
   async function loadDispute(matchId) {
     if (loading.has(matchId)) return;
@@ -62,7 +66,10 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
         h("h3", { id: "done-title" }, "Finished"),
         h("ul", { class: "finished" }, done.map((m) => h("li", { dataset: { matchId: m.id } },
           h("span", { class: "key" }, matchTitle(m)), " ", versus(m, names), gamesPlayed(m),
-          m.winner_id ? ` · ${names.of(m.winner_id)} won` : ` · ${stateLabel(m)}`)))) : null,
+          m.winner_id ? ` · ${names.of(m.winner_id)} won${m.state === "forfeit" ? " by forfeit" : ""}`
+            : ` · ${stateLabel(m)}`,
+          m.state === "cancelled" ? null : [" ", correction.button(m)],
+          correction.panel(m))))) : null,
     ];
   }
 
@@ -104,6 +111,7 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
     saving ? h("p", { class: "muted small" }, "Saving the score…") : null,
     BEFORE_START.has(m.state) ? null : renderGames(m, names),
     controls(m),
+    endings(m),
     h("p", { class: "row small" },
       h("a", { href: `/matches/${id}` }, "Scoreboard"),
       h("a", { href: `/overlay/match/${id}` }, "Overlay"),
@@ -146,6 +154,31 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
       default:
         return null;
     }
+  }
+
+  /** Ending a match without playing it: a player forfeits, or (an ad-hoc match only: a
+   * bracket match must have a winner) the match is cancelled; each asks first. */
+  function endings(m) {
+    const title = matchTitle(m);
+    const forfeit = (p, slot) => {
+      const other = m.participant_ids.find((q) => q !== p);
+      return h("button", { type: "button", class: "link", id: `forfeits-${m.id}-${slot}`,
+        onclick: (e) => run(m.id, e.currentTarget, async () => {
+          const yes = await confirmAction({ title: `${names.of(p)} forfeits ${title}?`,
+            text: h("p", {}, `${names.of(other)} wins ${title}${m.bracket ? " and goes on in the bracket" : ""}. `
+              + "Only a correction of the result can change it afterwards."),
+            confirm: `${names.of(p)} forfeits` });
+          return yes ? post(`/api/matches/${m.id}/forfeit`, { participant_id: p }) : null;
+        }) }, `${names.of(p)} forfeits`);
+    };
+    const cancel = m.bracket ? null : h("button", { type: "button", class: "link", id: `cancel-${m.id}`,
+      onclick: (e) => run(m.id, e.currentTarget, async () => {
+        const yes = await confirmAction({ title: `Cancel ${title}?`,
+          text: h("p", {}, "Nobody wins it; its scores stay as they are. A cancelled match cannot be played again."),
+          confirm: "Cancel the match" });
+        return yes ? post(`/api/matches/${m.id}/cancel`, { reason: "cancelled from the desk" }) : null;
+      }) }, "Cancel the match");
+    return h("p", { class: "row small endings" }, m.participant_ids.map(forfeit), cancel);
   }
 
   /** "Alice reported 2–1.", "… reported game 2: 13–9.", "… reported the whole series: 13–9, 9–13, 16–14." */
@@ -240,19 +273,6 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
 
   // -- results and disputes ------------------------------------------------------------------
 
-  function scoreInputs(m, prefix, initial) {
-    return h("div", { class: "row" }, m.participant_ids.map((p, slot) => h("div", { class: "field" },
-      h("label", { for: `${prefix}-${m.id}-${slot}` }, names.of(p)),
-      h("input", { id: `${prefix}-${m.id}-${slot}`, name: p, type: "number", inputmode: "numeric", min: 0,
-        max: 1000000, required: true, value: initial[p] ?? 0 }))));
-  }
-
-  function readScores(form) {
-    const inputs = [...form.querySelectorAll("input[type=number]")];
-    for (const input of inputs) delete input.dataset.dirty;
-    return Object.fromEntries(inputs.map((input) => [input.name, Number(input.value)]));
-  }
-
   /** The result of the match, or in a series of the game being played (its inputs its own, so
    * what was typed for one game does not stay for the next). */
   function resultForm(m, label) {
@@ -269,7 +289,7 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
       },
     },
     h("fieldset", {}, h("legend", {}, game ? `Game ${game.number} score` : "Final score"),
-      scoreInputs(m, game ? `result-g${game.number}` : "result", liveValues(m)),
+      scoreInputs(m, names, game ? `result-g${game.number}` : "result", liveValues(m)),
       h("button", { type: "submit", id: `decide-${m.id}` }, label)));
   }
 
@@ -284,7 +304,7 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
     const game = m.series ? currentGame(m) : null;
     const report = Object.values(m.reports ?? {})[0];
     const reported = game ? (report?.game ? report.scores : game.scores) : report?.scores ?? m.scores ?? {};
-    const inputs = scoreInputs(m, "resolve", reported);
+    const inputs = scoreInputs(m, names, "resolve", reported);
     const resolution = h("input", { id: `resolution-${m.id}`, name: "resolution", required: true, maxlength: 1000,
       autocomplete: "off" });
     const resolve = (status, scores) => run(m.id, byId(`${status}-${m.id}`), () =>

@@ -1,6 +1,7 @@
 // /organize (a new tournament) and /organize/{id}: add players, start (games per match, map veto),
-// run every match, settle disputes, run the stations and their call queue (stations.js) and
-// the screens opened from it; the players' links are printed from /organize/{id}/links.
+// run every match (forfeit, cancel, correct: matchdesk.js), settle disputes, run the stations and
+// their call queue (stations.js) and the screens opened from it, export, reset, cancel or delete
+// the tournament (tournamentdesk.js); the players' links are printed from /organize/{id}/links.
 
 import { ApiError, get, post, qrCode } from "../api.js";
 import { renderPlacements } from "../bracket.js";
@@ -14,6 +15,7 @@ import { applyTournamentEvent, bracketLeftOut, DEFAULT_TIEBREAKS, FORMATS, loadM
 import { formatLabel } from "../series.js";
 import { keepTicking, QueueState, ServerClock, stationsDesk } from "../stations.js";
 import { showConnection } from "../status.js";
+import { tournamentDesk } from "../tournamentdesk.js";
 import { isOrganizer, takeToken } from "../token.js";
 
 const main = byId("main");
@@ -81,6 +83,11 @@ function manage() {
   const clock = new ServerClock();
   const queue = new QueueState(book);
   const stations = stationsDesk({ tournamentId, state: queue, names, book, clock, redraw: scheduleDraw });
+  const admin = tournamentDesk({ tournamentId, onChanged: (t) => {
+    if (t.state === "registration") book.reset([]); // a reset bracket: its matches are gone
+    tournament = t;
+    draw();
+  } });
 
   render(main,
     h("div", { class: "organize" },
@@ -173,7 +180,8 @@ function manage() {
       h("p", { class: "row" },
         h("a", { href: `/tournaments/${tournamentId}` }, "Public page"),
         h("a", { href: `/tournaments/${tournamentId}?projector=1` }, "Projector")),
-      renderPlacements(tournament.placements, names));
+      renderPlacements(tournament.placements, names),
+      admin.view(tournament));
   }
 
   function drawPlayerLinks() {

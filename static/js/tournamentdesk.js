@@ -1,0 +1,77 @@
+// The desk's tournament panel below its name: exports, and what ends or undoes the whole
+// tournament (reset the bracket, cancel, delete), each confirmed first; deleting asks for the
+// tournament's name.
+
+import { del, download, post } from "./api.js";
+import { confirmAction } from "./confirm.js";
+import { announce, busy, byId, h } from "./dom.js";
+
+const EXPORTS = [["participants", "Participants"], ["matches", "Matches"], ["placements", "Placements"]];
+
+/**
+ * `tournamentDesk({tournamentId, onChanged})`: `view(tournament)` is the panel's actions;
+ * `onChanged(tournament)` gets the tournament a reset or a cancel returned.
+ */
+export function tournamentDesk({ tournamentId, onChanged }) {
+  const base = `/api/tournaments/${tournamentId}`;
+
+  function view(t) {
+    const error = h("p", { class: "error", role: "alert", id: "t-admin-error" });
+    const action = (id, label, ask, doIt) => {
+      const button = h("button", { type: "button", id, onclick: () => busy(button, error, async () => {
+        if (await confirmAction(ask())) await doIt();
+      }) }, label);
+      return button;
+    };
+    const ended = ["completed", "cancelled"].includes(t.state);
+    return h("section", { class: "t-admin", "aria-labelledby": "t-admin-title" },
+      h("h3", { id: "t-admin-title" }, "Exports"),
+      h("p", { class: "row small exports" },
+        EXPORTS.flatMap(([what, label]) => ["csv", "json"].map((kind) =>
+          exportButton(`export-${what}-${kind}`, `${label} (${kind.toUpperCase()})`, `${base}/export/${what}.${kind}`,
+            `${slug(t.name)}-${what}.${kind}`, error))),
+        exportButton("export-brackets-viewer", "Bracket (brackets-viewer JSON)", `${base}/bracket?format=brackets-viewer`,
+          `${slug(t.name)}-brackets-viewer.json`, error)),
+      h("h3", {}, "Undo or end"),
+      h("div", { class: "row" },
+        t.state === "live" ? action("t-reset", "Reset the bracket", () => ({
+          title: "Reset the bracket?",
+          text: h("p", {}, "Every match is deleted and the tournament goes back to registration; the participants "
+            + "stay. Refused once a match has begun: correct results instead."),
+          confirm: "Reset the bracket" }), async () => {
+          onChanged(await post(`${base}/reset`, {}));
+          announce(byId("announcer"), "Bracket reset");
+        }) : null,
+        ended ? null : action("t-cancel", "Cancel the tournament", () => ({
+          title: `Cancel ${t.name}?`,
+          text: h("p", {}, "Every match not yet over is cancelled, and nothing can be played any more. "
+            + "The results so far stay readable."),
+          confirm: "Cancel the tournament" }), async () => {
+          onChanged(await post(`${base}/cancel`, {}));
+          announce(byId("announcer"), "Tournament cancelled");
+        }),
+        action("t-delete", "Delete the tournament", () => ({
+          title: `Delete ${t.name}?`,
+          text: h("p", {}, "The tournament, its participants, matches, results and logs are removed for good. "
+            + "Links to it stop working."),
+          typed: t.name,
+          confirm: "Delete it for good" }), async () => {
+          await del(`${base}?confirm=${encodeURIComponent(t.name)}`);
+          location.assign("/organize");
+        })),
+      error);
+  }
+
+  return { view };
+}
+
+function exportButton(id, label, path, filename, error) {
+  const button = h("button", { type: "button", class: "link", id,
+    onclick: () => busy(button, error, () => download(path, filename)) }, label);
+  return button;
+}
+
+/** A file name from a tournament's name: "Friday Scrims #3" -> "friday-scrims-3". */
+function slug(name) {
+  return name.normalize("NFKD").replace(/[^\w]+/g, "-").replace(/^-|-$/g, "").toLowerCase() || "tournament";
+}

@@ -1,0 +1,112 @@
+"""Corrections, forfeits, exports and the tournament's reset and cancel from /organize, in
+headless Chromium (issue 14): each destructive step asks first, and a correction is previewed
+by the server's dry run before it is applied."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.browser.test_dashboards import TIMEOUT_S, browser_pages, tournament_with
+from tests.conftest import Api
+
+
+async def decide(api: Api, mid: str, scores: dict[str, int]) -> None:
+    await api.ok("POST", f"/api/matches/{mid}/start")
+    await api.ok("POST", f"/api/matches/{mid}/result", {"scores": scores})
+
+
+async def open_desk(page: Page, api: Api, tid: str) -> None:
+    await page.goto(f"/organize/{tid}?token={api.organizer}")
+    await expect(page.locator("#connection")).to_have_text("Connected")
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S * 2)
+async def test_correct_with_preview_undo_and_forfeit_from_the_desk(api: Api, tmp_path: Path) -> None:
+    """W1-1 was entered the wrong way round and the final has begun: the preview says Dave wins
+    instead and W2-1 (live) resets; applying asks again, then seats Dave in the final. Undo puts
+    Alice back. Bob forfeits the final (asked first; "Keep it" changes nothing). The tables
+    download as CSV."""
+    tid = await tournament_with(api, ["Alice", "Bob", "Carol", "Dave"], start=True)
+    await decide(api, f"{tid}-W1-1", {"alice": 2, "dave": 1})
+    await decide(api, f"{tid}-W1-2", {"bob": 2, "carol": 0})
+    await api.ok("POST", f"/api/matches/{tid}-W2-1/start")
+    async with browser_pages(api, viewport={"width": 1280, "height": 1000}) as (page,):
+        await open_desk(page, api, tid)
+        finished = page.locator(f'.finished li[data-match-id="{tid}-W1-1"]')
+        await expect(finished).to_contain_text("Alice won")
+        await finished.get_by_role("button", name="Correct").click()
+        form = page.get_by_role("form", name="Correct W1-1")
+        await form.get_by_role("spinbutton", name="Alice").fill("1")
+        await form.get_by_role("spinbutton", name="Dave").fill("2")
+        await form.get_by_role("button", name="Preview the correction").click()
+        preview = page.locator(f"#correct-preview-{tid}-W1-1")
+        await expect(preview).to_contain_text("Dave wins instead of Alice.")
+        await expect(preview).to_contain_text("Resets: W2-1 (Live) · W2-1 has begun")
+        assert (await api.ok("GET", f"/api/matches/{tid}-W1-1"))["winner_id"] == "alice"  # a preview writes nothing
+        await page.screenshot(path="/tmp/desk-correction-preview.png", full_page=True)
+
+        await preview.get_by_role("button", name="Apply the correction").click()
+        dialog = page.get_by_role("dialog", name="Reset a match that has begun?")
+        await expect(dialog).to_contain_text("W2-1 (Live)")
+        await page.screenshot(path="/tmp/desk-correction-confirm.png")
+        await dialog.get_by_role("button", name="Reset W2-1 and apply").click()
+        await expect(finished).to_contain_text("Dave won")
+        final = page.locator(f'article[data-match-id="{tid}-W2-1"]')
+        await expect(final).to_have_attribute("data-state", "scheduled")
+        await expect(final).to_contain_text("Dave vs Bob")
+        corrected = await api.ok("GET", f"/api/matches/{tid}-W1-1")
+        assert (corrected["winner_id"], corrected["history"][-1]["why"]) == ("dave", "corrected")
+
+        await finished.get_by_role("button", name="Correct").click()
+        await form.get_by_role("button", name="Undo the last correction").click()
+        await expect(preview).to_contain_text("Undoing the last correction: Alice wins instead of Dave.")
+        await expect(preview).to_contain_text("Resets: W2-1 (Scheduled)")
+        await preview.get_by_role("button", name="Undo it").click()  # nothing begun: no second question
+        await expect(finished).to_contain_text("Alice won")
+        await expect(final).to_contain_text("Alice vs Bob")
+        assert (await api.ok("GET", f"/api/matches/{tid}-W1-1"))["winner_id"] == "alice"
+
+        await final.get_by_role("button", name="Bob forfeits").click()
+        dialog = page.get_by_role("dialog", name="Bob forfeits W2-1?")
+        await expect(dialog).to_contain_text("Alice wins W2-1 and goes on in the bracket.")
+        await dialog.get_by_role("button", name="Keep it").click()
+        await expect(dialog).to_have_count(0)
+        assert (await api.ok("GET", f"/api/matches/{tid}-W2-1"))["state"] == "scheduled"
+        await final.get_by_role("button", name="Bob forfeits").click()
+        await page.get_by_role("dialog").get_by_role("button", name="Bob forfeits").click()
+        await expect(page.locator("#t-state")).to_have_text("completed")
+        await expect(page.locator(f'.finished li[data-match-id="{tid}-W2-1"]')).to_contain_text("Alice won by forfeit")
+
+        async with page.expect_download() as download_info:
+            await page.get_by_role("button", name="Placements (CSV)").click()
+        download = await download_info.value
+        assert download.suggested_filename == "lan-cup-placements.csv"
+        saved = tmp_path / "placements.csv"
+        await download.save_as(saved)
+        rows = list(csv.DictReader(io.StringIO(saved.read_text("utf-8-sig"))))
+        assert [(r["place"], r["name"]) for r in rows][:2] == [("1", "Alice"), ("2", "Bob")]
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_reset_the_bracket_then_cancel_the_tournament_from_the_desk(api: Api) -> None:
+    tid = await tournament_with(api, ["Alice", "Bob", "Carol"], "round_robin", start=True)
+    async with browser_pages(api, viewport={"width": 390, "height": 844}) as (page,):
+        await open_desk(page, api, tid)
+        await expect(page.locator("#t-state")).to_have_text("live")
+        await page.get_by_role("button", name="Reset the bracket").click()
+        await page.screenshot(path="/tmp/desk-reset-phone.png")
+        await page.get_by_role("dialog", name="Reset the bracket?").get_by_role("button", name="Reset the bracket").click()
+        await expect(page.locator("#t-state")).to_have_text("registration")
+        await expect(page.locator("article.org-match")).to_have_count(0)
+        assert (await api.ok("GET", f"/api/tournaments/{tid}/matches"))["matches"] == []
+
+        await page.get_by_role("button", name="Cancel the tournament").click()
+        await page.get_by_role("dialog", name="Cancel LAN Cup?").get_by_role("button", name="Cancel the tournament").click()
+        await expect(page.locator("#t-state")).to_have_text("cancelled")
+        await expect(page.get_by_role("button", name="Cancel the tournament")).to_have_count(0)
+    assert (await api.ok("GET", f"/api/tournaments/{tid}"))["state"] == "cancelled"
