@@ -39,12 +39,14 @@ from storage.mongo import MongoStore
 from storage.timed import TimedStore
 from tournament.bracket_service import BracketService
 from tournament.chat import ChatService
+from tournament.disqualify import DisqualifyService
 from tournament.draws import DrawService
 from tournament.events import Fanout, Publisher
 from tournament.links import LinkService
 from tournament.locks import KeyedLocks
 from tournament.matches import MatchService
 from tournament.models import TournamentState
+from tournament.participants import ParticipantService
 from tournament.roles import ROLE_NAMES, Role
 from tournament.stations import CallBell, StationService
 from tournament.store import Store, StorageError, StorageUnavailableError
@@ -111,8 +113,10 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     tournament_locks = KeyedLocks()  # registration and bracket changes of one tournament take turns
     brackets = BracketService(timed, writer, events, clock, tournament_locks, config.snapshot_matches_max)
     matches = MatchService(timed, writer, brackets, loop, clock, config.batch_window_s)
+    disqualify = DisqualifyService(timed, brackets, matches)
     stations = StationService(timed, writer, matches, events, loop, bell, clock, tournament_locks)
     tournaments = TournamentService(timed, clock, tournament_locks, events)
+    participants = ParticipantService(timed, clock, tournament_locks, events)
     chat = ChatService(timed, writer, clock)
     draws = DrawService(timed, events, clock, tournament_locks)
     tokens = TokenCodec(config.jwt_secret, clock)
@@ -131,7 +135,8 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
                                  flood_limit=2 * config.message_burst_per_user))
     return Services(
         config=config, store=timed, store_stats=timed.stats, tokens=tokens, tournaments=tournaments,
-        matches=matches, brackets=brackets, stations=stations, links=links, draws=draws, hub=hub, heartbeat=heartbeat, limits=limits,
+        participants=participants, matches=matches, brackets=brackets, disqualify=disqualify, stations=stations,
+        links=links, draws=draws, hub=hub, heartbeat=heartbeat, limits=limits,
         store_watch=StoreWatch(timed.ping, hub, loop, config.store_ping_interval_s), lobby=lobby, sockets=sockets,
         clock=clock)
 

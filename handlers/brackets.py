@@ -1,4 +1,5 @@
-"""Routes for a tournament's lifecycle and bracket: open, start, reset, cancel, bracket, standings."""
+"""Routes for a tournament's lifecycle and bracket: open, start, reset, cancel, bracket, standings,
+and disqualifying a participant (which forfeits every match left to them)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,19 @@ class BracketHandler(BaseHandler):
             raise fields.invalid("format", "must be livebracket or brackets-viewer")
 
 
+class DisqualifyHandler(BaseHandler):
+    """POST /api/tournaments/{id}/participants/{participant_id}/disqualify."""
+
+    async def post(self, tournament_id: str, participant_id: str) -> None:
+        async def act() -> Reply:
+            user, body = self.user(), self.json_body()
+            reason = fields.text(body, "reason", default="", allow_empty=True, max_len=500)
+            tournament = await self.services.disqualify.disqualify(tournament_id, user, participant_id, reason)
+            return 200, tournament.to_json()
+
+        await self.once_per_key(self.count_write(), act)
+
+
 class StandingsHandler(BaseHandler):
     async def get(self, tournament_id: str) -> None:
         self.user()
@@ -68,5 +82,6 @@ class StandingsHandler(BaseHandler):
 routes = [
     (rf"/api/tournaments/({ID})/(open-registration|start|reset|cancel)/?", TournamentActionHandler),
     (rf"/api/tournaments/({ID})/bracket/?", BracketHandler),
+    (rf"/api/tournaments/({ID})/participants/({ID})/disqualify/?", DisqualifyHandler),
     (rf"/api/tournaments/({ID})/standings/?", StandingsHandler),
 ]

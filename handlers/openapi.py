@@ -18,6 +18,7 @@ AUTH_CODES = ("authentication_required", "token_malformed", "token_algorithm_not
               "token_role_invalid", "token_revoked")
 ONCE_409 = ("request_in_progress", "conflict")  # any write run by once_per_key
 MOVE_409 = ("invalid_state", "version_conflict", *ONCE_409)
+REGISTER_409 = ("invalid_state", "draw_in_progress", *ONCE_409)  # who is registered, or the seeding, changes
 TOURNAMENT_ACTIONS = ("open-registration", "start", "reset", "cancel")
 CALL_409 = ("station_busy", "station_disabled", "player_busy", "not_callable", "already_called", "players_missing",
             *ONCE_409)
@@ -123,7 +124,7 @@ def operation(op_id: str, summary: str, ok: tuple[int, str, Schema], errors: dic
 def write(op_id: str, summary: str, ok: tuple[int, str, Schema], errors: dict[int, dict[str, Any]],
           body: Schema | None, *, path: tuple[str, ...] = (), if_match: bool = False,
           location: bool = False, required: bool | None = None, bodiless: bool = False) -> dict[str, Any]:
-    """A write run by once_per_key (POST, PATCH, DELETE): Idempotency-Key, optionally If-Match.
+    """A write run by once_per_key (POST, PUT, PATCH, DELETE): Idempotency-Key, optionally If-Match.
     The body is required when it has a required field, unless `required` says otherwise;
     `bodiless` (a DELETE) documents none."""
     headers = ("IdempotencyKey", "IfMatch") if if_match else ("IdempotencyKey",)
@@ -213,7 +214,39 @@ def paths() -> dict[str, Any]:
                              (200, "The participants", s.listing("participants", "Participant")), reads(), params=t),
             "post": write("addParticipant", "Register a participant (organizer)",
                           (201, "The new participant", s.ref("Participant")),
-                          writes(("already_exists", "invalid_state", *ONCE_409)), s.NEW_PARTICIPANT, path=t),
+                          writes(("already_exists", *REGISTER_409)), s.NEW_PARTICIPANT, path=t),
+        },
+        "/api/tournaments/{tournament_id}/participants/bulk": {
+            "post": write("addParticipants", "Register many participants, from a list or CSV: every row or none "
+                                             "(organizer)",
+                          (201, "The participants added, in row order", s.listing("participants", "Participant")),
+                          {**writes(("already_exists", *REGISTER_409)),
+                           422: error(422, "invalid_value", "invalid_rows", "idempotency_key_reused",
+                                      why="A value is refused: invalid_rows lists every refused row (nothing is "
+                                          "added); invalid_value is a body or CSV that holds no usable rows.")},
+                          s.BULK_PARTICIPANTS, path=t, required=True),
+        },
+        "/api/tournaments/{tournament_id}/participants/{participant_id}": {
+            "patch": write("updateParticipant", "Rename a participant (any time) or change their seed (before the "
+                                                "start) (organizer)",
+                           (200, "The participant after the change", s.ref("Participant")),
+                           writes(("already_exists", *REGISTER_409)), s.PARTICIPANT_CHANGE, path=(*t, "ParticipantId")),
+            "delete": write("removeParticipant", "Remove a participant before the start (organizer)",
+                            (200, "The participant removed", s.obj({"removed": s.ref("Participant")}, ["removed"])),
+                            writes(("participant_in_match", *REGISTER_409), values=False), None,
+                            path=(*t, "ParticipantId"), bodiless=True),
+        },
+        "/api/tournaments/{tournament_id}/participants/{participant_id}/disqualify": {
+            "post": write("disqualifyParticipant", "Disqualify a participant from a live tournament: every match "
+                                                   "left to them is forfeited (organizer)",
+                          (200, "The tournament, its `disqualified` list with them", s.ref("Tournament")),
+                          writes(("invalid_state", "already_disqualified", *ONCE_409)),
+                          s.obj({"reason": s.string(max_len=500)}, closed=False), path=(*t, "ParticipantId")),
+        },
+        "/api/tournaments/{tournament_id}/seeds": {
+            "put": write("reseedParticipants", "Seed every participant, 1 to n in the order given (organizer)",
+                         (200, "The participants in seed order", s.listing("participants", "Participant")),
+                         writes(REGISTER_409), s.SEED_ORDER, path=t),
         },
         "/api/tournaments/{tournament_id}/matches": {
             "get": operation("listTournamentMatches", "Matches in creation order",
@@ -383,6 +416,7 @@ def parameters() -> dict[str, Any]:
         "MatchId": path("match_id", "m_…"),
         "DisputeId": path("dispute_id", "d_…"),
         "StationId": path("station_id", "st_…"),
+        "ParticipantId": path("participant_id", "the id the participant's player token carries"),
         "IdempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": False,
                            "schema": s.string(min_len=1, max_len=128, pattern=s.IDEMPOTENCY_KEY_PATTERN),
                            "description": "Apply this write at most once per user and key (24 h)."},

@@ -14,6 +14,7 @@ from tournament import events, tiebreaks
 from tournament.callqueue import QUEUE_ROWS_MAX, STREAM_FIRST
 from tournament.links import CODE_ALPHABET, CODE_LENGTH, LINK_TTL_S
 from tournament.models import DisputeStatus, MatchState, TournamentState
+from tournament.participant_rows import MAX_NAME_LEN, MAX_ROWS, MAX_SEED
 from tournament.roles import ROLE_NAMES
 from tournament.rules import MAX_SCORE
 from tournament.stations import MAX_CHECK_IN_S, MAX_STATIONS
@@ -120,6 +121,10 @@ TOURNAMENT_FIELDS: dict[str, Schema] = {
     "draw": nullable(ref("Draw")),
     "stations": {**array(ref("Station"), max_items=MAX_STATIONS), "description": "where its matches are played"},
     "calling": ref("CallPolicy"),
+    "disqualified": {**array(obj({"participant_id": identifier(), "reason": string(),
+                                  "by": string(description="sub of the organizer"), "at": timestamp()},
+                                 ["participant_id", "reason", "by", "at"])),
+                     "description": "disqualified once started, in order: each forfeits every match left to them"},
 }
 DRAW = obj({"revealed": {**array(string()), "description": "participant ids shown so far, seed 1 first"},
             "total": integer(0), "complete": {"type": "boolean"},
@@ -235,7 +240,11 @@ EVENT = obj({"type": string(enum=EVENT_TYPES), "seq": integer(1), "ts": integer(
 ERROR = obj({"error": obj({"code": string(description="stable: switch on it"),
                            "message": string(description="for humans"),
                            "field": string(), "state": string(), "version": integer(),
-                           "limit_bytes": integer(), "retry_after_ms": integer(0)},
+                           "limit_bytes": integer(), "retry_after_ms": integer(0),
+                           "rows": {**array(obj({"row": integer(1, description="the CSV line, or the list index + 1"),
+                                                 "field": string(enum=["name", "seed", "id"]),
+                                                 "message": string()}, ["row", "field", "message"])),
+                                    "description": "invalid_rows: every refused row's problems, in row order"}},
                           ["code", "message"], closed=False)}, ["error"])
 TOKEN_GRANT = obj({"token": string(description="HS256 JWT"), "user_id": identifier(),
                    "username": string(), "role": string(enum=ROLE_NAMES),
@@ -441,9 +450,24 @@ NEW_TOURNAMENT = obj({"name": text(200), "game": text(200, allow_empty=True, opt
                       "spectator_chat": nullable({"type": "boolean",
                                                   "description": "spectators may write in its matches' chats"})},
                      ["name"], closed=False)
-NEW_PARTICIPANT = obj({"name": text(100, description="unique in the tournament, case-insensitively."),
-                       "id": nullable(identifier("default: a generated p_…")),
-                       "seed": nullable(integer(1, 4096))}, ["name"], closed=False)
+NEW_PARTICIPANT = obj({"name": text(MAX_NAME_LEN, description="unique in the tournament, case-insensitively."),
+                       "id": nullable(identifier("default: a generated p_…; not `bulk`")),
+                       "seed": nullable(integer(1, MAX_SEED))}, ["name"], closed=False)
+BULK_PARTICIPANTS = {**obj({"participants": {**array(NEW_PARTICIPANT, min_items=1, max_items=MAX_ROWS),
+                                             "description": "the rows, in order (row n: index n - 1)"},
+                            "csv": string(description=f"CSV text: columns name, seed, id, or as a header line "
+                                                      f"(its first cell `name`) orders them; blank lines skipped; "
+                                                      f"1 to {MAX_ROWS} rows")},
+                           closed=False, description="one of participants and csv: every row is added, or none"),
+                     "oneOf": [{"required": ["participants"]}, {"required": ["csv"]}]}
+PARTICIPANT_CHANGE = obj({"name": text(MAX_NAME_LEN, optional=True,
+                                       description="unique in the tournament, case-insensitively; any time."),
+                          "seed": nullable(integer(1, MAX_SEED, description="before the start only; null: no seed "
+                                                                           "(here null is not absent)"))},
+                         closed=False, description="at least one of name and seed; absent: unchanged")
+SEED_ORDER = obj({"order": {**array(identifier(), max_items=MAX_SEED),
+                            "description": "every registered participant's id exactly once: seed 1 first"}},
+                 ["order"], closed=False)
 NEW_MATCH = obj({"participant_ids": array(identifier(), min_items=2, max_items=2, unique=True),
                  "round": nullable(integer(1, 1000)), "label": text(100, allow_empty=True, optional=True),
                  "format": nullable(FORMAT_BODY)},

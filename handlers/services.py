@@ -14,9 +14,11 @@ from realtime.session import SessionContext
 from realtime.storewatch import StoreWatch
 from storage.timed import StoreStats
 from tournament.bracket_service import BracketService
+from tournament.disqualify import DisqualifyService
 from tournament.draws import DrawService
 from tournament.links import LinkService
 from tournament.matches import MatchService
+from tournament.participants import ParticipantService
 from tournament.stations import StationService
 from tournament.store import Store
 from tournament.tokens import TokenCodec
@@ -32,8 +34,10 @@ class Services:
     store_stats: StoreStats
     tokens: TokenCodec
     tournaments: TournamentService
+    participants: ParticipantService
     matches: MatchService
     brackets: BracketService
+    disqualify: DisqualifyService
     stations: StationService
     links: LinkService
     draws: DrawService

@@ -1,4 +1,4 @@
-"""Routes for tournaments, their participants and their matches."""
+"""Routes for tournaments and their matches (their participants: participants.py)."""
 
 from __future__ import annotations
 
@@ -39,24 +39,6 @@ class TournamentHandler(BaseHandler):
         self.reply(200, {**tournament.to_json(), "participants": [p.to_json() for p in participants]})
 
 
-class ParticipantsHandler(BaseHandler):
-    async def get(self, tournament_id: str) -> None:
-        self.user()
-        participants = await self.services.tournaments.list_participants(tournament_id)
-        self.reply(200, {"participants": [p.to_json() for p in participants]})
-
-    async def post(self, tournament_id: str) -> None:
-        async def add() -> Reply:
-            body = self.json_body()
-            participant = await self.services.tournaments.add_participant(
-                tournament_id, self.user(), name=fields.text(body, "name", max_len=100),
-                participant_id=fields.identifier(body, "id", required=False),
-                seed=fields.integer(body, "seed", minimum=1, maximum=4096))
-            return 201, participant.to_json()
-
-        await self.once_per_key(self.count_write(), add)
-
-
 class TournamentMatchesHandler(BaseHandler):
     async def get(self, tournament_id: str) -> None:
         """Every match in creation order, or with `limit` (1 to 1000) a page at a time after
@@ -85,6 +67,5 @@ class TournamentMatchesHandler(BaseHandler):
 routes = [
     (r"/api/tournaments/?", TournamentsHandler),
     (rf"/api/tournaments/({ID})/?", TournamentHandler),
-    (rf"/api/tournaments/({ID})/participants/?", ParticipantsHandler),
     (rf"/api/tournaments/({ID})/matches/?", TournamentMatchesHandler),
 ]

@@ -1,11 +1,11 @@
 """Lobby: the room of the home page and venue screens, every tournament's summary kept live.
 
 The lobby is a Publisher beside the hub: from the events every service already publishes it
-keeps, per tournament, its name, format and state, who is registered and which matches are
-in play, and announces a summary that changed to the `lobby` room (numbered in memory, like a
-tournament room, so `since`/`epoch` recovery works the same). Watcher counts are read from the
-hub every `watchers_interval_s` and announced when they moved. The summaries of the newest
-`max_tournaments` are read from the store once, when the lobby is first watched.
+keeps, per tournament, its name, format and state, who is registered (added and removed) and
+which matches are in play, and announces a summary that changed to the `lobby` room (numbered
+in memory, like a tournament room, so `since`/`epoch` recovery works the same). Watcher counts
+are read from the hub every `watchers_interval_s` and announced when they moved. The summaries
+of the newest `max_tournaments` are read from the store once, when the lobby is first watched.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from realtime.hub import Hub, tournament_room
-from tournament.events import BRACKET_GENERATED, PARTICIPANT_ADDED, TOURNAMENT_COMPLETED, TOURNAMENT_CREATED
+from tournament.events import (BRACKET_GENERATED, PARTICIPANT_ADDED, PARTICIPANT_REMOVED, TOURNAMENT_COMPLETED,
+                               TOURNAMENT_CREATED)
 from tournament.models import IN_PLAY, Event, MatchState
 from tournament.scheduler import Scheduler
 from tournament.tournaments import TournamentService
@@ -124,6 +125,8 @@ class Lobby:
             summary.tournament = snapshot
         if event.type == PARTICIPANT_ADDED:
             summary.participants.add(data["participant"]["id"])
+        elif event.type == PARTICIPANT_REMOVED:
+            summary.participants.discard(data["participant_id"])
         match = data.get("match")
         if isinstance(match, dict):
             if MatchState(match["state"]) in IN_PLAY:

@@ -25,7 +25,8 @@ def tournament_doc(t: Tournament) -> Doc:
             if t.draw else None,
             "stations": [dataclasses.asdict(s) for s in t.stations], "calling": dataclasses.asdict(t.calling),
             "links": {"generation": t.links.generation, "subjects": dict(t.links.subjects),
-                      "codes": dict(t.links.codes)}}
+                      "codes": dict(t.links.codes)},
+            "disqualified": [dict(d) for d in t.disqualified]}
 
 
 def tournament_from(doc: Doc) -> Tournament:
@@ -42,7 +43,8 @@ def tournament_from(doc: Doc) -> Tournament:
                       stations=tuple(Station(**s) for s in doc.get("stations") or ()),
                       calling=CallPolicy(**doc["calling"]) if doc.get("calling") else CallPolicy(),
                       links=Links(doc["links"]["generation"], dict(doc["links"]["subjects"]),
-                                  dict(doc["links"]["codes"])) if doc.get("links") else Links())
+                                  dict(doc["links"]["codes"])) if doc.get("links") else Links(),
+                      disqualified=tuple(dict(d) for d in doc.get("disqualified") or ()))
 
 
 def _slot_doc(s: BracketSlot | None) -> Doc | None:
@@ -66,8 +68,13 @@ def _slot_from(doc: Doc | None) -> BracketSlot | None:
                        optional=doc["optional"], byes=(bye_a, bye_b), walkover=doc["walkover"])
 
 
+def participant_key(tournament_id: str, participant_id: str) -> str:
+    """A participant's `_id`: its id is unique in its tournament only."""
+    return f"{tournament_id}:{participant_id}"
+
+
 def participant_doc(p: Participant) -> Doc:
-    return {"_id": f"{p.tournament_id}:{p.id}", "id": p.id, "tournament_id": p.tournament_id,
+    return {"_id": participant_key(p.tournament_id, p.id), "id": p.id, "tournament_id": p.tournament_id,
             "name": p.name, "seed": p.seed, "created_at": p.created_at}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 from storage import documents as d
@@ -94,6 +95,27 @@ class MemoryStore:
 
     async def insert_participant(self, participant: Participant) -> None:
         self._insert("participants", d.participant_doc(participant))
+
+    async def insert_participants(self, participants: Sequence[Participant]) -> None:
+        docs = [d.participant_doc(p) for p in participants]
+        _check_storable(docs)
+        keys = [doc["_id"] for doc in docs]
+        rows = self._tables["participants"]
+        if len(set(keys)) != len(keys) or any(key in rows for key in keys):
+            raise ConflictError("participants already has one of these ids")
+        for doc in docs:  # all checked first: none is kept when one is refused
+            self._insert("participants", doc)
+
+    async def save_participant(self, participant: Participant) -> None:
+        doc = d.participant_doc(participant)
+        _check_storable(doc)
+        self._get("participants", "participant", doc["_id"])  # NotFoundError if missing
+        self._tables["participants"][doc["_id"]] = copy.deepcopy(doc)
+
+    async def delete_participant(self, tournament_id: str, participant_id: str) -> None:
+        key = d.participant_key(tournament_id, participant_id)
+        if self._tables["participants"].pop(key, None) is None:
+            raise NotFoundError("participant", participant_id)
 
     async def list_participants(self, tournament_id: str) -> list[Participant]:
         return [d.participant_from(doc) for doc in self._where("participants", tournament_id=tournament_id)]

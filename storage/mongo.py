@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from bson.errors import BSONError
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from storage import documents as d
 from tournament.models import Dispute, Event, Match, Participant, Tournament, match_stream
@@ -17,6 +17,7 @@ from tournament.store import (ConflictError, IdempotencyRecord, NotFoundError, S
                               StorageUnavailableError)
 
 Doc = dict[str, Any]
+DUPLICATE_KEY = 11000  # the server's error code for a unique key taken
 
 
 @contextlib.contextmanager
@@ -119,6 +120,36 @@ class MongoStore:
 
     async def insert_participant(self, participant: Participant) -> None:
         await self._insert(self._participants, d.participant_doc(participant))
+
+    async def insert_participants(self, participants: Sequence[Participant]) -> None:
+        docs = [d.participant_doc(p) for p in participants]
+        if not docs:
+            return
+        with _translated():
+            try:
+                await self._participants.insert_many(docs, ordered=True)
+            except BulkWriteError as e:
+                refused = e.details.get("writeErrors") or [{}]
+                if refused[0].get("code") != DUPLICATE_KEY:
+                    raise
+                # Ordered: the ones before the refused one are in. No transaction (the embedded
+                # server has none), so they are taken out again: none of them is kept.
+                for doc in docs[:refused[0].get("index", len(docs))]:
+                    await self._participants.delete_one({"_id": doc["_id"]})
+                raise ConflictError("one of these participants' ids is taken") from e
+
+    async def save_participant(self, participant: Participant) -> None:
+        doc = d.participant_doc(participant)
+        with _translated():
+            result = await self._participants.replace_one({"_id": doc["_id"]}, doc)
+        if result.matched_count == 0:
+            raise NotFoundError("participant", participant.id)
+
+    async def delete_participant(self, tournament_id: str, participant_id: str) -> None:
+        with _translated():
+            result = await self._participants.delete_one({"_id": d.participant_key(tournament_id, participant_id)})
+        if result.deleted_count == 0:
+            raise NotFoundError("participant", participant_id)
 
     async def list_participants(self, tournament_id: str) -> list[Participant]:
         docs = await self._find(self._participants, {"tournament_id": tournament_id})

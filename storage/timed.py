@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import collections
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 
 from tournament.models import Dispute, Event, Match, Participant, Tournament
@@ -64,6 +64,15 @@ class TimedStore:
 
     async def insert_participant(self, participant: Participant) -> None:
         await self._timed("insert_participant", self.inner.insert_participant(participant))
+
+    async def insert_participants(self, participants: Sequence[Participant]) -> None:
+        await self._timed("insert_participants", self.inner.insert_participants(participants))
+
+    async def save_participant(self, participant: Participant) -> None:
+        await self._timed("save_participant", self.inner.save_participant(participant))
+
+    async def delete_participant(self, tournament_id: str, participant_id: str) -> None:
+        await self._timed("delete_participant", self.inner.delete_participant(tournament_id, participant_id))
 
     async def list_participants(self, tournament_id: str) -> list[Participant]:
         return await self._timed("list_participants", self.inner.list_participants(tournament_id))

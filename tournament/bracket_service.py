@@ -20,14 +20,15 @@ from typing import Any
 
 from tournament import brackets, round_robin, rules, series, swiss, tiebreaks, veto
 from tournament.errors import InvalidTransitionError, InvalidValueError
-from tournament.events import BRACKET_GENERATED, BRACKET_UPDATED, TOURNAMENT_COMPLETED, Publisher
+from tournament.events import (BRACKET_GENERATED, BRACKET_UPDATED, PARTICIPANT_DISQUALIFIED, TOURNAMENT_COMPLETED,
+                               Publisher)
 from tournament.locks import KeyedLocks
 from tournament.models import (FINAL_STATES, BracketSlot, Event, Match, MatchState, Tournament,
                                TournamentState, tournament_stream)
 from tournament.placements import decided, placements, results_of
-from tournament.roles import Principal
+from tournament.roles import SYSTEM, Principal
 from tournament.rules import Outcome
-from tournament.store import Store
+from tournament.store import NotFoundError, Store
 from tournament.tournaments import require_organizer
 from tournament.writer import MatchWriter
 
@@ -232,8 +233,9 @@ class BracketService:
         seconds for a thousand players, which the IOLoop must not wait for. Raises ValueError."""
         results, byes = results_of(done)
         criteria, points = tiebreaks.rules_from_settings(tournament.format, tournament.settings)
+        withdrawn = {d["participant_id"] for d in tournament.disqualified}
         pairing = await asyncio.to_thread(swiss.swiss_pairings, order, results, round_no, byes,
-                                          criteria=criteria, points=points)
+                                          criteria=criteria, points=points, withdrawn=withdrawn)
         pairs: list[tuple[str, str | None]] = list(pairing.pairs)
         if pairing.bye:
             pairs.append((pairing.bye, None))
@@ -283,6 +285,33 @@ class BracketService:
                                                           **await self._bracket_for_event(tournament_id)})
         return cancelled
 
+    async def record_disqualification(self, tournament_id: str, user: Principal, participant_id: str,
+                                      reason: str) -> Tournament:
+        """Write down that `participant_id` is disqualified from a live tournament (the commit
+        point: from here on settle() forfeits every match of theirs with both players known and
+        Swiss rounds pair without them). Raises ForbiddenError, NotFoundError,
+        InvalidTransitionError (not live: before the start, remove them; already disqualified)."""
+        require_organizer(user, "disqualify a participant")
+        async with self._locks.hold(tournament_id):
+            tournament = await self._store.get_tournament(tournament_id)
+            if tournament.state != TournamentState.LIVE:
+                hint = (": remove the participant instead" if tournament.state in (TournamentState.DRAFT,
+                                                                                   TournamentState.REGISTRATION)
+                        else "")
+                raise InvalidTransitionError(f"only a live tournament disqualifies; it is {tournament.state}{hint}",
+                                             state=tournament.state)
+            if participant_id not in tournament.seed_order:
+                raise NotFoundError("participant", participant_id)
+            if tournament.is_disqualified(participant_id):
+                raise InvalidTransitionError(f"{participant_id} is already disqualified",
+                                             code="already_disqualified", state=tournament.state)
+            entry = {"participant_id": participant_id, "reason": reason, "by": user.user_id, "at": self._clock()}
+            recorded = dataclasses.replace(tournament, disqualified=(*tournament.disqualified, entry),
+                                           version=tournament.version + 1)
+            await self._store.save_tournament(recorded)
+        await self._announce(recorded, PARTICIPANT_DISQUALIFIED, {"participant_id": participant_id, "reason": reason})
+        return recorded
+
     # -- advancement -----------------------------------------------------------------------
 
     async def match_ended(self, match: Match) -> None:
@@ -311,7 +340,7 @@ class BracketService:
             by_key = {m.slot.key: m for m in await self._store.list_matches(tournament_id) if m.slot}
             while True:
                 for _ in range(3 * len(by_key) + 1):  # each changing pass seats or ends a match
-                    if not await self._settle_pass(by_key):
+                    if not await self._settle_pass(tournament, by_key):
                         break
                 else:
                     log.error("tournament %s did not settle in %d passes", tournament_id, 3 * len(by_key) + 1)
@@ -326,18 +355,31 @@ class BracketService:
             if matches and all(decided(m) or m.state in FINAL_STATES for m in matches):
                 await self._complete(tournament, matches)
 
-    async def _settle_pass(self, by_key: dict[str, Match]) -> bool:
-        """Seat every decided match's players and end every match due a walkover, in bracket
-        order, keeping `by_key` current; whether anything changed."""
+    async def _settle_pass(self, tournament: Tournament, by_key: dict[str, Match]) -> bool:
+        """Seat every decided match's players, end every match due a walkover and forfeit every
+        match a disqualified player has reached, in bracket order, keeping `by_key` current;
+        whether anything changed."""
         changed = False
         for key in list(by_key):
             match = by_key[key]
             if match.state is MatchState.SCHEDULED and self._walkover_due(match):
                 match = by_key[key] = await self._walkover(match.id, "bye")
                 changed = True
+            out = self._disqualified_in(tournament, match)
+            if out is not None:
+                match = by_key[key] = await self._forfeit(match.id, out)
+                changed = True
             if decided(match):
                 changed = await self._advance(match, by_key) or changed
         return changed
+
+    @staticmethod
+    def _disqualified_in(tournament: Tournament, match: Match) -> str | None:
+        """The disqualified player who forfeits `match` (both seated, not yet over), if any; of
+        two disqualified players the first slot's forfeits (the other goes out at their next)."""
+        if match.state in FINAL_STATES or None in match.participant_ids:
+            return None
+        return next((p for p in match.participant_ids if tournament.is_disqualified(p)), None)
 
     @staticmethod
     def _walkover_due(match: Match) -> bool:
@@ -415,6 +457,15 @@ class BracketService:
     async def _reopen(self, match_id: str, clear: list[int], user: Principal, now: float) -> Match:
         """Send a later match back to scheduled, emptying the slots in `clear`."""
         return await self._write(match_id, lambda m: rules.reopen(m, clear, user, now))
+
+    async def _forfeit(self, match_id: str, participant_id: str) -> Match:
+        """A disqualified player forfeits a match they reached (unless it ended meanwhile)."""
+        def decide(match: Match) -> Outcome:
+            if match.state in FINAL_STATES:
+                return Outcome(match, [])
+            return rules.forfeit(match, participant_id, SYSTEM, match.open_dispute, self._clock())
+
+        return await self._write(match_id, decide)
 
     async def _abandon(self, match_id: str, user: Principal, reason: str) -> Match:
         """Cancel a match that has not ended (its tournament was cancelled)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -34,6 +36,31 @@ class InvalidValueError(DomainError):
     """Well-formed input with a value the rules refuse (HTTP 422)."""
 
     code = "invalid_value"
+
+
+@dataclasses.dataclass(frozen=True)
+class RowProblem:
+    """Why one row of a bulk request is refused: its 1-based number, the field, the reason."""
+
+    row: int
+    field: str
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"row": self.row, "field": self.field, "message": self.message}
+
+
+class InvalidRowsError(InvalidValueError):
+    """Rows of a bulk request the rules refuse; nothing of the request is applied (HTTP 422).
+    The details carry every problem, in row order (`rows`)."""
+
+    code = "invalid_rows"
+
+    def __init__(self, problems: Sequence[RowProblem]) -> None:
+        count = len({p.row for p in problems})
+        super().__init__(f"{count} {'row' if count == 1 else 'rows'} cannot be added; nothing was added",
+                         rows=[p.to_json() for p in problems])
+        self.problems = tuple(problems)
 
 
 class StaleVersionError(DomainError):

@@ -139,6 +139,12 @@ class Tournament:
     stations: tuple[Station, ...] = ()
     calling: CallPolicy = CallPolicy()
     links: Links = Links()  # not in to_json: codes are secrets
+    # Participants disqualified once it started, in order: {"participant_id", "reason", "by", "at"}.
+    # Each forfeits every match left to them (tournament/bracket_service.py settles it).
+    disqualified: tuple[dict[str, Any], ...] = ()
+
+    def is_disqualified(self, participant_id: str | None) -> bool:
+        return any(d["participant_id"] == participant_id for d in self.disqualified)
 
     def station(self, station_id: str) -> Station | None:
         return next((s for s in self.stations if s.id == station_id), None)
@@ -154,6 +160,7 @@ class Tournament:
             "spectator_chat": self.spectator_chat,
             "draw": self.draw.to_json() if self.draw else None,
             "stations": [s.to_json() for s in self.stations], "calling": self.calling.to_json(),
+            "disqualified": [{**d, "at": iso(d["at"])} for d in self.disqualified],
         }
 
 

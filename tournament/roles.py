@@ -62,6 +62,11 @@ class Principal:
         return {"user_id": self.user_id, "username": self.name, "role": self.role.label}
 
 
+# The organizer the server acts as when a tournament's rules decide a match: a no-show forfeited
+# (tournament/stations.py), a disqualified player's next match (tournament/bracket_service.py).
+SYSTEM = Principal(user_id="livebracket", name="livebracket", role=Role.ORGANIZER)
+
+
 def check_mint(minter: Principal, role: Role) -> None:
     """Who may mint tokens for whom: organizers and admins, for lower roles only.
 

@@ -26,7 +26,7 @@ from tournament.locks import InFlight, KeyedLocks
 from tournament.matches import MatchService
 from tournament.models import (CallPolicy, Event, Match, MatchState, Station, Tournament, TournamentState,
                                new_id, tournament_stream)
-from tournament.roles import Principal, Role
+from tournament.roles import SYSTEM, Principal
 from tournament.scheduler import Scheduler, Timers
 from tournament.store import NotFoundError, Store
 from tournament.tournaments import require_organizer
@@ -36,8 +36,6 @@ log = logging.getLogger(__name__)
 
 MAX_STATIONS = 256
 MAX_CHECK_IN_S = 3600.0
-# The organizer the server acts as when the tournament's rules forfeit a no-show.
-SYSTEM = Principal(user_id="livebracket", name="livebracket", role=Role.ORGANIZER)
 # Match events after which the queue may move: a station freed, a match ready, a player free.
 RINGS = frozenset({ev.MATCH_STATE_CHANGED, ev.MATCH_STARTED, ev.MATCH_COMPLETED, ev.BRACKET_UPDATED,
                    ev.BRACKET_GENERATED, ev.CHECKIN_UPDATED, ev.MATCH_CALLED, ev.MATCH_UNCALLED,

@@ -7,6 +7,7 @@ memory) and tests/storage/test_contract.py proves every backend against it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from tournament.models import Dispute, Event, Match, Participant, Tournament
@@ -73,6 +74,16 @@ class Store(Protocol):
 
     async def insert_participant(self, participant: Participant) -> None:
         """Raises ConflictError when the tournament already has a participant with that id."""
+
+    async def insert_participants(self, participants: Sequence[Participant]) -> None:
+        """Insert several, in order. Raises ConflictError when one's id is taken in its
+        tournament (or twice in `participants`); then none of them is kept."""
+
+    async def save_participant(self, participant: Participant) -> None:
+        """Replace the participant with its tournament and id. Raises NotFoundError."""
+
+    async def delete_participant(self, tournament_id: str, participant_id: str) -> None:
+        """Raises NotFoundError when the tournament has no participant with that id."""
 
     async def list_participants(self, tournament_id: str) -> list[Participant]:
         """In registration order."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import networkx as nx
 
@@ -50,8 +50,10 @@ def pairing_score(criteria: Sequence[str]) -> str:
 
 def swiss_pairings(participant_ids_in_seed_order: Sequence[str], results: Sequence[Result],
                    round_number: int, byes: Sequence[str] = (), *, criteria: Sequence[str] = SWISS_DEFAULT,
-                   points: Points = DEFAULT_POINTS) -> SwissRound:
+                   points: Points = DEFAULT_POINTS, withdrawn: Collection[str] = ()) -> SwissRound:
     """The pairs of round `round_number` (1-based), given every earlier result and bye.
+    The `withdrawn` (disqualified) keep their results, which count for their opponents, but
+    are not paired any more.
 
     Players are ranked by score (`pairing_score`), then in `swiss_standings` order. The
     round is the cheapest perfect matching by `pairing_costs`: no rematch; with an odd
@@ -65,6 +67,7 @@ def swiss_pairings(participant_ids_in_seed_order: Sequence[str], results: Sequen
     table = swiss_standings(participant_ids_in_seed_order, results, byes, criteria=criteria, points=points)
     if round_number < 1:
         raise ValueError("rounds are numbered from 1")
+    table = [s for s in table if s.participant_id not in withdrawn]
     for s in table:
         if s.played + s.byes >= round_number:
             raise ValueError(f"{s.participant_id} has already played {s.played + s.byes} rounds "

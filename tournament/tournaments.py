@@ -1,4 +1,7 @@
-"""TournamentService: tournaments, their participants and their ad-hoc matches."""
+"""TournamentService: tournaments, the reading of their participants, their ad-hoc matches.
+
+Participants are registered, changed and removed by the ParticipantService (participants.py).
+"""
 
 from __future__ import annotations
 
@@ -6,14 +9,13 @@ import dataclasses
 import time
 from collections.abc import Callable
 
-from tournament.errors import AlreadyExistsError, ForbiddenError, InvalidTransitionError, InvalidValueError
-from tournament.events import (PARTICIPANT_ADDED, TOURNAMENT_CREATED, TOURNAMENT_STATE_CHANGED, NullPublisher,
-                               Publisher)
+from tournament.errors import ForbiddenError, InvalidTransitionError, InvalidValueError
+from tournament.events import TOURNAMENT_CREATED, TOURNAMENT_STATE_CHANGED, NullPublisher, Publisher
 from tournament.locks import KeyedLocks
 from tournament.models import (BEST_OF_1, Event, Match, MatchState, Participant, SeriesFormat, Tournament,
                                TournamentState, new_id, tournament_stream)
 from tournament.roles import Principal
-from tournament.store import ConflictError, NotFoundError, Store
+from tournament.store import NotFoundError, Store
 
 FORMATS = ("single_elimination", "double_elimination", "round_robin", "swiss")
 
@@ -56,46 +58,10 @@ class TournamentService:
             before = (last.created_at, last.id)
         return await self._store.list_tournaments(limit, before)
 
-    async def add_participant(self, tournament_id: str, user: Principal, name: str,
-                              participant_id: str | None = None, seed: int | None = None) -> Participant:
-        """Register a participant; its id is the user id its player token will carry.
-
-        Raises NotFoundError, ForbiddenError, AlreadyExistsError (id, name or seed taken).
-        """
-        require_organizer(user, "add participants")
-        async with self._registering.hold(tournament_id):
-            participant = await self._register(tournament_id, name, participant_id, seed)
-        self._publisher.publish(Event(stream=tournament_stream(tournament_id), seq=0, type=PARTICIPANT_ADDED,
-                                      data={"tournament_id": tournament_id, "participant": participant.to_json()},
-                                      ts=self._clock()))
-        return participant
-
     def _announce(self, tournament: Tournament, kind: str, data: dict[str, object]) -> None:
         self._publisher.publish(Event(stream=tournament_stream(tournament.id), seq=0, type=kind,
                                       data={"tournament_id": tournament.id, "tournament": tournament.to_json(),
                                             **data}, ts=self._clock()))
-
-    async def _register(self, tournament_id: str, name: str, participant_id: str | None,
-                        seed: int | None) -> Participant:
-        tournament = await self._store.get_tournament(tournament_id)
-        if tournament.state not in (TournamentState.DRAFT, TournamentState.REGISTRATION):
-            raise InvalidTransitionError(f"registration is closed: the tournament is {tournament.state}",
-                                         state=tournament.state)
-        if tournament.draw is not None and not tournament.draw.complete:
-            raise InvalidTransitionError("the seeding is being drawn: finish or abort the draw first",
-                                         code="draw_in_progress", state=tournament.state)
-        existing = await self._store.list_participants(tournament_id)
-        if any(p.name.casefold() == name.casefold() for p in existing):
-            raise AlreadyExistsError(f"a participant named {name!r} is already registered")
-        if seed is not None and any(p.seed == seed for p in existing):
-            raise AlreadyExistsError(f"seed {seed} is already taken")
-        participant = Participant(id=participant_id or new_id("p"), tournament_id=tournament_id,
-                                  name=name, seed=seed, created_at=self._clock())
-        try:
-            await self._store.insert_participant(participant)
-        except ConflictError as e:
-            raise AlreadyExistsError(f"participant {participant.id} is already registered") from e
-        return participant
 
     async def open_registration(self, tournament_id: str, user: Principal) -> Tournament:
         """draft -> registration. Raises ForbiddenError, NotFoundError, InvalidTransitionError."""

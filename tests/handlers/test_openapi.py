@@ -143,7 +143,8 @@ async def seed(api: Api) -> dict[str, list[str]]:
     waiting = (await api.ok("GET", f"/api/tournaments/{league['id']}/matches"))["matches"][1]
     await api.ok("POST", f"/api/matches/{waiting['id']}/call", {"station_id": stream["id"]})
     return {"tournament_id": [tid, league["id"]], "match_id": [live["id"], mid, first["id"], waiting["id"]],
-            "dispute_id": [raised["dispute"]["id"]], "station_id": [desk["id"], stream["id"]]}
+            "dispute_id": [raised["dispute"]["id"]], "station_id": [desk["id"], stream["id"]],
+            "participant_id": ["alice", "carol"]}
 
 
 def cases(label: str, known: dict[str, list[str]]) -> st.SearchStrategy[Case[Any]]:

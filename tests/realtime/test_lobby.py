@@ -8,7 +8,9 @@ from realtime.hub import Hub, tournament_room
 from realtime.lobby import LOBBY_ROOM, Lobby
 from storage.memory import MemoryStore
 from tests.realtime.fakes import FakeClock, FakeConnection, FakeScheduler
+from tournament import participant_rows
 from tournament.events import RecordingPublisher
+from tournament.participants import ParticipantService
 from tournament.roles import Principal, Role
 from tournament.tournaments import TournamentService
 
@@ -27,6 +29,7 @@ async def test_the_lobby_reads_the_store_once_then_follows_events() -> None:
     events = RecordingPublisher()
     store = MemoryStore()
     tournaments = TournamentService(store, clock, publisher=events)
+    participants = ParticipantService(store, clock, publisher=events)
     first = await tournaments.create(ORG, "First")
     for event in events.events:
         lobby.publish(event)  # before anyone watched: kept for the first read
@@ -37,7 +40,7 @@ async def test_the_lobby_reads_the_store_once_then_follows_events() -> None:
     events.events.clear()
     clock.advance(1)
     second = await tournaments.create(ORG, "Second")
-    await tournaments.add_participant(second.id, ORG, "Alice", "alice")
+    await participants.add(second.id, ORG, "Alice", "alice")
     clock.advance(1)
     await tournaments.create(ORG, "Third")
     for event in events.events:
@@ -51,3 +54,27 @@ async def test_the_lobby_reads_the_store_once_then_follows_events() -> None:
     lobby.count_watchers()
     assert conn.json()[-1]["data"]["tournament"]["watchers"] == 1
     assert first.id not in {s["id"] for s in await lobby.summaries(tournaments)}
+
+
+@pytest.mark.gen_test
+async def test_the_lobby_counts_participants_added_and_removed() -> None:
+    """Participants added at once count one by one, a removal counts down, and a rename or a
+    re-seed announces nothing (the count did not move)."""
+    clock = FakeClock()
+    scheduler = FakeScheduler(clock)
+    hub = Hub(scheduler, clock=clock)
+    lobby = Lobby(hub, scheduler, clock)
+    store = MemoryStore()
+    tournaments = TournamentService(store, clock, publisher=lobby)
+    participants = ParticipantService(store, clock, publisher=lobby)
+    cup = await tournaments.create(ORG, "Cup")
+    assert (await lobby.summaries(tournaments))[0]["participants"] == 0
+    conn = FakeConnection()
+    hub.resume(hub.join(LOBBY_ROOM, conn), None, None, hub.room(LOBBY_ROOM).seq)
+    alice, bob, carol = await participants.add_many(cup.id, ORG, participant_rows.from_csv("Alice\nBob\nCarol\n"))
+    await participants.remove(cup.id, bob.id, ORG)
+    await participants.update(cup.id, alice.id, ORG, name="Alicia", seed=1)
+    await participants.reseed(cup.id, ORG, [carol.id, alice.id])
+    summaries = [f["data"]["tournament"] for f in conn.json() if f["type"] == "tournament_summary"]
+    assert [s["participants"] for s in summaries] == [1, 2, 3, 2]
+    assert (await lobby.summaries(tournaments))[0]["participants"] == 2

@@ -149,6 +149,74 @@ async def test_participants_per_tournament_in_registration_order(backend: Store)
     assert await backend.list_participants("t2") == [Participant("a", "t2", "A", None, 50.0)]
 
 
+def person(pid: str, tid: str = "t1", at: float = 100.0, seed: int | None = None) -> Participant:
+    return Participant(pid, tid, pid.upper(), seed, at)
+
+
+@pytest.mark.gen_test
+async def test_participants_inserted_together_in_order(backend: Store) -> None:
+    """insert_participants keeps its order; the same ids in another tournament are no conflict."""
+    await backend.insert_participant(person("z", at=100.0))
+    await backend.insert_participants([person("c", at=101.0, seed=1), person("a", at=101.5), person("b", at=102.0)])
+    await backend.insert_participants([person("a", tid="t2"), person("z", tid="t2")])
+    assert [p.id for p in await backend.list_participants("t1")] == ["z", "c", "a", "b"]
+    assert (await backend.list_participants("t1"))[1] == person("c", at=101.0, seed=1)
+    assert [p.id for p in await backend.list_participants("t2")] == ["a", "z"]
+    await backend.insert_participants([])
+    assert len(await backend.list_participants("t1")) == 4
+
+
+@pytest.mark.gen_test
+async def test_participants_inserted_together_or_not_at_all(backend: Store) -> None:
+    """An id taken in the tournament, or twice in the batch, is a ConflictError, and none of the
+    batch is kept, wherever in it the duplicate is."""
+    await backend.insert_participant(person("a"))
+    for batch in ([person("n1", at=101.0), person("a", at=102.0), person("n2", at=103.0)],
+                  [person("n1", at=101.0), person("n2", at=102.0), person("n1", at=103.0)],
+                  [person("a", at=101.0), person("n1", at=102.0)]):
+        with pytest.raises(ConflictError):
+            await backend.insert_participants(batch)
+        assert await backend.list_participants("t1") == [person("a")]
+
+
+@pytest.mark.gen_test
+async def test_save_participant_replaces_by_tournament_and_id(backend: Store) -> None:
+    """save_participant rewrites one tournament's participant (its place in the list kept);
+    an unknown one is NotFoundError, text no database can store a StorageError."""
+    await backend.insert_participants([person("a"), person("b", at=101.0)])
+    await backend.insert_participant(person("a", tid="t2"))
+    renamed = dataclasses.replace(person("a"), name="Alice", seed=4)
+    await backend.save_participant(renamed)
+    assert await backend.list_participants("t1") == [renamed, person("b", at=101.0)]
+    assert await backend.list_participants("t2") == [person("a", tid="t2")]
+    await backend.save_participant(dataclasses.replace(renamed, seed=None))
+    assert (await backend.list_participants("t1"))[0].seed is None
+    with pytest.raises(NotFoundError):
+        await backend.save_participant(person("x"))
+    with pytest.raises(NotFoundError):
+        await backend.save_participant(person("b", tid="t2"))
+    with pytest.raises(StorageError):
+        await backend.save_participant(dataclasses.replace(renamed, name="bad \ud800"))
+    assert [p.name for p in await backend.list_participants("t1")] == ["Alice", "B"]
+
+
+@pytest.mark.gen_test
+async def test_delete_participant_by_tournament_and_id(backend: Store) -> None:
+    """delete_participant removes one tournament's participant; deleting it again, or one that
+    only another tournament has, is NotFoundError."""
+    await backend.insert_participants([person("a"), person("b", at=101.0)])
+    await backend.insert_participant(person("a", tid="t2"))
+    await backend.delete_participant("t1", "a")
+    assert await backend.list_participants("t1") == [person("b", at=101.0)]
+    assert await backend.list_participants("t2") == [person("a", tid="t2")]
+    with pytest.raises(NotFoundError):
+        await backend.delete_participant("t1", "a")
+    with pytest.raises(NotFoundError):
+        await backend.delete_participant("t3", "b")
+    await backend.insert_participant(person("a", at=200.0))  # the id is free again
+    assert [p.id for p in await backend.list_participants("t1")] == ["b", "a"]
+
+
 @pytest.mark.gen_test
 async def test_match_round_trip_with_nested_values(backend: Store) -> None:
     """A match with scores, reports and a result reads back equal (no JSON-string elements)."""

@@ -106,6 +106,16 @@ def test_pairing_avoids_a_dead_end() -> None:
     assert swiss_pairings(["a", "b", "c", "d"], results, 3).pairs == (("a", "b"), ("c", "d"))
 
 
+def test_the_withdrawn_keep_their_results_but_are_not_paired() -> None:
+    """p5 is disqualified after round 1: its forfeit loss still counts as p1's win (p1 stays in
+    the winners' group), and the seven left are paired with a bye."""
+    results: list[Result] = [("p1", "p5", 1, 0), ("p2", "p6", 0, 1), ("p3", "p7", 1, 0), ("p4", "p8", 0, 1)]
+    paired = swiss_pairings(ids(8), results, 2, withdrawn={"p5"})
+    assert "p5" not in {p for pair in paired.pairs for p in pair} and paired.bye not in (None, "p5")
+    assert paired.pairs[0] == ("p1", "p6")  # the winners' group first: p1's forfeit win counts
+    assert len(paired.pairs) == 3
+
+
 def test_no_pairing_without_a_rematch_is_refused() -> None:
     """After a full round robin of four, a fourth round would repeat a pairing."""
     results = [(a, b, 1, 0) for r in round_robin_rounds(ids(4)) for a, b in r]
