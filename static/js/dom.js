@@ -31,7 +31,9 @@ export function render(target, ...children) {
   const active = document.activeElement;
   const focusId = active && active !== document.body && target.contains(active) ? active.id : "";
   const typed = new Map();
-  for (const input of target.querySelectorAll("[id][data-dirty]")) typed.set(input.id, input.value);
+  for (const input of target.querySelectorAll("[id][data-dirty]")) {
+    if (input.type !== "file") typed.set(input.id, input.value); // a file's choice cannot be put back
+  }
   target.replaceChildren();
   append(target, children);
   for (const [id, value] of typed) {

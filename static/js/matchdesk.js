@@ -65,9 +65,9 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
       done.length ? h("section", { "aria-labelledby": "done-title" },
         h("h3", { id: "done-title" }, "Finished"),
         h("ul", { class: "finished" }, done.map((m) => h("li", { dataset: { matchId: m.id } },
-          h("span", { class: "key" }, matchTitle(m)), " ", versus(m, names), gamesPlayed(m),
-          m.winner_id ? ` · ${names.of(m.winner_id)} won${m.state === "forfeit" ? " by forfeit" : ""}`
-            : ` · ${stateLabel(m)}`,
+          h("span", { class: "summary" }, h("span", { class: "key" }, matchTitle(m)), " ", versus(m, names),
+            gamesPlayed(m), m.winner_id ? ` · ${names.of(m.winner_id)} won${m.state === "forfeit" ? " by forfeit" : ""}`
+              : ` · ${stateLabel(m)}`),
           m.state === "cancelled" ? null : [" ", correction.button(m)],
           correction.panel(m))))) : null,
     ];

@@ -112,6 +112,30 @@ export function applyTournamentEvent(book, tournament, frame) {
   return newer ? { ...tournament, ...data.tournament } : tournament;
 }
 
+/** The events that name a participant (`data.participant`): a page's Names take them. */
+export const NAMING = new Set(["participant_added", "participant_updated"]);
+
+/** `participants` after a tournament room's participant event (added, updated, removed,
+ * reseeded); the same list for any other frame. An add already in the list (a page's own,
+ * announced back) changes nothing. */
+export function applyParticipantEvent(participants, frame) {
+  const data = frame.data ?? {};
+  switch (frame.type) {
+    case "participant_added":
+      return participants.some((p) => p.id === data.participant.id) ? participants : [...participants, data.participant];
+    case "participant_updated":
+      return participants.map((p) => (p.id === data.participant.id ? data.participant : p));
+    case "participant_removed":
+      return participants.filter((p) => p.id !== data.participant_id);
+    case "participants_reseeded": {
+      const seeded = new Map(data.participants.map((p) => [p.id, p]));
+      return participants.map((p) => seeded.get(p.id) ?? p);
+    }
+    default:
+      return participants;
+  }
+}
+
 /** Participant names by id; an unknown id shows as itself. */
 export class Names {
   constructor(participants = []) {

@@ -92,7 +92,7 @@ async def test_the_organizer_runs_a_best_of_three_with_a_veto_by_clicks(api: Api
         await page.screenshot(path="/tmp/desk-series.png", full_page=True)
 
         await decide(card, 2, 13, 5, ("Alice", "Dave"))
-        finished = page.locator(f'.finished li[data-match-id="{mid}"]')
+        finished = page.locator(f'.finished li[data-match-id="{mid}"] .summary')
         await expect(finished).to_have_text("W1-1 Alice 2 – 0 Dave (13–9, 13–5) · Alice won")
     done = await api.ok("GET", f"/api/matches/{mid}")
     assert (done["state"], done["winner_id"], done["scores"]) == ("completed", "alice", {"alice": 2, "dave": 0})

@@ -6,7 +6,7 @@ import { get } from "../api.js";
 import { announce, byId, h, onNextFrame, render, segment } from "../dom.js";
 import { loadFailed, showGate, tokenRefused } from "../gate.js";
 import { LiveRoom } from "../live.js";
-import { applyTournamentEvent, bracketLeftOut, loadMatches, MatchBook, Names, takeSnapshot } from "../matches.js";
+import { applyTournamentEvent, bracketLeftOut, loadMatches, MatchBook, Names, NAMING, takeSnapshot } from "../matches.js";
 import { clockTime, countdownEl, entryState, entryTitle, etaEl, keepTicking, noShows, QueueState, ServerClock,
   scoreText, sidesOf, waitingAtStation, waitText } from "../stations.js";
 import { showConnection } from "../status.js";
@@ -40,7 +40,7 @@ if (!token) {
     },
     onEvent(frame) {
       const data = frame.data ?? {};
-      if (frame.type === "participant_added") names.add(data.participant);
+      if (NAMING.has(frame.type)) names.add(data.participant);
       tournament = applyTournamentEvent(book, tournament, frame);
       if (bracketLeftOut(frame)) loadMatches(book, tournamentId).then(scheduleDraw, () => {});
       queue.apply(frame);

@@ -4,7 +4,7 @@
 import { announce, byId, h, render, segment } from "../dom.js";
 import { showGate, tokenRefused } from "../gate.js";
 import { LiveRoom } from "../live.js";
-import { Names } from "../matches.js";
+import { Names, NAMING } from "../matches.js";
 import { showConnection } from "../status.js";
 import { takeToken } from "../token.js";
 
@@ -25,7 +25,7 @@ if (!token) {
       draw();
     },
     onEvent(frame) {
-      if (frame.type === "participant_added") names.add(frame.data.participant);
+      if (NAMING.has(frame.type)) names.add(frame.data.participant);
       if (!frame.type.startsWith("draw_") && frame.type !== "bracket_generated") return;
       tournament = frame.data.tournament ?? tournament;
       if (frame.type === "draw_revealed") {

@@ -7,7 +7,7 @@ import { ApiError, get } from "../api.js";
 import { announce, byId, h, onNextFrame, render, segment } from "../dom.js";
 import { LiveRoom } from "../live.js";
 import { applyTournamentEvent, bracketLeftOut, FINAL_STATES, IN_PLAY, loadMatches, MatchBook, matchTitle, Names,
-  takeSnapshot } from "../matches.js";
+  NAMING, takeSnapshot } from "../matches.js";
 import { mountPlayMatch } from "../playmatch.js";
 import { etaEl, keepTicking, ServerClock, waitText } from "../stations.js";
 import { showConnection } from "../status.js";
@@ -68,7 +68,7 @@ async function firstPaint() {
 }
 
 function apply(frame) {
-  if (frame.type === "participant_added") names.add(frame.data.participant);
+  if (NAMING.has(frame.type)) names.add(frame.data.participant);
   tournament = applyTournamentEvent(book, tournament, frame);
   if (frame.type === "queue_updated" && frame.data?.queue) queue = frame.data.queue;
   if (bracketLeftOut(frame)) loadMatches(book, tournamentId).then(scheduleDraw, () => {});

@@ -10,10 +10,11 @@ import { loadFailed, showGate, tokenRefused } from "../gate.js";
 import { LiveRoom } from "../live.js";
 import { matchDesk } from "../matchdesk.js";
 import { formatOf, formatOptions, nameList, vetoConfig } from "../matchsetup.js";
-import { applyTournamentEvent, bracketLeftOut, DEFAULT_TIEBREAKS, FORMATS, loadMatches, MatchBook, Names, takeSnapshot,
+import { applyParticipantEvent, applyTournamentEvent, bracketLeftOut, DEFAULT_TIEBREAKS, FORMATS, loadMatches, MatchBook, Names, takeSnapshot,
   TIEBREAKS } from "../matches.js";
 import { formatLabel } from "../series.js";
 import { keepTicking, QueueState, ServerClock, stationsDesk } from "../stations.js";
+import { participantDesk } from "../participantdesk.js";
 import { showConnection } from "../status.js";
 import { tournamentDesk } from "../tournamentdesk.js";
 import { isOrganizer, takeToken } from "../token.js";
@@ -83,6 +84,10 @@ function manage() {
   const clock = new ServerClock();
   const queue = new QueueState(book);
   const stations = stationsDesk({ tournamentId, state: queue, names, book, clock, redraw: scheduleDraw });
+  const people = participantDesk({ tournamentId, redraw: scheduleDraw, changed: (list) => {
+    participants = list;
+    names.set(participants);
+  } });
   const admin = tournamentDesk({ tournamentId, onChanged: (t) => {
     if (t.state === "registration") book.reset([]); // a reset bracket: its matches are gone
     tournament = t;
@@ -118,7 +123,8 @@ function manage() {
       if (bracketLeftOut(frame)) loadMatches(book, tournamentId).then(scheduleDraw, () => {});
       if (frame.type === "dispute_created") disputes.set(data.match_id, data.dispute);
       if (frame.type === "dispute_resolved") disputes.delete(data.match_id);
-      if (frame.type === "participant_added") addParticipant(data.participant);
+      participants = applyParticipantEvent(participants, frame);
+      names.set(participants);
       scheduleDraw();
     },
     onPresence(data) {
@@ -132,12 +138,6 @@ function manage() {
   showConnection(byId("connection"), live);
   keepTicking(clock);
   load().then((ok) => ok && live.start());
-
-  function addParticipant(participant) {
-    if (participants.some((p) => p.id === participant.id)) return; // our own add, announced back
-    participants = [...participants, participant];
-    names.set(participants);
-  }
 
   async function load() {
     try {
@@ -228,48 +228,7 @@ function manage() {
   }
 
   function drawPeople() {
-    const body = [h("h2", {}, `Participants (${participants.length})`),
-      participants.length
-        ? h("ol", { class: "people", id: "participants" }, participants.map((p) => h("li", {},
-          h("span", {}, p.name), " ", h("span", { class: "muted" }, `${p.id}${p.seed ? ` · seed ${p.seed}` : ""}`))))
-        : h("p", { class: "empty" }, "Nobody yet.")];
-    if (registering()) body.push(addForm());
-    render(byId("t-people"), body);
-  }
-
-  function addForm() {
-    const name = h("input", { id: "p-name", name: "name", required: true, maxlength: 100, autocomplete: "off" });
-    const id = h("input", { id: "p-id", name: "id", maxlength: 64, pattern: "[A-Za-z0-9_\\-]{1,64}",
-      autocomplete: "off", "aria-describedby": "p-id-hint" });
-    const seed = h("input", { id: "p-seed", name: "seed", type: "number", min: 1, max: 4096, inputmode: "numeric" });
-    const submit = h("button", { type: "submit", id: "p-add" }, "Add");
-    const error = h("p", { class: "error", role: "alert", id: "p-error" });
-    return h("form", {
-      class: "stack",
-      onsubmit: (e) => {
-        e.preventDefault();
-        busy(submit, error, async () => {
-          const body = { name: name.value.trim() };
-          if (id.value.trim()) body.id = id.value.trim();
-          if (seed.value) body.seed = Number(seed.value);
-          const added = await post(`/api/tournaments/${tournamentId}/participants`, body);
-          addParticipant(added);
-          for (const input of [name, id, seed]) {
-            input.value = "";
-            delete input.dataset.dirty;
-          }
-          announce(byId("announcer"), `${added.name} added`);
-          draw();
-          byId("p-name")?.focus();
-        });
-      },
-    },
-    h("h3", {}, "Add a participant"),
-    h("div", { class: "field" }, h("label", { for: "p-name" }, "Name"), name),
-    h("div", { class: "field" }, h("label", { for: "p-id" }, "Player id (optional)"), id,
-      h("small", { id: "p-id-hint" }, "Letters, digits, _ and -: the id in this player's token.")),
-    h("div", { class: "field" }, h("label", { for: "p-seed" }, "Seed (optional)"), seed),
-    submit, error);
+    render(byId("t-people"), people.view(tournament, participants));
   }
 
   function drawStart() {

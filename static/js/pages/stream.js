@@ -6,8 +6,8 @@
 
 import { byId, h, render, segment } from "../dom.js";
 import { LiveRoom } from "../live.js";
-import { applyTournamentEvent, bracketLeftOut, FINAL_STATES, loadMatches, MatchBook, matchTitle, Names, slotLabel,
-  takeSnapshot } from "../matches.js";
+import { applyTournamentEvent, bracketLeftOut, FINAL_STATES, loadMatches, MatchBook, matchTitle, Names, NAMING,
+  slotLabel, takeSnapshot } from "../matches.js";
 import { mountOverlayCard } from "../overlaycard.js";
 import { QueueState } from "../stations.js";
 import { takeToken } from "../token.js";
@@ -42,7 +42,7 @@ if (!token) {
     },
     onEvent(frame) {
       const data = frame.data ?? {};
-      if (frame.type === "participant_added") names.add(data.participant);
+      if (NAMING.has(frame.type)) names.add(data.participant);
       applyTournamentEvent(book, null, frame);
       if (bracketLeftOut(frame)) loadMatches(book, tournamentId).then(refresh, () => {});
       queue.apply(frame);

@@ -5,8 +5,8 @@ import { renderBracket, renderPlacements, renderStandings, viewOf } from "../bra
 import { announce, byId, h, onNextFrame, render, segment } from "../dom.js";
 import { loadFailed, showGate, tokenRefused } from "../gate.js";
 import { LiveRoom } from "../live.js";
-import { applyTournamentEvent, bracketLeftOut, FORMATS, IN_PLAY, loadMatches, MatchBook, matchTitle, Names, stateLabel,
-  takeSnapshot, versus } from "../matches.js";
+import { applyTournamentEvent, bracketLeftOut, FORMATS, IN_PLAY, loadMatches, MatchBook, matchTitle, Names, NAMING,
+  stateLabel, takeSnapshot, versus } from "../matches.js";
 import { showConnection } from "../status.js";
 import { takeToken } from "../token.js";
 
@@ -60,7 +60,7 @@ async function firstPaint() {
 }
 
 function apply(frame) {
-  if (frame.type === "participant_added") names.add(frame.data.participant);
+  if (NAMING.has(frame.type)) names.add(frame.data.participant);
   const match = frame.data?.match;
   const before = match && book.get(match.id);
   tournament = applyTournamentEvent(book, tournament, frame);
