@@ -163,12 +163,15 @@ async def prepare_store(store: Store, config: Config, clock: Callable[[], float]
 
 
 async def settle_brackets(services: Services) -> None:
-    """Finish any advancement a crash interrupted (settling is idempotent), and arm the timers
+    """Finish any advancement and deletion a crash interrupted (both are idempotent), and arm the timers
     of the vetoes and station check-ins under way, in every tournament (a page at a time,
     newest first); then fill their free stations."""
     before: tuple[float, str] | None = None
     while page := await services.store.list_tournaments(limit=SETTLE_PAGE, before=before):
         for tournament in page:
+            if tournament.deleting:  # a delete a crash cut off
+                await services.tournaments.finish_deletion(tournament.id)
+                continue
             if tournament.state == TournamentState.LIVE:
                 await services.brackets.settle(tournament.id)
             if tournament.state in (TournamentState.LIVE, TournamentState.REGISTRATION, TournamentState.DRAFT):

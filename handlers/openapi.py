@@ -200,7 +200,7 @@ def paths() -> dict[str, Any]:
             "get": operation("listTournaments", "Tournaments, newest first, a page at a time",
                              (200, "A page of tournaments; `next` is the cursor of the next page (null: the last)",
                               s.listing("tournaments", "Tournament", next=s.nullable(s.identifier()))),
-                             reads(query=True), params=("PageLimit", "After")),
+                             reads(query=True), params=("PageLimit", "After", "Archived")),
             "post": write("createTournament", "Create a tournament (organizer)",
                           (201, "The new tournament", s.ref("Tournament")), writes(found=False),
                           s.NEW_TOURNAMENT, location=True),
@@ -208,6 +208,13 @@ def paths() -> dict[str, Any]:
         "/api/tournaments/{tournament_id}": {
             "get": operation("getTournament", "A tournament with its participants",
                              (200, "The tournament", s.ref("TournamentWithParticipants")), reads(), params=t),
+            "patch": write("updateTournament", "Rename, change the game, archive or bring back (organizer)",
+                           (200, "The tournament after the change", s.ref("Tournament")), writes(),
+                           s.TOURNAMENT_CHANGE, path=t),
+            "delete": write("deleteTournament", "Delete a tournament that is not live and everything of it; "
+                                                "confirm is its name (organizer)",
+                            (200, "Gone", s.obj({"deleted": s.identifier()}, ["deleted"])),
+                            writes(("invalid_state", *ONCE_409)), None, path=(*t, "DeleteConfirm"), bodiless=True),
         },
         "/api/tournaments/{tournament_id}/participants": {
             "get": operation("listParticipants", "Participants in registration order",
@@ -428,6 +435,10 @@ def parameters() -> dict[str, Any]:
         "Since": query("since", s.integer(0, 2**53), "Only events with a greater seq (default 0)."),
         "Limit": query("limit", s.integer(1, 1000), "At most this many events (default 1000)."),
         "PageLimit": query("limit", s.integer(1, 500), "At most this many tournaments (default 100)."),
+        "Archived": query("archived", s.string(enum=["true", "false"]),
+                          "true: only the archived tournaments; false (the default): the others."),
+        "DeleteConfirm": {"name": "confirm", "in": "query", "required": True, "schema": s.string(min_len=1),
+                          "description": "The tournament's name, exactly (what the desk asks to type)."},
         "MatchPageLimit": query("limit", s.integer(1, 1000), "At most this many matches (default: all)."),
         "After": query("after", s.identifier(), "The `next` of the page before: the items after it. "
                                                "An unknown id is a 404."),

@@ -125,6 +125,7 @@ TOURNAMENT_FIELDS: dict[str, Schema] = {
                                   "by": string(description="sub of the organizer"), "at": timestamp()},
                                  ["participant_id", "reason", "by", "at"])),
                      "description": "disqualified once started, in order: each forfeits every match left to them"},
+    "archived": {"type": "boolean", "description": "off the tournament list and the lobby, kept whole"},
 }
 DRAW = obj({"revealed": {**array(string()), "description": "participant ids shown so far, seed 1 first"},
             "total": integer(0), "complete": {"type": "boolean"},
@@ -445,6 +446,9 @@ def text(max_len: int, *, allow_empty: bool = False, optional: bool = False, des
     return nullable(schema) if optional else schema
 
 
+TOURNAMENT_CHANGE = obj({"name": text(200, optional=True), "game": text(200, allow_empty=True, optional=True),
+                         "archived": nullable({"type": "boolean"})}, closed=False,
+                        description="at least one of name, game and archived")
 NEW_TOURNAMENT = obj({"name": text(200), "game": text(200, allow_empty=True, optional=True),
                       "format": nullable(string(enum=FORMATS, description="default single_elimination")),
                       "spectator_chat": nullable({"type": "boolean",

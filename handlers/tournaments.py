@@ -13,7 +13,11 @@ class TournamentsHandler(BaseHandler):
         cursor, the `next` of the page before."""
         self.user()
         limit = self.query_number("limit", 100, 1, 500)
-        tournaments = await self.services.tournaments.list_tournaments(limit + 1, self.cursor())
+        archived = self.query("archived")
+        if archived not in (None, "true", "false"):
+            raise fields.invalid("archived", "must be true or false")
+        tournaments = await self.services.tournaments.list_tournaments(limit + 1, self.cursor(),
+                                                                       archived=archived == "true")
         page, next_id = paged(tournaments, limit)
         self.reply(200, {"tournaments": [t.to_json() for t in page], "next": next_id})
 
@@ -37,6 +41,32 @@ class TournamentHandler(BaseHandler):
         tournament = await self.services.tournaments.get(tournament_id)
         participants = await self.services.tournaments.list_participants(tournament_id)
         self.reply(200, {**tournament.to_json(), "participants": [p.to_json() for p in participants]})
+
+    async def patch(self, tournament_id: str) -> None:
+        async def change() -> Reply:
+            body = self.json_body()
+            given = {k for k in ("name", "game", "archived") if body.get(k) is not None}
+            if not given:
+                raise fields.invalid("name", "send at least one of name, game and archived")
+            tournament = await self.services.tournaments.update(
+                tournament_id, self.user(),
+                name=fields.text(body, "name") if "name" in given else None,
+                game=fields.text(body, "game", allow_empty=True) if "game" in given else None,
+                archived=fields.flag(body, "archived") if "archived" in given else None)
+            return 200, tournament.to_json()
+
+        await self.once_per_key(self.count_write(), change)
+
+    async def delete(self, tournament_id: str) -> None:
+        """`?confirm=<the tournament's name>`: what the desk asks the organizer to type."""
+        async def remove() -> Reply:
+            confirm = self.query("confirm")
+            if confirm is None:
+                raise fields.invalid("confirm", "send confirm=<the tournament's name> to delete it")
+            await self.services.tournaments.delete(tournament_id, self.user(), confirm)
+            return 200, {"deleted": tournament_id}
+
+        await self.once_per_key(self.count_write(), remove)
 
 
 class TournamentMatchesHandler(BaseHandler):

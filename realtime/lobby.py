@@ -19,7 +19,7 @@ from typing import Any
 
 from realtime.hub import Hub, tournament_room
 from tournament.events import (BRACKET_GENERATED, PARTICIPANT_ADDED, PARTICIPANT_REMOVED, TOURNAMENT_COMPLETED,
-                               TOURNAMENT_CREATED)
+                               TOURNAMENT_CREATED, TOURNAMENT_DELETED)
 from tournament.models import IN_PLAY, Event, MatchState
 from tournament.scheduler import Scheduler
 from tournament.tournaments import TournamentService
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 LOBBY_ROOM = "lobby"
 CREATED = "tournament_listed"  # a tournament the lobby did not show yet
 UPDATED = "tournament_summary"  # a shown tournament's summary changed
+REMOVED = "tournament_unlisted"  # a shown tournament was deleted or archived
 
 
 @dataclasses.dataclass
@@ -111,6 +112,10 @@ class Lobby:
             return
         snapshot = data.get("tournament")
         summary = self._summaries.get(tid)
+        if event.type == TOURNAMENT_DELETED or (isinstance(snapshot, dict) and snapshot.get("archived")):
+            if self._summaries.pop(tid, None) is not None and announce:
+                self._hub.broadcast_event(LOBBY_ROOM, REMOVED, {"tournament_id": tid}, int(event.ts * 1000))
+            return
         created = False
         if summary is None:
             if event.type != TOURNAMENT_CREATED or not isinstance(snapshot, dict):

@@ -26,7 +26,7 @@ def tournament_doc(t: Tournament) -> Doc:
             "stations": [dataclasses.asdict(s) for s in t.stations], "calling": dataclasses.asdict(t.calling),
             "links": {"generation": t.links.generation, "subjects": dict(t.links.subjects),
                       "codes": dict(t.links.codes)},
-            "disqualified": [dict(d) for d in t.disqualified]}
+            "disqualified": [dict(d) for d in t.disqualified], "archived": t.archived, "deleting": t.deleting}
 
 
 def tournament_from(doc: Doc) -> Tournament:
@@ -44,7 +44,8 @@ def tournament_from(doc: Doc) -> Tournament:
                       calling=CallPolicy(**doc["calling"]) if doc.get("calling") else CallPolicy(),
                       links=Links(doc["links"]["generation"], dict(doc["links"]["subjects"]),
                                   dict(doc["links"]["codes"])) if doc.get("links") else Links(),
-                      disqualified=tuple(dict(d) for d in doc.get("disqualified") or ()))
+                      disqualified=tuple(dict(d) for d in doc.get("disqualified") or ()),
+                      archived=bool(doc.get("archived", False)), deleting=bool(doc.get("deleting", False)))
 
 
 def _slot_doc(s: BracketSlot | None) -> Doc | None:

@@ -73,14 +73,29 @@ class MemoryStore:
     async def get_tournament(self, tournament_id: str) -> Tournament:
         return d.tournament_from(self._get("tournaments", "tournament", tournament_id))
 
-    async def list_tournaments(self, limit: int = 100, before: tuple[float, str] | None = None) -> list[Tournament]:
+    async def list_tournaments(self, limit: int = 100, before: tuple[float, str] | None = None,
+                               archived: bool | None = None) -> list[Tournament]:
         docs = sorted(self._where("tournaments"), key=lambda doc: doc["_id"])
+        if archived is not None:
+            docs = [doc for doc in docs if bool(doc.get("archived")) == archived]
         docs.sort(key=lambda doc: doc["created_at"], reverse=True)
         if before is not None:
             created_at, tournament_id = before
             docs = [doc for doc in docs if doc["created_at"] < created_at
                     or (doc["created_at"] == created_at and doc["_id"] > tournament_id)]
         return [d.tournament_from(doc) for doc in docs[:limit]]
+
+    async def delete_tournament(self, tournament_id: str) -> None:
+        matches = [doc["_id"] for doc in self._where("matches", tournament_id=tournament_id)]
+        streams = {match_stream(match_id) for match_id in matches}
+        doomed = {"events": [k for k, doc in self._tables["events"].items() if doc["stream"] in streams],
+                  "disputes": [doc["_id"] for doc in self._where("disputes", tournament_id=tournament_id)],
+                  "matches": matches,
+                  "participants": [doc["_id"] for doc in self._where("participants", tournament_id=tournament_id)]}
+        for table, keys in doomed.items():
+            for key in keys:
+                del self._tables[table][key]
+        self._tables["tournaments"].pop(tournament_id, None)
 
     async def save_tournament(self, tournament: Tournament) -> None:
         self._guarded_write("tournaments", "tournament", d.tournament_doc(tournament),

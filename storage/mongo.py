@@ -93,12 +93,15 @@ class MongoStore:
     async def get_tournament(self, tournament_id: str) -> Tournament:
         return d.tournament_from(await self._get(self._tournaments, "tournament", tournament_id))
 
-    async def list_tournaments(self, limit: int = 100, before: tuple[float, str] | None = None) -> list[Tournament]:
+    async def list_tournaments(self, limit: int = 100, before: tuple[float, str] | None = None,
+                               archived: bool | None = None) -> list[Tournament]:
         query: Doc = {}
         if before is not None:  # newest first: older ones, or as old with a greater id
             created_at, tournament_id = before
             query = {"$or": [{"created_at": {"$lt": created_at}},
                              {"created_at": created_at, "_id": {"$gt": tournament_id}}]}
+        if archived is not None:  # stored only once archived: the others have no field, or false
+            query = {**query, "archived": True} if archived else {**query, "archived": {"$ne": True}}
         with _translated():
             cursor = (self._tournaments.find(query).sort([("created_at", DESCENDING), ("_id", ASCENDING)])
                       .limit(limit))
@@ -113,6 +116,16 @@ class MongoStore:
         if result.matched_count == 0:
             await self._get(coll, kind, record_id)  # NotFoundError if gone
             raise ConflictError(f"{kind} {record_id} changed since it was read")
+
+    async def delete_tournament(self, tournament_id: str) -> None:
+        with _translated():
+            matches = [doc["_id"] async for doc in self._matches.find({"tournament_id": tournament_id}, {"_id": 1})]
+            for match_id in matches:  # one stream at a time: no $in needed of the embedded server
+                await self._events.delete_many({"stream": match_stream(match_id)})
+            await self._disputes.delete_many({"tournament_id": tournament_id})
+            await self._matches.delete_many({"tournament_id": tournament_id})
+            await self._participants.delete_many({"tournament_id": tournament_id})
+            await self._tournaments.delete_one({"_id": tournament_id})
 
     async def save_tournament(self, tournament: Tournament) -> None:
         await self._guarded_write(self._tournaments, "tournament", d.tournament_doc(tournament),

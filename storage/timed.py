@@ -56,8 +56,12 @@ class TimedStore:
     async def get_tournament(self, tournament_id: str) -> Tournament:
         return await self._timed("get_tournament", self.inner.get_tournament(tournament_id))
 
-    async def list_tournaments(self, limit: int = 100, before: tuple[float, str] | None = None) -> list[Tournament]:
-        return await self._timed("list_tournaments", self.inner.list_tournaments(limit, before))
+    async def list_tournaments(self, limit: int = 100, before: tuple[float, str] | None = None,
+                               archived: bool | None = None) -> list[Tournament]:
+        return await self._timed("list_tournaments", self.inner.list_tournaments(limit, before, archived))
+
+    async def delete_tournament(self, tournament_id: str) -> None:
+        await self._timed("delete_tournament", self.inner.delete_tournament(tournament_id))
 
     async def save_tournament(self, tournament: Tournament) -> None:
         await self._timed("save_tournament", self.inner.save_tournament(tournament))

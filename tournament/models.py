@@ -142,6 +142,8 @@ class Tournament:
     # Participants disqualified once it started, in order: {"participant_id", "reason", "by", "at"}.
     # Each forfeits every match left to them (tournament/bracket_service.py settles it).
     disqualified: tuple[dict[str, Any], ...] = ()
+    archived: bool = False  # kept, but off the tournament list unless asked for
+    deleting: bool = False  # being deleted: reads answer 404; a start-up finishes what a crash cut off
 
     def is_disqualified(self, participant_id: str | None) -> bool:
         return any(d["participant_id"] == participant_id for d in self.disqualified)
@@ -161,6 +163,7 @@ class Tournament:
             "draw": self.draw.to_json() if self.draw else None,
             "stations": [s.to_json() for s in self.stations], "calling": self.calling.to_json(),
             "disqualified": [{**d, "at": iso(d["at"])} for d in self.disqualified],
+            "archived": self.archived,
         }
 
 

@@ -65,8 +65,15 @@ class Store(Protocol):
 
     async def get_tournament(self, tournament_id: str) -> Tournament: ...
 
-    async def list_tournaments(self, limit: int = 100, before: tuple[float, str] | None = None) -> list[Tournament]:
-        """Newest first, at most `limit`; with `before` (created_at, id) only older ones."""
+    async def list_tournaments(self, limit: int = 100, before: tuple[float, str] | None = None,
+                               archived: bool | None = None) -> list[Tournament]:
+        """Newest first, at most `limit`; with `before` (created_at, id) only older ones; with
+        `archived` only the archived (True) or the others (False)."""
+
+    async def delete_tournament(self, tournament_id: str) -> None:
+        """Delete the tournament's matches with their event logs and disputes, its
+        participants, then the tournament itself (last: a delete cut off is done again by
+        calling this again). Deleting what is gone already is no error."""
 
     async def save_tournament(self, tournament: Tournament) -> None:
         """Write `tournament` if the stored one has version `tournament.version - 1`.

@@ -1,4 +1,5 @@
-"""TournamentService: tournaments, the reading of their participants, their ad-hoc matches.
+"""TournamentService: tournaments (create, rename, archive, delete), the reading of their
+participants, their ad-hoc matches.
 
 Participants are registered, changed and removed by the ParticipantService (participants.py).
 """
@@ -10,7 +11,8 @@ import time
 from collections.abc import Callable
 
 from tournament.errors import ForbiddenError, InvalidTransitionError, InvalidValueError
-from tournament.events import TOURNAMENT_CREATED, TOURNAMENT_STATE_CHANGED, NullPublisher, Publisher
+from tournament.events import (TOURNAMENT_CREATED, TOURNAMENT_DELETED, TOURNAMENT_STATE_CHANGED, TOURNAMENT_UPDATED,
+                               NullPublisher, Publisher)
 from tournament.locks import KeyedLocks
 from tournament.models import (BEST_OF_1, Event, Match, MatchState, Participant, SeriesFormat, Tournament,
                                TournamentState, new_id, tournament_stream)
@@ -47,16 +49,65 @@ class TournamentService:
         return tournament
 
     async def get(self, tournament_id: str) -> Tournament:
-        return await self._store.get_tournament(tournament_id)
+        """Raises NotFoundError (also for one being deleted)."""
+        tournament = await self._store.get_tournament(tournament_id)
+        if tournament.deleting:
+            raise NotFoundError("tournament", tournament_id)
+        return tournament
 
-    async def list_tournaments(self, limit: int = 100, after: str | None = None) -> list[Tournament]:
-        """Newest first, at most `limit`, after the tournament `after` (a page's cursor).
-        Raises NotFoundError for an unknown cursor."""
+    async def list_tournaments(self, limit: int = 100, after: str | None = None,
+                               archived: bool = False) -> list[Tournament]:
+        """Newest first, at most `limit`, after the tournament `after` (a page's cursor): the
+        archived ones, or the others. Raises NotFoundError for an unknown cursor."""
         before = None
         if after is not None:
             last = await self._store.get_tournament(after)
             before = (last.created_at, last.id)
-        return await self._store.list_tournaments(limit, before)
+        listed = await self._store.list_tournaments(limit, before, archived)
+        return [t for t in listed if not t.deleting]
+
+    async def update(self, tournament_id: str, user: Principal, *, name: str | None = None,
+                     game: str | None = None, archived: bool | None = None) -> Tournament:
+        """Rename, change the game, archive or bring back from the archive (any state). A
+        change that changes nothing writes nothing. Raises ForbiddenError, NotFoundError."""
+        require_organizer(user, "change a tournament")
+        async with self._registering.hold(tournament_id):
+            tournament = await self.get(tournament_id)
+            updated = dataclasses.replace(tournament, name=tournament.name if name is None else name,
+                                          game=tournament.game if game is None else game,
+                                          archived=tournament.archived if archived is None else archived)
+            changes = [k for k in ("name", "game", "archived") if getattr(updated, k) != getattr(tournament, k)]
+            if not changes:
+                return tournament
+            updated = dataclasses.replace(updated, version=tournament.version + 1)
+            await self._store.save_tournament(updated)
+        self._announce(updated, TOURNAMENT_UPDATED, {"changed": sorted(changes)})
+        return updated
+
+    async def delete(self, tournament_id: str, user: Principal, confirm: str) -> None:
+        """Delete a tournament that is not live, and everything of it: `confirm` must be its
+        name, exactly. First marked as being deleted (the commit point: from then on it reads
+        as gone), then its records go, the tournament's last (finish_deletion).
+
+        Raises ForbiddenError, NotFoundError, InvalidValueError (confirm), InvalidTransitionError (live)."""
+        require_organizer(user, "delete a tournament")
+        async with self._registering.hold(tournament_id):
+            tournament = await self.get(tournament_id)
+            if confirm != tournament.name:
+                raise InvalidValueError("confirm must be the tournament's name, exactly, to delete it", field="confirm")
+            if tournament.state == TournamentState.LIVE:
+                raise InvalidTransitionError("a live tournament cannot be deleted: cancel it first",
+                                             state=tournament.state)
+            marked = dataclasses.replace(tournament, deleting=True, version=tournament.version + 1)
+            await self._store.save_tournament(marked)
+        self._publisher.publish(Event(stream=tournament_stream(tournament_id), seq=0, type=TOURNAMENT_DELETED,
+                                      data={"tournament_id": tournament_id, "name": tournament.name},
+                                      ts=self._clock()))
+        await self.finish_deletion(tournament_id)
+
+    async def finish_deletion(self, tournament_id: str) -> None:
+        """Delete the records of a tournament marked as being deleted (again after a crash: idempotent)."""
+        await self._store.delete_tournament(tournament_id)
 
     def _announce(self, tournament: Tournament, kind: str, data: dict[str, object]) -> None:
         self._publisher.publish(Event(stream=tournament_stream(tournament.id), seq=0, type=kind,

@@ -33,6 +33,13 @@ export function tokenRefused(main, message) {
   showGate(main, `The token was refused: ${message}`);
 }
 
+/** The tournament was deleted while the page watched it (its room's last event). */
+export function tournamentGone(main, frame) {
+  const name = frame?.data?.name;
+  render(main, h("p", { role: "alert", id: "tournament-gone" },
+    `${name ? `“${name}”` : "This tournament"} was deleted by its organizer.`));
+}
+
 /** A tournament page's first load failed: a refused token opens the gate, else the reason. */
 export function loadFailed(main, error) {
   if (error instanceof ApiError && error.status === 401) tokenRefused(main, error.message);

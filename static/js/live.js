@@ -17,6 +17,7 @@ const MAX_BACKOFF_MS = 30000;
  * onAuthFailed(message, reason): the token was refused (the room stays offline); `reason` is the
  *   refusal's reason when it has one (token_revoked: the organizer revoked this link; the message says so).
  * `start()` also keeps the page's event link renewed (token.js keepRenewed).
+ * onGone(frame): the tournament was deleted (`tournament_deleted`, after onEvent): the room stops.
  * onPresence(data), onStoreStatus(data), onFrame(frame): those frames as they come.
  */
 export class LiveRoom {
@@ -170,6 +171,11 @@ export class LiveRoom {
     }
     this.lastSeq = f.seq;
     this.handlers.onEvent?.(f);
+    if (f.type === "tournament_deleted") {
+      this.stop();
+      this.setState("offline", "the tournament was deleted");
+      this.handlers.onGone?.(f);
+    }
   }
 
   closed(code) {

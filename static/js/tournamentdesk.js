@@ -1,19 +1,38 @@
-// The desk's tournament panel below its name: exports, and what ends or undoes the whole
-// tournament (reset the bracket, cancel, delete), each confirmed first; deleting asks for the
-// tournament's name.
+// The desk's tournament panel below its name: rename, exports, archive, and what ends or undoes
+// the whole tournament (reset the bracket, cancel, delete), each confirmed first; deleting asks
+// for the tournament's name.
 
-import { del, download, post } from "./api.js";
+import { del, download, patch, post } from "./api.js";
 import { confirmAction } from "./confirm.js";
 import { announce, busy, byId, h } from "./dom.js";
 
 const EXPORTS = [["participants", "Participants"], ["matches", "Matches"], ["placements", "Placements"]];
 
 /**
- * `tournamentDesk({tournamentId, onChanged})`: `view(tournament)` is the panel's actions;
- * `onChanged(tournament)` gets the tournament a reset or a cancel returned.
+ * `tournamentDesk({tournamentId, onChanged, redraw})`: `view(tournament)` is the panel's actions;
+ * `onChanged(tournament, {reset})` gets the tournament a write returned (`reset`: the bracket
+ * was thrown away); `redraw()` asks for a draw.
  */
-export function tournamentDesk({ tournamentId, onChanged }) {
+export function tournamentDesk({ tournamentId, onChanged, redraw }) {
   const base = `/api/tournaments/${tournamentId}`;
+  let renaming = false;
+
+  function renameForm(t, error) {
+    const name = h("input", { id: "t-rename", value: t.name, required: true, maxlength: 200, autocomplete: "off" });
+    const game = h("input", { id: "t-regame", value: t.game, maxlength: 200, autocomplete: "off" });
+    const save = h("button", { type: "submit", class: "primary", id: "t-rename-save" }, "Save");
+    return h("form", { class: "row", "aria-label": "Rename the tournament", onsubmit: (e) => {
+      e.preventDefault();
+      busy(save, error, async () => {
+        for (const input of [name, game]) delete input.dataset.dirty;
+        renaming = false;
+        onChanged(await patch(base, { name: name.value.trim(), game: game.value.trim() }));
+      });
+    } },
+    h("div", { class: "field" }, h("label", { for: "t-rename" }, "Name"), name),
+    h("div", { class: "field" }, h("label", { for: "t-regame" }, "Game"), game),
+    save, h("button", { type: "button", onclick: () => { renaming = false; redraw(); } }, "Cancel"));
+  }
 
   function view(t) {
     const error = h("p", { class: "error", role: "alert", id: "t-admin-error" });
@@ -25,6 +44,16 @@ export function tournamentDesk({ tournamentId, onChanged }) {
     };
     const ended = ["completed", "cancelled"].includes(t.state);
     return h("section", { class: "t-admin", "aria-labelledby": "t-admin-title" },
+      renaming ? renameForm(t, error) : h("p", { class: "row small" },
+        h("button", { type: "button", class: "link", id: "t-rename-open", onclick: () => {
+          renaming = true;
+          redraw();
+        } }, "Rename"),
+        h("button", { type: "button", class: "link", id: "t-archive", onclick: (e) => busy(e.currentTarget, error, async () => {
+          onChanged(await patch(base, { archived: !t.archived }));
+          announce(byId("announcer"), t.archived ? "Back from the archive" : "Archived");
+        }) }, t.archived ? "Bring back from the archive" : "Archive"),
+        t.archived ? h("span", { class: "badge", id: "t-archived" }, "Archived") : null),
       h("h3", { id: "t-admin-title" }, "Exports"),
       h("p", { class: "row small exports" },
         EXPORTS.flatMap(([what, label]) => ["csv", "json"].map((kind) =>
@@ -39,7 +68,7 @@ export function tournamentDesk({ tournamentId, onChanged }) {
           text: h("p", {}, "Every match is deleted and the tournament goes back to registration; the participants "
             + "stay. Refused once a match has begun: correct results instead."),
           confirm: "Reset the bracket" }), async () => {
-          onChanged(await post(`${base}/reset`, {}));
+          onChanged(await post(`${base}/reset`, {}), { reset: true });
           announce(byId("announcer"), "Bracket reset");
         }) : null,
         ended ? null : action("t-cancel", "Cancel the tournament", () => ({
@@ -50,7 +79,7 @@ export function tournamentDesk({ tournamentId, onChanged }) {
           onChanged(await post(`${base}/cancel`, {}));
           announce(byId("announcer"), "Tournament cancelled");
         }),
-        action("t-delete", "Delete the tournament", () => ({
+        t.state === "live" ? null : action("t-delete", "Delete the tournament", () => ({
           title: `Delete ${t.name}?`,
           text: h("p", {}, "The tournament, its participants, matches, results and logs are removed for good. "
             + "Links to it stop working."),
@@ -59,6 +88,7 @@ export function tournamentDesk({ tournamentId, onChanged }) {
           await del(`${base}?confirm=${encodeURIComponent(t.name)}`);
           location.assign("/organize");
         })),
+      t.state === "live" ? h("p", { class: "muted small" }, "A live tournament is deleted once cancelled.") : null,
       error);
   }
 

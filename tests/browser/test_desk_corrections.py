@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,41 @@ async def test_reset_the_bracket_then_cancel_the_tournament_from_the_desk(api: A
         await expect(page.locator("#t-state")).to_have_text("cancelled")
         await expect(page.get_by_role("button", name="Cancel the tournament")).to_have_count(0)
     assert (await api.ok("GET", f"/api/tournaments/{tid}"))["state"] == "cancelled"
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_rename_archive_and_delete_from_the_desk(api: Api) -> None:
+    """Rename; archive (off the list, on the archived one); delete with the name typed, while the
+    public page watches: it says the tournament was deleted."""
+    tid = await tournament_with(api, ["Alice", "Bob"])
+    async with browser_pages(api, 2, viewport={"width": 1280, "height": 1000}) as (page, public):
+        await public.goto(f"/tournaments/{tid}?token={api.organizer}")
+        await expect(public.locator("#connection")).to_have_text("Connected")
+        await page.bring_to_front()
+        await open_desk(page, api, tid)
+        await page.get_by_role("button", name="Rename").click()
+        await page.get_by_role("form", name="Rename the tournament").get_by_label("Name").fill("Friday Scrims")
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.locator("#page-title")).to_have_text("Organize: Friday Scrims")
+
+        await page.get_by_role("button", name="Archive").click()
+        await expect(page.locator("#t-archived")).to_have_text("Archived")
+        await page.goto(f"/organize?token={api.organizer}")
+        await expect(page.locator("#tournament-list")).to_have_count(0)
+        await page.get_by_role("button", name="The archived tournaments").click()
+        await expect(page.locator("#archived-list")).to_contain_text("Friday Scrims")
+        await page.get_by_role("link", name="Friday Scrims").click()
+
+        await page.get_by_role("button", name="Delete the tournament").click()
+        dialog = page.get_by_role("dialog", name="Delete Friday Scrims?")
+        yes = dialog.get_by_role("button", name="Delete it for good")
+        await expect(yes).to_be_disabled()
+        await dialog.get_by_label("Type “Friday Scrims” to confirm").fill("Friday")
+        await expect(yes).to_be_disabled()
+        await dialog.get_by_label("Type “Friday Scrims” to confirm").fill("Friday Scrims")
+        await page.screenshot(path="/tmp/desk-delete.png")
+        await yes.click()
+        await expect(page).to_have_url(re.compile(r"/organize$"))
+        await public.bring_to_front()
+        await expect(public.locator("#tournament-gone")).to_have_text("“Friday Scrims” was deleted by its organizer.")
+    assert (await api.get(f"/api/tournaments/{tid}"))[0] == 404

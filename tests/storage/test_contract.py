@@ -395,3 +395,42 @@ async def test_unreachable_mongo_raises_unavailable() -> None:
             await store.get_match("m1")
     finally:
         await store.close()
+
+
+@pytest.mark.gen_test
+async def test_tournaments_listed_archived_or_not(backend: Store) -> None:
+    """`archived` lists only the archived (True) or the others (False, also those stored before
+    the field existed); None lists all."""
+    for tid, at in [("a", 100.0), ("b", 200.0), ("c", 300.0)]:
+        await backend.insert_tournament(tournament(tid, at))
+    b = await backend.get_tournament("b")
+    await backend.save_tournament(dataclasses.replace(b, archived=True, version=b.version + 1))
+    assert [t.id for t in await backend.list_tournaments(archived=True)] == ["b"]
+    assert [t.id for t in await backend.list_tournaments(archived=False)] == ["c", "a"]
+    assert [t.id for t in await backend.list_tournaments(limit=1, before=(300.0, "c"), archived=False)] == ["a"]
+    assert [t.id for t in await backend.list_tournaments()] == ["c", "b", "a"]
+    assert (await backend.get_tournament("b")).archived
+
+
+@pytest.mark.gen_test
+async def test_delete_tournament_takes_its_records_and_no_other(backend: Store) -> None:
+    for tid in ("t1", "t2"):
+        await backend.insert_tournament(tournament(tid))
+        await backend.insert_participant(person(f"p-{tid}", tid))
+        await backend.insert_match(match(f"m-{tid}", tid))
+        opened = Dispute(id=f"d-{tid}", match_id=f"m-{tid}", tournament_id=tid, raised_by="b", reason="lag",
+                         status=DisputeStatus.OPEN, created_at=110.0)
+        await backend.save_match(moved(match(f"m-{tid}", tid), seq=1, dispute=opened),
+                                 [event(f"m-{tid}", 1)], opened)
+    await backend.delete_tournament("t1")
+    with pytest.raises(NotFoundError):
+        await backend.get_tournament("t1")
+    with pytest.raises(NotFoundError):
+        await backend.get_match("m-t1")
+    with pytest.raises(NotFoundError):
+        await backend.get_dispute("d-t1")
+    assert await backend.list_participants("t1") == [] and await backend.list_events(match_stream("m-t1")) == []
+    assert [p.id for p in await backend.list_participants("t2")] == ["p-t2"]  # the other is whole
+    assert (await backend.get_match("m-t2")).seq == 1 and len(await backend.list_events(match_stream("m-t2"))) == 1
+    assert (await backend.get_dispute("d-t2")).id == "d-t2"
+    await backend.delete_tournament("t1")  # again: nothing left, no error

@@ -4,7 +4,7 @@
 
 import { get } from "../api.js";
 import { announce, byId, h, onNextFrame, render, segment } from "../dom.js";
-import { loadFailed, showGate, tokenRefused } from "../gate.js";
+import { loadFailed, showGate, tokenRefused, tournamentGone } from "../gate.js";
 import { LiveRoom } from "../live.js";
 import { applyTournamentEvent, bracketLeftOut, loadMatches, MatchBook, Names, NAMING, takeSnapshot } from "../matches.js";
 import { clockTime, countdownEl, entryState, entryTitle, etaEl, keepTicking, noShows, QueueState, ServerClock,
@@ -53,6 +53,7 @@ if (!token) {
     },
     onFrame: (frame) => clock.observe(frame),
     onAuthFailed: (message) => tokenRefused(main, message),
+    onGone: (frame) => tournamentGone(main, frame),
   });
   showConnection(byId("connection"), live);
   const time = h("time", { id: "board-clock", class: "board-clock" }, clockTime(clock.now()));

@@ -2,7 +2,7 @@
 // the organizer reveals it, with the commitment to the random seed, and the seed at the end.
 
 import { announce, byId, h, render, segment } from "../dom.js";
-import { showGate, tokenRefused } from "../gate.js";
+import { showGate, tokenRefused, tournamentGone } from "../gate.js";
 import { LiveRoom } from "../live.js";
 import { Names, NAMING } from "../matches.js";
 import { showConnection } from "../status.js";
@@ -38,6 +38,7 @@ if (!token) {
       draw();
     },
     onAuthFailed: (message) => tokenRefused(main, message),
+    onGone: (frame) => tournamentGone(main, frame),
   });
   showConnection(byId("connection"), live);
   document.body.classList.add("projector", "draw-page");

@@ -22,6 +22,11 @@ if (!token) {
       draw();
     },
     onEvent(frame) {
+      if (frame.type === "tournament_unlisted") { // deleted or archived
+        summaries.delete(frame.data.tournament_id);
+        scheduleDraw();
+        return;
+      }
       const summary = frame.data.tournament;
       if (!summaries.has(summary.id)) summaries = new Map([[summary.id, summary], ...summaries]); // a new one: on top
       else summaries.set(summary.id, summary);

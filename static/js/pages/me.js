@@ -5,6 +5,7 @@
 
 import { ApiError, get } from "../api.js";
 import { announce, byId, h, onNextFrame, render, segment } from "../dom.js";
+import { tournamentGone } from "../gate.js";
 import { LiveRoom } from "../live.js";
 import { applyTournamentEvent, bracketLeftOut, FINAL_STATES, IN_PLAY, loadMatches, MatchBook, matchTitle, Names,
   NAMING, takeSnapshot } from "../matches.js";
@@ -44,6 +45,7 @@ if (!token) {
     onEvent: apply,
     onFrame: (frame) => clock.observe(frame),
     onAuthFailed: socketRefused,
+    onGone: (frame) => tournamentGone(main, frame),
   });
   showConnection(byId("connection"), live);
   keepTicking(clock);

@@ -6,7 +6,7 @@
 import { ApiError, get, post, qrCode } from "../api.js";
 import { renderPlacements } from "../bracket.js";
 import { announce, busy, byId, h, onNextFrame, render, segment } from "../dom.js";
-import { loadFailed, showGate, tokenRefused } from "../gate.js";
+import { loadFailed, showGate, tokenRefused, tournamentGone } from "../gate.js";
 import { LiveRoom } from "../live.js";
 import { matchDesk } from "../matchdesk.js";
 import { formatOf, formatOptions, nameList, vetoConfig } from "../matchsetup.js";
@@ -59,13 +59,23 @@ async function newTournament() {
       submit, error)),
     h("section", { class: "panel", "aria-labelledby": "existing-title" },
       h("h2", { id: "existing-title" }, "Tournaments"), list));
+  showList(list, false);
+}
+
+/** The tournaments to organize, or the archived ones, with a button to switch. */
+async function showList(list, archived) {
   try {
-    const { tournaments } = await get("/api/tournaments");
-    render(list, tournaments.length
-      ? h("ul", {}, tournaments.map((t) => h("li", {}, h("a", { href: `/organize/${t.id}` }, t.name), ` · ${t.state}`)))
-      : h("p", { class: "empty" }, "None yet."));
+    const { tournaments } = await get(`/api/tournaments?archived=${archived}`);
+    render(list,
+      tournaments.length
+        ? h("ul", { id: archived ? "archived-list" : "tournament-list" }, tournaments.map((t) => h("li", {},
+          h("a", { href: `/organize/${t.id}` }, t.name), ` · ${t.state}`)))
+        : h("p", { class: "empty" }, archived ? "No archived tournament." : "None yet."),
+      h("button", { type: "button", class: "link", id: "show-archived", onclick: () => showList(list, !archived) },
+        archived ? "Back to the tournaments" : "The archived tournaments"));
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) tokenRefused(main, e.message);
+    else render(list, h("p", { role: "alert" }, e.message));
   }
 }
 
@@ -88,8 +98,8 @@ function manage() {
     participants = list;
     names.set(participants);
   } });
-  const admin = tournamentDesk({ tournamentId, onChanged: (t) => {
-    if (t.state === "registration") book.reset([]); // a reset bracket: its matches are gone
+  const admin = tournamentDesk({ tournamentId, redraw: scheduleDraw, onChanged: (t, { reset = false } = {}) => {
+    if (reset) book.reset([]); // its matches are gone
     tournament = t;
     draw();
   } });
@@ -134,6 +144,7 @@ function manage() {
     },
     onFrame: (frame) => clock.observe(frame),
     onAuthFailed: (message) => tokenRefused(main, message),
+    onGone: (frame) => tournamentGone(main, frame),
   });
   showConnection(byId("connection"), live);
   keepTicking(clock);

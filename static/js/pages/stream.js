@@ -55,6 +55,10 @@ if (!token) {
       clearTimeout(holdTimer);
       card.note(`Token refused: ${message}`);
     },
+    onGone: () => {
+      clearTimeout(holdTimer);
+      card.note("The tournament was deleted.");
+    },
   });
   live.start();
 }

@@ -3,7 +3,7 @@
 import { get } from "../api.js";
 import { renderBracket, renderPlacements, renderStandings, viewOf } from "../bracket.js";
 import { announce, byId, h, onNextFrame, render, segment } from "../dom.js";
-import { loadFailed, showGate, tokenRefused } from "../gate.js";
+import { loadFailed, showGate, tokenRefused, tournamentGone } from "../gate.js";
 import { LiveRoom } from "../live.js";
 import { applyTournamentEvent, bracketLeftOut, FORMATS, IN_PLAY, loadMatches, MatchBook, matchTitle, Names, NAMING,
   stateLabel, takeSnapshot, versus } from "../matches.js";
@@ -37,6 +37,7 @@ if (!token) {
       byId("seq").textContent = String(live.lastSeq);
     },
     onAuthFailed: (message) => tokenRefused(main, message),
+    onGone: (frame) => tournamentGone(main, frame),
   });
   showConnection(byId("connection"), live);
   setUpProjector();
