@@ -82,6 +82,7 @@ export function mountPlayMatch(container, matchId, { token, status = null, onMat
       match.veto && !match.veto.complete ? vetoPanel(match) : null,
       h("section", { class: "panel actions", "aria-labelledby": "actions-title" },
         h("h2", { id: "actions-title" }, "Your match"),
+        disputeOutcome(match),
         participant ? actions(match) : h("p", {}, "Only the two players see actions here."),
         h("p", { id: "play-error", class: "error", role: "alert" })),
       match.veto?.complete ? h("section", { class: "panel", "aria-label": "Maps" }, renderVeto(match, names)) : null,
@@ -127,6 +128,16 @@ export function mountPlayMatch(container, matchId, { token, status = null, onMat
         onTake: (choice, button) => command("veto", choice, button,
           choice.map ? `${turn.action === "ban" ? "Banned" : "Picked"} ${choice.map}` : `Side ${choice.side}`),
       }));
+  }
+
+  /** How the organizer settled the match's dispute, in their words: both players see it. */
+  function disputeOutcome(match) {
+    const d = match.dispute;
+    if (!d || d.status === "open") return null;
+    const how = d.status === "resolved" ? "The organizer resolved the dispute" : "The organizer rejected the dispute";
+    return h("div", { class: `dispute-outcome ${d.status}`, id: "dispute-outcome", role: "status" },
+      h("p", {}, h("strong", {}, `${how}`), d.resolution ? `: “${d.resolution}”` : "."),
+      h("p", { class: "muted small" }, `${names.of(d.raised_by)} disputed: “${d.reason}”`));
   }
 
   function actions(match) {

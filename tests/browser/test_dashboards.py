@@ -338,6 +338,14 @@ async def test_the_organizer_resolves_a_dispute_and_shares_a_spectator_link(api:
         await card.get_by_label("Resolution (shown to the players)").fill("Replayed game 3")
         await card.get_by_role("button", name="Resolve with this score").click()
         await expect(page.locator(".finished")).to_contain_text("Alice 1 – 2 Bob · Bob won")
+        for player in ("alice", "bob"):  # both players read the organizer's words
+            play = await page.context.new_page()
+            await play.goto(f"/play/{mid}?token={api.token(player)}")
+            await expect(play.locator("#dispute-outcome")).to_contain_text(
+                "The organizer resolved the dispute: “Replayed game 3”")
+            await expect(play.locator("#dispute-outcome")).to_contain_text("Bob disputed: “Alice lagged out”")
+            await play.close()
+        await page.bring_to_front()
 
         await page.get_by_role("button", name="Make a spectator link").click()
         link = page.locator("#spectator-link")
