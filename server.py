@@ -47,8 +47,10 @@ from tournament.locks import KeyedLocks
 from tournament.matches import MatchService
 from tournament.models import TournamentState
 from tournament.participants import ParticipantService
+from tournament.registration import RegistrationService
 from tournament.roles import ROLE_NAMES, Role
 from tournament.stations import CallBell, StationService
+from tournament.teams import Rosters, TeamService
 from tournament.store import Store, StorageError, StorageUnavailableError
 from tournament.tokens import TokenCodec
 from tournament.tournaments import TournamentService
@@ -108,19 +110,23 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
               room_idle_s=config.room_idle_s)
     lobby = Lobby(hub, loop, clock)
     bell = CallBell()  # tells the stations which tournaments' queues may have moved
-    events: Publisher = Fanout(hub, lobby, bell) if publisher is None else Fanout(hub, lobby, bell, publisher)
+    rosters = Rosters(timed, clock)  # who may act for each team, kept true by the events
+    events: Publisher = (Fanout(hub, lobby, bell, rosters) if publisher is None
+                         else Fanout(hub, lobby, bell, rosters, publisher))
     writer = MatchWriter(timed, events, clock)
     tournament_locks = KeyedLocks()  # registration and bracket changes of one tournament take turns
     brackets = BracketService(timed, writer, events, clock, tournament_locks, config.snapshot_matches_max)
-    matches = MatchService(timed, writer, brackets, loop, clock, config.batch_window_s)
+    matches = MatchService(timed, writer, brackets, loop, clock, config.batch_window_s, acting=rosters)
     disqualify = DisqualifyService(timed, brackets, matches)
     stations = StationService(timed, writer, matches, events, loop, bell, clock, tournament_locks)
     tournaments = TournamentService(timed, clock, tournament_locks, events)
     participants = ParticipantService(timed, clock, tournament_locks, events)
+    teams = TeamService(timed, clock, tournament_locks, events)
     chat = ChatService(timed, writer, clock)
     draws = DrawService(timed, events, clock, tournament_locks)
     tokens = TokenCodec(config.jwt_secret, clock)
-    links = LinkService(timed, tokens, clock, tournament_locks)
+    links = LinkService(timed, tokens, clock, tournament_locks, rosters)
+    registration = RegistrationService(timed, links, clock, tournament_locks, events)
     heartbeat = Heartbeat(loop, clock, config.ping_interval_s)
     limits = build_limits(config, clock)
     sockets = SessionContext(
@@ -135,8 +141,9 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
                                  flood_limit=2 * config.message_burst_per_user))
     return Services(
         config=config, store=timed, store_stats=timed.stats, tokens=tokens, tournaments=tournaments,
-        participants=participants, matches=matches, brackets=brackets, disqualify=disqualify, stations=stations,
-        links=links, draws=draws, hub=hub, heartbeat=heartbeat, limits=limits,
+        participants=participants, teams=teams,
+        matches=matches, brackets=brackets, disqualify=disqualify, stations=stations,
+        links=links, registration=registration, draws=draws, hub=hub, heartbeat=heartbeat, limits=limits,
         store_watch=StoreWatch(timed.ping, hub, loop, config.store_ping_interval_s), lobby=lobby, sockets=sockets,
         clock=clock)
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from handlers.base import ID, BaseHandler, Reply
 from handlers.brackets_viewer import brackets_viewer
-from tournament import fields, series, veto
+from tournament import fields, series, stages, veto
 from tournament.bracket_service import StartOptions
 
 SEEDINGS = ("given", "random", "registration", "draw")  # draw: the finished live draw (tournament/draws.py)
 
 
 class TournamentActionHandler(BaseHandler):
-    """POST /api/tournaments/{id}/{open-registration,start,reset,cancel}."""
+    """POST /api/tournaments/{id}/{open-registration,start,start-playoff,reset,cancel}."""
 
     async def post(self, tournament_id: str, action: str) -> None:
         async def act() -> Reply:
@@ -28,8 +28,11 @@ class TournamentActionHandler(BaseHandler):
                     rounds=fields.integer(body, "rounds", minimum=1, maximum=255),
                     tiebreaks=fields.names(body, "tiebreaks"), points=points(fields.numbers(body, "points", 3)),
                     series=series.rules_from(body.get("series")),
-                    veto=veto.config_from(body["veto"]) if body.get("veto") is not None else None)
+                    veto=veto.config_from(body["veto"]) if body.get("veto") is not None else None,
+                    groups=stages.config_from(body["groups"]) if body.get("groups") is not None else None)
                 tournament = await self.services.brackets.start(tournament_id, user, options)
+            elif action == "start-playoff":
+                tournament = await self.services.brackets.start_playoff(tournament_id, user)
             elif action == "reset":
                 tournament = await self.services.brackets.reset(tournament_id, user)
             elif action == "open-registration":
@@ -52,6 +55,9 @@ class BracketHandler(BaseHandler):
         shape = self.get_query_argument("format", "livebracket")
         if shape == "brackets-viewer":
             tournament = await self.services.tournaments.get(tournament_id)
+            if tournament.format == stages.FORMAT:
+                raise fields.invalid("format", "brackets-viewer takes one stage: a groups-then-playoffs "
+                                               "tournament is exported as livebracket only, for now")
             participants = await self.services.tournaments.list_participants(tournament_id)
             self.reply(200, brackets_viewer(tournament, participants, view))
         elif shape == "livebracket":
@@ -80,7 +86,7 @@ class StandingsHandler(BaseHandler):
 
 
 routes = [
-    (rf"/api/tournaments/({ID})/(open-registration|start|reset|cancel)/?", TournamentActionHandler),
+    (rf"/api/tournaments/({ID})/(open-registration|start|start-playoff|reset|cancel)/?", TournamentActionHandler),
     (rf"/api/tournaments/({ID})/bracket/?", BracketHandler),
     (rf"/api/tournaments/({ID})/participants/({ID})/disqualify/?", DisqualifyHandler),
     (rf"/api/tournaments/({ID})/standings/?", StandingsHandler),

@@ -41,13 +41,16 @@ def _link_url(handler: BaseHandler, tournament_id: str, token: str) -> str:
 
 class PlayerLinksHandler(BaseHandler):
     async def post(self, tournament_id: str) -> None:
-        """Mint every participant's link (their short codes are kept from one mint to the next).
-        Not kept per Idempotency-Key: the answer holds tokens, which the store does not keep."""
+        """Mint every participant's link (their short codes are kept from one mint to the next),
+        and with `members: true` every team member's too. Not kept per Idempotency-Key: the
+        answer holds tokens, which the store does not keep."""
         user, body = self.count_write(), self.json_body()
         ttl_s = fields.integer(body, "ttl_s", minimum=MIN_LINK_TTL_S, maximum=MAX_LINK_TTL_S) or LINK_TTL_S
         qr = fields.flag(body, "qr")
-        links = await self.services.links.mint_players(tournament_id, user, ttl_s)
-        minted = [{**link.to_json(), "participant_id": link.subject, "url": _link_url(self, tournament_id, link.token),
+        links = await self.services.links.mint_players(tournament_id, user, ttl_s, members=fields.flag(body, "members"))
+        # A member's participant is their team: what they play as.
+        minted = [{**link.to_json(), "participant_id": link.acts_for or link.subject,
+                   "url": _link_url(self, tournament_id, link.token),
                    "join_url": _join_url(self, tournament_id, link.code)} for link in links]
         if qr:  # about 10 ms a code, pure Python: off the IOLoop, or a sheet of 128 stalls it a second
             svgs = await IOLoop.current().run_in_executor(

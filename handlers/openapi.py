@@ -19,7 +19,8 @@ AUTH_CODES = ("authentication_required", "token_malformed", "token_algorithm_not
 ONCE_409 = ("request_in_progress", "conflict")  # any write run by once_per_key
 MOVE_409 = ("invalid_state", "version_conflict", *ONCE_409)
 REGISTER_409 = ("invalid_state", "draw_in_progress", *ONCE_409)  # who is registered, or the seeding, changes
-TOURNAMENT_ACTIONS = ("open-registration", "start", "reset", "cancel")
+ADD_409 = ("already_exists", "registration_full", *REGISTER_409)  # an organizer's add: the cap applies
+TOURNAMENT_ACTIONS = ("open-registration", "start", "start-playoff", "reset", "cancel")
 CALL_409 = ("station_busy", "station_disabled", "player_busy", "not_callable", "already_called", "players_missing",
             *ONCE_409)
 WHY = {
@@ -162,7 +163,8 @@ def match_action(action: str) -> dict[str, Any]:
 
 
 def tournament_action(action: str) -> dict[str, Any]:
-    conflicts = ("invalid_state", *(("bracket_in_play",) if action == "reset" else ()), *ONCE_409)
+    conflicts = ("invalid_state", *(("bracket_in_play",) if action == "reset" else ()),
+                 *(("groups_in_play",) if action == "start-playoff" else ()), *ONCE_409)
     body = s.START_OPTIONS if action == "start" else None
     op_id = "".join(word.title() for word in action.split("-"))
     return {"post": write(f"tournament{op_id}", f"Tournament lifecycle: {action} (organizer)",
@@ -221,13 +223,13 @@ def paths() -> dict[str, Any]:
                              (200, "The participants", s.listing("participants", "Participant")), reads(), params=t),
             "post": write("addParticipant", "Register a participant (organizer)",
                           (201, "The new participant", s.ref("Participant")),
-                          writes(("already_exists", *REGISTER_409)), s.NEW_PARTICIPANT, path=t),
+                          writes(ADD_409), s.NEW_PARTICIPANT, path=t),
         },
         "/api/tournaments/{tournament_id}/participants/bulk": {
             "post": write("addParticipants", "Register many participants, from a list or CSV: every row or none "
                                              "(organizer)",
                           (201, "The participants added, in row order", s.listing("participants", "Participant")),
-                          {**writes(("already_exists", *REGISTER_409)),
+                          {**writes(ADD_409),
                            422: error(422, "invalid_value", "invalid_rows", "idempotency_key_reused",
                                       why="A value is refused: invalid_rows lists every refused row (nothing is "
                                           "added); invalid_value is a body or CSV that holds no usable rows.")},
@@ -249,6 +251,17 @@ def paths() -> dict[str, Any]:
                           (200, "The tournament, its `disqualified` list with them", s.ref("Tournament")),
                           writes(("invalid_state", "already_disqualified", *ONCE_409)),
                           s.obj({"reason": s.string(max_len=500)}, closed=False), path=(*t, "ParticipantId")),
+        },
+        "/api/tournaments/{tournament_id}/participants/{participant_id}/roster": {
+            "put": write("setRoster", "Set a participant's team: tag and roster; once started only with override, "
+                                      "the replaced roster kept (organizer)",
+                         (200, "The participant with its team", s.ref("Participant")),
+                         {**writes(("roster_locked", *ONCE_409)),
+                          422: error(422, "invalid_value", "roster_invalid", "member_in_another_team",
+                                     "idempotency_key_reused",
+                                     why="The roster is refused: not one captain, an id twice or a participant's, "
+                                         "or a member already in another team (member_id, team_id).")},
+                         s.ROSTER_BODY, path=(*t, "ParticipantId")),
         },
         "/api/tournaments/{tournament_id}/seeds": {
             "put": write("reseedParticipants", "Seed every participant, 1 to n in the order given (organizer)",
@@ -335,6 +348,52 @@ def paths() -> dict[str, Any]:
                                                                           "retry after Retry-After seconds."),
                                503: error(503, "store_unavailable", "store_error")},
                               params=t, body=s.JOIN_BODY, required=True, public=True),
+        },
+        "/api/tournaments/{tournament_id}/registration": {
+            "get": operation("getRegistration", "Self-registration and check-in: the settings, the pending, the "
+                                                "waitlist and the dropped (the code: organizers only)",
+                             (200, "The registration", s.ref("Registration")), reads(), params=t),
+            "patch": write("setRegistration", "Change self-registration and check-in (organizer); places freed "
+                                              "go to the waitlist",
+                           (200, "The registration after the change", s.ref("Registration")), writes(),
+                           s.REGISTRATION_CHANGE, path=t),
+        },
+        "/api/tournaments/{tournament_id}/registration/code": {
+            "post": write("newRegistrationCode", "A new registration code; the old one stops working (organizer)",
+                          (200, "The registration with its new code", s.ref("Registration")), writes(values=False),
+                          None, path=t),
+        },
+        "/api/tournaments/{tournament_id}/register": {
+            "post": operation("registerWithCode", "A player registers themselves with the registration code; no "
+                                                  "token needed",
+                              (201, "The player's event link, status and waitlist place", s.ref("RegisteredLink")),
+                              {400: error(400, "invalid_json", "invalid_schema"),
+                               404: error(404, "not_found", why="The tournament is unknown, or the code is not its "
+                                                                "registration code (the same answer)."),
+                               409: error(409, "registration_closed", "registration_full", "already_exists",
+                                          "invalid_state", "draw_in_progress", "conflict"),
+                               413: error(413, "payload_too_large"), 422: error(422, "invalid_value"),
+                               429: error(429, "rate_limit_exceeded", why="Too many registrations from this "
+                                                                          "address; retry after Retry-After seconds."),
+                               503: error(503, "store_unavailable", "store_error")},
+                              params=t, body=s.REGISTER_BODY, required=True, public=True),
+        },
+        "/api/tournaments/{tournament_id}/participants/{participant_id}/approve": {
+            "post": write("approveParticipant", "Approve a pending participant: registered, or waitlisted when full "
+                                                "(organizer)",
+                          (200, "The participant after the approval", s.ref("Participant")),
+                          writes(("registration_full", *REGISTER_409), values=False), None,
+                          path=(*t, "ParticipantId")),
+        },
+        "/api/tournaments/{tournament_id}/participants/{participant_id}/reject": {
+            "post": write("rejectParticipant", "Reject a pending participant: removed (organizer)",
+                          (200, "The participant removed", s.obj({"removed": s.ref("Participant")}, ["removed"])),
+                          writes(("invalid_state", *ONCE_409), values=False), None, path=(*t, "ParticipantId")),
+        },
+        "/api/tournaments/{tournament_id}/check-in": {
+            "post": write("checkIn", "Check in before the start: a player themselves, an organizer anyone",
+                          (200, "The participant, checked in", s.ref("Participant")),
+                          writes(("check_in_closed", *REGISTER_409)), s.CHECK_IN_BODY, path=t),
         },
         "/api/matches/{match_id}": {
             "get": operation("getMatch", "A match", (200, "The match", s.ref("Match")), reads(), params=m),

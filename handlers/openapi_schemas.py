@@ -13,12 +13,15 @@ from handlers.tokens import MAX_TTL_S
 from tournament import events, tiebreaks
 from tournament.callqueue import QUEUE_ROWS_MAX, STREAM_FIRST
 from tournament.links import CODE_ALPHABET, CODE_LENGTH, LINK_TTL_S
-from tournament.models import DisputeStatus, MatchState, TournamentState
+from tournament.models import DisputeStatus, EntryStatus, MatchState, TournamentState
 from tournament.participant_rows import MAX_NAME_LEN, MAX_ROWS, MAX_SEED
+from tournament.registration import CHECK_IN_STATES, MAX_CAP
+from tournament.waitlist import AT_START
 from tournament.roles import ROLE_NAMES
 from tournament.rules import MAX_SCORE
 from tournament.stations import MAX_CHECK_IN_S, MAX_STATIONS
-from tournament.tournaments import FORMATS
+from tournament.teams import MAX_MEMBER_NAME, MAX_MEMBERS, MAX_TAG, MEMBER_ROLES
+from tournament.tournaments import FORMATS, TEAM_ACTORS
 
 Schema = dict[str, Any]
 
@@ -126,6 +129,8 @@ TOURNAMENT_FIELDS: dict[str, Schema] = {
                                  ["participant_id", "reason", "by", "at"])),
                      "description": "disqualified once started, in order: each forfeits every match left to them"},
     "archived": {"type": "boolean", "description": "off the tournament list and the lobby, kept whole"},
+    "team_actors": string(enum=TEAM_ACTORS, description="who acts for a team: its captain, or any rostered "
+                                                         "player or the captain (docs/api.md#teams)"),
 }
 DRAW = obj({"revealed": {**array(string()), "description": "participant ids shown so far, seed 1 first"},
             "total": integer(0), "complete": {"type": "boolean"},
@@ -135,8 +140,24 @@ DRAW = obj({"revealed": {**array(string()), "description": "participant ids show
            description="a seeding drawn live (docs/api.md#live-draw)")
 PARTICIPANT = obj({"id": identifier("the sub that this player's token carries"),
                    "tournament_id": identifier(), "name": string(), "seed": nullable(integer(1)),
-                   "created_at": timestamp()},
-                  ["id", "tournament_id", "name", "seed", "created_at"])
+                   "created_at": timestamp(),
+                   "status": string(enum=EntryStatus, description="only the registered play (docs/api.md"
+                                                                  "#registration-and-check-in)"),
+                   "checked_in_at": timestamp(optional=True),
+                   "team": nullable(ref("Team")),
+                   "roster_history": {**array(ref("ReplacedRoster")),
+                                      "description": "rosters replaced after the start, oldest first"}},
+                  ["id", "tournament_id", "name", "seed", "created_at", "status", "checked_in_at", "team",
+                   "roster_history"])
+TEAM_MEMBER = obj({"id": identifier("the sub of the member's own link; never a participant's id"),
+                   "name": string(), "role": string(enum=MEMBER_ROLES)}, ["id", "name", "role"])
+TEAM = obj({"tag": string(min_len=1, max_len=MAX_TAG),
+            "members": array(ref("TeamMember"), min_items=1, max_items=MAX_MEMBERS)}, ["tag", "members"],
+           description="a participant that is a team: its roster, exactly one captain (docs/api.md#teams)")
+REPLACED_ROSTER = obj({"tag": string(), "members": array(ref("TeamMember")),
+                       "by": string(description="sub of the organizer who replaced it"), "at": timestamp()},
+                      ["tag", "members", "by", "at"],
+                      description="a roster as it was until an override replaced it")
 SCORES = {"type": "object", "additionalProperties": integer(0)}
 REPORT = obj({"scores": {**SCORES, "description": "in a series report: games won"},
               "winner_id": nullable(string(description="null: a series played in full that ended level")),
@@ -222,12 +243,14 @@ PAST_RESULT = obj({"state": string(enum=MatchState), "result": nullable(ref("Rep
 TARGET = nullable({"type": "array", "prefixItems": [string(description="match key"), integer(0, 1)],
                    "minItems": 2, "maxItems": 2, "description": "(match key, slot 0 or 1)"})
 BRACKETS = ("winners", "losers", "grand_final", "third_place", "round_robin", "swiss")
-BRACKET_SLOT = obj({"key": string(description='"W2-3", "L1-1", "GF1", "3P", "R3-2", "S2-1", …'),
+BRACKET_SLOT = obj({"key": string(description='"W2-3", "L1-1", "GF1", "3P", "R3-2", "S2-1", "B_R2-1" (group B), …'),
                     "bracket": string(enum=BRACKETS),
                     "position": integer(), "feeds": array(string(), min_items=2, max_items=2),
                     "winner_to": TARGET, "loser_to": TARGET, "optional": {"type": "boolean"},
-                    "byes": array({"type": "boolean"}, min_items=2, max_items=2), "walkover": {"type": "boolean"}},
-                   ["key", "bracket", "position", "feeds", "winner_to", "loser_to", "optional", "byes", "walkover"])
+                    "byes": array({"type": "boolean"}, min_items=2, max_items=2), "walkover": {"type": "boolean"},
+                    "group": nullable(string(description="a group-stage match's group (A, B, …); null otherwise"))},
+                   ["key", "bracket", "position", "feeds", "winner_to", "loser_to", "optional", "byes", "walkover",
+                    "group"])
 DISPUTE = obj({"id": identifier("d_…"), "match_id": identifier(), "tournament_id": identifier(),
                "raised_by": string(), "reason": string(), "status": string(enum=DisputeStatus),
                "resolution": string(), "resolved_by": nullable(string()), "created_at": timestamp(),
@@ -261,6 +284,7 @@ BRACKET_FIELDS: dict[str, Schema] = {
 }
 BRACKET_VIEW = obj({**BRACKET_FIELDS, "settings": {"type": "object"}, "seed_order": array(string()),
                     "rounds": array(obj({"bracket": string(enum=BRACKETS), "round": integer(0),
+                                         "group": string(description="a group stage's rounds: their group"),
                                          "matches": array(ref("Match"))}, ["bracket", "round", "matches"])),
                     "placements": array(ref("Placement"))},
                    [*BRACKET_FIELDS, "settings", "seed_order", "rounds", "placements"])
@@ -309,6 +333,9 @@ ROW = {"participant_id": string(), "seed": integer(1), "played": integer(0, desc
 STANDINGS = obj({**BRACKET_FIELDS, "tiebreaks": array(string(enum=tiebreaks.CRITERIA)),
                  "points": array(NUMBER, min_items=3, max_items=3),
                  "standings": array(obj(ROW, ROW, description="round robin and Swiss alike")),
+                 "groups": {**array(obj({"group": string(), "advance": integer(1),
+                                         "standings": array(obj(ROW, ROW))}, ["group", "advance", "standings"])),
+                            "description": "groups, then playoffs: each group's table"},
                  "placements": array(ref("Placement"))},
                 [*BRACKET_FIELDS, "tiebreaks", "points", "standings", "placements"])
 RESET = obj({"match_id": identifier(), "key": string(), "state": string(enum=MatchState)},
@@ -378,11 +405,13 @@ LINK_FIELDS: dict[str, Schema] = {
     "name": string(), "role": string(enum=["player", "spectator"], description="spectator: a screen"),
     "token": string(description="HS256 JWT scoped to one tournament (claims tid, lg)"),
     "expires_at": integer(description="epoch seconds"),
-    "code": nullable({**CODE, "description": "a player's code; null for a screen"}),
+    "code": nullable({**CODE, "description": "a player's code; null for a screen or a team member"}),
+    "acts_for": nullable(identifier("a team member's link: the team (participant id) it acts for")),
 }
 LINK = obj(LINK_FIELDS, LINK_FIELDS, description="an event link (docs/api.md#event-links)")
 PLAYER_LINK_FIELDS: dict[str, Schema] = {
-    **LINK_FIELDS, "role": string(enum=["player"]), "code": CODE, "participant_id": identifier(),
+    **LINK_FIELDS, "role": string(enum=["player"]), "code": nullable(CODE),
+    "participant_id": identifier("the participant it plays as (a member's: their team)"),
     "url": string(description="the player's page: <server>/me/<tournament id>?token=<token>"),
 }
 JOIN_URL = string(description="the short address a printed QR code holds: <server>/join/<tournament id>?code=<code>")
@@ -394,6 +423,27 @@ PLAYER_LINKS = obj({"tournament_id": identifier(), "links": array(ref("PlayerLin
 SCREEN_LINK = obj({**LINK_FIELDS, "role": string(enum=["spectator"]), "code": {"type": "null"},
                    "tournament_id": identifier()}, [*LINK_FIELDS, "tournament_id"])
 JOINED_LINK = obj({**PLAYER_LINK_FIELDS, "tournament_id": identifier()}, [*PLAYER_LINK_FIELDS, "tournament_id"])
+CHECK_IN = obj({"state": string(enum=CHECK_IN_STATES, description="off: not used; open: participants check in; "
+                                                                 "closed: only organizers check anyone in"),
+                "at_start": string(enum=AT_START, description="what the start does with the registered who did "
+                                                              "not check in")},
+               ["state", "at_start"])
+WAITLISTED = {**PARTICIPANT, "properties": {**PARTICIPANT["properties"], "place": integer(1)},
+              "required": [*PARTICIPANT["required"], "place"]}
+REGISTRATION_FIELDS: dict[str, Schema] = {
+    "tournament_id": identifier(), "open": {"type": "boolean"}, "cap": nullable(integer(1, MAX_CAP)),
+    "waitlist": {"type": "boolean"}, "approval": {"type": "boolean"}, "check_in": CHECK_IN,
+    "code": nullable({**CODE, "description": "what players send to POST .../register; organizers only (else null)"}),
+    "registered": integer(0), "pending": array(ref("Participant")), "waitlisted": array(WAITLISTED),
+    "dropped": array(ref("Participant")),
+}
+REGISTRATION = obj(REGISTRATION_FIELDS, REGISTRATION_FIELDS,
+                   description="self-registration and check-in (docs/api.md#registration-and-check-in)")
+REGISTERED_LINK = obj({**PLAYER_LINK_FIELDS, "tournament_id": identifier(),
+                       "status": string(enum=["registered", "pending", "waitlisted"]),
+                       "place": nullable(integer(1, description="the waitlist place")),
+                       "participant": ref("Participant")},
+                      [*PLAYER_LINK_FIELDS, "tournament_id", "status", "place", "participant"])
 REVOCATION = obj({"tournament_id": identifier(),
                   "revoked": identifier('the subject revoked, or "all"'),
                   "sockets_closed": integer(0, description="open sockets of the revoked links, closed with 4503")},
@@ -405,6 +455,7 @@ COMPONENTS: dict[str, Schema] = {
     "TournamentWithParticipants": obj({**TOURNAMENT_FIELDS, "participants": array(ref("Participant"))},
                                       [*TOURNAMENT_FIELDS, "participants"]),
     "Participant": PARTICIPANT,
+    "Team": TEAM, "TeamMember": TEAM_MEMBER, "ReplacedRoster": REPLACED_ROSTER,
     "Station": STATION,
     "CallPolicy": CALL_POLICY,
     "Queue": QUEUE_VIEW,
@@ -431,6 +482,8 @@ COMPONENTS: dict[str, Schema] = {
     "ScreenLink": SCREEN_LINK,
     "JoinedLink": JOINED_LINK,
     "Revocation": REVOCATION,
+    "Registration": REGISTRATION,
+    "RegisteredLink": REGISTERED_LINK,
 }
 
 
@@ -447,8 +500,19 @@ def text(max_len: int, *, allow_empty: bool = False, optional: bool = False, des
 
 
 TOURNAMENT_CHANGE = obj({"name": text(200, optional=True), "game": text(200, allow_empty=True, optional=True),
-                         "archived": nullable({"type": "boolean"})}, closed=False,
-                        description="at least one of name, game and archived")
+                         "archived": nullable({"type": "boolean"}),
+                         "team_actors": nullable(string(enum=TEAM_ACTORS))}, closed=False,
+                        description="at least one of name, game, archived and team_actors")
+ROSTER_BODY = obj({"tag": text(MAX_TAG),
+                   "members": array(obj({"id": identifier(), "name": text(MAX_MEMBER_NAME, optional=True,
+                                                                          description="default: its id."),
+                                         "role": nullable(string(enum=MEMBER_ROLES,
+                                                                 description="default player"))},
+                                        ["id"], closed=False), min_items=1, max_items=MAX_MEMBERS),
+                   "override": nullable({"type": "boolean", "description": "after the start: change it anyway "
+                                                                           "(kept in roster_history)"})},
+                  ["tag", "members"], closed=False,
+                  description="exactly one captain; member ids unique, in no other team, no participant's id")
 NEW_TOURNAMENT = obj({"name": text(200), "game": text(200, allow_empty=True, optional=True),
                       "format": nullable(string(enum=FORMATS, description="default single_elimination")),
                       "spectator_chat": nullable({"type": "boolean",
@@ -513,11 +577,20 @@ NEW_TOKEN = obj({"user_id": identifier("becomes sub; for a player, the participa
                                                      "letter case is ignored (not for participant)")),
                  "name": text(100, optional=True, description="default user_id."),
                  "ttl_s": nullable(integer(60, MAX_TTL_S))}, ["user_id"], closed=False)
+GROUP_OPTIONS = obj({"count": nullable(integer(1, 26, description="default 2")),
+                     "advance": nullable(integer(1, 64, description="from each group; default 2")),
+                     "format": nullable(string(enum=["round_robin"])),
+                     "playoff": nullable(string(enum=["single_elimination", "double_elimination"])),
+                     "playoff_seeding": nullable(string(enum=["cross", "standings"], description="default cross")),
+                     "third_place": nullable({"type": "boolean"}), "grand_final_reset": nullable({"type": "boolean"}),
+                     "auto_playoff": nullable({"type": "boolean", "description": "default true"})}, closed=False,
+                    description="groups, then playoffs only: the group stage")
 START_OPTIONS = obj({"seeding": nullable(string(enum=SEEDINGS, description="default given")),
                      "rng_seed": nullable(integer(0, 2**31 - 1, description="replays a random seeding")),
                      "third_place": {"type": "boolean", "description": "single elimination; default false"},
                      "grand_final_reset": {"type": "boolean", "description": "double elimination; default true"},
                      "rounds": nullable(integer(1, 255, description="Swiss; default ceil(log2(n))")),
+                     "groups": nullable(GROUP_OPTIONS),
                      "tiebreaks": nullable({**array(string(enum=tiebreaks.CRITERIA), min_items=1, max_items=9,
                                                     unique=True),
                                             "description": "round robin and Swiss: the order of the tiebreaks; "
@@ -561,11 +634,27 @@ UNCALL_BODY = obj({"reason": text(200, allow_empty=True, optional=True),
                   closed=False)
 LINK_TTL = f"seconds the link lasts; default {LINK_TTL_S}"
 NEW_LINKS = obj({"ttl_s": nullable(integer(MIN_LINK_TTL_S, MAX_LINK_TTL_S, description=LINK_TTL)),
-                 "qr": nullable({"type": "boolean", "description": "each link with qr_svg; default false"})},
+                 "qr": nullable({"type": "boolean", "description": "each link with qr_svg; default false"}),
+                 "members": nullable({"type": "boolean", "description": "also every team member's link (after "
+                                                                       "the participants'); default false"})},
                 closed=False)
-REVOKE_BODY = obj({"subject": nullable(identifier("a participant id or a screen's subject; absent: every link"))},
+REVOKE_BODY = obj({"subject": nullable(identifier("a participant id, a team member's id or a screen's subject; "
+                                                  "absent: every link"))},
                   closed=False)
 NEW_SCREEN = obj({"name": text(60, optional=True, description="default Screen."),
                   "ttl_s": nullable(integer(MIN_SCREEN_TTL_S, MAX_LINK_TTL_S, description=LINK_TTL))}, closed=False)
 JOIN_BODY = obj({"code": text(40, description="letter case, dashes and spaces are ignored.")}, ["code"],
                 closed=False)
+REGISTRATION_CHANGE = obj({"open": NULLABLE_FLAG, "cap": nullable(integer(1, MAX_CAP, description="null: no cap "
+                                                                                               "(not: unchanged)")),
+                           "waitlist": NULLABLE_FLAG, "approval": NULLABLE_FLAG,
+                           "check_in": nullable(obj({"state": nullable(string(enum=CHECK_IN_STATES)),
+                                                     "at_start": nullable(string(enum=AT_START))}, closed=False))},
+                          closed=False, description="at least one field; absent: unchanged")
+REGISTER_BODY = obj({"code": text(40, description="the registration code; letter case, dashes and spaces are "
+                                                  "ignored."),
+                     "name": text(MAX_NAME_LEN, description="unique in the tournament, case-insensitively."),
+                     "id": nullable(identifier("default: a generated p_…; not `bulk`"))}, ["code", "name"],
+                    closed=False)
+CHECK_IN_BODY = obj({"participant_id": nullable(identifier("an organizer checks in this participant; a player "
+                                                           "checks in themselves"))}, closed=False)

@@ -19,8 +19,10 @@ from tournament.draws import DrawService
 from tournament.links import LinkService
 from tournament.matches import MatchService
 from tournament.participants import ParticipantService
+from tournament.registration import RegistrationService
 from tournament.stations import StationService
 from tournament.store import Store
+from tournament.teams import TeamService
 from tournament.tokens import TokenCodec
 from tournament.tournaments import TournamentService
 
@@ -35,11 +37,13 @@ class Services:
     tokens: TokenCodec
     tournaments: TournamentService
     participants: ParticipantService
+    teams: TeamService
     matches: MatchService
     brackets: BracketService
     disqualify: DisqualifyService
     stations: StationService
     links: LinkService
+    registration: RegistrationService
     draws: DrawService
     hub: Hub
     heartbeat: Heartbeat

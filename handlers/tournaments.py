@@ -45,14 +45,15 @@ class TournamentHandler(BaseHandler):
     async def patch(self, tournament_id: str) -> None:
         async def change() -> Reply:
             body = self.json_body()
-            given = {k for k in ("name", "game", "archived") if body.get(k) is not None}
+            given = {k for k in ("name", "game", "archived", "team_actors") if body.get(k) is not None}
             if not given:
-                raise fields.invalid("name", "send at least one of name, game and archived")
+                raise fields.invalid("name", "send at least one of name, game, archived and team_actors")
             tournament = await self.services.tournaments.update(
                 tournament_id, self.user(),
                 name=fields.text(body, "name") if "name" in given else None,
                 game=fields.text(body, "game", allow_empty=True) if "game" in given else None,
-                archived=fields.flag(body, "archived") if "archived" in given else None)
+                archived=fields.flag(body, "archived") if "archived" in given else None,
+                team_actors=fields.text(body, "team_actors", max_len=20) if "team_actors" in given else None)
             return 200, tournament.to_json()
 
         await self.once_per_key(self.count_write(), change)

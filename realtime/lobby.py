@@ -18,8 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from realtime.hub import Hub, tournament_room
-from tournament.events import (BRACKET_GENERATED, PARTICIPANT_ADDED, PARTICIPANT_REMOVED, TOURNAMENT_COMPLETED,
-                               TOURNAMENT_CREATED, TOURNAMENT_DELETED)
+from tournament.events import (BRACKET_GENERATED, PARTICIPANT_ADDED, PARTICIPANT_REMOVED, PARTICIPANT_UPDATED,
+                               TOURNAMENT_COMPLETED, TOURNAMENT_CREATED, TOURNAMENT_DELETED)
 from tournament.models import IN_PLAY, Event, MatchState
 from tournament.scheduler import Scheduler
 from tournament.tournaments import TournamentService
@@ -128,8 +128,12 @@ class Lobby:
         before = summary.to_json()
         if isinstance(snapshot, dict) and snapshot.get("version", 0) >= summary.tournament.get("version", 0):
             summary.tournament = snapshot
-        if event.type == PARTICIPANT_ADDED:
-            summary.participants.add(data["participant"]["id"])
+        if event.type in (PARTICIPANT_ADDED, PARTICIPANT_UPDATED) and "participant" in data:
+            entry = data["participant"]  # only the registered count (not the pending, waitlisted, dropped)
+            if entry.get("status", "registered") == "registered":
+                summary.participants.add(entry["id"])
+            else:
+                summary.participants.discard(entry["id"])
         elif event.type == PARTICIPANT_REMOVED:
             summary.participants.discard(data["participant_id"])
         match = data.get("match")

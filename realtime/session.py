@@ -125,7 +125,8 @@ class MatchRoom:
         return match.seq, fields, f"m{int(match.created_at * 1000):x}"
 
     def identity(self, user: Principal, snapshot: dict[str, Any]) -> tuple[str | None, str | None]:
-        return (user.user_id if snapshot["is_participant"] else None), tournament_room(snapshot["tournament_id"])
+        # a team member shows their team present
+        return (user.participant_id if snapshot["is_participant"] else None), tournament_room(snapshot["tournament_id"])
 
     async def persisted(self, room_id: str, since: int, limit: int) -> list[Event]:
         return await self._matches.events(room_id, since, limit)

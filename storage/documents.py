@@ -8,9 +8,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from tournament.models import (BracketSlot, Call, CallPolicy, Chat, ChatMessage, Dispute, Draw, DisputeStatus, Event,
-                               Game, GameState, Links, Match, MatchState, Participant, Report, SeriesFormat, Station,
-                               Tournament, Veto, VetoStep, VetoTaken)
+from tournament.models import (BracketSlot, Call, CallPolicy, Chat, ChatMessage, CheckIn, Dispute, Draw, DisputeStatus,
+                               EntryStatus, Event, Game, GameState, Links, Match, MatchState, Participant, Registration,
+                               Report, SeriesFormat, Station, Team, TeamMember, Tournament, Veto, VetoStep,
+                               VetoTaken)
 
 Doc = dict[str, Any]
 
@@ -26,7 +27,20 @@ def tournament_doc(t: Tournament) -> Doc:
             "stations": [dataclasses.asdict(s) for s in t.stations], "calling": dataclasses.asdict(t.calling),
             "links": {"generation": t.links.generation, "subjects": dict(t.links.subjects),
                       "codes": dict(t.links.codes)},
-            "disqualified": [dict(d) for d in t.disqualified], "archived": t.archived, "deleting": t.deleting}
+            "disqualified": [dict(d) for d in t.disqualified], "archived": t.archived, "deleting": t.deleting,
+            "registration": _registration_doc(t.registration), "team_actors": t.team_actors}
+
+
+def _registration_doc(r: Registration) -> Doc:
+    return {"open": r.open, "cap": r.cap, "waitlist": r.waitlist, "approval": r.approval, "code": r.code,
+            "check_in": dataclasses.asdict(r.check_in)}
+
+
+def _registration_from(doc: Doc | None) -> Registration:
+    if not doc:
+        return Registration()
+    return Registration(open=doc["open"], cap=doc["cap"], waitlist=doc["waitlist"], approval=doc["approval"],
+                        code=doc["code"], check_in=CheckIn(**doc["check_in"]))
 
 
 def tournament_from(doc: Doc) -> Tournament:
@@ -45,7 +59,9 @@ def tournament_from(doc: Doc) -> Tournament:
                       links=Links(doc["links"]["generation"], dict(doc["links"]["subjects"]),
                                   dict(doc["links"]["codes"])) if doc.get("links") else Links(),
                       disqualified=tuple(dict(d) for d in doc.get("disqualified") or ()),
-                      archived=bool(doc.get("archived", False)), deleting=bool(doc.get("deleting", False)))
+                      archived=bool(doc.get("archived", False)), deleting=bool(doc.get("deleting", False)),
+                      registration=_registration_from(doc.get("registration")),
+                      team_actors=doc.get("team_actors") or "captain")
 
 
 def _slot_doc(s: BracketSlot | None) -> Doc | None:
@@ -54,7 +70,7 @@ def _slot_doc(s: BracketSlot | None) -> Doc | None:
     return {"key": s.key, "bracket": s.bracket, "position": s.position, "feeds": list(s.feeds),
             "winner_to": list(s.winner_to) if s.winner_to else None,
             "loser_to": list(s.loser_to) if s.loser_to else None, "optional": s.optional,
-            "byes": list(s.byes), "walkover": s.walkover}
+            "byes": list(s.byes), "walkover": s.walkover, "group": s.group}
 
 
 def _slot_from(doc: Doc | None) -> BracketSlot | None:
@@ -66,7 +82,8 @@ def _slot_from(doc: Doc | None) -> BracketSlot | None:
     return BracketSlot(key=doc["key"], bracket=doc["bracket"], position=doc["position"], feeds=(a, b),
                        winner_to=(winner_to[0], winner_to[1]) if winner_to else None,
                        loser_to=(loser_to[0], loser_to[1]) if loser_to else None,
-                       optional=doc["optional"], byes=(bye_a, bye_b), walkover=doc["walkover"])
+                       optional=doc["optional"], byes=(bye_a, bye_b), walkover=doc["walkover"],
+                       group=doc.get("group"))
 
 
 def participant_key(tournament_id: str, participant_id: str) -> str:
@@ -76,12 +93,23 @@ def participant_key(tournament_id: str, participant_id: str) -> str:
 
 def participant_doc(p: Participant) -> Doc:
     return {"_id": participant_key(p.tournament_id, p.id), "id": p.id, "tournament_id": p.tournament_id,
-            "name": p.name, "seed": p.seed, "created_at": p.created_at}
+            "name": p.name, "seed": p.seed, "created_at": p.created_at, "status": str(p.status),
+            "checked_in_at": p.checked_in_at, "team": p.team.to_json() if p.team else None,
+            "roster_history": [dict(h) for h in p.roster_history]}
+
+
+def _team_from(doc: Doc | None) -> Team | None:
+    if not doc:
+        return None
+    return Team(tag=doc["tag"], members=tuple(TeamMember(**m) for m in doc["members"]))
 
 
 def participant_from(doc: Doc) -> Participant:
     return Participant(id=doc["id"], tournament_id=doc["tournament_id"], name=doc["name"],
-                       seed=doc["seed"], created_at=doc["created_at"])
+                       seed=doc["seed"], created_at=doc["created_at"],
+                       status=doc.get("status") or EntryStatus.REGISTERED, checked_in_at=doc.get("checked_in_at"),
+                       team=_team_from(doc.get("team")),
+                       roster_history=tuple(dict(h) for h in doc.get("roster_history") or ()))
 
 
 def _report_doc(r: Report | None) -> Doc | None:

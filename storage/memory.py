@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from storage import documents as d
-from tournament.models import Dispute, Event, Match, Participant, Tournament, match_stream
+from tournament.models import Dispute, EntryStatus, Event, Match, Participant, Tournament, match_stream
 from tournament.store import ConflictError, IdempotencyRecord, NotFoundError, StorageError
 
 Doc = dict[str, Any]
@@ -133,6 +133,9 @@ class MemoryStore:
             raise NotFoundError("participant", participant_id)
 
     async def list_participants(self, tournament_id: str) -> list[Participant]:
+        return [p for p in await self.list_entries(tournament_id) if p.status == EntryStatus.REGISTERED]
+
+    async def list_entries(self, tournament_id: str) -> list[Participant]:
         return [d.participant_from(doc) for doc in self._where("participants", tournament_id=tournament_id)]
 
     async def insert_match(self, match: Match) -> None:

@@ -12,7 +12,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from storage import documents as d
-from tournament.models import Dispute, Event, Match, Participant, Tournament, match_stream
+from tournament.models import Dispute, EntryStatus, Event, Match, Participant, Tournament, match_stream
 from tournament.store import (ConflictError, IdempotencyRecord, NotFoundError, StorageError,
                               StorageUnavailableError)
 
@@ -165,6 +165,10 @@ class MongoStore:
             raise NotFoundError("participant", participant_id)
 
     async def list_participants(self, tournament_id: str) -> list[Participant]:
+        # Filtered here, not in the query: records from before statuses have none (registered).
+        return [p for p in await self.list_entries(tournament_id) if p.status == EntryStatus.REGISTERED]
+
+    async def list_entries(self, tournament_id: str) -> list[Participant]:
         docs = await self._find(self._participants, {"tournament_id": tournament_id})
         return [d.participant_from(doc) for doc in docs]
 

@@ -81,6 +81,9 @@ class TimedStore:
     async def list_participants(self, tournament_id: str) -> list[Participant]:
         return await self._timed("list_participants", self.inner.list_participants(tournament_id))
 
+    async def list_entries(self, tournament_id: str) -> list[Participant]:
+        return await self._timed("list_entries", self.inner.list_entries(tournament_id))
+
     async def insert_match(self, match: Match) -> None:
         await self._timed("insert_match", self.inner.insert_match(match))
 

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from tournament import brackets, round_robin, rules, series, swiss, tiebreaks, veto
+from tournament import brackets, round_robin, rules, series, stages, swiss, tiebreaks, veto
 from tournament.errors import InvalidTransitionError, InvalidValueError
 from tournament.events import (BRACKET_GENERATED, BRACKET_UPDATED, PARTICIPANT_DISQUALIFIED, TOURNAMENT_COMPLETED,
                                Publisher)
@@ -26,6 +26,7 @@ from tournament.locks import KeyedLocks
 from tournament.models import (FINAL_STATES, BracketSlot, Event, Match, MatchState, Tournament,
                                TournamentState, tournament_stream)
 from tournament.placements import decided, placements, results_of
+from tournament.registration import cut_off_at_start
 from tournament.roles import SYSTEM, Principal
 from tournament.rules import Outcome
 from tournament.store import NotFoundError, Store
@@ -48,6 +49,7 @@ class StartOptions:
     points: tuple[float, float, float] | None = None  # round robin and Swiss: (win, draw, loss)
     series: series.SeriesRules = series.SeriesRules()  # how many games each match is
     veto: veto.VetoConfig | None = None  # the map pool and veto every match may run
+    groups: stages.GroupStage | None = None  # groups, then playoffs: the group stage (default: 2 groups, top 2)
 
 
 def loser_of(match: Match) -> str | None:
@@ -77,6 +79,7 @@ class BracketService:
         registration), InvalidValueError (too few participants, bad seeding or rounds).
         """
         require_organizer(user, "start a tournament")
+        await cut_off_at_start(self._store, self._locks, self._publisher, self._clock, tournament_id, options.seeding)
         async with self._locks.hold(tournament_id):
             tournament = await self._store.get_tournament(tournament_id)
             if tournament.state not in (TournamentState.DRAFT, TournamentState.REGISTRATION):
@@ -86,6 +89,12 @@ class BracketService:
             if not brackets.MIN_PARTICIPANTS <= len(participants) <= most:
                 raise InvalidValueError(f"a {tournament.format.replace('_', ' ')} needs "
                                         f"{brackets.MIN_PARTICIPANTS} to {most} participants, not {len(participants)}")
+            group_stage = None
+            if tournament.format == stages.FORMAT:
+                group_stage = options.groups or stages.GroupStage()
+                group_stage.check(len(participants))
+            elif options.groups is not None:
+                raise InvalidValueError("groups apply to a groups-then-playoffs tournament only", field="groups")
             rng_seed = options.rng_seed
             if options.seeding == "random" and rng_seed is None:
                 rng_seed = random.SystemRandom().randrange(2**31)
@@ -98,12 +107,18 @@ class BracketService:
                 except ValueError as e:
                     raise InvalidValueError(str(e), field="seeding") from e
             settings = self._settings(tournament, options, rng_seed, len(order))
+            if group_stage is not None:
+                settings |= {"groups": group_stage.to_json(), "stage": "groups",
+                             "group_members": stages.distribute(order, group_stage.groups)}
             now = self._clock()
             await self._store.delete_matches(tournament_id)  # leftovers of a start that crashed
+            planned = self._playoff_plan(group_stage, tournament) if group_stage else []
             created = self._with_formats(await self._create(tournament, order, settings, now), options.series,
-                                         settings.get("rounds"))
+                                         settings.get("rounds"), planned)
             if options.veto is not None:  # every format in use must fit the pool (and the sequence)
-                for best_of in sorted({m.format.best_of for m in created}):
+                in_use = {m.format.best_of for m in created} | {
+                    options.series.format_for(m.slot.key).best_of for m in planned if m.slot}
+                for best_of in sorted(in_use):
                     if options.veto.sequence:
                         veto.check_sequence(options.veto.sequence, best_of, len(options.veto.pool))
                     else:
@@ -141,7 +156,7 @@ class BracketService:
             if not 1 <= rounds <= n - 1:
                 raise InvalidValueError(f"a Swiss event of {n} plays 1 to {n - 1} rounds", field="rounds")
             settings["rounds"] = rounds
-        if tournament.format in ("round_robin", "swiss"):  # recorded in full, defaults included
+        if tournament.format in ("round_robin", "swiss", stages.FORMAT):  # recorded in full, defaults included
             criteria, points = tiebreaks.rules_from_settings(tournament.format, {})
             try:
                 criteria = criteria if options.tiebreaks is None else tiebreaks.check_criteria(options.tiebreaks)
@@ -153,7 +168,7 @@ class BracketService:
                 raise InvalidValueError(str(e), field="points") from e
             settings["tiebreaks"], settings["points"] = list(criteria), list(points)
         elif options.tiebreaks is not None or options.points is not None:
-            raise InvalidValueError("tiebreaks and points apply to round robin and Swiss only",
+            raise InvalidValueError("tiebreaks and points apply to round robin, Swiss and groups only",
                                     field="tiebreaks" if options.tiebreaks is not None else "points")
         settings["series"] = options.series.to_json()
         if options.veto is not None:
@@ -161,11 +176,14 @@ class BracketService:
         return settings
 
     @staticmethod
-    def _with_formats(matches: list[Match], rules_: series.SeriesRules, swiss_rounds: int | None) -> list[Match]:
+    def _with_formats(matches: list[Match], rules_: series.SeriesRules, swiss_rounds: int | None,
+                      planned: Sequence[Match] = ()) -> list[Match]:
         """The matches with the format of their round. Raises InvalidValueError for a round
-        key the bracket does not have, or a format that can end level in elimination."""
-        known = {k for m in matches if m.slot
-                 for k in (m.slot.key, series.round_key(m.slot.key), series.bracket_key(m.slot.key))}
+        key the bracket does not have (`planned`: the matches of a later stage, known by
+        their keys already), or a format that can end level in elimination."""
+        for match in planned:  # a later stage's format is checked now: the organizer is still at the desk
+            BracketService._formatted(match, rules_)
+        known = {k for m in [*matches, *planned] if m.slot for k in series.candidate_keys(m.slot.key)}
         known |= {f"S{r}" for r in range(1, (swiss_rounds or 0) + 1)}
         unknown = sorted(set(rules_.rounds) - known)
         if unknown:
@@ -181,9 +199,28 @@ class BracketService:
         rules.check_format_fits(match, fmt, "series")
         return dataclasses.replace(match, format=fmt)
 
+    @staticmethod
+    def _playoff_plan(stage: stages.GroupStage, tournament: Tournament) -> list[Match]:
+        """The playoff's matches as they will be, players unknown: their keys and formats are
+        checked at the start."""
+        bracket = BracketService._playoff_bracket(stage, stage.groups * stage.advance)
+        empty = bracket.empty_slots()
+        return [BracketService._bracket_match(tournament, [], spec, empty, 0.0) for spec in bracket.matches]
+
+    @staticmethod
+    def _playoff_bracket(stage: stages.GroupStage, n: int) -> brackets.Bracket:
+        return (brackets.single_elimination(n, stage.third_place) if stage.playoff == "single_elimination"
+                else brackets.double_elimination(n, stage.grand_final_reset))
+
     async def _create(self, tournament: Tournament, order: list[str], settings: dict[str, Any],
                 now: float) -> list[Match]:
         fmt = tournament.format
+        if fmt == stages.FORMAT:  # the group stage: a round robin in every group
+            return [self._paired(tournament, "round_robin", stages.group_key(group, f"R{r}-{i}"), r, i, pair,
+                                 now + r * 1e-3 + g * 1e-5, group=group)
+                    for g, (group, members) in enumerate(settings["group_members"].items())
+                    for r, pairs in enumerate(round_robin.round_robin_rounds(members), start=1)
+                    for i, pair in enumerate(pairs, start=1)]
         if fmt in ELIMINATION:
             bracket = (brackets.single_elimination(len(order), settings["third_place"])
                        if fmt == "single_elimination"
@@ -219,10 +256,10 @@ class BracketService:
 
     @staticmethod
     def _paired(tournament: Tournament, kind: str, key: str, round_no: int, position: int,
-                pair: tuple[str, str | None], now: float) -> Match:
+                pair: tuple[str, str | None], now: float, group: str | None = None) -> Match:
         a, b = pair
         slot = BracketSlot(key=key, bracket=kind, position=position, feeds=(a, b or "bye"),
-                           byes=(False, b is None))
+                           byes=(False, b is None), group=group)
         return Match(id=f"{tournament.id}-{key}", tournament_id=tournament.id, participant_ids=(a, b),
                      state=MatchState.SCHEDULED, created_at=now + position * 1e-6, updated_at=now,
                      round=round_no, label=key, slot=slot)
@@ -345,14 +382,18 @@ class BracketService:
                 else:
                     log.error("tournament %s did not settle in %d passes", tournament_id, 3 * len(by_key) + 1)
                     return
-                if tournament.format != "swiss":
-                    break
-                tournament, opened = await self._next_swiss_round(tournament, list(by_key.values()))
+                if tournament.format == "swiss":
+                    tournament, opened = await self._next_swiss_round(tournament, list(by_key.values()))
+                elif tournament.format == stages.FORMAT and tournament.settings["groups"]["auto_playoff"]:
+                    tournament, opened = await self._open_playoff(tournament, list(by_key.values()))
+                else:
+                    opened = []
                 if not opened:
                     break
                 by_key.update((m.slot.key, m) for m in opened if m.slot)
             matches = list(by_key.values())
-            if matches and all(decided(m) or m.state in FINAL_STATES for m in matches):
+            waiting = tournament.format == stages.FORMAT and tournament.settings.get("stage") != "playoff"
+            if matches and not waiting and all(decided(m) or m.state in FINAL_STATES for m in matches):
                 await self._complete(tournament, matches)
 
     async def _settle_pass(self, tournament: Tournament, by_key: dict[str, Match]) -> bool:
@@ -433,6 +474,61 @@ class BracketService:
         await self._announce(tournament, BRACKET_UPDATED, {"round": played + 1,
                                                            **await self._bracket_for_event(tournament.id)})
         return tournament, next_round
+
+    async def start_playoff(self, tournament_id: str, user: Principal) -> Tournament:
+        """Open the playoff of a groups-then-playoffs tournament whose every group match is
+        decided (what auto_playoff does by itself). Raises ForbiddenError, NotFoundError,
+        InvalidTransitionError (not such a tournament, not live, groups still playing, open already)."""
+        require_organizer(user, "start the playoff")
+        async with self._locks.hold(tournament_id):
+            tournament = await self._store.get_tournament(tournament_id)
+            if tournament.format != stages.FORMAT:
+                raise InvalidTransitionError("only a groups-then-playoffs tournament has a playoff to start",
+                                             state=tournament.state)
+            if tournament.state != TournamentState.LIVE or tournament.settings.get("stage") != "groups":
+                raise InvalidTransitionError("the playoff has started already" if tournament.state
+                                             == TournamentState.LIVE else f"the tournament is {tournament.state}",
+                                             state=tournament.state)
+            matches = await self._store.list_matches(tournament_id)
+            playing = [m.label for m in matches if m.slot and m.slot.group and not decided(m)]
+            if playing:
+                raise InvalidTransitionError(f"{len(playing)} group matches are not decided: {', '.join(playing[:5])}",
+                                             code="groups_in_play", state=tournament.state)
+            await self._open_playoff(tournament, [m for m in matches if m.slot])
+        await self.settle(tournament_id)
+        return await self._store.get_tournament(tournament_id)
+
+    async def _open_playoff(self, tournament: Tournament, matches: list[Match]) -> tuple[Tournament, list[Match]]:
+        """Seed and store the playoff from the groups' tables once every group match is
+        decided: (the tournament, the matches opened). The matches go in first, then the
+        tournament's stage (the commit point): a crash between them leaves matches the next
+        settle finds, and it only records the stage."""
+        if tournament.settings.get("stage") != "groups" or not all(decided(m) for m in matches if m.slot
+                                                                    and m.slot.group):
+            return tournament, []
+        stage = stages.GroupStage.from_json(tournament.settings["groups"])
+        criteria, points = tiebreaks.rules_from_settings(stages.FORMAT, tournament.settings)
+        results, _ = results_of([m for m in matches if m.slot and m.slot.group])
+        tables = stages.tables(tournament.settings["group_members"], results, criteria=criteria, points=points)
+        order = stages.playoff_order(tables, stage.advance, stage.playoff_seeding, points=points)
+        existing = {m.slot.key: m for m in matches if m.slot and not m.slot.group}
+        opened: list[Match] = []
+        if not existing:
+            bracket = self._playoff_bracket(stage, len(order))
+            empty = bracket.empty_slots()
+            now = self._clock()
+            formats = series.rules_from(tournament.settings.get("series"))
+            opened = [self._formatted(self._bracket_match(tournament, order, spec, empty, now + i * 1e-6), formats)
+                      for i, spec in enumerate(bracket.matches)]
+            for match in opened:
+                await self._store.insert_match(match)
+        settings = {**tournament.settings, "stage": "playoff", "playoff_order": order,
+                    "group_tables": {g: [s.participant_id for s in table] for g, table in tables.items()}}
+        tournament = dataclasses.replace(tournament, settings=settings, version=tournament.version + 1)
+        await self._store.save_tournament(tournament)
+        await self._announce(tournament, BRACKET_UPDATED, {"stage": "playoff",
+                                                           **await self._bracket_for_event(tournament.id)})
+        return tournament, opened
 
     async def _complete(self, tournament: Tournament, matches: list[Match]) -> None:
         places = placements(tournament, matches)
@@ -564,13 +660,14 @@ class BracketService:
         """The bracket: rounds of matches per bracket, with who feeds where. Raises NotFoundError."""
         tournament = await self._store.get_tournament(tournament_id)
         matches = [m for m in await self._store.list_matches(tournament_id) if m.slot]
-        groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        blocks: dict[tuple[str | None, str, int], list[dict[str, Any]]] = {}
         for m in matches:
             assert m.slot is not None
-            groups.setdefault((m.slot.bracket, m.round or 0), []).append(m.to_json())
+            blocks.setdefault((m.slot.group, m.slot.bracket, m.round or 0), []).append(m.to_json())
         return {"tournament_id": tournament.id, "format": tournament.format, "state": tournament.state,
                 "settings": tournament.settings, "seed_order": list(tournament.seed_order),
-                "rounds": [{"bracket": b, "round": r, "matches": ms} for (b, r), ms in groups.items()],
+                "rounds": [{"bracket": b, "round": r, "matches": ms, **({"group": g} if g else {})}
+                           for (g, b, r), ms in blocks.items()],
                 "placements": [dict(p) for p in tournament.placements]}
 
     async def standings(self, tournament_id: str) -> dict[str, Any]:
@@ -587,9 +684,17 @@ class BracketService:
         elif order and tournament.format == "swiss":
             rows = [dataclasses.asdict(s) for s in swiss.swiss_standings(order, results, byes, criteria=criteria,
                                                                         points=points)]
+        extra: dict[str, Any] = {}
+        if order and tournament.format == stages.FORMAT:
+            group_results, _ = results_of([m for m in matches if m.slot and m.slot.group])
+            tables = stages.tables(tournament.settings["group_members"], group_results, criteria=criteria,
+                                   points=points)
+            advance = tournament.settings["groups"]["advance"]
+            extra["groups"] = [{"group": g, "advance": advance, "standings": [dataclasses.asdict(s) for s in table]}
+                               for g, table in tables.items()]
         return {"tournament_id": tournament.id, "format": tournament.format, "state": tournament.state,
                 "tiebreaks": list(criteria), "points": list(points),
-                "standings": rows, "placements": [dict(p) for p in tournament.placements]}
+                "standings": rows, **extra, "placements": [dict(p) for p in tournament.placements]}
 
     async def _bracket_for_event(self, tournament_id: str) -> dict[str, Any]:
         """The bracket an event carries: the whole view, or past `event_matches_max` matches
@@ -617,5 +722,7 @@ def rules_applied(tournament: Tournament) -> list[str]:
         "double_elimination": ["grand final winner first, grand final loser second",
                                "third: the losers-bracket final loser",
                                "then by the losers-bracket round they went out in, tied (5th-6th, 7th-8th, ...)"],
+        stages.FORMAT: ["the playoff's places first, as in its elimination format",
+                        "then those out in the groups, by their group rank, tied across groups"],
     }.get(tournament.format) or [tiebreaks.WORDS[c] for c in
                                   tiebreaks.rules_from_settings(tournament.format, tournament.settings)[0]]

@@ -19,6 +19,7 @@ from tournament.locks import KeyedLocks
 from tournament.models import Links, Participant, Tournament, TournamentState, new_id
 from tournament.roles import Principal, Role
 from tournament.store import NotFoundError, Store
+from tournament.teams import Rosters, members_of
 from tournament.tokens import AuthError, TokenCodec
 from tournament.tournaments import require_organizer
 
@@ -40,7 +41,8 @@ class UnknownCodeError(NotFoundError):
 
 @dataclasses.dataclass(frozen=True)
 class Link:
-    """A minted link: who it is for, its token, its code (players only), when it expires."""
+    """A minted link: who it is for, its token, its code (players only), when it expires, and
+    for a team member the team it acts for."""
 
     subject: str
     name: str
@@ -48,23 +50,27 @@ class Link:
     token: str
     expires_at: int
     code: str | None = None
+    acts_for: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"subject": self.subject, "name": self.name, "role": self.role.label, "token": self.token,
-                "expires_at": self.expires_at, "code": self.code}
+                "expires_at": self.expires_at, "code": self.code, "acts_for": self.acts_for}
 
 
 class LinkService:
     def __init__(self, store: Store, tokens: TokenCodec, clock: Callable[[], float] = time.time,
-                 locks: KeyedLocks | None = None) -> None:
+                 locks: KeyedLocks | None = None, rosters: Rosters | None = None) -> None:
         self._store = store
+        self._rosters = rosters or Rosters(store, clock)  # a member's link needs them on the roster
         self._tokens = tokens
         self._clock = clock
         self._locks = locks or KeyedLocks()  # per tournament, shared with registration and the bracket
         self._cache: dict[str, tuple[float, Tournament]] = {}
 
-    async def mint_players(self, tournament_id: str, user: Principal, ttl_s: int = LINK_TTL_S) -> list[Link]:
-        """A link for every participant, with its short code (a participant keeps its code).
+    async def mint_players(self, tournament_id: str, user: Principal, ttl_s: int = LINK_TTL_S, *,
+                           members: bool = False) -> list[Link]:
+        """A link for every participant, with its short code (a participant keeps its code);
+        with `members`, then one for every team member (no code), acting for their team.
         Raises ForbiddenError, NotFoundError."""
         require_organizer(user, "mint player links")
         async with self._locks.hold(tournament_id):
@@ -73,10 +79,28 @@ class LinkService:
             codes = dict(tournament.links.codes)
             for p in participants:
                 if tournament.links.code_of(p.id) is None:
-                    codes[_new_code(codes)] = p.id
+                    codes[new_code(codes)] = p.id
             if codes != tournament.links.codes:
                 tournament = await self._save(tournament, dataclasses.replace(tournament.links, codes=codes))
-        return [self._player_link(tournament, p, ttl_s) for p in participants]
+        links = [self._player_link(tournament, p, ttl_s) for p in participants]
+        return links + [self._member_link(tournament, team.id, m.id, m.name, ttl_s)
+                        for team, m in (members_of(participants) if members else [])]
+
+    async def mint_registered(self, tournament_id: str, participant_id: str, ttl_s: int = LINK_TTL_S) -> Link:
+        """The link of one participant, whatever their status, with a code of their own (kept if
+        they have one): what a player who registered themselves is answered. No authorization
+        here: the caller checked the registration code. Raises NotFoundError."""
+        async with self._locks.hold(tournament_id):
+            tournament = await self._store.get_tournament(tournament_id)
+            participant = next((p for p in await self._store.list_entries(tournament_id) if p.id == participant_id),
+                               None)
+            if participant is None:
+                raise NotFoundError("participant", participant_id)
+            if tournament.links.code_of(participant_id) is None:
+                codes = dict(tournament.links.codes)
+                codes[new_code(codes)] = participant_id
+                tournament = await self._save(tournament, dataclasses.replace(tournament.links, codes=codes))
+        return self._player_link(tournament, participant, ttl_s)
 
     async def join(self, tournament_id: str, code: str) -> Link:
         """The link of the player whose code this is (a player typing it). Raises NotFoundError
@@ -84,7 +108,7 @@ class LinkService:
         across tournaments)."""
         tournament = await self._store.get_tournament(tournament_id)
         participant_id = tournament.links.codes.get(code.strip().upper().replace("-", "").replace(" ", ""))
-        participant = next((p for p in await self._store.list_participants(tournament_id) if p.id == participant_id),
+        participant = next((p for p in await self._store.list_entries(tournament_id) if p.id == participant_id),
                            None)
         if participant is None:
             raise UnknownCodeError()
@@ -114,8 +138,9 @@ class LinkService:
         await self.check(user)
         token, exp = self._tokens.renew(user, min(ttl_s, user.link_ttl_s or ttl_s))  # never longer than minted
         tournament = await self._tournament(user.tournament_id)
-        code = tournament.links.code_of(user.user_id) if tournament and user.role is Role.PLAYER else None
-        return Link(user.user_id, user.name, user.role, token, exp, code)
+        code = (tournament.links.code_of(user.user_id) if tournament and user.role is Role.PLAYER
+                and user.acts_for is None else None)
+        return Link(user.user_id, user.name, user.role, token, exp, code, user.acts_for)
 
     async def revoke(self, tournament_id: str, user: Principal, subject: str | None = None) -> Links:
         """Revoke one subject's links (a player's, a screen's) and a player's code, or with no
@@ -129,9 +154,10 @@ class LinkService:
             if subject is None:
                 links = Links(generation=links.generation + 1)
             else:
-                participants = {p.id for p in await self._store.list_participants(tournament_id)}
+                entries = await self._store.list_entries(tournament_id)
+                participants = {p.id for p in entries} | {m.id for _, m in members_of(entries)}
                 if subject not in participants and subject not in links.subjects:
-                    raise NotFoundError("participant or screen", subject)
+                    raise NotFoundError("participant, team member or screen", subject)
                 links = dataclasses.replace(links, subjects={**links.subjects, subject: links.subjects.get(subject, 0) + 1},
                                             codes={c: p for c, p in links.codes.items() if p != subject})
             await self._save(tournament, links)
@@ -147,6 +173,8 @@ class LinkService:
             raise AuthError("token_revoked", "the tournament of this link is gone")
         if user.link != tournament.links.current(user.user_id):
             raise AuthError("token_revoked", "this link was revoked: ask the organizer for a new one")
+        if not await self._rosters.on_roster(user):
+            raise AuthError("token_revoked", "you are no longer on this team's roster: ask the organizer")
         if (tournament.state in (TournamentState.COMPLETED, TournamentState.CANCELLED) and tournament.ended_at
                 and self._clock() > tournament.ended_at + AFTER_END_S):
             raise AuthError("token_expired", "this link ended with its tournament")
@@ -157,7 +185,8 @@ class LinkService:
         if user.tournament_id is None:
             return True
         cached = self._cache.get(user.tournament_id)
-        return cached is None or user.link == cached[1].links.current(user.user_id)
+        current = cached is None or user.link == cached[1].links.current(user.user_id)
+        return current and self._rosters.on_roster_now(user)
 
     async def _tournament(self, tournament_id: str) -> Tournament | None:
         cached = self._cache.get(tournament_id)
@@ -184,7 +213,14 @@ class LinkService:
         return Link(participant.id, participant.name, Role.PLAYER, token, exp, tournament.links.code_of(participant.id))
 
 
-def _new_code(taken: dict[str, str]) -> str:
+    def _member_link(self, tournament: Tournament, team_id: str, member_id: str, name: str, ttl_s: int) -> Link:
+        token, exp = self._tokens.issue(member_id, name, Role.PLAYER, ttl_s, tournament_id=tournament.id,
+                                        link=tournament.links.current(member_id), acts_for=team_id)
+        return Link(member_id, name, Role.PLAYER, token, exp, acts_for=team_id)
+
+
+def new_code(taken: dict[str, str]) -> str:
+    """A random code that is not a key of `taken` (player codes, the registration code)."""
     while (code := "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))) in taken:
         pass
     return code

@@ -17,7 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from tournament import calls, rules, veto
-from tournament.errors import InvalidTransitionError, InvalidValueError, ShuttingDownError, StaleVersionError
+from tournament.errors import (ForbiddenError, InvalidTransitionError, InvalidValueError, ShuttingDownError,
+                               StaleVersionError)
 from tournament.models import FINAL_STATES, Dispute, DisputeStatus, Event, Match, SeriesFormat, match_stream
 from tournament.roles import Principal
 from tournament.rules import Action, Outcome
@@ -40,10 +41,19 @@ class Bracket(Protocol):
         """Never raises."""
 
 
+class Acting(Protocol):
+    """Whether a team member may act for their team now (tournament/teams.py, `Rosters`)."""
+
+    async def check_acting(self, user: Principal) -> None:
+        """Raises ForbiddenError."""
+
+
 class MatchService:
     def __init__(self, store: Store, writer: MatchWriter, bracket: Bracket, scheduler: Scheduler,
-                 clock: Callable[[], float] = time.time, batch_window_s: float = 0.1) -> None:
+                 clock: Callable[[], float] = time.time, batch_window_s: float = 0.1,
+                 acting: Acting | None = None) -> None:
         self._store = store
+        self._acting = acting  # None: nobody acts for a team
         self._writer = writer
         self._bracket = bracket
         self._clock = clock
@@ -94,7 +104,7 @@ class MatchService:
     async def check_in(self, match_id: str, user: Principal, participant_id: str | None = None,
                        version: int | None = None) -> Match:
         """Check in `user`, or (organizers only) `participant_id` on their behalf."""
-        who = participant_id if participant_id and user.is_organizer else user.user_id
+        who = participant_id if participant_id and user.is_organizer else user.participant_id
         return await self._change(match_id, Action.CHECK_IN, user, version,
                                   lambda m, _: rules.check_in(m, who, self._clock()))
 
@@ -124,6 +134,7 @@ class MatchService:
         self._refuse_when_closing()
         if version is None:
             match = await self._store.get_match(match_id)
+            await self._check_acting(user)
             rules.authorize(match, Action.UPDATE_SCORE, user)
             rules.check_live_score(match, scores, game)
             current = match.current_game
@@ -284,6 +295,14 @@ class MatchService:
         await self.scores.flush_all()
         await self._moves.idle()
 
+    async def _check_acting(self, user: Principal) -> None:
+        """A team member acts for their team only as its roster and `team_actors` allow, now.
+        Raises ForbiddenError."""
+        if user.acts_for is not None:
+            if self._acting is None:
+                raise ForbiddenError("this server does not let team members act", code="insufficient_permissions")
+            await self._acting.check_acting(user)
+
     def _refuse_when_closing(self) -> None:
         if self.closing:
             raise ShuttingDownError("the server is shutting down; retry once it is back")
@@ -313,6 +332,7 @@ class MatchService:
 
         with self._moves.hold():
             if flush:
+                await self._check_acting(user)  # a batch's write was checked when submitted
                 await self.scores.flush(match_id)
             outcome = await self._writer.write(match_id, checked)
             if outcome.match.state in FINAL_STATES and outcome.match.slot is not None:

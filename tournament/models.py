@@ -119,6 +119,45 @@ class Links:
         return next((c for c, p in self.codes.items() if p == participant_id), None)
 
 
+class EntryStatus(enum.StrEnum):
+    """Where a participant stands (tournament/registration.py). Only the registered play and
+    are seeded; the store's `list_participants` lists only them, `list_entries` everyone."""
+
+    REGISTERED = "registered"
+    PENDING = "pending"  # registered themselves, awaiting the organizer's approval
+    WAITLISTED = "waitlisted"  # over the cap: promoted in registration order as places free up
+    DROPPED = "dropped"  # did not check in before the start: kept for the record, not seeded
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckIn:
+    """A tournament's check-in window, opened and closed by the organizer."""
+
+    state: str = "off"  # off (not used) | open (participants check in) | closed (no more check-ins)
+    at_start: str = "drop"  # drop | bottom: what the start does with the registered who did not check in
+
+    def to_json(self) -> dict[str, Any]:
+        return {"state": self.state, "at_start": self.at_start}
+
+
+@dataclasses.dataclass(frozen=True)
+class Registration:
+    """How players register themselves: whether they may, up to how many are registered, what
+    happens past that (a waitlist, or a refusal), whether the organizer approves each one, and
+    the code of the public registration link (a secret: shown to organizers only)."""
+
+    open: bool = False
+    cap: int | None = None  # registered participants at most; None: no cap
+    waitlist: bool = False
+    approval: bool = False
+    code: str | None = None
+    check_in: CheckIn = CheckIn()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"open": self.open, "cap": self.cap, "waitlist": self.waitlist, "approval": self.approval,
+                "check_in": self.check_in.to_json()}
+
+
 @dataclasses.dataclass(frozen=True)
 class Tournament:
     id: str
@@ -143,7 +182,9 @@ class Tournament:
     # Each forfeits every match left to them (tournament/bracket_service.py settles it).
     disqualified: tuple[dict[str, Any], ...] = ()
     archived: bool = False  # kept, but off the tournament list unless asked for
+    team_actors: str = "captain"  # who acts for a team: captain | any (a rostered player or the captain)
     deleting: bool = False  # being deleted: reads answer 404; a start-up finishes what a crash cut off
+    registration: Registration = Registration()  # not in to_json (its code is a secret): GET .../registration
 
     def is_disqualified(self, participant_id: str | None) -> bool:
         return any(d["participant_id"] == participant_id for d in self.disqualified)
@@ -163,23 +204,59 @@ class Tournament:
             "draw": self.draw.to_json() if self.draw else None,
             "stations": [s.to_json() for s in self.stations], "calling": self.calling.to_json(),
             "disqualified": [{**d, "at": iso(d["at"])} for d in self.disqualified],
-            "archived": self.archived,
+            "archived": self.archived, "team_actors": self.team_actors,
         }
 
 
 @dataclasses.dataclass(frozen=True)
+class TeamMember:
+    """One player on a team's roster (tournament/teams.py holds the roster rules)."""
+
+    id: str  # the user id the member's own link carries; never a participant's id
+    name: str
+    role: str  # captain | player | substitute
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "role": self.role}
+
+
+@dataclasses.dataclass(frozen=True)
+class Team:
+    """A participant that is a team: its short tag and its roster (one captain)."""
+
+    tag: str
+    members: tuple[TeamMember, ...]
+
+    def member(self, member_id: str) -> TeamMember | None:
+        return next((m for m in self.members if m.id == member_id), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"tag": self.tag, "members": [m.to_json() for m in self.members]}
+
+
+@dataclasses.dataclass(frozen=True)
 class Participant:
-    """A player (or team) in a tournament. Its id is the user id its token carries."""
+    """A player (or team) in a tournament. Its id is the user id its token carries (a team's
+    members act for it with their own links, which name it: `acts_for`)."""
 
     id: str
     tournament_id: str
     name: str
     seed: int | None
     created_at: float
+    status: str = EntryStatus.REGISTERED
+    checked_in_at: float | None = None
+    team: Team | None = None  # None: a solo player
+    # Rosters replaced after the start (an organizer's override), oldest first:
+    # {"tag", "members", "by", "at"}: the roster as it was, who replaced it and when.
+    roster_history: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "tournament_id": self.tournament_id, "name": self.name,
-                "seed": self.seed, "created_at": iso(self.created_at)}
+                "seed": self.seed, "created_at": iso(self.created_at), "status": str(self.status),
+                "checked_in_at": iso(self.checked_in_at),
+                "team": self.team.to_json() if self.team else None,
+                "roster_history": [{**h, "at": iso(h["at"])} for h in self.roster_history]}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -487,12 +564,13 @@ class BracketSlot:
     optional: bool = False  # GF2: played only if the losers-bracket champion wins GF1
     byes: tuple[bool, bool] = (False, False)  # a slot known to stay empty
     walkover: bool = False  # decided without being played (a bye, or not needed)
+    group: str | None = None  # groups, then playoffs: the group of a group-stage match ("A"); None in the playoff
 
     def to_json(self) -> dict[str, Any]:
         return {"key": self.key, "bracket": self.bracket, "position": self.position,
                 "feeds": list(self.feeds), "winner_to": list(self.winner_to) if self.winner_to else None,
                 "loser_to": list(self.loser_to) if self.loser_to else None, "optional": self.optional,
-                "byes": list(self.byes), "walkover": self.walkover}
+                "byes": list(self.byes), "walkover": self.walkover, "group": self.group}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -71,7 +71,7 @@ def state_changed(before: Match, after: Match, **extra: Any) -> EventSpec:
 
 def raise_dispute(match: Match, user: Principal, reason: str, now: float) -> Outcome:
     dispute = Dispute(id=new_id("d"), match_id=match.id, tournament_id=match.tournament_id,
-                      raised_by=user.user_id, reason=reason, status=DisputeStatus.OPEN,
+                      raised_by=user.participant_id, reason=reason, status=DisputeStatus.OPEN,
                       created_at=now)
     after = moved(match, now, state=MatchState.DISPUTED)
     return Outcome(after, [(ev.DISPUTE_CREATED, {"dispute": dispute.to_json()})], dispute)

@@ -1,6 +1,8 @@
 """ParticipantService: who is registered in a tournament. Participants are added (one, or many
 at once), renamed, re-seeded and removed here, and each change is announced to the tournament
 room (`participant_added`, `participant_updated`, `participant_removed`, `participants_reseeded`).
+Organizer adds are `registered` and bounded by the cap (tournament/waitlist.py); removing a
+registered participant gives their place to the waitlist.
 
 The rules: names are unique ignoring case, seeds (1 to 4096) unique, ids unique. The list may
 change only before the start and while no draw is under way; a name may be fixed at any time.
@@ -16,12 +18,13 @@ import enum
 import time
 from collections.abc import Callable, Iterable, Sequence
 
+from tournament import waitlist
 from tournament.errors import (AlreadyExistsError, InvalidRowsError, InvalidTransitionError, InvalidValueError,
                                RowProblem)
 from tournament.events import (PARTICIPANT_ADDED, PARTICIPANT_REMOVED, PARTICIPANT_UPDATED, PARTICIPANTS_RESEEDED,
                                NullPublisher, Publisher)
 from tournament.locks import KeyedLocks
-from tournament.models import FINAL_STATES, Event, Participant, Tournament, TournamentState, new_id, tournament_stream
+from tournament.models import FINAL_STATES, EntryStatus, Event, Participant, Tournament, TournamentState, new_id, tournament_stream
 from tournament.participant_rows import MAX_SEED, Row
 from tournament.roles import Principal
 from tournament.store import ConflictError, NotFoundError, Store
@@ -57,12 +60,14 @@ class ParticipantService:
         """
         require_organizer(user, "add participants")
         async with self._locks.hold(tournament_id):
-            self._check_open(await self._store.get_tournament(tournament_id), "registration is closed")
-            registered = await self._store.list_participants(tournament_id)
+            tournament = await self._store.get_tournament(tournament_id)
+            self._check_open(tournament, "registration is closed")
+            registered = await self._store.list_entries(tournament_id)  # names and ids are unique whatever the status
             if participant_id in RESERVED_IDS:
                 raise InvalidValueError(f"id: {participant_id!r} is reserved", field="id")
             if why := name_taken(name, registered) or seed_taken(seed, registered):
                 raise AlreadyExistsError(why)
+            waitlist.check_room(tournament.registration, registered, 1)
             participant = Participant(id=participant_id or new_id("p"), tournament_id=tournament_id, name=name,
                                       seed=seed, created_at=self._stamps(registered, 1)[0])
             try:
@@ -82,11 +87,13 @@ class ParticipantService:
         """
         require_organizer(user, "add participants")
         async with self._locks.hold(tournament_id):
-            self._check_open(await self._store.get_tournament(tournament_id), "registration is closed")
-            registered = await self._store.list_participants(tournament_id)
+            tournament = await self._store.get_tournament(tournament_id)
+            self._check_open(tournament, "registration is closed")
+            registered = await self._store.list_entries(tournament_id)
             problems = rows_refused(rows, registered)
             if problems:
                 raise InvalidRowsError(problems)
+            waitlist.check_room(tournament.registration, registered, len(rows))
             added = [Participant(id=row.id or new_id("p"), tournament_id=tournament_id, name=row.name or "",
                                  seed=row.seed, created_at=at)
                      for row, at in zip(rows, self._stamps(registered, len(rows)))]
@@ -113,7 +120,7 @@ class ParticipantService:
             raise InvalidValueError("give the name or the seed to change (or both)")
         async with self._locks.hold(tournament_id):
             tournament = await self._store.get_tournament(tournament_id)
-            registered = await self._store.list_participants(tournament_id)
+            registered = await self._store.list_entries(tournament_id)
             participant = _find(registered, participant_id)
             others = [p for p in registered if p.id != participant_id]
             changed = participant
@@ -133,7 +140,8 @@ class ParticipantService:
         return changed
 
     async def remove(self, tournament_id: str, participant_id: str, user: Principal) -> Participant:
-        """Unregister a participant before the start (afterwards they are disqualified instead).
+        """Unregister a participant before the start (afterwards they are disqualified instead),
+        whatever their status; a registered one's place goes to the waitlist (waitlist.promotions).
 
         Raises ForbiddenError, NotFoundError, InvalidTransitionError (the tournament started, a
         draw under way, or participant_in_match: an open match of theirs; cancel or end it first).
@@ -141,7 +149,8 @@ class ParticipantService:
         require_organizer(user, "remove participants")
         async with self._locks.hold(tournament_id):
             tournament = await self._store.get_tournament(tournament_id)
-            participant = _find(await self._store.list_participants(tournament_id), participant_id)
+            entries = await self._store.list_entries(tournament_id)
+            participant = _find(entries, participant_id)
             self._check_open(tournament, "a participant cannot be removed",
                              instead="disqualify them, or forfeit their matches, instead")
             playing = next((m for m in await self._store.list_matches(tournament_id)
@@ -151,7 +160,14 @@ class ParticipantService:
                                              "end first", code="participant_in_match", state=tournament.state,
                                              match_id=playing.id)
             await self._store.delete_participant(tournament_id, participant_id)
+            entries = [p for p in entries if p.id != participant_id]
+            promoted = waitlist.promotions(tournament.registration, entries) \
+                if participant.status == EntryStatus.REGISTERED else []
+            for p in promoted:
+                await self._store.save_participant(p)
         self._announce(tournament_id, PARTICIPANT_REMOVED, {"participant_id": participant_id})
+        for p in promoted:
+            self._announce(tournament_id, PARTICIPANT_UPDATED, {"participant": p.to_json(), "place": None})
         return participant
 
     async def reseed(self, tournament_id: str, user: Principal, order: Sequence[str]) -> list[Participant]:
@@ -204,6 +220,12 @@ class ParticipantService:
     def _announce(self, tournament_id: str, kind: str, data: dict[str, object]) -> None:
         self._publisher.publish(Event(stream=tournament_stream(tournament_id), seq=0, type=kind,
                                       data={"tournament_id": tournament_id, **data}, ts=self._clock()))
+
+
+def check_open(tournament: Tournament, closed: str, instead: str = "") -> None:
+    """Refuse a change of who is registered once the tournament started, or while a draw is
+    under way (ParticipantService._check_open). Raises InvalidTransitionError."""
+    ParticipantService._check_open(tournament, closed, instead)
 
 
 def name_taken(name: str, others: Iterable[Participant]) -> str | None:

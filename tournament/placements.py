@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tournament import round_robin, swiss, tiebreaks
+from tournament import round_robin, stages, swiss, tiebreaks
 from tournament.models import Match, MatchState, Tournament
 
 
@@ -35,6 +35,14 @@ def results_of(matches: list[Match]) -> tuple[list[round_robin.Result], list[str
 def placements(tournament: Tournament, matches: list[Match]) -> list[dict[str, Any]]:
     """`{"place": n, "participant_id": id}` best first; tied places repeat their number."""
     order = list(tournament.seed_order)
+    if tournament.format == stages.FORMAT:  # the playoff's places, then the groups' others
+        settings = tournament.settings
+        playoff = [m for m in matches if m.slot and not m.slot.group]
+        places = elimination_places(list(settings["playoff_order"]), playoff)
+        results, _ = results_of([m for m in matches if m.slot and m.slot.group])
+        criteria, points = tiebreaks.rules_from_settings(stages.FORMAT, settings)
+        tables = stages.tables(settings["group_members"], results, criteria=criteria, points=points)
+        return places + stages.non_qualified_places(tables, settings["groups"]["advance"], len(places) + 1)
     if tournament.format in ("round_robin", "swiss"):
         results, byes = results_of(matches)
         criteria, points = tiebreaks.rules_from_settings(tournament.format, tournament.settings)

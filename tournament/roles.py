@@ -43,6 +43,14 @@ class Principal:
     tournament_id: str | None = None
     link: tuple[int, int] | None = None
     link_ttl_s: int | None = None  # the lifetime it was minted with: a renewal is never longer
+    # A team member's link: the team (its participant id) this member plays for. Whether the
+    # member may act for it now is checked when they act (tournament/teams.py, `Rosters`).
+    acts_for: str | None = None
+
+    @property
+    def participant_id(self) -> str:
+        """The participant this principal plays as: its team, for a team member; else itself."""
+        return self.acts_for or self.user_id
 
     def acts_in(self, tournament_id: str) -> bool:
         """Whether this principal may act in `tournament_id` (a scoped token only in its own)."""

@@ -95,9 +95,9 @@ def actors_of(match: Match, user: Principal) -> frozenset[Actor]:
     kinds = set()
     if user.is_organizer:
         kinds.add(ORG)
-    if user.role >= Role.PLAYER and user.user_id in match.players and user.acts_in(match.tournament_id):
+    if user.role >= Role.PLAYER and user.participant_id in match.players and user.acts_in(match.tournament_id):
         kinds.add(PART)
-        if user.user_id not in match.reports:
+        if user.participant_id not in match.reports:
             kinds.add(OPP)
     return frozenset(kinds)
 
@@ -224,15 +224,15 @@ def report_result(match: Match, user: Principal, scores: Mapping[str, int] | Non
     if user.is_organizer:
         after, done = _complete(match, report, now, decided_by=user.user_id)
         return Outcome(after, [done])
-    reports = {**match.reports, user.user_id: report}
+    reports = {**match.reports, user.participant_id: report}
     if match.state is S.LIVE:
         after = moved(match, now, state=S.PENDING_RESULT, reports=reports, scores=dict(report.scores))
-        return Outcome(after, [state_changed(match, after, reported_by=user.user_id,
+        return Outcome(after, [state_changed(match, after, reported_by=user.participant_id,
                                               report=report.to_json())])
     (first,) = match.reports.values()
     if first == report:
         after, done = _complete(dataclasses.replace(match, reports=reports), report, now,
-                                confirmed_by=user.user_id)
+                                confirmed_by=user.participant_id)
         return Outcome(after, [done])
     return raise_dispute(dataclasses.replace(match, reports=reports), user,
                          "the players reported different results", now)
@@ -242,7 +242,7 @@ def confirm(match: Match, user: Principal, now: float) -> Outcome:
     if match.format.is_series:
         return series.confirm(match, user, now)
     (report,) = match.reports.values()
-    after, done = _complete(match, report, now, confirmed_by=user.user_id)
+    after, done = _complete(match, report, now, confirmed_by=user.participant_id)
     return Outcome(after, [done])
 
 

@@ -55,13 +55,23 @@ class SeriesRules:
     rounds: Mapping[str, SeriesFormat] = dataclasses.field(default_factory=dict)
 
     def format_for(self, key: str) -> SeriesFormat:
-        for candidate in (key, round_key(key), bracket_key(key)):
+        for candidate in candidate_keys(key):
             if candidate in self.rounds:
                 return self.rounds[candidate]
         return self.default
 
     def to_json(self) -> dict[str, Any]:
         return {**self.default.to_json(), "rounds": {k: f.to_json() for k, f in self.rounds.items()}}
+
+
+def candidate_keys(key: str) -> tuple[str, ...]:
+    """The keys a match's format may be given by, the narrowest first: the match, its round,
+    its bracket; a group-stage match ("B_R2-1") also by its round robin key ("R2-1", "R2",
+    "R") and "G", the whole group stage."""
+    group, sep, inner = key.partition("_")
+    if sep:
+        return key, inner, round_key(inner), bracket_key(inner), "G"
+    return key, round_key(key), bracket_key(key)
 
 
 def round_key(key: str) -> str:
@@ -268,18 +278,19 @@ def report(match: Match, user: Principal, scores: Mapping[str, int] | None, game
     if user.is_organizer:
         after, events = _play(match, stated, now, _who(decided_by=user.user_id))
         return Outcome(after, events)
-    reports = {**match.reports, user.user_id: stated}
+    reports = {**match.reports, user.participant_id: stated}
     if match.state is S.LIVE:
         games_now = match.games
         current = match.current_game
         if stated.game is not None and current is not None:
             games_now = (*match.games[:-1], dataclasses.replace(current, scores=dict(stated.scores)))
         after = moved(match, now, state=S.PENDING_RESULT, reports=reports, games=games_now)
-        return Outcome(after, [state_changed(match, after, reported_by=user.user_id, report=stated.to_json())])
+        return Outcome(after, [state_changed(match, after, reported_by=user.participant_id,
+                                              report=stated.to_json())])
     ((first_by, first),) = match.reports.items()
     if first == stated:
         after, events = _play(dataclasses.replace(match, reports=reports), stated, now,
-                              _who(reported_by=first_by, confirmed_by=user.user_id))
+                              _who(reported_by=first_by, confirmed_by=user.participant_id))
         return Outcome(after, events)
     return raise_dispute(dataclasses.replace(match, reports=reports), user,
                          "the players reported different results", now)
@@ -287,7 +298,7 @@ def report(match: Match, user: Principal, scores: Mapping[str, int] | None, game
 
 def confirm(match: Match, user: Principal, now: float) -> Outcome:
     ((reporter, stated),) = match.reports.items()
-    after, events = _play(match, stated, now, _who(reported_by=reporter, confirmed_by=user.user_id))
+    after, events = _play(match, stated, now, _who(reported_by=reporter, confirmed_by=user.participant_id))
     return Outcome(after, events)
 
 

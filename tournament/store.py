@@ -93,7 +93,11 @@ class Store(Protocol):
         """Raises NotFoundError when the tournament has no participant with that id."""
 
     async def list_participants(self, tournament_id: str) -> list[Participant]:
-        """In registration order."""
+        """The registered (status `registered`: those who play), in registration order."""
+
+    async def list_entries(self, tournament_id: str) -> list[Participant]:
+        """Every participant whatever its status (pending, waitlisted, dropped too), in
+        registration order. Ids are unique across statuses: one record each."""
 
     async def insert_match(self, match: Match) -> None: ...
 

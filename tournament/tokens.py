@@ -33,9 +33,10 @@ class TokenCodec:
         self._leeway_s = leeway_s
 
     def issue(self, user_id: str, name: str, role: Role, ttl_s: int, *, tournament_id: str | None = None,
-              link: tuple[int, int] | None = None) -> tuple[str, int]:
+              link: tuple[int, int] | None = None, acts_for: str | None = None) -> tuple[str, int]:
         """A signed token and its expiry (epoch seconds); with `tournament_id` an event link,
-        scoped to that tournament (claim `tid`) at link generation `link` (claim `lg`)."""
+        scoped to that tournament (claim `tid`) at link generation `link` (claim `lg`); with
+        `acts_for` too, a team member's link, acting for that team (claim `af`)."""
         now = int(self._clock())
         exp = now + ttl_s
         claims: dict[str, Any] = {"sub": user_id, "username": name, "role": role.label, "iat": now, "exp": exp}
@@ -43,12 +44,14 @@ class TokenCodec:
             claims["tid"] = tournament_id
             claims["lg"] = list(link or (1, 0))
             claims["lt"] = ttl_s  # its lifetime, which renewing keeps
+            if acts_for is not None:
+                claims["af"] = acts_for
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM), exp
 
     def renew(self, user: Principal, ttl_s: int) -> tuple[str, int]:
         """A fresh token with the same claims as `user`'s (a screen renewing its link)."""
         return self.issue(user.user_id, user.name, user.role, ttl_s, tournament_id=user.tournament_id,
-                          link=user.link)
+                          link=user.link, acts_for=user.acts_for)
 
     def decode(self, token: str) -> Principal:
         """The principal a token names. Raises AuthError with one of: token_malformed,
@@ -96,15 +99,17 @@ class TokenCodec:
             role = Role.parse(str(claims.get("role", "spectator")))
         except ValueError:
             raise AuthError("token_role_invalid", f"unknown role {claims.get('role')!r}") from None
-        scope, link = claims.get("tid"), claims.get("lg")
+        scope, link, team = claims.get("tid"), claims.get("lg"), claims.get("af")
         if scope is not None:
             if not isinstance(scope, str) or not scope or not (
                     isinstance(link, list) and len(link) == 2
                     and all(isinstance(g, int) and not isinstance(g, bool) for g in link)):
                 raise AuthError("token_malformed", "the token's tid and lg claims are malformed")
+            if team is not None and (not isinstance(team, str) or not team):
+                raise AuthError("token_malformed", "the token's af claim is malformed")
             lifetime = claims.get("lt")
             return Principal(user_id=str(user_id), name=str(name), role=role, tournament_id=scope,
-                             link=(link[0], link[1]),
+                             link=(link[0], link[1]), acts_for=team,
                              link_ttl_s=lifetime if isinstance(lifetime, int) and not isinstance(lifetime, bool)
                              and lifetime > 0 else None)
         return Principal(user_id=str(user_id), name=str(name), role=role)

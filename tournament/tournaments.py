@@ -10,6 +10,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 
+from tournament import stages
 from tournament.errors import ForbiddenError, InvalidTransitionError, InvalidValueError
 from tournament.events import (TOURNAMENT_CREATED, TOURNAMENT_DELETED, TOURNAMENT_STATE_CHANGED, TOURNAMENT_UPDATED,
                                NullPublisher, Publisher)
@@ -19,7 +20,8 @@ from tournament.models import (BEST_OF_1, Event, Match, MatchState, Participant,
 from tournament.roles import Principal
 from tournament.store import NotFoundError, Store
 
-FORMATS = ("single_elimination", "double_elimination", "round_robin", "swiss")
+FORMATS = ("single_elimination", "double_elimination", "round_robin", "swiss", stages.FORMAT)
+TEAM_ACTORS = ("captain", "any")  # who acts for a team (tournament/teams.py)
 
 
 def require_organizer(user: Principal, doing: str) -> None:
@@ -67,16 +69,22 @@ class TournamentService:
         return [t for t in listed if not t.deleting]
 
     async def update(self, tournament_id: str, user: Principal, *, name: str | None = None,
-                     game: str | None = None, archived: bool | None = None) -> Tournament:
-        """Rename, change the game, archive or bring back from the archive (any state). A
-        change that changes nothing writes nothing. Raises ForbiddenError, NotFoundError."""
+                     game: str | None = None, archived: bool | None = None,
+                     team_actors: str | None = None) -> Tournament:
+        """Rename, change the game, archive or bring back from the archive, set who acts for a
+        team (`team_actors`: captain | any), in any state. A change that changes nothing
+        writes nothing. Raises ForbiddenError, NotFoundError, InvalidValueError."""
         require_organizer(user, "change a tournament")
+        if team_actors is not None and team_actors not in TEAM_ACTORS:
+            raise InvalidValueError(f"team_actors must be one of {', '.join(TEAM_ACTORS)}", field="team_actors")
         async with self._registering.hold(tournament_id):
             tournament = await self.get(tournament_id)
             updated = dataclasses.replace(tournament, name=tournament.name if name is None else name,
                                           game=tournament.game if game is None else game,
-                                          archived=tournament.archived if archived is None else archived)
-            changes = [k for k in ("name", "game", "archived") if getattr(updated, k) != getattr(tournament, k)]
+                                          archived=tournament.archived if archived is None else archived,
+                                          team_actors=tournament.team_actors if team_actors is None else team_actors)
+            changes = [k for k in ("name", "game", "archived", "team_actors")
+                       if getattr(updated, k) != getattr(tournament, k)]
             if not changes:
                 return tournament
             updated = dataclasses.replace(updated, version=tournament.version + 1)

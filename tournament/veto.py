@@ -181,7 +181,7 @@ def take(match: Match, user: Principal, choice: str, action: str | None, now: fl
     turn = veto.turn
     assert turn is not None
     details = {"state": match.state.value, "turn": turn.by, "action": turn.action, "remaining": list(veto.remaining)}
-    if not user.is_organizer and user.user_id != turn.by:
+    if not user.is_organizer and user.participant_id != turn.by:
         raise InvalidTransitionError(f"it is {turn.by}'s turn to {turn.action}", code="not_your_turn", **details)
     if action is not None and action != turn.action:
         raise InvalidTransitionError(f"this turn is a {turn.action}, not a {action}", code="wrong_action", **details)

@@ -1,5 +1,6 @@
-// A bracket as columns of rounds per section (winners, losers, grand final, ...), and the
-// standings table of round robin and Swiss. Input: GET /api/tournaments/{id}/bracket's view.
+// A bracket as columns of rounds per section (the groups of a group stage, winners, losers,
+// grand final, ...), and the standings tables of round robin, Swiss and groups. Input: GET
+// /api/tournaments/{id}/bracket's view.
 
 import { h } from "./dom.js";
 import { scoreOf, slotLabel, started, stateLabel } from "./matches.js";
@@ -19,13 +20,16 @@ export function viewOf(matches) {
   const groups = new Map();
   for (const m of matches) {
     if (!m.bracket) continue;
-    const key = `${m.bracket.bracket}:${m.round ?? 0}`;
-    if (!groups.has(key)) groups.set(key, { bracket: m.bracket.bracket, round: m.round ?? 0, matches: [] });
+    const group = m.bracket.group ?? null;
+    const key = `${group ?? ""}:${m.bracket.bracket}:${m.round ?? 0}`;
+    if (!groups.has(key)) groups.set(key, { bracket: m.bracket.bracket, round: m.round ?? 0, group, matches: [] });
     groups.get(key).matches.push(m);
   }
   const rounds = [...groups.values()];
   for (const r of rounds) r.matches.sort((a, b) => a.bracket.position - b.bracket.position);
-  rounds.sort((a, b) => SECTIONS.indexOf(a.bracket) - SECTIONS.indexOf(b.bracket) || a.round - b.round);
+  // A group stage first (A, B, ...), then the playoff's sections in their order.
+  rounds.sort((a, b) => (a.group === null) - (b.group === null) || (a.group ?? "").localeCompare(b.group ?? "")
+    || SECTIONS.indexOf(a.bracket) - SECTIONS.indexOf(b.bracket) || a.round - b.round);
   return { rounds };
 }
 
@@ -50,16 +54,21 @@ export function renderBracket(view, names, { href = (m) => `/matches/${m.id}` } 
   }
   const bySection = new Map();
   for (const r of rounds) {
-    if (!bySection.has(r.bracket)) bySection.set(r.bracket, []);
-    bySection.get(r.bracket).push(r);
+    const id = r.group ? `group-${r.group}` : r.bracket; // each group is a section of its own
+    if (!bySection.has(id)) bySection.set(id, []);
+    bySection.get(id).push(r);
   }
   const onlyWinners = !bySection.has("losers");
+  const staged = rounds.some((r) => r.group);
   // The grand final and third place sit beside the winners bracket as one more column each.
   return h("div", { class: "bracket" },
-    [...bySection.entries()].map(([section, list]) => {
+    [...bySection.entries()].map(([id, list]) => {
+      const section = list[0].bracket;
       const last = Math.max(...list.map((r) => r.round));
-      const title = section === "winners" && onlyWinners ? "Bracket" : TITLES[section] ?? section;
-      return h("section", { class: `bracket-section section-${section}`, "aria-label": title },
+      const title = list[0].group ? `Group ${list[0].group}`
+        : section === "winners" && onlyWinners ? (staged ? "Playoff" : "Bracket") : TITLES[section] ?? section;
+      return h("section", { class: `bracket-section section-${section}${list[0].group ? " group" : ""}`,
+        "aria-label": title, dataset: { section: id } },
         h("h3", {}, title),
         h("div", { class: "rounds" },
           list.map((r) =>
@@ -82,7 +91,8 @@ export function matchCard(match, names, link) {
       won ? h("span", { class: "visually-hidden" }, " (winner)") : null,
       h("span", { class: "score" }, walkover || !id || !started(match) ? "" : String(scoreOf(match, id))));
   });
-  const key = match.bracket?.key ?? match.label;
+  const group = match.bracket?.group;
+  const key = group ? match.bracket.key.slice(group.length + 1) : match.bracket?.key ?? match.label; // in its group's section
   const state = stateLabel(match);
   const body = [
     h("div", { class: "match-head" },
@@ -111,21 +121,31 @@ const TIEBREAK_COLUMNS = {
   sonneborn_berger: ["SB", "Sonneborn-Berger", (r) => num(r.sonneborn_berger)],
 };
 
-/** The round robin or Swiss table, with a column for each of the tournament's tiebreaks in their order. */
+/** The round robin or Swiss table, with a column for each of the tournament's tiebreaks in their
+ * order; for groups, a table per group with those who go on to the playoff marked. */
 export function renderStandings(standings, names) {
+  if (standings.groups) {
+    return h("div", { class: "group-tables" }, standings.groups.map((g) =>
+      table(g.standings, standings.tiebreaks, names, `Group ${g.group}`, g.advance)));
+  }
   const rows = standings.standings ?? [];
   if (!rows.length) return h("p", { class: "empty" }, "No results yet.");
+  return table(rows, standings.tiebreaks, names, "Standings", 0);
+}
+
+function table(rows, tiebreaks, names, caption, advance) {
   const draws = rows.some((r) => r.draws);
-  const columns = (standings.tiebreaks ?? []).filter((c) => TIEBREAK_COLUMNS[c]).map((c) => TIEBREAK_COLUMNS[c]);
+  const columns = (tiebreaks ?? []).filter((c) => TIEBREAK_COLUMNS[c]).map((c) => TIEBREAK_COLUMNS[c]);
   const head = (short, long) => h("th", { scope: "col" }, h("abbr", { title: long }, short));
-  return h("table", { class: "standings" },
-    h("caption", {}, "Standings"),
+  return h("table", { class: "standings", dataset: { caption } },
+    h("caption", {}, caption),
     h("thead", {}, h("tr", {},
       h("th", { scope: "col" }, "#"), h("th", { scope: "col" }, "Player"),
       head("P", "Played"), head("W", "Wins"), draws ? head("D", "Draws") : null, head("L", "Losses"),
       columns.map(([short, long]) => head(short, long)))),
-    h("tbody", {}, rows.map((r) => h("tr", {},
-      h("td", {}, String(r.rank)), h("th", { scope: "row" }, names.of(r.participant_id)),
+    h("tbody", {}, rows.map((r) => h("tr", { class: r.rank <= advance ? "qualifies" : "" },
+      h("td", {}, String(r.rank)), h("th", { scope: "row" }, names.of(r.participant_id),
+        r.rank <= advance ? h("span", { class: "visually-hidden" }, " (goes on to the playoff)") : null),
       h("td", {}, String(r.played)), h("td", {}, String(r.wins)), draws ? h("td", {}, String(r.draws)) : null,
       h("td", {}, String(r.losses)), columns.map(([, , value]) => h("td", {}, value(r)))))));
 }

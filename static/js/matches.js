@@ -20,7 +20,10 @@ export const FORMATS = {
   double_elimination: "Double elimination",
   round_robin: "Round robin",
   swiss: "Swiss",
+  groups_playoffs: "Groups, then playoffs",
 };
+/** The formats whose tournament page shows tables (a group stage: one per group). */
+export const TABLED = new Set(["round_robin", "swiss", "groups_playoffs"]);
 
 /** The tiebreaks of round robin and Swiss tables (tournament/tiebreaks.py CRITERIA, in order; a test checks). */
 export const TIEBREAKS = {
@@ -34,7 +37,8 @@ export const TIEBREAKS = {
   sonneborn_berger: "Sonneborn-Berger",
   seed: "Seed",
 };
-export const DEFAULT_TIEBREAKS = { round_robin: ["wins", "head_to_head", "score_difference"], swiss: ["wins", "buchholz"] };
+export const DEFAULT_TIEBREAKS = { round_robin: ["wins", "head_to_head", "score_difference"], swiss: ["wins", "buchholz"],
+  groups_playoffs: ["wins", "head_to_head", "score_difference"] };
 
 export const FINAL_STATES = new Set(["completed", "forfeit", "cancelled"]);
 export const IN_PLAY = new Set(["check_in", "ready", "live", "pending_result", "disputed"]);
@@ -201,6 +205,8 @@ export function scoreOf(match, id) {
 }
 
 export function matchTitle(match) {
+  const group = match.bracket?.group;
+  if (group && match.label) return `Group ${group} ${match.label.slice(group.length + 1)}`; // "Group B R2-1"
   return match.label || (match.round ? `Round ${match.round}` : "Match");
 }
 

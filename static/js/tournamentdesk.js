@@ -59,8 +59,9 @@ export function tournamentDesk({ tournamentId, onChanged, redraw }) {
         EXPORTS.flatMap(([what, label]) => ["csv", "json"].map((kind) =>
           exportButton(`export-${what}-${kind}`, `${label} (${kind.toUpperCase()})`, `${base}/export/${what}.${kind}`,
             `${slug(t.name)}-${what}.${kind}`, error))),
-        exportButton("export-brackets-viewer", "Bracket (brackets-viewer JSON)", `${base}/bracket?format=brackets-viewer`,
-          `${slug(t.name)}-brackets-viewer.json`, error)),
+        t.format === "groups_playoffs" ? null // brackets-viewer takes one stage
+          : exportButton("export-brackets-viewer", "Bracket (brackets-viewer JSON)",
+            `${base}/bracket?format=brackets-viewer`, `${slug(t.name)}-brackets-viewer.json`, error)),
       h("h3", {}, "Undo or end"),
       h("div", { class: "row" },
         t.state === "live" ? action("t-reset", "Reset the bracket", () => ({

@@ -166,7 +166,8 @@ async def seed(api: Api) -> dict[str, str]:
                  as_=api.token("bob"))
     raised = await api.ok("POST", f"/api/matches/{other['id']}/disputes", {"reason": "lag"}, 201,
                           as_=api.token("carol"))
-    return {"tournament_id": tid, "match_id": live["id"], "dispute_id": raised["dispute"]["id"]}
+    return {"tournament_id": tid, "match_id": live["id"], "dispute_id": raised["dispute"]["id"],
+            "participant_id": "carol"}
 
 
 WRITE_PATHS = sorted(path for path, item in DOCUMENT["paths"].items() if "post" in item)

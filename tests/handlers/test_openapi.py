@@ -98,14 +98,15 @@ def test_every_api_route_is_documented(app: Any) -> None:
 
 @pytest.mark.gen_test
 async def test_document_is_served_without_a_token(api: Api) -> None:
-    """GET /api/openapi.json needs no token and answers the document itself; only it, health
-    and joining with a code are documented as needing none."""
+    """GET /api/openapi.json needs no token and answers the document itself; only it, health,
+    joining and registering with a code are documented as needing none."""
     status, body = await api.get("/api/openapi.json", as_=None)
     assert status == 200 and body == json.loads(json.dumps(DOCUMENT))
     assert api.last_headers["Content-Type"] == "application/json; charset=utf-8"
     security = {path: op.get("security") for path, item in DOCUMENT["paths"].items() for op in item.values()}
     public = {path for path, rule in security.items() if rule == []}
-    assert public == {"/api/openapi.json", "/healthz", "/api/tournaments/{tournament_id}/join"}
+    assert public == {"/api/openapi.json", "/healthz", "/api/tournaments/{tournament_id}/join",
+                      "/api/tournaments/{tournament_id}/register"}
     assert DOCUMENT["security"] == [{"bearerAuth": []}]
 
 

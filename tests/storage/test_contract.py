@@ -154,6 +154,25 @@ def person(pid: str, tid: str = "t1", at: float = 100.0, seed: int | None = None
 
 
 @pytest.mark.gen_test
+async def test_entries_list_every_status_participants_only_the_registered(backend: Store) -> None:
+    """list_entries has everyone in registration order, with status and check-in time kept;
+    list_participants only the registered; one id across statuses."""
+    waiting = dataclasses.replace(person("w", at=101.0), status="waitlisted", checked_in_at=150.5)
+    await backend.insert_participants([person("a"), waiting, dataclasses.replace(person("d", at=102.0),
+                                                                               status="dropped")])
+    await backend.insert_participant(dataclasses.replace(person("p", at=103.0), status="pending"))
+    assert [(p.id, p.status) for p in await backend.list_entries("t1")] == [
+        ("a", "registered"), ("w", "waitlisted"), ("d", "dropped"), ("p", "pending")]
+    assert (await backend.list_entries("t1"))[1] == waiting
+    assert await backend.list_participants("t1") == [person("a")]
+    with pytest.raises(ConflictError):
+        await backend.insert_participant(person("w", at=104.0))
+    await backend.save_participant(dataclasses.replace(waiting, status="registered"))
+    assert [p.id for p in await backend.list_participants("t1")] == ["a", "w"]
+    assert await backend.list_entries("t2") == []
+
+
+@pytest.mark.gen_test
 async def test_participants_inserted_together_in_order(backend: Store) -> None:
     """insert_participants keeps its order; the same ids in another tournament are no conflict."""
     await backend.insert_participant(person("z", at=100.0))

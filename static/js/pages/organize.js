@@ -188,6 +188,7 @@ function manage() {
       h("p", { class: "subtitle" }, [tournament.game, format].filter(Boolean).join(" · "), " ",
         h("span", { class: `badge tstate-${tournament.state}`, id: "t-state" }, tournament.state)),
       seriesInfo(tournament.settings ?? {}),
+      stageInfo(tournament),
       h("p", { class: "row" },
         h("a", { href: `/tournaments/${tournamentId}` }, "Public page"),
         h("a", { href: `/tournaments/${tournamentId}?projector=1` }, "Projector")),
@@ -264,6 +265,7 @@ function manage() {
         h("input", { id: "s-rounds", type: "number", name: "rounds", min: 1, max: 255 })),
       tiebreakFields("swiss")],
       round_robin: () => tiebreakFields("round_robin"),
+      groups_playoffs: () => [groupFields(participants.length), tiebreakFields("groups_playoffs")],
     }[tournament.format];
     const submit = h("button", { type: "submit", id: "t-start-button", class: "primary",
       disabled: participants.length < 2 }, "Start the tournament");
@@ -282,6 +284,7 @@ function manage() {
             if (third) body.third_place = third.checked;
             if (reset) body.grand_final_reset = reset.checked;
             if (rounds?.value) body.rounds = Number(rounds.value);
+            if (tournament.format === "groups_playoffs") body.groups = groupOptions();
             const chosen = [...panel.querySelectorAll("select.tiebreak")].map((s) => s.value).filter(Boolean);
             if (chosen.length) body.tiebreaks = chosen;
             const points = ["win", "draw", "loss"].map((k) => byId(`s-points-${k}`)?.value);
@@ -328,6 +331,39 @@ function manage() {
   }
 }
 
+/** The start form's group stage: how many groups, how many go on, the playoff's format and seeding. */
+function groupFields(players) {
+  const count = Math.max(1, Math.min(8, Math.floor(players / 4)));
+  const number = (id, label, value, min, max) => h("div", { class: "field" }, h("label", { for: id }, label),
+    h("input", { id, type: "number", min, max, value, inputmode: "numeric", required: true }));
+  const check = (id, label, checked) => h("div", { class: "field check" },
+    h("input", { id, type: "checkbox", checked }), h("label", { for: id }, label));
+  return h("fieldset", { class: "stack group-options" },
+    h("legend", {}, "Groups, then playoffs"),
+    h("div", { class: "row" }, number("g-count", "Groups", count, 1, 26), number("g-advance", "Go on from each group", 2, 1, 64)),
+    h("small", {}, "Players are spread over the groups by seed in snake order (1-4 to A-D, 5-8 to D-A, ...); "
+      + "each group plays a round robin."),
+    h("div", { class: "field" }, h("label", { for: "g-playoff" }, "Playoff"),
+      h("select", { id: "g-playoff" }, h("option", { value: "single_elimination" }, "Single elimination"),
+        h("option", { value: "double_elimination" }, "Double elimination"))),
+    h("div", { class: "field" }, h("label", { for: "g-seeding" }, "Playoff seeding"),
+      h("select", { id: "g-seeding" },
+        h("option", { value: "cross" }, "Cross-seeded: group winners meet other groups' runners-up"),
+        h("option", { value: "standings" }, "By the standings across groups"))),
+    check("g-third", "Play a third-place match (single elimination)", false),
+    check("g-reset", "Grand final reset (double elimination)", true),
+    check("g-auto", "Start the playoff as soon as every group match is decided", true));
+}
+
+function groupOptions() {
+  return {
+    count: Number(byId("g-count").value), advance: Number(byId("g-advance").value),
+    playoff: byId("g-playoff").value, playoff_seeding: byId("g-seeding").value,
+    third_place: byId("g-third").checked, grand_final_reset: byId("g-reset").checked,
+    auto_playoff: byId("g-auto").checked,
+  };
+}
+
 /** The order of the tiebreaks (the first ranks, the next break its ties; the seed breaks what
  * is left) and the points of a win, a draw and a loss, for round robin and Swiss. */
 function tiebreakFields(format) {
@@ -344,6 +380,22 @@ function tiebreakFields(format) {
   return h("fieldset", { class: "tiebreaks" },
     h("legend", {}, "Standings (the seed breaks any tie left)"),
     [0, 1, 2, 3].map(choice), point("win", 1), point("draw", 0.5), point("loss", 0));
+}
+
+/** A group stage in words, and the organizer's "Start the playoff" when it waits for them. */
+function stageInfo(t) {
+  const groups = t.settings?.groups;
+  if (!groups) return null;
+  const playoff = FORMATS[groups.playoff]?.toLowerCase() ?? groups.playoff;
+  const line = `${groups.groups} groups (round robin), the top ${groups.advance} of each to a ${playoff}`
+    + `${groups.playoff_seeding === "cross" ? ", cross-seeded" : ", seeded by the standings"}.`;
+  const waiting = t.state === "live" && t.settings.stage === "groups" && !groups.auto_playoff;
+  const error = h("p", { class: "error", role: "alert", id: "playoff-error" });
+  const button = waiting ? h("button", { type: "button", class: "primary", id: "start-playoff",
+    onclick: () => busy(button, error, () => post(`/api/tournaments/${t.id}/start-playoff`, {})) },
+  "Start the playoff") : null;
+  return h("div", { id: "t-stage" }, h("p", { class: "small" },
+    t.settings.stage === "playoff" ? `${line} The playoff is on.` : line), button, waiting ? error : null);
 }
 
 /** What the tournament's matches are played as: "Best of 3 · GF best of 5 · Map veto: Mirage, Inferno, …". */

@@ -6,7 +6,7 @@ import { announce, byId, h, onNextFrame, render, segment } from "../dom.js";
 import { loadFailed, showGate, tokenRefused, tournamentGone } from "../gate.js";
 import { LiveRoom } from "../live.js";
 import { applyTournamentEvent, bracketLeftOut, FORMATS, IN_PLAY, loadMatches, MatchBook, matchTitle, Names, NAMING,
-  stateLabel, takeSnapshot, versus } from "../matches.js";
+  stateLabel, TABLED, takeSnapshot, versus } from "../matches.js";
 import { showConnection } from "../status.js";
 import { takeToken } from "../token.js";
 
@@ -85,7 +85,7 @@ async function refreshNames() {
 }
 
 function refreshStandings() {
-  if (!tournament || !["round_robin", "swiss"].includes(tournament.format)) return;
+  if (!tournament || !TABLED.has(tournament.format)) return;
   clearTimeout(standingsTimer); // several results at once: one read
   standingsTimer = setTimeout(async () => {
     try {
@@ -105,7 +105,7 @@ function draw() {
   const matches = book.all();
   const inPlay = matches.filter((m) => IN_PLAY.has(m.state) && !m.bracket?.walkover)
     .sort((a, b) => (a.round ?? 0) - (b.round ?? 0));
-  const table = standings && ["round_robin", "swiss"].includes(tournament.format)
+  const table = standings && TABLED.has(tournament.format)
     ? renderStandings(standings, names) : null;
   render(byId("stage"),
     h("p", { class: "subtitle" },
