@@ -579,7 +579,9 @@ NEW_TOKEN = obj({"user_id": identifier("becomes sub; for a player, the participa
                  "ttl_s": nullable(integer(60, MAX_TTL_S))}, ["user_id"], closed=False)
 GROUP_OPTIONS = obj({"count": nullable(integer(1, 26, description="default 2")),
                      "advance": nullable(integer(1, 64, description="from each group; default 2")),
-                     "format": nullable(string(enum=["round_robin"])),
+                     "format": nullable(string(enum=["round_robin", "swiss"], description="default round_robin")),
+                     "rounds": nullable(integer(1, 63, description="Swiss groups: rounds in every group; default "
+                                                                   "ceil(log2) of the smallest group")),
                      "playoff": nullable(string(enum=["single_elimination", "double_elimination"])),
                      "playoff_seeding": nullable(string(enum=["cross", "standings"], description="default cross")),
                      "third_place": nullable({"type": "boolean"}), "grand_final_reset": nullable({"type": "boolean"}),

@@ -93,6 +93,7 @@ class BracketService:
             if tournament.format == stages.FORMAT:
                 group_stage = options.groups or stages.GroupStage()
                 group_stage.check(len(participants))
+                group_stage = group_stage.resolved(len(participants))
             elif options.groups is not None:
                 raise InvalidValueError("groups apply to a groups-then-playoffs tournament only", field="groups")
             rng_seed = options.rng_seed
@@ -113,8 +114,9 @@ class BracketService:
             now = self._clock()
             await self._store.delete_matches(tournament_id)  # leftovers of a start that crashed
             planned = self._playoff_plan(group_stage, tournament) if group_stage else []
+            swiss_rounds = settings.get("rounds") or (group_stage.rounds if group_stage else None)
             created = self._with_formats(await self._create(tournament, order, settings, now), options.series,
-                                         settings.get("rounds"), planned)
+                                         swiss_rounds, planned)
             if options.veto is not None:  # every format in use must fit the pool (and the sequence)
                 in_use = {m.format.best_of for m in created} | {
                     options.series.format_for(m.slot.key).best_of for m in planned if m.slot}
@@ -157,7 +159,8 @@ class BracketService:
                 raise InvalidValueError(f"a Swiss event of {n} plays 1 to {n - 1} rounds", field="rounds")
             settings["rounds"] = rounds
         if tournament.format in ("round_robin", "swiss", stages.FORMAT):  # recorded in full, defaults included
-            criteria, points = tiebreaks.rules_from_settings(tournament.format, {})
+            swiss_groups = tournament.format == stages.FORMAT and options.groups and options.groups.format == "swiss"
+            criteria, points = tiebreaks.rules_from_settings("swiss" if swiss_groups else tournament.format, {})
             try:
                 criteria = criteria if options.tiebreaks is None else tiebreaks.check_criteria(options.tiebreaks)
             except ValueError as e:
@@ -215,6 +218,12 @@ class BracketService:
     async def _create(self, tournament: Tournament, order: list[str], settings: dict[str, Any],
                 now: float) -> list[Match]:
         fmt = tournament.format
+        if fmt == stages.FORMAT and settings["groups"]["format"] == "swiss":  # every group's first Swiss round
+            first: list[Match] = []
+            for g, (group, members) in enumerate(settings["group_members"].items()):
+                first += await self._swiss_round(tournament, members, [], 1, now + g * 1e-5, group=group,
+                                                 settings=settings)
+            return first
         if fmt == stages.FORMAT:  # the group stage: a round robin in every group
             return [self._paired(tournament, "round_robin", stages.group_key(group, f"R{r}-{i}"), r, i, pair,
                                  now + r * 1e-3 + g * 1e-5, group=group)
@@ -265,19 +274,23 @@ class BracketService:
                      round=round_no, label=key, slot=slot)
 
     async def _swiss_round(self, tournament: Tournament, order: list[str], done: list[Match], round_no: int,
-                           now: float) -> list[Match]:
-        """The matches of Swiss round `round_no`. The matching runs in a thread: it takes
-        seconds for a thousand players, which the IOLoop must not wait for. Raises ValueError."""
+                           now: float, *, group: str | None = None,
+                           settings: dict[str, Any] | None = None) -> list[Match]:
+        """The matches of Swiss round `round_no` (of one group of a group stage, with `group`).
+        The matching runs in a thread: it takes seconds for a thousand players, which the
+        IOLoop must not wait for. Raises ValueError."""
+        settings = tournament.settings if settings is None else settings
         results, byes = results_of(done)
-        criteria, points = tiebreaks.rules_from_settings(tournament.format, tournament.settings)
+        criteria, points = tiebreaks.rules_from_settings("swiss", settings)
         withdrawn = {d["participant_id"] for d in tournament.disqualified}
         pairing = await asyncio.to_thread(swiss.swiss_pairings, order, results, round_no, byes,
                                           criteria=criteria, points=points, withdrawn=withdrawn)
         pairs: list[tuple[str, str | None]] = list(pairing.pairs)
         if pairing.bye:
             pairs.append((pairing.bye, None))
-        formats = series.rules_from(tournament.settings.get("series"))
-        return [self._formatted(self._paired(tournament, "swiss", f"S{round_no}-{i}", round_no, i, pair, now), formats)
+        formats = series.rules_from(settings.get("series"))
+        return [self._formatted(self._paired(tournament, "swiss", stages.group_key(group, f"S{round_no}-{i}") if group
+                                             else f"S{round_no}-{i}", round_no, i, pair, now, group=group), formats)
                 for i, pair in enumerate(pairs, start=1)]
 
     async def reset(self, tournament_id: str, user: Principal) -> Tournament:
@@ -384,8 +397,10 @@ class BracketService:
                     return
                 if tournament.format == "swiss":
                     tournament, opened = await self._next_swiss_round(tournament, list(by_key.values()))
-                elif tournament.format == stages.FORMAT and tournament.settings["groups"]["auto_playoff"]:
-                    tournament, opened = await self._open_playoff(tournament, list(by_key.values()))
+                elif tournament.format == stages.FORMAT:
+                    tournament, opened = await self._next_group_rounds(tournament, list(by_key.values()))
+                    if not opened and tournament.settings["groups"]["auto_playoff"]:
+                        tournament, opened = await self._open_playoff(tournament, list(by_key.values()))
                 else:
                     opened = []
                 if not opened:
@@ -494,22 +509,72 @@ class BracketService:
             if playing:
                 raise InvalidTransitionError(f"{len(playing)} group matches are not decided: {', '.join(playing[:5])}",
                                              code="groups_in_play", state=tournament.state)
+            if not self._groups_finished(tournament, matches):
+                raise InvalidTransitionError("the groups' Swiss rounds are not all played yet",
+                                             code="groups_in_play", state=tournament.state)
             await self._open_playoff(tournament, [m for m in matches if m.slot])
         await self.settle(tournament_id)
         return await self._store.get_tournament(tournament_id)
+
+    @staticmethod
+    def _groups_finished(tournament: Tournament, matches: list[Match]) -> bool:
+        """Every group match decided and, in Swiss groups, every group's rounds played (or its
+        pairing run out: `groups_ended`)."""
+        group_matches = [m for m in matches if m.slot and m.slot.group]
+        if not all(decided(m) for m in group_matches):
+            return False
+        groups = tournament.settings["groups"]
+        if groups["format"] != "swiss":
+            return True
+        ended = tournament.settings.get("groups_ended", {})
+        return all(g in ended or max((m.round or 0 for m in group_matches if m.slot and m.slot.group == g),
+                                     default=0) >= groups["rounds"]
+                   for g in tournament.settings["group_members"])
+
+    async def _next_group_rounds(self, tournament: Tournament,
+                                 matches: list[Match]) -> tuple[Tournament, list[Match]]:
+        """Swiss groups: pair the next round of every group whose last round is decided (a
+        group goes at its own pace): (the tournament, the matches opened). A group that cannot
+        pair without a rematch ends there (`settings.groups_ended`)."""
+        groups = tournament.settings["groups"]
+        if groups["format"] != "swiss" or tournament.settings.get("stage") != "groups":
+            return tournament, []
+        opened: list[Match] = []
+        ended = dict(tournament.settings.get("groups_ended", {}))
+        for g, members in tournament.settings["group_members"].items():
+            own = [m for m in matches if m.slot and m.slot.group == g]
+            played = max((m.round or 0) for m in own)
+            if g in ended or played >= groups["rounds"] or not all(decided(m) for m in own):
+                continue
+            try:
+                pairs = await self._swiss_round(tournament, list(members), own, played + 1, self._clock(), group=g)
+            except ValueError as e:
+                log.warning("tournament %s: group %s ends after round %d: %s", tournament.id, g, played, e)
+                ended[g] = played
+                continue
+            for match in pairs:
+                await self._store.insert_match(match)
+            opened += pairs
+            await self._announce(tournament, BRACKET_UPDATED, {"round": played + 1, "group": g,
+                                                               **await self._bracket_for_event(tournament.id)})
+        if ended != tournament.settings.get("groups_ended", {}):
+            tournament = dataclasses.replace(tournament, settings={**tournament.settings, "groups_ended": ended},
+                                             version=tournament.version + 1)
+            await self._store.save_tournament(tournament)
+        return tournament, opened
 
     async def _open_playoff(self, tournament: Tournament, matches: list[Match]) -> tuple[Tournament, list[Match]]:
         """Seed and store the playoff from the groups' tables once every group match is
         decided: (the tournament, the matches opened). The matches go in first, then the
         tournament's stage (the commit point): a crash between them leaves matches the next
         settle finds, and it only records the stage."""
-        if tournament.settings.get("stage") != "groups" or not all(decided(m) for m in matches if m.slot
-                                                                    and m.slot.group):
+        if tournament.settings.get("stage") != "groups" or not self._groups_finished(tournament, matches):
             return tournament, []
         stage = stages.GroupStage.from_json(tournament.settings["groups"])
         criteria, points = tiebreaks.rules_from_settings(stages.FORMAT, tournament.settings)
-        results, _ = results_of([m for m in matches if m.slot and m.slot.group])
-        tables = stages.tables(tournament.settings["group_members"], results, criteria=criteria, points=points)
+        results, byes = results_of([m for m in matches if m.slot and m.slot.group])
+        tables = stages.tables(tournament.settings["group_members"], results, criteria=criteria, points=points,
+                               fmt=stage.format, byes=byes)
         order = stages.playoff_order(tables, stage.advance, stage.playoff_seeding, points=points)
         existing = {m.slot.key: m for m in matches if m.slot and not m.slot.group}
         opened: list[Match] = []
@@ -686,9 +751,9 @@ class BracketService:
                                                                         points=points)]
         extra: dict[str, Any] = {}
         if order and tournament.format == stages.FORMAT:
-            group_results, _ = results_of([m for m in matches if m.slot and m.slot.group])
+            group_results, group_byes = results_of([m for m in matches if m.slot and m.slot.group])
             tables = stages.tables(tournament.settings["group_members"], group_results, criteria=criteria,
-                                   points=points)
+                                   points=points, fmt=tournament.settings["groups"]["format"], byes=group_byes)
             advance = tournament.settings["groups"]["advance"]
             extra["groups"] = [{"group": g, "advance": advance, "standings": [dataclasses.asdict(s) for s in table]}
                                for g, table in tables.items()]

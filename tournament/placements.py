@@ -39,9 +39,10 @@ def placements(tournament: Tournament, matches: list[Match]) -> list[dict[str, A
         settings = tournament.settings
         playoff = [m for m in matches if m.slot and not m.slot.group]
         places = elimination_places(list(settings["playoff_order"]), playoff)
-        results, _ = results_of([m for m in matches if m.slot and m.slot.group])
+        results, byes = results_of([m for m in matches if m.slot and m.slot.group])
         criteria, points = tiebreaks.rules_from_settings(stages.FORMAT, settings)
-        tables = stages.tables(settings["group_members"], results, criteria=criteria, points=points)
+        tables = stages.tables(settings["group_members"], results, criteria=criteria, points=points,
+                               fmt=settings["groups"]["format"], byes=byes)
         return places + stages.non_qualified_places(tables, settings["groups"]["advance"], len(places) + 1)
     if tournament.format in ("round_robin", "swiss"):
         results, byes = results_of(matches)

@@ -1,8 +1,9 @@
 """Groups, then playoffs, as pure data: the group stage's settings, players spread over the
 groups by seed (snake order), the groups' tables, and the playoff's seeding from them.
 
-A group match's key is its group, an underscore and its round robin key ("B_R2-1": group B,
-round 2, match 1); playoff matches keep the elimination keys ("W1-1", "L2-1", "GF1").
+Each group plays a round robin or Swiss rounds. A group match's key is its group, an
+underscore and its round robin or Swiss key ("B_R2-1": group B, round 2, match 1; "A_S3-2");
+playoff matches keep the elimination keys ("W1-1", "L2-1", "GF1").
 
 Cross-seeding: the group winners take the top seeds in group order, the runners-up the next,
 and so on; within each rank the players are placed where players of their own group meet
@@ -20,12 +21,12 @@ from typing import Any
 
 import networkx as nx
 
-from tournament import brackets, round_robin
+from tournament import brackets, round_robin, swiss
 from tournament.errors import InvalidValueError
 from tournament.tiebreaks import Points, Result, Standing
 
 FORMAT = "groups_playoffs"
-GROUP_FORMATS = ("round_robin",)
+GROUP_FORMATS = ("round_robin", "swiss")
 PLAYOFF_FORMATS = ("single_elimination", "double_elimination")
 PLAYOFF_SEEDINGS = ("cross", "standings")
 MAX_GROUPS = 26  # named A to Z
@@ -45,6 +46,7 @@ class GroupStage:
     third_place: bool = False
     grand_final_reset: bool = True
     auto_playoff: bool = True  # the playoff opens once every group match is decided; else on the organizer's word
+    rounds: int | None = None  # Swiss groups: rounds in every group (default: enough for the smallest group)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -69,6 +71,15 @@ class GroupStage:
         if self.groups * self.advance < brackets.MIN_PARTICIPANTS:
             raise InvalidValueError("the playoff needs at least 2 players: advance more from each group",
                                     field="groups")
+        if self.format == "swiss" and self.rounds is not None and not 1 <= self.rounds <= smallest - 1:
+            raise InvalidValueError(f"groups.rounds must be 1 to {smallest - 1} (the smallest group's size - 1)",
+                                    field="groups")
+
+    def resolved(self, participants: int) -> GroupStage:
+        """With the Swiss rounds filled in (ceil(log2) of the smallest group), as recorded at the start."""
+        if self.format != "swiss" or self.rounds is not None:
+            return self
+        return dataclasses.replace(self, rounds=swiss.recommended_rounds(participants // self.groups))
 
 
 def config_from(value: Any) -> GroupStage:
@@ -77,7 +88,7 @@ def config_from(value: Any) -> GroupStage:
         raise InvalidValueError("groups must be an object", field="groups")
     stage = GroupStage()
     fields: dict[str, Any] = {}
-    for name, kind in (("count", int), ("advance", int), ("format", str), ("playoff", str),
+    for name, kind in (("count", int), ("advance", int), ("rounds", int), ("format", str), ("playoff", str),
                        ("playoff_seeding", str), ("third_place", bool), ("grand_final_reset", bool),
                        ("auto_playoff", bool)):
         if value.get(name) is None:
@@ -121,13 +132,15 @@ def split_key(key: str) -> tuple[str | None, str]:
 
 
 def tables(groups: Mapping[str, Sequence[str]], results: Sequence[Result], *, criteria: Sequence[str],
-           points: Points) -> dict[str, list[Standing]]:
-    """Every group's table from the results of its own matches."""
+           points: Points, fmt: str = "round_robin", byes: Sequence[str] = ()) -> dict[str, list[Standing]]:
+    """Every group's table from the results of its own matches (and, in Swiss groups, byes)."""
     out: dict[str, list[Standing]] = {}
     for name, members in groups.items():
         inside = set(members)
         own = [r for r in results if r[0] in inside and r[1] in inside]
-        out[name] = round_robin.standings(list(members), own, criteria=criteria, points=points)
+        out[name] = (swiss.swiss_standings(list(members), own, [b for b in byes if b in inside], criteria=criteria,
+                                           points=points) if fmt == "swiss"
+                     else round_robin.standings(list(members), own, criteria=criteria, points=points))
     return out
 
 

@@ -173,3 +173,37 @@ async def test_the_brackets_viewer_export_of_two_stages_is_refused_clearly(api: 
     status, body = await api.get(f"/api/tournaments/{tid}/bracket?format=brackets-viewer")
     assert (status, body["error"]["field"]) == (422, "format") and "one stage" in body["error"]["message"]
     assert (await api.get(f"/api/tournaments/{tid}/bracket"))[0] == 200
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_swiss_groups_pair_round_by_round_then_the_playoff(api: Api) -> None:
+    """Two Swiss groups of 5 (a bye a round), 3 rounds each, each group pairing its next round
+    when its own last one is decided; the top 2 of each to the playoff."""
+    tid = await tournament_with(api, 10, stages.FORMAT)
+    started = await api.ok("POST", f"/api/tournaments/{tid}/start", {
+        "groups": {"count": 2, "advance": 2, "format": "swiss", "rounds": 3},
+        "series": {"best_of": 1, "rounds": {"S3": {"best_of": 1}}}})
+    assert started["settings"]["groups"]["rounds"] == 3 and started["settings"]["tiebreaks"][:2] == ["wins", "buchholz"]
+    first = (await api.ok("GET", f"/api/tournaments/{tid}/matches"))["matches"]
+    assert sorted({m["bracket"]["key"].split("-")[0] for m in first}) == ["A_S1", "B_S1"]
+
+    group_a = [m for m in first if m["bracket"]["group"] == "A" and not m["bracket"]["walkover"]]
+    for match in group_a:  # group A's round 1 only: A pairs round 2, B waits for its own
+        await play(api, match, min(match["participant_ids"], key=seed_no))
+    keys = {m["bracket"]["key"].split("-")[0] for m in (await api.ok("GET", f"/api/tournaments/{tid}/matches"))["matches"]}
+    assert keys == {"A_S1", "B_S1", "A_S2"}
+
+    await play_out(api, tid)
+    final = await api.ok("GET", f"/api/tournaments/{tid}")
+    assert final["state"] == "completed" and final["settings"]["stage"] == "playoff"
+    matches = (await api.ok("GET", f"/api/tournaments/{tid}/matches"))["matches"]
+    for group in "AB":
+        rounds = {m["round"] for m in matches if m["bracket"]["group"] == group}
+        assert rounds == {1, 2, 3}
+        met = [frozenset(m["participant_ids"]) for m in matches if m["bracket"]["group"] == group
+               and None not in m["participant_ids"]]
+        assert len(met) == len(set(met))  # no rematch within a group
+    standings = await api.ok("GET", f"/api/tournaments/{tid}/standings")
+    assert [len(g["standings"]) for g in standings["groups"]] == [5, 5]
+    assert standings["groups"][0]["standings"][0]["byes"] + standings["groups"][0]["standings"][0]["played"] == 3
+    assert len(final["placements"]) == 10 and [p["place"] for p in final["placements"]][:4] == [1, 2, 3, 3]

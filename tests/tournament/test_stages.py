@@ -85,6 +85,7 @@ def test_places_after_the_groups_share_a_rank() -> None:
     (GroupStage(groups=2, advance=3), 4, "groups.advance must be 1 to 2"),
     (GroupStage(groups=1, advance=1), 4, "the playoff needs at least 2 players"),
     (GroupStage(groups=27), 60, "groups.count must be 1 to 26"),
+    (GroupStage(groups=2, format="swiss", rounds=5), 10, "groups.rounds must be 1 to 4"),
 ])
 def test_a_stage_that_cannot_be_played_is_refused(stage: GroupStage, n: int, message: str) -> None:
     with pytest.raises(InvalidValueError, match=message):
@@ -94,7 +95,8 @@ def test_a_stage_that_cannot_be_played_is_refused(stage: GroupStage, n: int, mes
 @pytest.mark.parametrize(("body", "message"), [
     ({"count": "4"}, "groups.count must be a whole number"),
     ({"count": True}, "groups.count must be a whole number"),
-    ({"format": "swiss"}, "groups.format must be one of round_robin"),
+    ({"format": "double_elimination"}, "groups.format must be one of round_robin, swiss"),
+    ({"rounds": 2.5}, "groups.rounds must be a whole number"),
     ({"playoff": "round_robin"}, "groups.playoff must be one of"),
     ({"playoff_seeding": "random"}, "groups.playoff_seeding must be one of cross, standings"),
     ([], "groups must be an object"),

@@ -341,8 +341,13 @@ function groupFields(players) {
   return h("fieldset", { class: "stack group-options" },
     h("legend", {}, "Groups, then playoffs"),
     h("div", { class: "row" }, number("g-count", "Groups", count, 1, 26), number("g-advance", "Go on from each group", 2, 1, 64)),
-    h("small", {}, "Players are spread over the groups by seed in snake order (1-4 to A-D, 5-8 to D-A, ...); "
-      + "each group plays a round robin."),
+    h("small", {}, "Players are spread over the groups by seed in snake order (1-4 to A-D, 5-8 to D-A, ...)."),
+    h("div", { class: "row" },
+      h("div", { class: "field" }, h("label", { for: "g-format" }, "Each group plays"),
+        h("select", { id: "g-format" }, h("option", { value: "round_robin" }, "A round robin"),
+          h("option", { value: "swiss" }, "Swiss rounds"))),
+      h("div", { class: "field" }, h("label", { for: "g-rounds" }, "Swiss rounds (empty: enough for the group)"),
+        h("input", { id: "g-rounds", type: "number", min: 1, max: 63, inputmode: "numeric" }))),
     h("div", { class: "field" }, h("label", { for: "g-playoff" }, "Playoff"),
       h("select", { id: "g-playoff" }, h("option", { value: "single_elimination" }, "Single elimination"),
         h("option", { value: "double_elimination" }, "Double elimination"))),
@@ -357,7 +362,8 @@ function groupFields(players) {
 
 function groupOptions() {
   return {
-    count: Number(byId("g-count").value), advance: Number(byId("g-advance").value),
+    count: Number(byId("g-count").value), advance: Number(byId("g-advance").value), format: byId("g-format").value,
+    ...(byId("g-rounds").value ? { rounds: Number(byId("g-rounds").value) } : {}),
     playoff: byId("g-playoff").value, playoff_seeding: byId("g-seeding").value,
     third_place: byId("g-third").checked, grand_final_reset: byId("g-reset").checked,
     auto_playoff: byId("g-auto").checked,
@@ -387,7 +393,8 @@ function stageInfo(t) {
   const groups = t.settings?.groups;
   if (!groups) return null;
   const playoff = FORMATS[groups.playoff]?.toLowerCase() ?? groups.playoff;
-  const line = `${groups.groups} groups (round robin), the top ${groups.advance} of each to a ${playoff}`
+  const plays = groups.format === "swiss" ? `${groups.rounds} Swiss rounds` : "round robin";
+  const line = `${groups.groups} groups (${plays}), the top ${groups.advance} of each to a ${playoff}`
     + `${groups.playoff_seeding === "cross" ? ", cross-seeded" : ", seeded by the standings"}.`;
   const waiting = t.state === "live" && t.settings.stage === "groups" && !groups.auto_playoff;
   const error = h("p", { class: "error", role: "alert", id: "playoff-error" });
