@@ -125,6 +125,7 @@ routes = [
     (rf"/board/({ID})/?", PageHandler, {"page": "board", "title": "Queue board"}),
     (rf"/me/({ID})/?", PageHandler, {"page": "me", "title": "My matches"}),
     (rf"/join/({ID})/?", PageHandler, {"page": "join", "title": "Join"}),
+    (rf"/register/({ID})/?", PageHandler, {"page": "register", "title": "Register"}),
     (rf"/organize/({ID})/links/?", PageHandler, {"page": "links", "title": "Player links"}),
     (rf"/overlay/stream/({ID})/?", PageHandler, {"page": "stream", "title": "Stream overlay"}),
     (r"/static/(.*)", StaticHandler),

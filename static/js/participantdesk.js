@@ -2,10 +2,12 @@
 // file; the server names each bad row and adds nothing), edit a name or seed, remove, and
 // re-seed by moving rows (buttons, or drag and drop) then saving the order. Once started:
 // rename (a typo fixed mid-event), and disqualify (every match left to them is forfeited).
+// Each row's roster (a team's tag and members) is edited in place (rosterdesk.js).
 
 import { del, get, patch, post, put } from "./api.js";
 import { confirmAction } from "./confirm.js";
 import { announce, byId, h } from "./dom.js";
+import { rosterDesk } from "./rosterdesk.js";
 
 /**
  * `participantDesk({tournamentId, redraw, changed})`: `view(tournament, participants)` is the
@@ -20,6 +22,7 @@ export function participantDesk({ tournamentId, redraw, changed }) {
   let rowErrors = []; // a bulk add's refused rows
   let chosen = null; // {name, text}: the CSV file chosen, read at once (a redraw cannot keep a file input's choice)
   const errors = { people: "", add: "", bulk: "" }; // the last refusal of each form
+  const rosters = rosterDesk({ tournamentId, redraw, act: (button, action) => act(button, action) });
 
   function view(tournament, participants) {
     const registering = ["draft", "registration"].includes(tournament.state);
@@ -35,6 +38,7 @@ export function participantDesk({ tournamentId, redraw, changed }) {
       shown.length ? h("ol", { class: `people ${order ? "reseeding" : ""}`, id: "participants" },
         shown.map((p, i) => row(p, i, shown.length, { registering, live, out }))) : h("p", { class: "empty" }, "Nobody yet."),
       registering && participants.length > 1 ? reseedControls(participants) : null,
+      rosters.actorsView(tournament, participants),
       h("p", { class: "error", role: "alert", id: "people-error" }, errors.people),
       registering ? [addOne(), addMany()] : null,
     ];
@@ -91,7 +95,10 @@ export function participantDesk({ tournamentId, redraw, changed }) {
             }) }, "Remove") : null,
           live && !disqualified ? h("button", { type: "button", class: "link", id: `disqualify-${p.id}`,
             "aria-label": `Disqualify ${p.name}`, onclick: (e) => act(e.currentTarget, () => disqualify(p)) },
-          "Disqualify") : null));
+          "Disqualify") : null,
+          rosters.button(p, !registering)),
+      rosters.summary(p),
+      order ? null : rosters.editor(p, !registering));
   }
 
   async function disqualify(p) {

@@ -1,8 +1,11 @@
 // One match as its player plays it, mounted in a page region: the call to a station with its
 // check-in countdown, check-in, the map veto, start, reporting game by game, confirm or dispute,
 // and the chat, all over the match's own socket. /play/{match} mounts one; /me/{tournament}
-// mounts the player's current match and mounts the next one when the event moves on.
+// mounts the player's current match and mounts the next one when the event moves on. A team
+// member plays as their team ("Playing for Red as Ann, captain"); one who may not act for it
+// sees the server's reason in place of the actions.
 
+import { get } from "./api.js";
 import { announce, busy, byId, h, render } from "./dom.js";
 import { FINAL_STATES, scoreLine, STATE_LABELS } from "./matches.js";
 import { ChatBox } from "./chat.js";
@@ -10,7 +13,9 @@ import { watchMatch } from "./matchroom.js";
 import { renderScoreboard } from "./scoreboard.js";
 import { currentGame, renderGames, renderVeto } from "./series.js";
 import { countdownEl, keepTicking, noShows, ServerClock } from "./stations.js";
+import { teamOf } from "./rosterdesk.js";
 import { showConnection } from "./status.js";
+import { claims } from "./token.js";
 
 /**
  * `mountPlayMatch(container, matchId, {token, status, onMatch, onAuthFailed})` draws
@@ -20,15 +25,22 @@ import { showConnection } from "./status.js";
  * Returns `{live, current(), destroy()}`; destroy closes the socket and empties `container`.
  */
 export function mountPlayMatch(container, matchId, { token, status = null, onMatch, onAuthFailed } = {}) {
-  let me = null;
+  let me = null; // the participant played as: a team member's team
+  let member = null; // a team member's own id (their link's subject), else null
+  let roster = null; // {team, member} of a team member, once read
+  let refused = ""; // the server's reason a team member may not act for their team
+  let error = ""; // the last command's refusal
   let participant = false;
   let destroyed = false;
   let chat = null;
   const clock = new ServerClock();
   const { live, names, current } = watchMatch(matchId, token, {
     onWelcome: (data) => {
-      me = data.user_id;
+      const team = claims(token).af;
+      me = team ?? data.user_id;
+      member = team ? data.user_id : null;
       participant = data.is_participant;
+      if (member && !roster) readRoster(data.tournament_id);
       chat.welcome(data);
     },
     onFrame: (frame) => {
@@ -62,18 +74,55 @@ export function mountPlayMatch(container, matchId, { token, status = null, onMat
     live.stop();
   }
 
+  async function readRoster(tournamentId) {
+    try {
+      roster = teamOf((await get(`/api/tournaments/${tournamentId}`)).participants, member);
+    } catch {
+      return; // the crumbs name the team alone
+    }
+    if (!destroyed && current()) draw(current());
+  }
+
+  /** Send a command; its refusal is kept (a redraw keeps showing it) until the next command. */
   function command(type, data, button, done) {
-    return busy(button, byId("play-error"), async () => {
-      await live.send(type, data);
+    error = "";
+    return busy(button, null, async () => {
+      try {
+        await live.send(type, data);
+      } catch (e) {
+        if (member && e.code === "insufficient_permissions") refused = e.message;
+        else error = e.message || String(e);
+        if (!destroyed && current()) draw(current());
+        return;
+      }
       if (done) announce(byId("announcer"), done);
     });
+  }
+
+  /** "Playing as Alice against Bob", or for a team member "Playing for Red as Ann, captain, against Blue". */
+  function playingAs(opponent) {
+    const against = opponent ? ` against ${names.of(opponent)}` : "";
+    if (!member) return `Playing as ${names.of(me)}${against}`;
+    const who = roster ? `${roster.member.name}, ${roster.member.role}` : member;
+    return `Playing for ${names.of(me)} as ${who}${against ? `,${against}` : ""}`;
+  }
+
+  /** A team member who may not act: the server's reason, and a way to try again (the setting
+   * or the roster may change). */
+  function refusedPanel() {
+    return h("div", { class: "acting-refused", id: "acting-refused", role: "status" },
+      h("p", {}, h("strong", {}, `You cannot act for ${names.of(me)}: `), refused, "."),
+      h("p", { class: "muted small" }, "You can follow the match and chat here. ",
+        h("button", { type: "button", class: "link", id: "acting-retry", onclick: () => {
+          refused = "";
+          draw(current());
+        } }, "Try again")));
   }
 
   function draw(match) {
     const opponent = match.participant_ids.find((id) => id && id !== me);
     render(container,
-      h("p", { class: "crumbs" }, participant
-        ? `Playing as ${names.of(me)}${opponent ? ` against ${names.of(opponent)}` : ""}`
+      h("p", { class: "crumbs" }, participant ? playingAs(opponent)
         : "You are watching: this token is not a player of this match.",
       match.call && !FINAL_STATES.has(match.state) && !calledHere(match) ? ` · at ${match.call.station}` : ""),
       participant && calledHere(match) ? callPanel(match) : null,
@@ -83,8 +132,9 @@ export function mountPlayMatch(container, matchId, { token, status = null, onMat
       h("section", { class: "panel actions", "aria-labelledby": "actions-title" },
         h("h2", { id: "actions-title" }, "Your match"),
         disputeOutcome(match),
-        participant ? actions(match) : h("p", {}, "Only the two players see actions here."),
-        h("p", { id: "play-error", class: "error", role: "alert" })),
+        participant ? (refused && !FINAL_STATES.has(match.state) ? refusedPanel() : actions(match))
+          : h("p", {}, "Only the two players see actions here."),
+        h("p", { id: "play-error", class: "error", role: "alert" }, error)),
       match.veto?.complete ? h("section", { class: "panel", "aria-label": "Maps" }, renderVeto(match, names)) : null,
       renderGames(match, names),
       chat.view());

@@ -10,9 +10,10 @@ import { applyParticipantEvent } from "./matches.js";
 
 const OPEN_STATES = ["draft", "registration"];
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
-const AT_START = {
-  drop: "are dropped (the waitlisted who checked in take their places)",
-  bottom: "play, with the last seeds",
+const AT_START = { drop: "are dropped", bottom: "play, with the last seeds" };
+const AT_START_HINT = {
+  drop: "Their places go to the waitlisted who checked in, in waitlist order.",
+  bottom: "The checked-in keep their seed order on top. Needs the seeding “By seed”.",
 };
 
 /** The public registration page of `tournamentId` with `code`, on this server. */
@@ -93,7 +94,7 @@ export function registrationDesk({ tournamentId, redraw, changed }) {
     const shown = draft ?? { open: r.open, cap: r.cap === null ? "" : String(r.cap), waitlist: r.waitlist,
       approval: r.approval };
     const edit = (field, value) => {
-      draft = { ...shown, ...draft, [field]: value };
+      draft = { ...(draft ?? shown), [field]: value }; // the handlers outlive this render: read draft anew
     };
     const check = (id, field, label) => h("div", { class: "field check" },
       h("input", { id, type: "checkbox", checked: shown[field], onchange: (e) => edit(field, e.currentTarget.checked) }),
@@ -101,21 +102,22 @@ export function registrationDesk({ tournamentId, redraw, changed }) {
     const save = h("button", { type: "submit", class: "primary", id: "reg-save" }, "Save");
     return h("form", { class: "stack reg-settings", "aria-label": "Self-registration", onsubmit: (e) => {
       e.preventDefault();
+      const chosen = draft ?? shown;
       act(save, async () => {
-        const body = { open: shown.open, waitlist: shown.waitlist, approval: shown.approval,
-          cap: shown.cap.trim() ? Number(shown.cap) : null };
+        const body = { open: chosen.open, waitlist: chosen.waitlist, approval: chosen.approval,
+          cap: chosen.cap.trim() ? Number(chosen.cap) : null };
         registration = await patch(`${base}/registration`, body);
         draft = null;
         announce(byId("announcer"), "Registration saved");
       }, "settings");
     } },
     h("p", { class: "reg-summary", id: "reg-summary" }, summary(r)),
-    check("reg-open", "open", "Players may register themselves"),
+    check("reg-open-on", "open", "Players may register themselves"),
     h("div", { class: "field" }, h("label", { for: "reg-cap" }, "Places (empty: no limit)"),
       h("input", { id: "reg-cap", type: "number", min: 1, max: 4096, inputmode: "numeric", value: shown.cap,
         oninput: (e) => edit("cap", e.currentTarget.value) })),
-    check("reg-waitlist", "waitlist", "Past the places, a waitlist (else refused)"),
-    check("reg-approval", "approval", "I approve each registration"),
+    check("reg-waitlist-on", "waitlist", "Past the places, a waitlist (else refused)"),
+    check("reg-approval-on", "approval", "I approve each registration"),
     h("p", { class: "row" }, save, draft ? h("button", { type: "button", id: "reg-undo", onclick: () => {
       draft = null;
       redraw();
@@ -242,8 +244,9 @@ export function registrationDesk({ tournamentId, redraw, changed }) {
               registration = await patch(`${base}/registration`, { check_in: { at_start: value } });
               announce(byId("announcer"), "Saved");
             }, "checkIn");
-          } }, Object.entries(AT_START).map(([value, words]) =>
-            h("option", { value, selected: value === atStart }, words)))) : null,
+          }, "aria-describedby": "checkin-at-start-hint" }, Object.entries(AT_START).map(([value, words]) =>
+            h("option", { value, selected: value === atStart }, words))),
+          h("small", { id: "checkin-at-start-hint" }, AT_START_HINT[atStart])) : null,
         h("p", { id: "checkin-count" }, `${inCount} of ${participants.length} registered checked in`),
         people.length ? h("ul", { class: "people checkin-list", id: "checkin-list" }, people.map((p) =>
           h("li", { dataset: { participantId: p.id }, class: p.checked_in_at ? "checked-in" : "" },
@@ -266,7 +269,8 @@ export function registrationDesk({ tournamentId, redraw, changed }) {
     try {
       await action();
     } catch (e) {
-      errors[where] = e.message || String(e);
+      const message = e.message || String(e);
+      errors[where] = message[0].toUpperCase() + message.slice(1); // the server's words, as a sentence
     } finally {
       if (button) button.disabled = false;
       try {

@@ -68,6 +68,7 @@ export function claims(token = load()) {
       iat: data.iat ?? null,
       tid: data.tid ?? null,
       lg: data.lg ?? null,
+      af: data.af ?? null, // a team member's link: the team (participant id) it plays for
     };
   } catch {
     return { sub: null, name: null, role: "spectator", exp: null, iat: null, tid: null, lg: null };

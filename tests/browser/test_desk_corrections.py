@@ -124,8 +124,9 @@ async def test_rename_archive_and_delete_from_the_desk(api: Api) -> None:
         await page.bring_to_front()
         await open_desk(page, api, tid)
         await page.get_by_role("button", name="Rename").click()
-        await page.get_by_role("form", name="Rename the tournament").get_by_label("Name").fill("Friday Scrims")
-        await page.get_by_role("button", name="Save").click()
+        rename = page.get_by_role("form", name="Rename the tournament")
+        await rename.get_by_label("Name").fill("Friday Scrims")
+        await rename.get_by_role("button", name="Save").click()
         await expect(page.locator("#page-title")).to_have_text("Organize: Friday Scrims")
 
         await page.get_by_role("button", name="Archive").click()

@@ -19,7 +19,7 @@ PAGES = {
     "/": "index", "/tournaments/t_1": "tournament", "/matches/m_1/": "match", "/overlay/match/m_1": "overlay",
     "/organize": "organize", "/organize/t_1": "organize", "/play/m_1": "play", "/board/t_1": "board",
     "/organize/t_1/links": "links", "/overlay/stream/t_1": "stream",
-    "/me/t_1": "me", "/join/t_1": "join",
+    "/me/t_1": "me", "/join/t_1": "join", "/register/t_1": "register",
 }
 
 

@@ -1,11 +1,13 @@
 // /organize/{id}/links: the printable sheet of player links: one card per participant with the
 // QR code of their link, their 8-letter code and the address to type it at. Above the sheet (not
 // printed): print it, revoke one player's link (the sheet then shows their new one), or every
-// link of the tournament, players' and screens' alike.
+// link of the tournament, players' and screens' alike. A tournament of teams adds each team's
+// members' cards, grouped under their team: a member has no code, only their QR code.
 
 import { get, post } from "../api.js";
 import { announce, busy, byId, h, render, segment } from "../dom.js";
 import { loadFailed, showGate } from "../gate.js";
+import { teamOf } from "../rosterdesk.js";
 import { isOrganizer, takeToken } from "../token.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -19,9 +21,10 @@ const main = byId("main");
 const tournamentId = segment(1);
 const token = takeToken();
 let tournament = null;
-let links = []; // the minted links, in the participants' order
-let confirming = null; // a participant id, or ALL: the revoke waiting for a yes
-const renewed = new Set(); // participants whose link changed since this page opened: their cards need reprinting
+let links = []; // the minted links, in the participants' order, then the members' (with `withMembers`)
+let withMembers = null; // whether the sheet holds the teams' members' cards (null: yes when there are teams)
+let confirming = null; // a link's subject (a participant's or a member's id), or ALL: the revoke waiting for a yes
+const renewed = new Set(); // subjects whose link changed since this page opened: their cards need reprinting
 const ALL = "*all*";
 
 if (!token) showGate(main);
@@ -30,7 +33,6 @@ else load();
 
 async function load() {
   try {
-    tournament = await get(`/api/tournaments/${tournamentId}`);
     await mint();
     draw();
   } catch (e) {
@@ -38,10 +40,19 @@ async function load() {
   }
 }
 
-/** Every participant's link with its QR code (their codes stay from one mint to the next). */
+/** Every participant's link with its QR code (their codes stay from one mint to the next), and
+ * the members' links of every team; the tournament read again for its rosters. */
 async function mint() {
-  links = (await post(`/api/tournaments/${tournamentId}/links`, { qr: true })).links;
+  tournament = await get(`/api/tournaments/${tournamentId}`);
+  withMembers ??= hasTeams();
+  links = (await post(`/api/tournaments/${tournamentId}/links`, { qr: true, members: withMembers && hasTeams() })).links;
 }
+
+function hasTeams() {
+  return (tournament.participants ?? []).some((p) => p.team);
+}
+
+const isMember = (link) => Boolean(link.acts_for);
 
 function draw() {
   byId("page-title").textContent = `Player links: ${tournament.name}`;
@@ -55,8 +66,9 @@ function tools() {
   const origin = links.length ? new URL(links[0].url).origin : location.origin;
   const print = h("button", { type: "button", id: "print-sheet", class: "primary", onclick: () => printCards(null) },
     "Print");
+  const members = links.filter(isMember).length;
   return h("section", { class: "panel links-tools no-print", "aria-labelledby": "links-title" },
-    h("h2", { id: "links-title" }, `${links.length} player links`),
+    h("h2", { id: "links-title" }, `${links.length - members} player links`, members ? `, ${members} team member links` : ""),
     h("p", {}, "Each card holds one player's link for the whole tournament: they scan the QR code, or type their code at ",
       h("strong", {}, joinAddress(origin)), ". Cut the cards apart and hand them out."),
     LOCAL_HOSTS.has(new URL(origin).hostname)
@@ -64,11 +76,25 @@ function tools() {
         ", which phones cannot open: open this page through the server's network address, as the phones will, "
         + "and print then.")
       : null,
+    hasTeams() ? membersToggle() : null,
     h("p", { class: "row" }, print, h("a", { href: `/organize/${tournamentId}`, class: "button" }, "Back to the desk"),
       confirming === ALL ? null : h("button", { type: "button", id: "revoke-all", class: "danger",
         onclick: () => ask(ALL) }, "Revoke every link…")),
     confirming === ALL ? revokeAllConfirm() : null,
     h("p", { class: "error", role: "alert", id: "links-error" }));
+}
+
+/** Whether the sheet adds every team member's card (minted again when switched). */
+function membersToggle() {
+  const box = h("input", { type: "checkbox", id: "with-members", checked: withMembers, onchange: () => busy(box,
+    byId("links-error"), async () => {
+      withMembers = box.checked;
+      await mint();
+      draw();
+      announce(byId("announcer"), withMembers ? "The members' cards are on the sheet" : "The members' cards are off the sheet");
+    }) });
+  return h("div", { class: "field check" }, box,
+    h("label", { for: "with-members" }, "Add a card for each team member (their own link, grouped under their team)"));
 }
 
 function revokeAllConfirm() {
@@ -103,11 +129,11 @@ function revoke(button, body, done) {
   });
 }
 
-/** Print the sheet, or only the card of `participantId` (a new link after a revoke). */
-function printCards(participantId) {
-  if (participantId) document.body.dataset.printOne = participantId;
+/** Print the sheet, or only the card of `subject` (a new link after a revoke). */
+function printCards(subject) {
+  if (subject) document.body.dataset.printOne = subject;
   for (const card of document.querySelectorAll(".link-card")) {
-    card.classList.toggle("print-this", card.dataset.participantId === participantId);
+    card.classList.toggle("print-this", card.dataset.subject === subject);
   }
   addEventListener("afterprint", () => delete document.body.dataset.printOne, { once: true });
   print();
@@ -119,26 +145,40 @@ function sheet() {
   if (!links.length) {
     return h("p", { class: "empty" }, "No participants yet: add them on the desk, then come back for their links.");
   }
-  return h("section", { class: "links-sheet", "aria-label": "Player cards" }, links.map(card));
+  const players = links.filter((l) => !isMember(l));
+  const teams = (tournament.participants ?? []).filter((p) => p.team);
+  return h("section", { class: "links-sheet", "aria-label": "Player cards" }, players.map(card),
+    teams.map((team) => {
+      const members = links.filter((l) => l.acts_for === team.id);
+      return members.length ? [h("h2", { class: "links-team", id: `links-team-${team.id}` },
+        `${team.name} (${team.team.tag}): ${members.length} member${members.length > 1 ? "s" : ""}`),
+      members.map(card)] : null;
+    }));
 }
 
 function card(link) {
-  const pid = link.participant_id;
+  const subject = link.subject;
   const origin = new URL(link.url).origin;
-  return h("article", { class: `link-card${renewed.has(pid) ? " renewed" : ""}`, dataset: { participantId: pid },
-    "aria-labelledby": `card-name-${pid}` },
+  const member = isMember(link) ? teamOf(tournament.participants, subject) : null;
+  const role = member ? `${member.member.role} of ${member.team.name}` : null;
+  return h("article", { class: `link-card${member ? " member-card" : ""}${renewed.has(subject) ? " renewed" : ""}`,
+    dataset: isMember(link) ? { subject, memberOf: link.acts_for } : { subject, participantId: link.participant_id },
+    "aria-label": role ? `${link.name} — ${role}` : null, "aria-labelledby": role ? null : `card-name-${subject}` },
   h("p", { class: "link-event" }, tournament.name),
-  h("h2", { class: "link-name", id: `card-name-${pid}` }, link.name),
+  h("h2", { class: "link-name", id: `card-name-${subject}` }, link.name),
+  role ? h("p", { class: "link-team" }, role) : null,
   h("div", { class: "link-qr" }, qrElement(link.qr_svg, `QR code of ${link.name}'s link`)
-    ?? h("p", { class: "error" }, "The QR code could not be drawn: use the code.")),
-  h("p", { class: "link-code-line" }, "Your code ", h("strong", { class: "link-code" }, spaced(link.code))),
-  h("p", { class: "link-join" }, "No camera? Open ", h("strong", {}, joinAddress(origin)), " and type your code."),
-  renewed.has(pid) ? h("p", { class: "link-renewed no-print", role: "note" }, "New link: print this card again.") : null,
+    ?? h("p", { class: "error" }, member ? "The QR code could not be drawn: ask the organizer for your link."
+      : "The QR code could not be drawn: use the code.")),
+  member ? h("p", { class: "link-nocode" }, "No code to type: a team member opens their page with this QR code only.")
+    : [h("p", { class: "link-code-line" }, "Your code ", h("strong", { class: "link-code" }, spaced(link.code))),
+      h("p", { class: "link-join" }, "No camera? Open ", h("strong", {}, joinAddress(origin)), " and type your code.")],
+  renewed.has(subject) ? h("p", { class: "link-renewed no-print", role: "note" }, "New link: print this card again.") : null,
   cardTools(link));
 }
 
 function cardTools(link) {
-  const pid = link.participant_id;
+  const pid = link.subject;
   if (confirming !== pid) {
     return h("p", { class: "row card-tools no-print" },
       h("button", { type: "button", id: `revoke-${pid}`, onclick: () => ask(pid) }, `Revoke ${link.name}'s link…`),

@@ -2,14 +2,17 @@
 // (its `sub` is the participant): the current match, playable in place (static/js/playmatch.js),
 // what comes next, the results so far. It follows the tournament socket: when the current match
 // ends and the next is seated or called, the old match is unmounted and the new one mounted.
+// Before the start it says where the player's registration stands (registered, waiting for
+// approval, on the waitlist and at which place, dropped) and, while check-in is open, checks them in.
 
-import { ApiError, get } from "../api.js";
+import { ApiError, get, post } from "../api.js";
 import { announce, byId, h, onNextFrame, render, segment } from "../dom.js";
 import { tournamentGone } from "../gate.js";
 import { LiveRoom } from "../live.js";
 import { applyTournamentEvent, bracketLeftOut, FINAL_STATES, IN_PLAY, loadMatches, MatchBook, matchTitle, Names,
   NAMING, takeSnapshot } from "../matches.js";
 import { mountPlayMatch } from "../playmatch.js";
+import { memberLabel, teamOf } from "../rosterdesk.js";
 import { etaEl, keepTicking, ServerClock, waitText } from "../stations.js";
 import { showConnection } from "../status.js";
 import { claims, currentToken, forgetToken, takeToken } from "../token.js";
@@ -17,7 +20,7 @@ import { claims, currentToken, forgetToken, takeToken } from "../token.js";
 const main = byId("main");
 const tournamentId = segment(1);
 const token = takeToken();
-const me = token ? claims(token).sub : null;
+const me = token ? claims(token).af ?? claims(token).sub : null; // a team member plays as their team
 const book = new MatchBook();
 const names = new Names();
 const clock = new ServerClock();
@@ -29,6 +32,13 @@ let queue = null; // the call queue (tournament/callqueue.py view), or null: no 
 let live = null;
 let mounted = null; // {id, handle}: the match mounted in #me-match
 let ended = false; // the link was refused: the page says so and stops
+let mine = null; // the player's own Participant, of any status (null: not known to be one)
+let place = null; // their waitlist place, when waitlisted
+let registration = null; // GET .../registration (settings, the waitlist's places), or null: not read
+let reading = null; // the registration read under way; `readAgain`: another asked for meanwhile
+let readAgain = false;
+let checkInError = "";
+const OPEN_STATES = new Set(["draft", "registration"]);
 
 if (!token) {
   noLink();
@@ -38,6 +48,9 @@ if (!token) {
     onSnapshot(data) {
       tournament = data.tournament;
       names.set(data.participants);
+      const listed = data.participants.find((p) => p.id === me);
+      if (listed) mine = listed;
+      if (OPEN_STATES.has(tournament.state)) readRegistration(); // what changed while the socket was away
       queue = data.queue ?? null;
       takeSnapshot(book, tournamentId, data).then(scheduleDraw, () => {});
       scheduleDraw();
@@ -57,6 +70,8 @@ async function firstPaint() {
   try {
     tournament = await get(`/api/tournaments/${tournamentId}`);
     names.set(tournament.participants ?? []);
+    mine = (tournament.participants ?? []).find((p) => p.id === me) ?? null;
+    await readRegistration(); // a player not registered (pending, waitlisted, dropped) is listed there
     draw();
     return true;
   } catch (error) {
@@ -71,6 +86,16 @@ async function firstPaint() {
 
 function apply(frame) {
   if (NAMING.has(frame.type)) names.add(frame.data.participant);
+  if (NAMING.has(frame.type) && frame.data.participant.id === me) {
+    mine = frame.data.participant;
+    place = frame.data.place ?? null;
+  }
+  if (frame.type === "participant_removed" && frame.data.participant_id === me) mine = null;
+  if (frame.type === "registration_updated" && registration) registration = { ...registration, ...frame.data.registration };
+  // Someone ahead on the waitlist left it, or check-in changed: the places are read again.
+  if (OPEN_STATES.has(tournament?.state) && (frame.type.startsWith("participant") || frame.type === "registration_updated")) {
+    readRegistration().then(scheduleDraw);
+  }
   tournament = applyTournamentEvent(book, tournament, frame);
   if (frame.type === "queue_updated" && frame.data?.queue) queue = frame.data.queue;
   if (bracketLeftOut(frame)) loadMatches(book, tournamentId).then(scheduleDraw, () => {});
@@ -224,11 +249,16 @@ function skeleton() {
 
 function draw() {
   if (ended || !tournament || !byId("me-head")) return;
-  if (!names.has(me)) {
+  const status = mine ? mine.status ?? "registered" : names.has(me) ? "registered" : null;
+  if (!status) {
     notAPlayer();
     return;
   }
-  const name = names.of(me);
+  if (status !== "registered") {
+    drawEntry(status);
+    return;
+  }
+  const name = playingAs();
   byId("page-title").textContent = name;
   document.title = `${name} · ${tournament.name} · livebracket`;
   const ours = book.all().filter((m) => m.participant_ids.includes(me));
@@ -239,7 +269,11 @@ function draw() {
 
   render(byId("me-head"),
     h("p", { class: "subtitle" }, tournament.name, tournament.game ? ` · ${tournament.game}` : ""),
-    news ? h("p", { id: "me-standing", class: `me-standing ${news.kind}`, role: "status" }, news.text) : null);
+    OPEN_STATES.has(tournament.state) ? h("p", { id: "me-entry", class: "me-entry registered" }, "You are registered.")
+      : null,
+    news ? h("p", { id: "me-standing", class: `me-standing ${news.kind}`, role: "status" }, news.text) : null,
+    checkInPart("registered"));
+  byId("me-history").hidden = false;
 
   const section = byId("me-current");
   section.hidden = !shown && Boolean(news);
@@ -290,6 +324,87 @@ function follow(current, ours) {
     mounted.handle.destroy();
     mounted = null;
   }
+}
+
+// -- before the start: the registration and check-in ----------------------------------------------
+
+/** Read the registration (the player may: the code is null for them); one read at a time. */
+async function readRegistration() {
+  if (reading) {
+    readAgain = true;
+    return reading;
+  }
+  reading = (async () => {
+    do {
+      readAgain = false;
+      try {
+        registration = await get(`/api/tournaments/${tournamentId}/registration`);
+      } catch {
+        continue; // no settings to show: the page goes on without check-in (the socket may bring them)
+      }
+      if (mine?.status === "registered" && names.has(me)) continue;
+      const listed = ["pending", "waitlisted", "dropped"].flatMap((k) => registration[k]).find((p) => p.id === me);
+      if (listed) {
+        mine = listed;
+        place = listed.place ?? null;
+      }
+    } while (readAgain);
+    reading = null;
+  })();
+  return reading;
+}
+
+/** A player who does not play (yet): pending, waitlisted or dropped; their status and check-in. */
+function drawEntry(status) {
+  mounted?.handle.destroy();
+  mounted = null;
+  const name = mine.name;
+  byId("page-title").textContent = name;
+  document.title = `${name} · ${tournament.name} · livebracket`;
+  const open = OPEN_STATES.has(tournament.state);
+  const said = {
+    pending: ["Waiting for the organizer's approval.", "Your place is confirmed here when the organizer approves it."],
+    waitlisted: [`You are on the waitlist, place ${place ?? "?"}.`, open
+      ? "You get a place as soon as one frees up, in waitlist order." : "No place freed up for you."],
+    dropped: ["You are not playing: you did not check in before the start.", "Ask the organizer if this is a mistake."],
+  }[status] ?? [`You are ${status}.`, ""];
+  render(byId("me-head"),
+    h("p", { class: "subtitle" }, tournament.name, tournament.game ? ` · ${tournament.game}` : ""),
+    h("p", { id: "me-entry", class: `me-entry me-standing ${status}`, role: "status" }, said[0]),
+    said[1] ? h("p", { class: "muted" }, said[1]) : null,
+    checkInPart(status));
+  for (const id of ["me-current", "me-next", "me-history"]) byId(id).hidden = true;
+}
+
+/** Before the start, while check-in is used: the big button, or that the player is checked in. */
+function checkInPart(status) {
+  const state = registration?.check_in?.state ?? "off";
+  if (!OPEN_STATES.has(tournament.state) || state === "off" || !["registered", "waitlisted"].includes(status)) return null;
+  if (mine?.checked_in_at) {
+    return h("p", { id: "me-checked-in", class: "me-checked-in", role: "status" }, "You are checked in",
+      status === "waitlisted" ? h("span", { class: "muted" }, ": a place freed before the start can be yours.") : ".");
+  }
+  if (state === "closed") {
+    return h("p", { id: "me-checkin-closed", class: "me-standing out" }, "Check-in is closed: ask the organizer.");
+  }
+  const button = h("button", { type: "button", id: "me-checkin", class: "primary big-action me-checkin",
+    onclick: () => checkIn(button) }, "Check in for the tournament");
+  return h("div", { class: "me-checkin-box" },
+    h("p", {}, "Check-in is open: tell the organizer you are here."), button,
+    h("p", { id: "me-checkin-error", class: "error", role: "alert" }, checkInError));
+}
+
+async function checkIn(button) {
+  button.disabled = true;
+  checkInError = "";
+  try {
+    mine = await post(`/api/tournaments/${tournamentId}/check-in`, {});
+    announce(byId("announcer"), "You are checked in");
+  } catch (e) {
+    checkInError = e.message || String(e);
+    if (e instanceof ApiError && e.status === 401) refusedLink(e);
+  }
+  draw();
 }
 
 function joinLink(text) {
@@ -347,4 +462,10 @@ function refusedLink(error) {
       : `The link was refused (${message || "no reason given"}): ask the organizer for a new one.`),
     h("p", {}, "If you have your code, you can type it instead."),
     joinLink("Type my code")));
+}
+
+/** The page's name: the player's, or a team member's "Ann, captain of Red" (`mine` is their team). */
+function playingAs() {
+  const found = claims(token).af && mine ? teamOf([mine], claims(token).sub) : null;
+  return found ? memberLabel(found) : names.of(me);
 }

@@ -1,4 +1,5 @@
-// /organize (a new tournament) and /organize/{id}: add players, start (games per match, map veto),
+// /organize (a new tournament) and /organize/{id}: self-registration and check-in
+// (registrationdesk.js), add players, start (games per match, map veto),
 // run every match (forfeit, cancel, correct: matchdesk.js), settle disputes, run the stations and
 // their call queue (stations.js) and the screens opened from it, export, reset, cancel or delete
 // the tournament (tournamentdesk.js); the players' links are printed from /organize/{id}/links.
@@ -10,11 +11,12 @@ import { loadFailed, showGate, tokenRefused, tournamentGone } from "../gate.js";
 import { LiveRoom } from "../live.js";
 import { matchDesk } from "../matchdesk.js";
 import { formatOf, formatOptions, nameList, vetoConfig } from "../matchsetup.js";
-import { applyParticipantEvent, applyTournamentEvent, bracketLeftOut, DEFAULT_TIEBREAKS, FORMATS, loadMatches, MatchBook, Names, takeSnapshot,
+import { applyTournamentEvent, bracketLeftOut, DEFAULT_TIEBREAKS, FORMATS, loadMatches, MatchBook, Names, takeSnapshot,
   TIEBREAKS } from "../matches.js";
 import { formatLabel } from "../series.js";
 import { keepTicking, QueueState, ServerClock, stationsDesk } from "../stations.js";
 import { participantDesk } from "../participantdesk.js";
+import { applyEntryEvent, registrationDesk } from "../registrationdesk.js";
 import { showConnection } from "../status.js";
 import { tournamentDesk } from "../tournamentdesk.js";
 import { isOrganizer, takeToken } from "../token.js";
@@ -98,6 +100,10 @@ function manage() {
     participants = list;
     names.set(participants);
   } });
+  const signups = registrationDesk({ tournamentId, redraw: scheduleDraw, changed: (list) => {
+    participants = list;
+    names.set(participants);
+  } });
   const admin = tournamentDesk({ tournamentId, redraw: scheduleDraw, onChanged: (t, { reset = false } = {}) => {
     if (reset) book.reset([]); // its matches are gone
     tournament = t;
@@ -113,6 +119,7 @@ function manage() {
         h("section", { class: "panel", id: "t-info", "aria-label": "Tournament" }),
         h("section", { class: "panel", id: "t-player-links", "aria-labelledby": "player-links-title" }),
         h("section", { class: "panel", id: "t-share", "aria-label": "Links for screens and spectators" }),
+        h("section", { class: "panel", id: "t-registration", "aria-labelledby": "registration-title" }),
         h("section", { class: "panel", id: "t-people", "aria-label": "Participants" }),
         h("section", { class: "panel", id: "t-start", "aria-label": "Start" }))));
 
@@ -124,6 +131,7 @@ function manage() {
       queue.welcome(data);
       takeSnapshot(book, tournamentId, data).then(scheduleDraw, () => {});
       for (const m of data.matches) if (m.state === "disputed" && !disputes.has(m.id)) desk.loadDispute(m.id);
+      signups.refresh(); // what changed while the socket was away
       draw();
     },
     onEvent(frame) {
@@ -133,8 +141,9 @@ function manage() {
       if (bracketLeftOut(frame)) loadMatches(book, tournamentId).then(scheduleDraw, () => {});
       if (frame.type === "dispute_created") disputes.set(data.match_id, data.dispute);
       if (frame.type === "dispute_resolved") disputes.delete(data.match_id);
-      participants = applyParticipantEvent(participants, frame);
+      participants = applyEntryEvent(participants, frame); // the registered only: the rest are the registration's
       names.set(participants);
+      if (frame.type.startsWith("participant") || frame.type === "registration_updated") signups.refresh();
       scheduleDraw();
     },
     onPresence(data) {
@@ -173,6 +182,7 @@ function manage() {
     drawInfo();
     drawPlayerLinks();
     drawShare();
+    render(byId("t-registration"), signups.view(tournament, participants));
     drawPeople();
     drawStart();
     render(byId("t-stations"), stations.view());
