@@ -16,13 +16,15 @@ const ORDER = ["live", "pending_result", "disputed", "ready", "check_in", "sched
 const BEFORE_START = new Set(["scheduled", "check_in", "ready"]);
 
 /**
- * `matchDesk({book, names, disputes, online, redraw})`: `view(registering)` is the matches panel,
+ * `matchDesk({book, names, disputes, online, redraw, tournamentId})`: `view(registering)` is the matches panel
+ * (with a form for an ad-hoc match outside the bracket: a show match, a tiebreaker),
  * `loadDispute(matchId)` finds a disputed match's open dispute. `disputes` (match id -> dispute)
  * is shared with the page, which fills it from the socket's events, and so is `online` (match id
  * -> the participants connected to it, from the tournament room's presence); `redraw()` asks for
  * a draw.
  */
-export function matchDesk({ book, names, disputes, online, redraw }) {
+export function matchDesk({ book, names, disputes, online, redraw, tournamentId }) {
+  let adhoc = null; // the ad-hoc match form while open: {error}
   const errors = new Map(); // match id -> the last refusal
   const desired = new Map(); // match id -> {game, scores}: scores clicked but not yet written
   const queues = new Map(); // match id -> {tail, inflight}: score writes in click order
@@ -60,6 +62,7 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
       all.length ? null : h("p", { class: "empty" },
         registering ? "Matches appear when the tournament starts." : "No match."),
       h("div", { class: "org-matches" }, playable.map(matchCard)),
+      adhocForm(registering),
       waiting.length ? h("p", { class: "muted" },
         `${waiting.length} more ${waiting.length === 1 ? "match waits" : "matches wait"} for earlier results.`) : null,
       done.length ? h("section", { "aria-labelledby": "done-title" },
@@ -71,6 +74,49 @@ export function matchDesk({ book, names, disputes, online, redraw }) {
           m.state === "cancelled" ? null : [" ", correction.button(m)],
           correction.panel(m))))) : null,
     ];
+  }
+
+  /** A match outside the bracket between two participants (a show match, a tiebreaker):
+   * closed, a button; open, the two players, a label and the games, created with POST. */
+  function adhocForm(registering) {
+    if (!adhoc) {
+      return h("p", {}, h("button", { type: "button", class: "link", id: "adhoc-open",
+        onclick: () => { adhoc = { error: "" }; redraw(); } }, "New ad-hoc match"));
+    }
+    const people = [...names.byId.entries()];
+    const pick = (id, label, index) => h("div", { class: "field" }, h("label", { for: id }, label),
+      h("select", { id, required: true }, people.map(([pid, name], i) => h("option", { value: pid,
+        selected: i === index }, name))));
+    const create = h("button", { type: "submit", class: "primary", id: "adhoc-create" }, "Create the match");
+    return h("form", { class: "stack adhoc", "aria-label": "New ad-hoc match", onsubmit: async (e) => {
+      e.preventDefault();
+      create.disabled = true;
+      try {
+        const body = { participant_ids: [byId("adhoc-a").value, byId("adhoc-b").value],
+          label: byId("adhoc-label").value.trim(), format: { best_of: Number(byId("adhoc-best-of").value) } };
+        book.merge(await post(`/api/tournaments/${tournamentId}/matches`, body));
+        for (const id of ["adhoc-a", "adhoc-b", "adhoc-label", "adhoc-best-of"]) delete byId(id).dataset.dirty;
+        adhoc = null;
+        announce(byId("announcer"), "Match created");
+      } catch (err) {
+        adhoc.error = err.message || String(err);
+      } finally {
+        create.disabled = false;
+        redraw();
+      }
+    } },
+    h("h3", {}, "New ad-hoc match"),
+    registering ? h("p", { class: "muted small" }, "Starting the tournament deletes ad-hoc matches made before it.")
+      : null,
+    h("div", { class: "row" }, pick("adhoc-a", "Player 1", 0), pick("adhoc-b", "Player 2", 1)),
+    h("div", { class: "row" },
+      h("div", { class: "field" }, h("label", { for: "adhoc-label" }, "Label (optional)"),
+        h("input", { id: "adhoc-label", maxlength: 100, autocomplete: "off", placeholder: "Show match" })),
+      h("div", { class: "field" }, h("label", { for: "adhoc-best-of" }, "Games"),
+        h("select", { id: "adhoc-best-of" }, [1, 3, 5, 7].map((n) => h("option", { value: n }, `Best of ${n}`))))),
+    h("div", { class: "row" }, create,
+      h("button", { type: "button", id: "adhoc-cancel", onclick: () => { adhoc = null; redraw(); } }, "Cancel")),
+    h("p", { class: "error", role: "alert", id: "adhoc-error" }, adhoc.error));
   }
 
   /** A finished series' game scores: " (13–9, 13–5)"; nothing for a single game. */

@@ -53,6 +53,11 @@ export function tournamentDesk({ tournamentId, onChanged, redraw }) {
           onChanged(await patch(base, { archived: !t.archived }));
           announce(byId("announcer"), t.archived ? "Back from the archive" : "Archived");
         }) }, t.archived ? "Bring back from the archive" : "Archive"),
+        t.state === "draft" ? h("button", { type: "button", class: "link", id: "t-open-registration",
+          onclick: (e) => busy(e.currentTarget, error, async () => {
+            onChanged(await post(`${base}/open-registration`, {}));
+            announce(byId("announcer"), "Registration opened");
+          }) }, "Open registration") : null,
         t.archived ? h("span", { class: "badge", id: "t-archived" }, "Archived") : null),
       h("h3", { id: "t-admin-title" }, "Exports"),
       h("p", { class: "row small exports" },

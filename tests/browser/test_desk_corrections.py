@@ -150,3 +150,35 @@ async def test_rename_archive_and_delete_from_the_desk(api: Api) -> None:
         await public.bring_to_front()
         await expect(public.locator("#tournament-gone")).to_have_text("“Friday Scrims” was deleted by its organizer.")
     assert (await api.get(f"/api/tournaments/{tid}"))[0] == 404
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_open_registration_and_an_ad_hoc_match_from_the_desk(api: Api) -> None:
+    """draft -> registration by a click; an ad-hoc best of 3 between two participants, created
+    from the matches panel (a refusal first: the same player twice), then run from its card."""
+    tid = await tournament_with(api, ["Alice", "Bob", "Carol"])
+    async with browser_pages(api, viewport={"width": 1280, "height": 1000}) as (page,):
+        await open_desk(page, api, tid)
+        await expect(page.locator("#t-state")).to_have_text("draft")
+        await page.get_by_role("button", name="Open registration").click()
+        await expect(page.locator("#t-state")).to_have_text("registration")
+        await expect(page.get_by_role("button", name="Open registration")).to_have_count(0)
+
+        await page.get_by_role("button", name="New ad-hoc match").click()
+        form = page.get_by_role("form", name="New ad-hoc match")
+        await form.get_by_label("Player 1").select_option(label="Bob")
+        await form.get_by_label("Player 2").select_option(label="Bob")
+        await form.get_by_role("button", name="Create the match").click()
+        await expect(page.locator("#adhoc-error")).to_contain_text("two different participants")
+        await form.get_by_label("Player 2").select_option(label="Carol")
+        await form.get_by_label("Label (optional)").fill("Show match")
+        await form.get_by_label("Games").select_option("3")
+        await form.get_by_role("button", name="Create the match").click()
+        card = page.locator("article.org-match", has_text="Show match")
+        await expect(card).to_contain_text("Bob vs Carol")
+        await expect(card.get_by_role("button", name="Cancel the match")).to_be_visible()  # not a bracket match
+        await card.get_by_role("button", name="Start the match").click()
+        await expect(card).to_have_attribute("data-state", "live")
+    matches = (await api.ok("GET", f"/api/tournaments/{tid}/matches"))["matches"]
+    assert [(m["label"], m["participant_ids"], m["format"]["best_of"], m["state"]) for m in matches] == [
+        ("Show match", ["bob", "carol"], 3, "live")]

@@ -92,7 +92,8 @@ function manage() {
   const disputes = new Map(); // match id -> its open dispute
   let online = new Map(); // match id -> its participants connected (the room's presence)
   const scheduleDraw = onNextFrame(draw);
-  const desk = matchDesk({ book, names, disputes, online: { get: (id) => online.get(id) }, redraw: scheduleDraw });
+  const desk = matchDesk({ book, names, disputes, online: { get: (id) => online.get(id) }, redraw: scheduleDraw,
+    tournamentId });
   const clock = new ServerClock();
   const queue = new QueueState(book);
   const stations = stationsDesk({ tournamentId, state: queue, names, book, clock, redraw: scheduleDraw });
