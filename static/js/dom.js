@@ -34,6 +34,17 @@ export function render(target, ...children) {
   for (const input of target.querySelectorAll("[id][data-dirty]")) {
     if (input.type !== "file") typed.set(input.id, input.value); // a file's choice cannot be put back
   }
+  // The field being typed in keeps its value even before its first input event (a redraw in the
+  // middle of a paste or of a test's fill), and its caret where the field has one; it counts as
+  // typed in only once it is.
+  const field = focusId && ["INPUT", "TEXTAREA"].includes(active.tagName) && active.type !== "file"
+    && !typed.has(focusId) ? active.value : null;
+  let caret = null;
+  try {
+    caret = focusId && typeof active.selectionStart === "number" ? [active.selectionStart, active.selectionEnd] : null;
+  } catch {
+    caret = null; // number inputs have no selection
+  }
   target.replaceChildren();
   append(target, children);
   for (const [id, value] of typed) {
@@ -43,7 +54,18 @@ export function render(target, ...children) {
       input.dataset.dirty = "1";
     }
   }
-  if (focusId) document.getElementById(focusId)?.focus({ preventScroll: true });
+  if (focusId) {
+    const again = document.getElementById(focusId);
+    if (field !== null && again && "value" in again) again.value = field;
+    again?.focus({ preventScroll: true });
+    if (caret && again && typeof again.setSelectionRange === "function") {
+      try {
+        again.setSelectionRange(caret[0], caret[1]);
+      } catch {
+        // a field that lost its selection API in the redraw
+      }
+    }
+  }
 }
 
 /** Say `text` through an aria-live region (the same text twice is still read). */
