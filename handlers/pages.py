@@ -80,6 +80,9 @@ class StaticHandler(web.StaticFileHandler):
 
     def set_extra_headers(self, path: str) -> None:
         self.set_header("Cache-Control", "no-cache")  # revalidated by ETag: no stale script after an upgrade
+        # Public code, no secret in it: any page or overlay tool may import the modules (live.js,
+        # docs/clients.md); module scripts from another origin need CORS.
+        self.set_header("Access-Control-Allow-Origin", "*")
 
 
 class QrHandler(BaseHandler):

@@ -1,6 +1,9 @@
 // The WebSocket client of one room (docs/protocol.md): welcome and snapshot, events in seq
 // order without duplicates, recovery with ?since=&epoch=, reconnects with backoff and jitter;
 // an event link is renewed on a timer and before each reconnect (token.js), and its renewal used.
+// The pages use it, and so may any page or overlay tool on another origin (docs/clients.md):
+//   import { LiveRoom } from "http://SERVER:8888/static/js/live.js";
+//   new LiveRoom("http://SERVER:8888/ws/match/m_1", token, { onEvent: (f) => ... }).start();
 
 import { ApiError } from "./api.js";
 import { CLOSE, LIMITED, TOKEN_REFUSED, reconnects } from "./closecodes.js";
@@ -10,7 +13,8 @@ const MIN_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 30000;
 
 /**
- * `new LiveRoom("/ws/match/m_1", token, handlers)`, then `start()`. Handlers, all optional:
+ * `new LiveRoom("/ws/match/m_1", token, handlers)`, then `start()`; the path may be a whole URL of
+ * another server (http(s):// or ws(s)://), for a page served elsewhere. Handlers, all optional:
  * onSnapshot(welcomeData): redraw everything (a fresh snapshot: recovered is false).
  * onEvent(frame): the next event, exactly once, in seq order.
  * onState(state, detail): "connecting" | "connected" | "reconnecting" | "offline".
@@ -81,13 +85,14 @@ export class LiveRoom {
   }
 
   url() {
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    let query = `?token=${encodeURIComponent(this.token)}`;
+    const base = new URL(this.path, location.href); // a path of this page's server, or a whole URL
+    base.protocol = base.protocol === "https:" || base.protocol === "wss:" ? "wss:" : "ws:";
+    base.searchParams.set("token", this.token);
     if (this.lastSeq !== null) {
-      query += `&since=${this.lastSeq}`;
-      if (this.epoch) query += `&epoch=${encodeURIComponent(this.epoch)}`;
+      base.searchParams.set("since", String(this.lastSeq));
+      if (this.epoch) base.searchParams.set("epoch", this.epoch);
     }
-    return `${scheme}//${location.host}${this.path}${query}`;
+    return base.href;
   }
 
   async connect() {
