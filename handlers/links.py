@@ -35,7 +35,8 @@ def _join_url(handler: BaseHandler, tournament_id: str, code: str | None) -> str
     return None if code is None else f"{_origin(handler)}/join/{tournament_id}?code={code}"
 
 
-def _link_url(handler: BaseHandler, tournament_id: str, token: str) -> str:
+def link_url(handler: BaseHandler, tournament_id: str, token: str) -> str:
+    """A player's page for the whole event, with their token: what links and registrations answer."""
     return f"{_origin(handler)}/me/{tournament_id}?token={token}"
 
 
@@ -50,7 +51,7 @@ class PlayerLinksHandler(BaseHandler):
         links = await self.services.links.mint_players(tournament_id, user, ttl_s, members=fields.flag(body, "members"))
         # A member's participant is their team: what they play as.
         minted = [{**link.to_json(), "participant_id": link.acts_for or link.subject,
-                   "url": _link_url(self, tournament_id, link.token),
+                   "url": link_url(self, tournament_id, link.token),
                    "join_url": _join_url(self, tournament_id, link.code)} for link in links]
         if qr:  # about 10 ms a code, pure Python: off the IOLoop, or a sheet of 128 stalls it a second
             svgs = await IOLoop.current().run_in_executor(
@@ -95,7 +96,7 @@ class JoinHandler(BaseHandler):
         code = fields.text(body, "code", max_len=40)
         link = await self.services.links.join(tournament_id, code)
         self.reply(200, {**link.to_json(), "participant_id": link.subject, "tournament_id": tournament_id,
-                         "url": _link_url(self, tournament_id, link.token)})
+                         "url": link_url(self, tournament_id, link.token)})
 
 
 class RenewHandler(BaseHandler):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.base import ID, BaseHandler, Reply
-from handlers.links import _link_url
+from handlers.links import link_url
 from realtime.errors import ApiError
 from realtime.limits import retry_after_ms
 from tournament import fields, participant_rows
@@ -75,7 +75,7 @@ class RegisterHandler(BaseHandler):
         done = await self.services.registration.register(tournament_id, code, name, participant_id)
         link = done.link
         self.reply(201, {**link.to_json(), "participant_id": link.subject, "tournament_id": tournament_id,
-                         "url": _link_url(self, tournament_id, link.token), "status": str(done.participant.status),
+                         "url": link_url(self, tournament_id, link.token), "status": str(done.participant.status),
                          "place": done.place, "participant": done.participant.to_json()})
 
 

@@ -3,7 +3,7 @@
 // the waitlist with places, the dropped, and the check-in window (open, close, what the start
 // does with the late) with who has checked in and a "Check in" for each.
 
-import { get, patch, post, qrCode } from "./api.js";
+import { del, get, patch, post, qrCode } from "./api.js";
 import { confirmAction } from "./confirm.js";
 import { announce, byId, h } from "./dom.js";
 import { applyParticipantEvent } from "./matches.js";
@@ -197,7 +197,15 @@ export function registrationDesk({ tournamentId, redraw, changed }) {
       waitlisted.length ? h("div", { class: "reg-list" }, h("h3", {}, `Waitlist (${waitlisted.length})`),
         h("ol", { class: "people", id: "reg-waitlist" }, waitlisted.map((p) => h("li", { dataset: { participantId: p.id } },
           h("span", { class: "name" }, p.name), " ", h("span", { class: "muted" }, `place ${p.place}`),
-          p.checked_in_at ? h("span", { class: "badge checked-in" }, "Checked in") : null)))) : null,
+          p.checked_in_at ? h("span", { class: "badge checked-in" }, "Checked in") : null,
+          registering ? h("span", { class: "row small person-actions" },
+            actionButton(`unlist-${p.id}`, `Take ${p.name} off the waitlist`, "Remove", async () => {
+              if (!await confirmAction({ title: `Take ${p.name} off the waitlist?`,
+                text: h("p", {}, `${p.name} leaves the waitlist; the players after them move up.`),
+                confirm: `Remove ${p.name}` })) return;
+              await del(`${base}/participants/${encodeURIComponent(p.id)}`);
+              announce(byId("announcer"), `${p.name} taken off the waitlist`);
+            })) : null)))) : null,
       dropped.length ? h("div", { class: "reg-list" }, h("h3", {}, `Dropped (${dropped.length})`),
         h("p", { class: "muted small" }, "Did not check in before the start."),
         h("ul", { class: "people", id: "reg-dropped" }, dropped.map((p) => h("li", { dataset: { participantId: p.id } },

@@ -90,7 +90,8 @@ async def test_register_waitlist_promotion_check_in_and_a_start_that_drops_the_l
 
         await desk.bring_to_front()
         await expect(desk.locator("#participants > li .name")).to_have_text(["Ann", "Ben"])
-        await expect(panel.locator("#reg-waitlist li")).to_have_text(["Cat place 1"])
+        await expect(panel.locator("#reg-waitlist li .name")).to_have_text(["Cat"])
+        await expect(panel.locator("#reg-waitlist li")).to_contain_text(["place 1"])
         await desk.get_by_role("button", name="Remove Ann").click()
         await desk.get_by_role("dialog", name="Remove Ann?").get_by_role("button", name="Remove Ann").click()
         await expect(desk.locator("#participants > li .name")).to_have_text(["Ben", "Cat"])
@@ -108,7 +109,8 @@ async def test_register_waitlist_promotion_check_in_and_a_start_that_drops_the_l
         assert (dan_link["status"], dan_link["place"]) == ("waitlisted", 1)
 
         await desk.bring_to_front()
-        await expect(panel.locator("#reg-waitlist li")).to_have_text(["Dan place 1"])
+        await expect(panel.locator("#reg-waitlist li .name")).to_have_text(["Dan"])
+        await expect(panel.locator("#reg-waitlist li")).to_contain_text(["place 1"])
         await panel.get_by_role("button", name="Open check-in").click()
         await expect(panel.locator("#checkin-state")).to_have_text("Check-in is open: players check in from their page.")
         await expect(panel.get_by_label("At the start, the registered who did not check in")).to_have_value("drop")
@@ -230,3 +232,24 @@ async def test_approval_a_new_code_closing_and_the_organizers_check_in(api: Api)
 
     eve_id = (await api.ok("GET", f"/api/tournaments/{tid}/participants"))["participants"][0]["id"]
     assert await statuses(api, tid) == {eve_id: "registered", "gus": "pending"}
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_the_desk_takes_a_player_off_the_waitlist(api: Api) -> None:
+    """One place, a waitlist of two: taking the first off (asked first) moves the second up."""
+    tid = (await api.ok("POST", "/api/tournaments", {"name": "LAN Cup"}, 201))["id"]
+    view = await api.ok("PATCH", f"/api/tournaments/{tid}/registration", {"open": True, "cap": 1, "waitlist": True})
+    for name in ("Ann", "Ben", "Cat"):
+        await api.ok("POST", f"/api/tournaments/{tid}/register", {"code": view["code"], "name": name}, 201, as_=None)
+    async with browser_pages(api, viewport=DESK) as (desk,):
+        await desk.goto(f"/organize/{tid}?token={api.organizer}")
+        await expect(desk.locator("#connection")).to_have_text("Connected")
+        waitlist = desk.locator("#reg-waitlist li")
+        await expect(waitlist).to_have_count(2)
+        await desk.get_by_role("button", name="Take Ben off the waitlist").click()
+        await desk.get_by_role("dialog", name="Take Ben off the waitlist?").get_by_role("button", name="Remove Ben").click()
+        await expect(waitlist).to_have_count(1)
+        await expect(waitlist.first).to_contain_text("Cat")
+        await expect(waitlist.first).to_contain_text("place 1")
+    waiting = (await api.ok("GET", f"/api/tournaments/{tid}/registration"))["waitlisted"]
+    assert [(p["name"], p["place"]) for p in waiting] == [("Cat", 1)]
