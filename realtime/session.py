@@ -253,6 +253,7 @@ class Refusal(Exception):
     code: str
     message: str
     details: dict[str, Any] = dataclasses.field(default_factory=dict)
+    cause: Exception | None = None  # the failure refused, for an HTTP edge to describe as REST does
 
 
 class SocketSession:
@@ -265,7 +266,10 @@ class SocketSession:
         self.user: Principal | None = None
         self.ip = ""
         self._member: Member | None = None
+        self.refusal: Refusal | None = None  # what the session was refused or closed with, if it was
+        self.epoch: str | None = None  # the epoch of the numbering its last welcome belongs to
         self._counted = False  # in the connection counts (released once)
+        self._gone = False  # closed: an admission still awaiting must not join the room after it
         self._url_epoch: str | None = None  # the ?epoch= a subscribe without one falls back to
         self._refused_in_a_row = 0
         settings = context.settings
@@ -280,6 +284,8 @@ class SocketSession:
             since, epoch = self._admit()
             self._ctx.open_sessions.add(self)
             await self._check_link()
+            if self._gone:  # the client left while its link was checked: nothing to join
+                return
             self._url_epoch = epoch
             self._member = self._ctx.hub.join(self._key, self._transport)
             self._ctx.heartbeat.watch(self._transport)
@@ -299,7 +305,7 @@ class SocketSession:
             since = protocol.parse_since(hs.query.get("since"))
             epoch = protocol.parse_epoch(hs.query.get("epoch"))
         except DomainError as e:
-            raise Refusal(CloseCode.BAD_REQUEST, e.code, e.message, e.details) from None
+            raise Refusal(CloseCode.BAD_REQUEST, e.code, e.message, e.details, cause=e) from None
         if not self._origin_allowed(hs.origin):
             raise Refusal(CloseCode.ORIGIN_NOT_ALLOWED, ErrorCode.INVALID_ORIGIN, "this origin may not connect")
         token = hs.query.get("token")
@@ -309,8 +315,9 @@ class SocketSession:
             self.user = user = ctx.tokens.decode(token)
         except AuthError as e:
             if e.code == "token_expired":
-                raise Refusal(CloseCode.TOKEN_EXPIRED, ErrorCode.TOKEN_EXPIRED, e.message) from None
-            raise Refusal(CloseCode.INVALID_TOKEN, ErrorCode.INVALID_TOKEN, e.message, {"reason": e.code}) from None
+                raise Refusal(CloseCode.TOKEN_EXPIRED, ErrorCode.TOKEN_EXPIRED, e.message, cause=e) from None
+            raise Refusal(CloseCode.INVALID_TOKEN, ErrorCode.INVALID_TOKEN, e.message, {"reason": e.code},
+                          cause=e) from None
         self.ip = client_ip(hs.peer, hs.forwarded_for, ctx.settings.trusted_proxies)
         limits = ctx.limits
         if self._room.full(ctx.hub, self._key, limits):
@@ -332,7 +339,7 @@ class SocketSession:
         except AuthError as e:
             close = CloseCode.TOKEN_EXPIRED if e.code == "token_expired" else CloseCode.INVALID_TOKEN
             code = ErrorCode.TOKEN_EXPIRED if e.code == "token_expired" else ErrorCode.INVALID_TOKEN
-            raise Refusal(close, code, e.message, {"reason": e.code}) from None
+            raise Refusal(close, code, e.message, {"reason": e.code}, cause=e) from None
 
     def refuse_now(self, refusal: Refusal) -> None:
         """Close an open socket with `refusal` (its token was revoked)."""
@@ -350,18 +357,20 @@ class SocketSession:
     def _refusal_for(self, exc: Exception) -> Refusal:
         if isinstance(exc, NotFoundError):
             return Refusal(CloseCode.NOT_FOUND, ErrorCode.NOT_FOUND,
-                           f"no such {self._room.kind} {self._handshake.room_id}")
+                           f"no such {self._room.kind} {self._handshake.room_id}", cause=exc)
         if isinstance(exc, StorageError):
             return Refusal(CloseCode.INTERNAL_ERROR, ErrorCode.STORE_UNAVAILABLE,
-                           "the database is unreachable; reconnect shortly")
+                           "the database is unreachable; reconnect shortly", cause=exc)
         log.error("socket admission failed on %s %s: %s: %s", self._room.kind, self._handshake.room_id,
                   type(exc).__name__, exc, exc_info=exc)
-        return Refusal(CloseCode.INTERNAL_ERROR, ErrorCode.INTERNAL_ERROR, "the server failed to admit the socket")
+        return Refusal(CloseCode.INTERNAL_ERROR, ErrorCode.INTERNAL_ERROR, "the server failed to admit the socket",
+                       cause=exc)
 
     def _refuse(self, refusal: Refusal) -> None:
         """Release what was taken, send one error frame, close. Frames held for the member
         (a presence, say) are dropped: a refusal is the error and the close, nothing else."""
         self.closed()
+        self.refusal = refusal
         self._transport.send(Frame(protocol.error_frame(refusal.code, refusal.message,
                                                         close_code=int(refusal.close), **refusal.details)))
         self._transport.close(refusal.close, refusal.code)
@@ -380,6 +389,7 @@ class SocketSession:
         if epoch is None or epoch == room_epoch:
             replay = await hub.missed(self._key, snapshot_seq, since,
                                       lambda after, limit: self._room.persisted(self._handshake.room_id, after, limit))
+        self.epoch = room_epoch
         welcome = {**user.to_json(), **snapshot, "seq": snapshot_seq, "epoch": room_epoch,
                    "recovered": replay is not None if since is not None else False,
                    "heartbeat_interval": int(self._ctx.settings.heartbeat_interval_s * 1000),
@@ -510,6 +520,7 @@ class SocketSession:
 
     def closed(self) -> None:
         """Release the socket's place in its room, the heartbeat and the limits (once)."""
+        self._gone = True
         self._ctx.open_sessions.discard(self)
         if self._counted:
             self._counted = False

@@ -1,9 +1,8 @@
 // The WebSocket client of one room (docs/protocol.md): welcome and snapshot, events in seq
 // order without duplicates, recovery with ?since=&epoch=, reconnects with backoff and jitter;
 // an event link is renewed on a timer and before each reconnect (token.js), and its renewal used.
-// The pages use it, and so may any page or overlay tool on another origin (docs/clients.md):
-//   import { LiveRoom } from "http://SERVER:8888/static/js/live.js";
-//   new LiveRoom("http://SERVER:8888/ws/match/m_1", token, { onEvent: (f) => ... }).start();
+// The pages use it, and so may any page or overlay tool on another origin, importing it from
+// this server's /static/js/live.js with whole URLs of this server (docs/clients.md).
 
 import { ApiError } from "./api.js";
 import { CLOSE, LIMITED, TOKEN_REFUSED, reconnects } from "./closecodes.js";

@@ -3,6 +3,7 @@ welcome and replay, commands answered through the one describer. No socket is op
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
@@ -268,6 +269,29 @@ async def test_closing_releases_once(world: World) -> None:
     assert (world.limits.sockets.open, len(world.heartbeat), world.hub.watchers("match:m1")) == (1, 1, 1)
     session.closed()
     session.closed()
+    assert (world.limits.sockets.open, len(world.heartbeat), world.hub.watchers("match:m1")) == (0, 0, 0)
+
+
+@pytest.mark.gen_test
+async def test_a_client_gone_while_its_link_is_checked_joins_nothing(world: World,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The link check awaits the store: a socket closed meanwhile must not join the room, be
+    watched or stay counted when the check returns."""
+    await world.live_match()
+    checking = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow_check(user: Principal) -> None:
+        checking.set()
+        await release.wait()
+
+    monkeypatch.setattr(world.context.links, "check", slow_check)
+    session, _ = world.session(token=world.token())
+    opening = asyncio.ensure_future(session.open())
+    await checking.wait()
+    session.closed()  # the client went away
+    release.set()
+    await opening
     assert (world.limits.sockets.open, len(world.heartbeat), world.hub.watchers("match:m1")) == (0, 0, 0)
 
 
