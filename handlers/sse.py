@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -37,7 +38,9 @@ from tournament.errors import ShuttingDownError
 if TYPE_CHECKING:
     from handlers.services import Services
 
-RETRY_MS = 2000  # the reconnection delay an EventSource is told once, at the start of each stream
+RETRY_MS = 2000  # about the reconnection delay an EventSource is told at the start of each stream:
+# each stream is told its own, from half of it to one and a half ("equal jitter", as the pages'
+# sockets wait), so a restart's every stream does not come back in the same instant.
 # Closes meaning the client does not take its output: cut off rather than finished, since a
 # response finished behind unsent output would hold it until the connection closes.
 CUT_OFF = (CloseCode.SLOW_CONSUMER, CloseCode.HEARTBEAT_TIMEOUT)
@@ -245,7 +248,8 @@ class EventStreamHandler(BaseHandler):
         if origin is not None:  # admitted, so an allowed origin: let its page read the stream
             self.set_header("Access-Control-Allow-Origin", origin)
             self.set_header("Vary", "Origin")
-        events.start(session.epoch, f"retry: {self.retry_ms}\n\n".encode())
+        retry = random.randint(self.retry_ms // 2, self.retry_ms * 3 // 2)
+        events.start(session.epoch, f"retry: {retry}\n\n".encode())
         await events.done.wait()
 
     def _slow(self) -> None:
