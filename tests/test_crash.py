@@ -350,6 +350,93 @@ async def test_kill_9_and_ctrl_c_while_the_queue_calls_matches(tmp_path: Path) -
     assert sum(a.event == "match_completed" for a in acks) >= 3, f"seed {SEED + 4}: too few results acknowledged"
 
 
+async def play_groups(client: Client, tournament_id: str, acks: list[Ack], out: list[str],
+                      rng: random.Random) -> None:
+    """Play the ready (and the live) matches over REST, the lower id winning, and disqualify a player now and
+    then, until the server goes; each acknowledged result goes into `acks`, each acknowledged
+    disqualification into `out`."""
+    try:
+        while True:
+            matches = (await client.ok("GET", f"/api/tournaments/{tournament_id}/matches"))["matches"]
+            ready = [m for m in matches if m["state"] in ("scheduled", "live") and None not in m["participant_ids"]]
+            if not ready:
+                return
+            if not out and rng.random() < 0.05:
+                who = rng.choice(ready)["participant_ids"][1]
+                status, _ = await client.call("POST", f"/api/tournaments/{tournament_id}/participants/{who}/disqualify",
+                                              {"reason": "crash test"})
+                if status == 200:
+                    out.append(who)
+                continue
+            match = rng.choice(ready)
+            mid, (a, b) = match["id"], match["participant_ids"]
+            if match["state"] == "scheduled":  # a match a stop left live is decided as it is
+                await client.call("POST", f"/api/matches/{mid}/start")
+            scores = {a: 2, b: 1} if a < b else {a: 1, b: 2}
+            status, body = await client.call("POST", f"/api/matches/{mid}/result", {"scores": scores})
+            if status == 200:
+                acks.append(Ack(mid, body["version"], body["seq"], "match_completed", scores))
+    except ServerGone:
+        return
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_kill_9_and_ctrl_c_through_groups_a_disqualification_and_the_playoff(tmp_path: Path) -> None:
+    """Groups, then playoffs, registered by a bulk add and played over REST with a player
+    disqualified on the way: kill -9 twice and Ctrl-C to the process group mid-play. After each
+    restart every acknowledged result and disqualification is stored, every log is gap-free, no
+    open match has a disqualified player in it, and once the groups are decided the playoff is
+    open, each of its matches once."""
+    rng = random.Random(SEED + 5)
+    port, data_dir = free_port(), tmp_path / "data"
+    acks: list[Ack] = []
+    out: list[str] = []
+    tournament_id = ""
+    for cycle, stop in enumerate(("kill", "kill", "ctrl-c", "check")):
+        context = f"seed {SEED + 5}, cycle {cycle}"
+        server = ServerProcess(*server_args(port, data_dir), log_path=tmp_path / f"server-{cycle}.log",
+                               new_session=stop == "ctrl-c")
+        async with server:
+            client = Client(port, server.token)
+            if not tournament_id:
+                tournament_id = (await client.ok("POST", "/api/tournaments",
+                                                 {"name": "Group Cup", "format": "groups_playoffs"}, 201))["id"]
+                csv = "name,id\n" + "\n".join(f"G{i},g{i:02}" for i in range(32))
+                await client.ok("POST", f"/api/tournaments/{tournament_id}/participants/bulk", {"csv": csv}, 201)
+                await client.ok("POST", f"/api/tournaments/{tournament_id}/start", {"groups": {"count": 4}})
+            else:
+                tournament = await client.ok("GET", f"/api/tournaments/{tournament_id}")
+                assert set(out) <= {d["participant_id"] for d in tournament["disqualified"]}, f"{context}: lost a DQ"
+                matches = (await client.ok("GET", f"/api/tournaments/{tournament_id}/matches"))["matches"]
+                for match in matches:
+                    stored, log = await check_log(client, match["id"], context)
+                    check_acks(stored, log, acks, context)
+                    if stored["state"] not in ("completed", "forfeit", "cancelled") and None not in stored["participant_ids"]:
+                        assert not set(stored["participant_ids"]) & {d["participant_id"] for d in
+                                                                     tournament["disqualified"]}, \
+                            f"{context}: {stored['id']} still waits for a disqualified player"
+                groups = [m for m in matches if m["bracket"]["group"]]
+                playoff = [m["bracket"]["key"] for m in matches if not m["bracket"]["group"]]
+                assert len(playoff) == len(set(playoff)), f"{context}: a playoff match twice"
+                if all(m["state"] in ("completed", "forfeit") or m["bracket"]["walkover"] for m in groups):
+                    assert tournament["settings"]["stage"] == "playoff" and playoff, f"{context}: no playoff"
+            if stop == "check":  # what is left plays to the end: the playoff opens once, the tournament ends
+                await play_groups(client, tournament_id, acks, out, rng)
+                assert (await client.ok("GET", f"/api/tournaments/{tournament_id}"))["state"] == "completed", context
+                assert await server.signal(signal.SIGTERM) == 0
+                break
+            player = asyncio.ensure_future(play_groups(client, tournament_id, acks, out, rng))
+            await asyncio.sleep(rng.uniform(0.2, 0.6))  # the random point of the stop
+            if stop == "kill":
+                assert await server.signal(signal.SIGKILL) == -signal.SIGKILL
+            else:
+                assert await server.interrupt_group() == 0, server.stderr()
+            await asyncio.wait_for(player, 30)
+            assert "Traceback" not in server.stderr(), f"{context}:\n{server.stderr()}"
+    assert len(acks) >= 3, f"seed {SEED + 5}: too few results acknowledged"
+    assert out, f"seed {SEED + 5}: nobody was disqualified"
+
+
 async def live_matches(client: Client, count: int, rng: random.Random) -> dict[str, list[str]]:
     """`count` new live matches of one new tournament, with their players."""
     tournament_id = await new_tournament(client)
