@@ -96,6 +96,36 @@ export function segment(index) {
   return decodeURIComponent(location.pathname.split("/").filter(Boolean)[index] ?? "");
 }
 
+const retryTimers = new WeakMap(); // button -> the countdown keeping it off
+
+/** A 429 refusal (an ApiError with `retry_after_ms`): `errorEl` counts the wait down, `button`
+ * off until it is over, then says it may be tried again. A new wait replaces the one running. */
+export function waitBeforeRetry(button, errorEl, refusal) {
+  stopWaiting(button);
+  let left = Math.max(1, Math.ceil((refusal.details?.retry_after_ms ?? 1000) / 1000));
+  const say = () => {
+    errorEl.textContent = `Too many tries: wait ${left} s, then try again.`;
+  };
+  button.disabled = true;
+  say();
+  retryTimers.set(button, setInterval(() => {
+    left -= 1;
+    if (left > 0) {
+      say();
+      return;
+    }
+    stopWaiting(button);
+    button.disabled = false;
+    errorEl.textContent = "You can try again now.";
+  }, 1000));
+}
+
+/** End the countdown of `button`, if one runs. */
+export function stopWaiting(button) {
+  clearInterval(retryTimers.get(button));
+  retryTimers.delete(button);
+}
+
 /** Run `action` with `button` disabled; an error is shown in `errorEl` (role=alert). */
 export async function busy(button, errorEl, action) {
   if (button) button.disabled = true;

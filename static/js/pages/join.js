@@ -2,7 +2,7 @@
 // link for the whole event (POST /api/tournaments/{id}/join), then goes to /me/{id}.
 
 import { ApiError, post } from "../api.js";
-import { byId, h, render, segment } from "../dom.js";
+import { byId, h, render, segment, waitBeforeRetry } from "../dom.js";
 import { forgetToken, saveToken } from "../token.js";
 
 const main = byId("main");
@@ -18,7 +18,6 @@ const input = h("input", { id: "join-code", name: "code", class: "code-input", r
   "aria-describedby": "join-hint" });
 const submit = h("button", { type: "submit", class: "primary big-action", id: "join-submit" }, "Open my matches");
 const error = h("p", { id: "join-error", class: "error", role: "alert" });
-let waitTimer = null;
 
 document.title = "Join · livebracket";
 byId("page-title").textContent = "Join the tournament";
@@ -68,7 +67,7 @@ function refused(e) {
   } else if (e.status === 404) {
     error.textContent = `No player of this tournament has the code ${cleanCode(input.value)}: check it and try again.`;
   } else if (e.status === 429) {
-    waitBeforeRetry(Math.max(1, Math.ceil((e.details.retry_after_ms ?? 1000) / 1000)));
+    waitBeforeRetry(submit, error, e);
     return;
   } else if (e.status === 422 || e.status === 400) {
     error.textContent = "That is not a code: it has 8 letters and digits.";
@@ -77,25 +76,4 @@ function refused(e) {
   }
   input.focus();
   input.select();
-}
-
-/** Too many tries: say how long to wait, counting down, with the button off until then. */
-function waitBeforeRetry(seconds) {
-  clearInterval(waitTimer);
-  let left = seconds;
-  const say = () => {
-    error.textContent = `Too many tries: wait ${left} s, then try again.`;
-  };
-  submit.disabled = true;
-  say();
-  waitTimer = setInterval(() => {
-    left -= 1;
-    if (left > 0) {
-      say();
-      return;
-    }
-    clearInterval(waitTimer);
-    submit.disabled = false;
-    error.textContent = "You can try again now.";
-  }, 1000);
 }

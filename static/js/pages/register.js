@@ -4,13 +4,12 @@
 // keeps the link the server answers, as /join does, for their page /me/{id}.
 
 import { ApiError, get, post } from "../api.js";
-import { byId, h, render, segment } from "../dom.js";
+import { byId, h, render, segment, stopWaiting, waitBeforeRetry } from "../dom.js";
 import { currentToken, forgetToken, saveToken } from "../token.js";
 
 const main = byId("main");
 const tournamentId = segment(1);
 const fromLink = new URL(location.href).searchParams.get("code") ?? "";
-let waitTimer = null;
 
 /** A code as typed ("abcd-efgh ", "ab cd ef gh"), as the server reads it. */
 function cleanCode(typed) {
@@ -64,7 +63,7 @@ async function showName() {
 }
 
 async function register() {
-  clearInterval(waitTimer);
+  stopWaiting(submit);
   error.textContent = "";
   const code = cleanCode(codeInput.value);
   const name = nameInput.value.trim();
@@ -131,7 +130,7 @@ function refused(e, body) {
       + "code. Check it, or ask the organizer for the current link.";
     focus = codeInput;
   } else if (e.status === 429) {
-    waitBeforeRetry(Math.max(1, Math.ceil((e.details.retry_after_ms ?? 1000) / 1000)));
+    waitBeforeRetry(submit, error, e);
     return;
   } else if (e.code === "registration_closed") {
     error.textContent = "Registration is closed: ask the organizer.";
@@ -154,24 +153,4 @@ function refused(e, body) {
   }
   focus.focus();
   focus.select?.();
-}
-
-/** Too many tries from this address: say how long to wait, counting down, the button off until then. */
-function waitBeforeRetry(seconds) {
-  let left = seconds;
-  const say = () => {
-    error.textContent = `Too many tries: wait ${left} s, then try again.`;
-  };
-  submit.disabled = true;
-  say();
-  waitTimer = setInterval(() => {
-    left -= 1;
-    if (left > 0) {
-      say();
-      return;
-    }
-    clearInterval(waitTimer);
-    submit.disabled = false;
-    error.textContent = "You can try again now.";
-  }, 1000);
 }
