@@ -86,6 +86,16 @@ def writes(conflicts: tuple[str, ...] = ONCE_409, *, forbidden: tuple[str, ...] 
             429: error(429, "rate_limit_exceeded")}
 
 
+def by_code(not_found: str, too_many: str, conflicts: tuple[str, ...] = ()) -> dict[int, dict[str, Any]]:
+    """The errors of a route a code opens without a token (join, register): a wrong code reads
+    as an unknown tournament, and tries are limited per address."""
+    errors = {400: error(400, "invalid_json", "invalid_schema"), 404: error(404, "not_found", why=not_found),
+              413: error(413, "payload_too_large"), 422: error(422, "invalid_value"),
+              429: error(429, "rate_limit_exceeded", why=too_many),
+              503: error(503, "store_unavailable", "store_error")}
+    return {**errors, 409: error(409, *conflicts)} if conflicts else errors
+
+
 def unkept(*, conflicts: tuple[str, ...] = ()) -> dict[int, dict[str, Any]]:
     """The errors of an organizer's write not run by once_per_key (its answer holds tokens,
     which the store does not keep): writes' without the Idempotency-Key and shutdown codes."""
@@ -340,13 +350,9 @@ def paths() -> dict[str, Any]:
         "/api/tournaments/{tournament_id}/join": {
             "post": operation("joinWithCode", "A player's event link for the code they type; no token needed",
                               (200, "The player's link", s.ref("JoinedLink")),
-                              {400: error(400, "invalid_json", "invalid_schema"),
-                               404: error(404, "not_found", why="The tournament is unknown, or the code is not one "
-                                                                "of its players' (the same answer)."),
-                               413: error(413, "payload_too_large"), 422: error(422, "invalid_value"),
-                               429: error(429, "rate_limit_exceeded", why="Too many codes tried from this address; "
-                                                                          "retry after Retry-After seconds."),
-                               503: error(503, "store_unavailable", "store_error")},
+                              by_code("The tournament is unknown, or the code is not one of its players' (the same "
+                                      "answer).", "Too many codes tried from this address; retry after Retry-After "
+                                                  "seconds."),
                               params=t, body=s.JOIN_BODY, required=True, public=True),
         },
         "/api/tournaments/{tournament_id}/registration": {
@@ -367,15 +373,11 @@ def paths() -> dict[str, Any]:
             "post": operation("registerWithCode", "A player registers themselves with the registration code; no "
                                                   "token needed",
                               (201, "The player's event link, status and waitlist place", s.ref("RegisteredLink")),
-                              {400: error(400, "invalid_json", "invalid_schema"),
-                               404: error(404, "not_found", why="The tournament is unknown, or the code is not its "
-                                                                "registration code (the same answer)."),
-                               409: error(409, "registration_closed", "registration_full", "already_exists",
-                                          "invalid_state", "draw_in_progress", "conflict"),
-                               413: error(413, "payload_too_large"), 422: error(422, "invalid_value"),
-                               429: error(429, "rate_limit_exceeded", why="Too many registrations from this "
-                                                                          "address; retry after Retry-After seconds."),
-                               503: error(503, "store_unavailable", "store_error")},
+                              by_code("The tournament is unknown, or the code is not its registration code (the same "
+                                      "answer).", "Too many registrations from this address; retry after Retry-After "
+                                                  "seconds.",
+                                      ("registration_closed", "registration_full", "already_exists", "invalid_state",
+                                       "draw_in_progress", "conflict")),
                               params=t, body=s.REGISTER_BODY, required=True, public=True),
         },
         "/api/tournaments/{tournament_id}/participants/{participant_id}/approve": {
