@@ -16,6 +16,7 @@ import os
 import random
 import signal
 from pathlib import Path
+from collections.abc import Coroutine
 from typing import Any
 
 import pytest
@@ -267,6 +268,27 @@ async def test_kill_9_during_writes_loses_no_acknowledged_write(tmp_path: Path) 
     assert sum(a.event == "match_completed" for a in acks) >= 1, f"seed {SEED}: no result was acknowledged"
 
 
+def cycle_server(port: int, data_dir: Path, tmp_path: Path, cycle: int, stop: str) -> ServerProcess:
+    """The server of one cycle on the shared data dir, in a process group of its own when the
+    cycle ends with Ctrl-C (SIGINT goes to the whole group, the embedded store with it)."""
+    return ServerProcess(*server_args(port, data_dir), log_path=tmp_path / f"server-{cycle}.log",
+                         new_session=stop == "ctrl-c")
+
+
+async def stop_mid_play(server: ServerProcess, stop: str, writes: Coroutine[Any, Any, None], after_s: float,
+                        context: str) -> None:
+    """Run `writes` (which returns once the server is gone) and stop the server `after_s` into
+    them: kill -9, or Ctrl-C to its process group; the server must not have crashed on its own."""
+    writer = asyncio.ensure_future(writes)
+    await asyncio.sleep(after_s)  # the random point of the stop
+    if stop == "kill":
+        assert await server.signal(signal.SIGKILL) == -signal.SIGKILL
+    else:
+        assert await server.interrupt_group() == 0, server.stderr()
+    await asyncio.wait_for(writer, 30)
+    assert "Traceback" not in server.stderr(), f"{context}:\n{server.stderr()}"
+
+
 async def play_called(client: Client, tournament_id: str, acks: list[Ack], rng: random.Random) -> None:
     """Play whatever the queue calls, over REST, until the server goes: both players checked
     in (by the organizer), started, a result; each acknowledged result goes into `acks`."""
@@ -314,8 +336,7 @@ async def test_kill_9_and_ctrl_c_while_the_queue_calls_matches(tmp_path: Path) -
     tournament_id = ""
     for cycle, stop in enumerate(("kill", "kill", "ctrl-c", "check")):
         context = f"seed {SEED + 4}, cycle {cycle}"
-        server = ServerProcess(*server_args(port, data_dir), log_path=tmp_path / f"server-{cycle}.log",
-                               new_session=stop == "ctrl-c")
+        server = cycle_server(port, data_dir, tmp_path, cycle, stop)
         async with server:
             client = Client(port, server.token)
             if not tournament_id:
@@ -339,14 +360,8 @@ async def test_kill_9_and_ctrl_c_while_the_queue_calls_matches(tmp_path: Path) -
             if stop == "check":
                 assert await server.signal(signal.SIGTERM) == 0
                 break
-            player = asyncio.ensure_future(play_called(client, tournament_id, acks, rng))
-            await asyncio.sleep(rng.uniform(0.3, 1.0))  # the random point of the stop
-            if stop == "kill":
-                assert await server.signal(signal.SIGKILL) == -signal.SIGKILL
-            else:
-                assert await server.interrupt_group() == 0, server.stderr()
-            await asyncio.wait_for(player, 30)
-            assert "Traceback" not in server.stderr(), f"{context}:\n{server.stderr()}"
+            await stop_mid_play(server, stop, play_called(client, tournament_id, acks, rng), rng.uniform(0.3, 1.0),
+                                context)
     assert sum(a.event == "match_completed" for a in acks) >= 3, f"seed {SEED + 4}: too few results acknowledged"
 
 
@@ -394,8 +409,7 @@ async def test_kill_9_and_ctrl_c_through_groups_a_disqualification_and_the_playo
     tournament_id = ""
     for cycle, stop in enumerate(("kill", "kill", "ctrl-c", "check")):
         context = f"seed {SEED + 5}, cycle {cycle}"
-        server = ServerProcess(*server_args(port, data_dir), log_path=tmp_path / f"server-{cycle}.log",
-                               new_session=stop == "ctrl-c")
+        server = cycle_server(port, data_dir, tmp_path, cycle, stop)
         async with server:
             client = Client(port, server.token)
             if not tournament_id:
@@ -425,14 +439,8 @@ async def test_kill_9_and_ctrl_c_through_groups_a_disqualification_and_the_playo
                 assert (await client.ok("GET", f"/api/tournaments/{tournament_id}"))["state"] == "completed", context
                 assert await server.signal(signal.SIGTERM) == 0
                 break
-            player = asyncio.ensure_future(play_groups(client, tournament_id, acks, out, rng))
-            await asyncio.sleep(rng.uniform(0.2, 0.6))  # the random point of the stop
-            if stop == "kill":
-                assert await server.signal(signal.SIGKILL) == -signal.SIGKILL
-            else:
-                assert await server.interrupt_group() == 0, server.stderr()
-            await asyncio.wait_for(player, 30)
-            assert "Traceback" not in server.stderr(), f"{context}:\n{server.stderr()}"
+            await stop_mid_play(server, stop, play_groups(client, tournament_id, acks, out, rng),
+                                rng.uniform(0.2, 0.6), context)
     assert len(acks) >= 3, f"seed {SEED + 5}: too few results acknowledged"
     assert out, f"seed {SEED + 5}: nobody was disqualified"
 
