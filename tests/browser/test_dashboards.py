@@ -45,6 +45,18 @@ async def tournament_with(api: Api, names: list[str], fmt: str = "single_elimina
     return tid
 
 
+async def create_on_the_desk(page: Page, api: Api, name: str, fmt: str) -> str:
+    """Create a tournament from /organize's form; its id, once its desk is connected."""
+    await page.goto(f"/organize?token={api.organizer}")
+    await page.get_by_label("Name", exact=True).fill(name)
+    await page.get_by_label("Format").select_option(fmt)
+    await page.get_by_role("button", name="Create the tournament").click()
+    await expect(page).to_have_url(re.compile(r"/organize/t_\w+$"))
+    tid = page.url.rsplit("/", 1)[1]
+    await expect(page.locator("#connection")).to_have_text("Connected")
+    return tid
+
+
 async def live_match(api: Api) -> dict[str, Any]:
     """A live ad-hoc match of Alice and Bob."""
     tid = await tournament_with(api, ["Alice", "Bob"])
@@ -279,13 +291,7 @@ async def test_the_desk_shows_which_players_have_their_page_open(api: Api) -> No
 async def test_the_organizer_runs_a_match_from_start_to_finish_by_clicks(api: Api) -> None:
     """Create, add two players, start, score with +/-, decide: all by clicks on /organize."""
     async with browser_pages(api) as (page,):
-        await page.goto(f"/organize?token={api.organizer}")
-        await page.get_by_label("Name", exact=True).fill("Friday Cup")
-        await page.get_by_label("Format").select_option("single_elimination")
-        await page.get_by_role("button", name="Create the tournament").click()
-        await expect(page).to_have_url(re.compile(r"/organize/t_\w+$"))
-        tid = page.url.rsplit("/", 1)[1]
-        await expect(page.locator("#connection")).to_have_text("Connected")
+        tid = await create_on_the_desk(page, api, "Friday Cup", "single_elimination")
 
         for name in ("Alice", "Bob"):
             await page.get_by_label("Name", exact=True).fill(name)

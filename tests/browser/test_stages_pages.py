@@ -4,12 +4,10 @@ starts it; the public page shows each group's table (who goes on marked) and the
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.async_api import expect
 
-from tests.browser.test_dashboards import TIMEOUT_S, browser_pages
+from tests.browser.test_dashboards import TIMEOUT_S, browser_pages, create_on_the_desk
 from tests.conftest import Api
 from tests.handlers.test_stages import play_out
 
@@ -17,13 +15,7 @@ from tests.handlers.test_stages import play_out
 @pytest.mark.gen_test(timeout=TIMEOUT_S * 2)
 async def test_groups_then_a_playoff_started_from_the_desk(api: Api) -> None:
     async with browser_pages(api, 2, viewport={"width": 1280, "height": 1000}) as (page, public):
-        await page.goto(f"/organize?token={api.organizer}")
-        await page.get_by_label("Name", exact=True).fill("Spring Groups")
-        await page.get_by_label("Format").select_option("groups_playoffs")
-        await page.get_by_role("button", name="Create the tournament").click()
-        await expect(page).to_have_url(re.compile(r"/organize/t_\w+$"))
-        tid = page.url.rsplit("/", 1)[1]
-        await expect(page.locator("#connection")).to_have_text("Connected")
+        tid = await create_on_the_desk(page, api, "Spring Groups", "groups_playoffs")
         names = "\n".join(f"P{i},{i},p{i}" for i in range(1, 9))
         await page.get_by_label("One per line: name, or name,seed,id").fill(names)
         await page.get_by_role("button", name="Add them all").click()
