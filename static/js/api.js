@@ -65,6 +65,30 @@ export async function download(path, filename) {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
+/** `read` made one at a time: asked while it runs, the call gets the running one's promise and
+ * one more pass runs after it (so the last ask is always answered by a read that began after it). */
+export function oneAtATime(read) {
+  let running = null;
+  let again = false;
+  return () => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          await read();
+        } while (again);
+      } finally {
+        running = null;
+      }
+    })();
+    return running;
+  };
+}
+
 /** A QR code of `data` as an object URL (POSTed, so a token in it stays out of the access log). */
 export async function qrCode(data) {
   const response = await fetch("/qr.svg", {

@@ -3,7 +3,7 @@
 // the waitlist with places, the dropped, and the check-in window (open, close, what the start
 // does with the late) with who has checked in and a "Check in" for each.
 
-import { del, get, patch, post, qrCode } from "./api.js";
+import { del, get, oneAtATime, patch, post, qrCode } from "./api.js";
 import { confirmAction } from "./confirm.js";
 import { announce, byId, h } from "./dom.js";
 import { applyParticipantEvent } from "./matches.js";
@@ -46,30 +46,21 @@ export function registrationDesk({ tournamentId, redraw, changed }) {
   let draft = null; // the settings form while it is being edited: {open, cap, waitlist, approval}
   let qr = null; // {url, src}: the QR code of the registration link, once drawn
   let drawing = null; // the link whose QR code is being drawn
-  let reading = null; // the read under way; `again`: another was asked for meanwhile
-  let again = false;
   const errors = { settings: "", link: "", entries: "", checkIn: "" }; // the last refusal of each part
 
   /** Read the registration (one read at a time; asks during one make one more after it). */
-  async function refresh() {
-    if (reading) {
-      again = true;
-      return reading;
+  const read = oneAtATime(async () => {
+    try {
+      registration = await get(`${base}/registration`);
+      loadError = "";
+    } catch (e) {
+      loadError = e.message || String(e);
     }
-    reading = (async () => {
-      do {
-        again = false;
-        try {
-          registration = await get(`${base}/registration`);
-          loadError = "";
-        } catch (e) {
-          loadError = e.message || String(e);
-        }
-      } while (again);
-      reading = null;
-      redraw();
-    })();
-    return reading;
+  });
+
+  async function refresh() {
+    await read();
+    redraw();
   }
 
   function view(tournament, participants) {

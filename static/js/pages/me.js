@@ -5,7 +5,7 @@
 // Before the start it says where the player's registration stands (registered, waiting for
 // approval, on the waitlist and at which place, dropped) and, while check-in is open, checks them in.
 
-import { ApiError, get, post } from "../api.js";
+import { ApiError, get, oneAtATime, post } from "../api.js";
 import { announce, byId, h, onNextFrame, render, segment } from "../dom.js";
 import { tournamentGone } from "../gate.js";
 import { LiveRoom } from "../live.js";
@@ -35,10 +35,23 @@ let ended = false; // the link was refused: the page says so and stops
 let mine = null; // the player's own Participant, of any status (null: not known to be one)
 let place = null; // their waitlist place, when waitlisted
 let registration = null; // GET .../registration (settings, the waitlist's places), or null: not read
-let reading = null; // the registration read under way; `readAgain`: another asked for meanwhile
-let readAgain = false;
 let checkInError = "";
 const OPEN_STATES = new Set(["draft", "registration"]);
+
+/** Read the registration (the player may: the code is null for them); one read at a time. */
+const readRegistration = oneAtATime(async () => {
+  try {
+    registration = await get(`/api/tournaments/${tournamentId}/registration`);
+  } catch {
+    return; // no settings to show: the page goes on without check-in (the socket may bring them)
+  }
+  if (mine?.status === "registered" && names.has(me)) return;
+  const listed = ["pending", "waitlisted", "dropped"].flatMap((k) => registration[k]).find((p) => p.id === me);
+  if (listed) {
+    mine = listed;
+    place = listed.place ?? null;
+  }
+});
 
 if (!token) {
   noLink();
@@ -328,31 +341,6 @@ function follow(current, ours) {
 
 // -- before the start: the registration and check-in ----------------------------------------------
 
-/** Read the registration (the player may: the code is null for them); one read at a time. */
-async function readRegistration() {
-  if (reading) {
-    readAgain = true;
-    return reading;
-  }
-  reading = (async () => {
-    do {
-      readAgain = false;
-      try {
-        registration = await get(`/api/tournaments/${tournamentId}/registration`);
-      } catch {
-        continue; // no settings to show: the page goes on without check-in (the socket may bring them)
-      }
-      if (mine?.status === "registered" && names.has(me)) continue;
-      const listed = ["pending", "waitlisted", "dropped"].flatMap((k) => registration[k]).find((p) => p.id === me);
-      if (listed) {
-        mine = listed;
-        place = listed.place ?? null;
-      }
-    } while (readAgain);
-    reading = null;
-  })();
-  return reading;
-}
 
 /** A player who does not play (yet): pending, waitlisted or dropped; their status and check-in. */
 function drawEntry(status) {
