@@ -32,10 +32,11 @@ MAX_SUBJECTS = 10_000  # players and screens a tournament keeps link generations
 
 
 class UnknownCodeError(NotFoundError):
-    """No player of the tournament has the code typed (the same answer for an unknown tournament)."""
+    """A code typed is not the tournament's (a player's, or its registration's): the same
+    answer for an unknown tournament, so a code cannot be told apart from a tournament id."""
 
-    def __init__(self) -> None:
-        Exception.__init__(self, "no player of this tournament has that code: check it, or ask the organizer")
+    def __init__(self, whose: str = "no player of this tournament has that code") -> None:
+        Exception.__init__(self, f"{whose}: check it, or ask the organizer")
         self.kind, self.record_id = "code", ""
 
 

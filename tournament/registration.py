@@ -18,7 +18,7 @@ from tournament import brackets, waitlist
 from tournament.errors import AlreadyExistsError, ForbiddenError, InvalidTransitionError, InvalidValueError
 from tournament.events import (PARTICIPANT_ADDED, PARTICIPANT_REMOVED, PARTICIPANT_UPDATED, REGISTRATION_UPDATED,
                                NullPublisher, Publisher)
-from tournament.links import Link, LinkService, new_code
+from tournament.links import Link, LinkService, UnknownCodeError, new_code
 from tournament.locks import KeyedLocks
 from tournament.models import (CheckIn, EntryStatus, Event, Participant, Registration, Tournament, new_id,
                                tournament_stream)
@@ -31,12 +31,7 @@ CHECK_IN_STATES = ("off", "open", "closed")
 MAX_CAP = 4096  # the most seeds a bracket has
 
 
-class UnknownRegistrationCodeError(NotFoundError):
-    """The code is not the tournament's registration code (the same answer for an unknown tournament)."""
-
-    def __init__(self) -> None:
-        Exception.__init__(self, "no registration of this tournament has that code: check it, or ask the organizer")
-        self.kind, self.record_id = "code", ""
+NOT_ITS_CODE = "no registration of this tournament has that code"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,7 +115,7 @@ class RegistrationService:
         """A player registers themselves with the tournament's registration code: registered,
         pending (approval) or waitlisted (over the cap), and answered their own event link.
 
-        Raises UnknownRegistrationCodeError (404: the code, or the tournament), InvalidTransitionError
+        Raises UnknownCodeError (404: the code, or the tournament), InvalidTransitionError
         (registration_closed; the tournament started; a draw under way), AlreadyExistsError (name
         or id taken, whatever its status), InvalidValueError (a reserved id), RegistrationFullError
         (full, no waitlist)."""
@@ -128,10 +123,10 @@ class RegistrationService:
             try:
                 tournament = await self._store.get_tournament(tournament_id)
             except NotFoundError:
-                raise UnknownRegistrationCodeError() from None
+                raise UnknownCodeError(NOT_ITS_CODE) from None
             settings = tournament.registration
             if settings.code is None or _normal(code) != settings.code:
-                raise UnknownRegistrationCodeError()
+                raise UnknownCodeError(NOT_ITS_CODE)
             if not settings.open:
                 raise InvalidTransitionError("registration is closed: ask the organizer", code="registration_closed")
             check_open(tournament, "registration is closed")
