@@ -25,7 +25,7 @@ from tournament.events import (BRACKET_GENERATED, BRACKET_UPDATED, PARTICIPANT_D
 from tournament.locks import KeyedLocks
 from tournament.models import (FINAL_STATES, BracketSlot, Event, Match, MatchState, Tournament,
                                TournamentState, tournament_stream)
-from tournament.placements import decided, placements, results_of
+from tournament.placements import decided, group_tables, placements, results_of
 from tournament.registration import cut_off_at_start
 from tournament.roles import SYSTEM, Principal
 from tournament.rules import Outcome
@@ -571,11 +571,8 @@ class BracketService:
         if tournament.settings.get("stage") != "groups" or not self._groups_finished(tournament, matches):
             return tournament, []
         stage = stages.GroupStage.from_json(tournament.settings["groups"])
-        criteria, points = tiebreaks.rules_from_settings(stages.FORMAT, tournament.settings)
-        results, byes = results_of([m for m in matches if m.slot and m.slot.group])
-        tables = stages.tables(tournament.settings["group_members"], results, criteria=criteria, points=points,
-                               fmt=stage.format, byes=byes)
-        order = stages.playoff_order(tables, stage.advance, stage.playoff_seeding, points=points)
+        tables = group_tables(tournament, matches)
+        order = stages.playoff_order(tables, stage.advance, stage.playoff_seeding)
         existing = {m.slot.key: m for m in matches if m.slot and not m.slot.group}
         opened: list[Match] = []
         if not existing:
@@ -751,9 +748,7 @@ class BracketService:
                                                                         points=points)]
         extra: dict[str, Any] = {}
         if order and tournament.format == stages.FORMAT:
-            group_results, group_byes = results_of([m for m in matches if m.slot and m.slot.group])
-            tables = stages.tables(tournament.settings["group_members"], group_results, criteria=criteria,
-                                   points=points, fmt=tournament.settings["groups"]["format"], byes=group_byes)
+            tables = group_tables(tournament, matches)
             advance = tournament.settings["groups"]["advance"]
             extra["groups"] = [{"group": g, "advance": advance, "standings": [dataclasses.asdict(s) for s in table]}
                                for g, table in tables.items()]

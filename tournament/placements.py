@@ -39,11 +39,8 @@ def placements(tournament: Tournament, matches: list[Match]) -> list[dict[str, A
         settings = tournament.settings
         playoff = [m for m in matches if m.slot and not m.slot.group]
         places = elimination_places(list(settings["playoff_order"]), playoff)
-        results, byes = results_of([m for m in matches if m.slot and m.slot.group])
-        criteria, points = tiebreaks.rules_from_settings(stages.FORMAT, settings)
-        tables = stages.tables(settings["group_members"], results, criteria=criteria, points=points,
-                               fmt=settings["groups"]["format"], byes=byes)
-        return places + stages.non_qualified_places(tables, settings["groups"]["advance"], len(places) + 1)
+        return places + stages.non_qualified_places(group_tables(tournament, matches), settings["groups"]["advance"],
+                                                    len(places) + 1)
     if tournament.format in ("round_robin", "swiss"):
         results, byes = results_of(matches)
         criteria, points = tiebreaks.rules_from_settings(tournament.format, tournament.settings)
@@ -52,6 +49,14 @@ def placements(tournament: Tournament, matches: list[Match]) -> list[dict[str, A
                  else swiss.swiss_standings(order, results, byes, criteria=criteria, points=points))
         return [{"place": row.rank, "participant_id": row.participant_id} for row in table]
     return elimination_places(order, [m for m in matches if m.slot])
+
+
+def group_tables(tournament: Tournament, matches: list[Match]) -> dict[str, list[tiebreaks.Standing]]:
+    """A group stage's tables from its group matches, ranked by the tournament's tiebreaks."""
+    results, byes = results_of([m for m in matches if m.slot and m.slot.group])
+    criteria, points = tiebreaks.rules_from_settings(stages.FORMAT, tournament.settings)
+    return stages.tables(tournament.settings["group_members"], results, criteria=criteria, points=points,
+                         fmt=tournament.settings["groups"]["format"], byes=byes)
 
 
 def elimination_places(seed_order: list[str], matches: list[Match]) -> list[dict[str, Any]]:

@@ -149,8 +149,7 @@ def qualified(group_tables: Mapping[str, Sequence[Standing]], advance: int) -> l
     return [[table[rank].participant_id for table in group_tables.values()] for rank in range(advance)]
 
 
-def playoff_order(group_tables: Mapping[str, Sequence[Standing]], advance: int, seeding: str,
-                  *, points: Points) -> list[str]:
+def playoff_order(group_tables: Mapping[str, Sequence[Standing]], advance: int, seeding: str) -> list[str]:
     """The playoff's seed order (seed 1 first) from the groups' tables."""
     tiers = qualified(group_tables, advance)
     if seeding == "standings":
@@ -170,9 +169,8 @@ def cross_seed(tiers: Sequence[Sequence[str]], group_of: Mapping[str, str]) -> l
     by the cheapest matching, a meeting one round earlier weighing more than any number of
     later ones."""
     n = sum(len(t) for t in tiers)
-    size = 1 << max(1, (n - 1).bit_length())
-    line_of = {seed: line for line, seed in enumerate(brackets.standard_seeding(size))}
-    rounds = size.bit_length() - 1
+    line_of = _lines(n)
+    rounds = (len(line_of) - 1).bit_length()
     placed: dict[int, str] = {}  # seed -> player
     for tier in tiers:
         first = len(placed) + 1
@@ -202,9 +200,15 @@ def cross_seed(tiers: Sequence[Sequence[str]], group_of: Mapping[str, str]) -> l
 
 def earliest_meeting(order: Sequence[str], a: str, b: str) -> int:
     """The round in which seeds `a` and `b` of a bracket seeded by `order` can first meet."""
-    size = 1 << max(1, (len(order) - 1).bit_length())
-    line_of = {seed: line for line, seed in enumerate(brackets.standard_seeding(size))}
+    line_of = _lines(len(order))
     return (line_of[order.index(a) + 1] ^ line_of[order.index(b) + 1]).bit_length()
+
+
+def _lines(n: int) -> dict[int, int]:
+    """Seed -> its round-1 line in the bracket `n` players fill (byes included): two seeds can
+    first meet in the round numbered by the highest bit their lines differ in."""
+    size = 1 << max(1, (n - 1).bit_length())
+    return {seed: line for line, seed in enumerate(brackets.standard_seeding(size))}
 
 
 def non_qualified_places(group_tables: Mapping[str, Sequence[Standing]], advance: int,

@@ -68,7 +68,7 @@ def test_playoff_order_by_standings() -> None:
     results = [("a1", "a2", 2, 0), ("b1", "b2", 2, 1), ("c1", "c2", 9, 0)]
     groups = {"A": ["a1", "a2"], "B": ["b1", "b2"], "C": ["c1", "c2"]}
     tables = stages.tables(groups, results, criteria=ROUND_ROBIN_DEFAULT, points=DEFAULT_POINTS)
-    order = stages.playoff_order(tables, 2, "standings", points=DEFAULT_POINTS)
+    order = stages.playoff_order(tables, 2, "standings")
     assert order == ["c1", "a1", "b1", "b2", "a2", "c2"]
 
 
