@@ -26,8 +26,13 @@ document.addEventListener("input", (e) => {
   if (e.target instanceof HTMLElement) e.target.dataset.dirty = "1";
 });
 
-/** Replace `target`'s children; focus and typed values of elements with ids survive. */
+/** Replace `target`'s children; focus and typed values of elements with ids survive. Children
+ * that come out as the markup already there leave it as it is (a redraw for another region's
+ * change, a presence tick): nothing the reader is doing in it is disturbed. */
 export function render(target, ...children) {
+  const next = document.createElement(target.tagName);
+  append(next, children);
+  if (next.innerHTML === target.innerHTML) return;
   const active = document.activeElement;
   const focusId = active && active !== document.body && target.contains(active) ? active.id : "";
   const typed = new Map();
@@ -45,8 +50,7 @@ export function render(target, ...children) {
   } catch {
     caret = null; // number inputs have no selection
   }
-  target.replaceChildren();
-  append(target, children);
+  target.replaceChildren(...next.childNodes);
   for (const [id, value] of typed) {
     const input = document.getElementById(id);
     if (input && "value" in input) {
