@@ -72,6 +72,12 @@ class Config:
     header_timeout_s: float = 10.0  # a request head must arrive this soon after connecting or the last response
     body_timeout_s: float = 60.0  # a request body must arrive this soon after its head
     max_header_bytes: int = 16 * 1024  # request line and headers; over it: 431, then closed
+    # Webhooks: a delivery is tried this many times, waiting base, 2 base, 4 base ... (at most
+    # the cap) between tries, then its webhook pauses until a replay; each POST gets timeout_s.
+    webhook_attempts: int = 10
+    webhook_retry_base_s: float = 1.0
+    webhook_retry_cap_s: float = 300.0
+    webhook_timeout_s: float = 10.0
 
     @property
     def public_url(self) -> str:
@@ -182,7 +188,8 @@ LIMIT_NAMES = ("message_rate_per_user", "message_burst_per_user", "message_rate_
                "tournament_room_max", "max_frame_bytes",
                "max_pending_bytes", "max_pending_frames", "max_body_bytes",
                "connections_per_ip", "reserved_fds", "header_timeout_s", "body_timeout_s",
-               "max_header_bytes")
+               "max_header_bytes", "webhook_attempts", "webhook_retry_base_s", "webhook_retry_cap_s",
+               "webhook_timeout_s")
 
 
 def parse_limits(text: str) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from config import (Config, ConfigError, add_server_arguments, config_from_args,
 from handlers import http_server
 from handlers.app import make_app, scrub_logs
 from handlers.services import Services
+from handlers.webhook_post import ThisServer, TornadoPost
 from realtime.heartbeat import Heartbeat
 from realtime.hub import Hub
 from realtime.limits import ConnectionCounter, Limits, RateLimiter
@@ -45,6 +46,7 @@ from tournament.events import Fanout, Publisher
 from tournament.links import LinkService
 from tournament.locks import KeyedLocks
 from tournament.matches import MatchService
+from tournament.outbox import WebhookOutbox
 from tournament.models import TournamentState
 from tournament.participants import ParticipantService
 from tournament.registration import RegistrationService
@@ -54,6 +56,7 @@ from tournament.teams import Rosters, TeamService
 from tournament.store import Store, StorageError, StorageUnavailableError
 from tournament.tokens import TokenCodec
 from tournament.tournaments import TournamentService
+from tournament.webhooks import WebhookService
 from tournament.writer import MatchWriter
 
 log = logging.getLogger("livebracket")
@@ -111,8 +114,12 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     lobby = Lobby(hub, loop, clock)
     bell = CallBell()  # tells the stations which tournaments' queues may have moved
     rosters = Rosters(timed, clock)  # who may act for each team, kept true by the events
-    events: Publisher = (Fanout(hub, lobby, bell, rosters) if publisher is None
-                         else Fanout(hub, lobby, bell, rosters, publisher))
+    outbox = WebhookOutbox(  # the webhooks' deliveries, after their commit
+        timed, TornadoPost(), loop, clock, max_attempts=config.webhook_attempts,
+        retry_base_s=config.webhook_retry_base_s, retry_cap_s=config.webhook_retry_cap_s,
+        timeout_s=config.webhook_timeout_s)
+    events: Publisher = (Fanout(hub, lobby, bell, rosters, outbox) if publisher is None
+                         else Fanout(hub, lobby, bell, rosters, outbox, publisher))
     writer = MatchWriter(timed, events, clock)
     tournament_locks = KeyedLocks()  # registration and bracket changes of one tournament take turns
     brackets = BracketService(timed, writer, events, clock, tournament_locks, config.snapshot_matches_max)
@@ -127,6 +134,7 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     tokens = TokenCodec(config.jwt_secret, clock)
     links = LinkService(timed, tokens, clock, tournament_locks, rosters)
     registration = RegistrationService(timed, links, clock, tournament_locks, events)
+    webhooks = WebhookService(timed, outbox, ThisServer(config.port, config.public_url), clock)
     heartbeat = Heartbeat(loop, clock, config.ping_interval_s)
     limits = build_limits(config, clock)
     sockets = SessionContext(
@@ -143,7 +151,7 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
         config=config, store=timed, store_stats=timed.stats, tokens=tokens, tournaments=tournaments,
         participants=participants, teams=teams,
         matches=matches, brackets=brackets, disqualify=disqualify, stations=stations,
-        links=links, registration=registration, draws=draws, hub=hub, heartbeat=heartbeat, limits=limits,
+        links=links, registration=registration, draws=draws, webhooks=webhooks, outbox=outbox, hub=hub, heartbeat=heartbeat, limits=limits,
         store_watch=StoreWatch(timed.ping, hub, loop, config.store_ping_interval_s), lobby=lobby, sockets=sockets,
         clock=clock)
 
@@ -157,6 +165,7 @@ async def shutdown(services: Services, drain_s: float = 2.0) -> None:
     services.lobby.stop()
     await services.stations.close()
     await services.matches.close()
+    await services.outbox.close()  # after the last events: the scores just written are queued too
     services.hub.close_all(CloseCode.GOING_AWAY, "server shutting down")
     deadline = time.monotonic() + drain_s
     while len(services.heartbeat) and time.monotonic() < deadline:
@@ -235,6 +244,7 @@ async def serve(config: Config) -> None:
         services.heartbeat.start()
         services.lobby.start()
         services.stations.start()
+        services.outbox.start()
         services.store_watch.start()
         server = http_server.listen(make_app(services), config, listening)
         token, _ = services.tokens.issue("organizer", "Organizer", Role.ORGANIZER, config.token_ttl_s)

@@ -9,7 +9,7 @@ from typing import Any
 from tornado import web
 
 from handlers import (brackets, draws, exports, health, links, matches, metrics, openapi, pages, participants,
-                      registration, sockets, sse, stations, teams, tokens, tournaments)
+                      registration, sockets, sse, stations, teams, tokens, tournaments, webhooks)
 from handlers.base import NotFoundHandler
 from handlers.services import Services
 
@@ -60,7 +60,8 @@ def _with_services(route: tuple[Any, ...], services: Services) -> tuple[str, Any
 def make_app(services: Services, **settings: Any) -> web.Application:
     routes: list[tuple[Any, ...]] = [
         *tournaments.routes, *participants.routes, *brackets.routes, *exports.routes, *draws.routes,
-        *matches.routes, *stations.routes, *teams.routes, *links.routes, *registration.routes, *tokens.routes,
+        *matches.routes, *stations.routes, *teams.routes, *links.routes, *registration.routes, *webhooks.routes,
+        *tokens.routes,
         *health.routes, *sockets.routes, *sse.routes, *metrics.routes, *openapi.routes, *pages.routes]
     ping_s = services.config.ping_interval_s
     settings.setdefault("websocket_ping_interval", ping_s)  # protocol pings find dead TCP peers

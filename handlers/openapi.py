@@ -86,6 +86,14 @@ def writes(conflicts: tuple[str, ...] = ONCE_409, *, forbidden: tuple[str, ...] 
             429: error(429, "rate_limit_exceeded")}
 
 
+WEBHOOK_URL_422 = ("invalid_webhook_url", "webhook_url_is_this_server")
+
+
+def webhook_writes(*refusals: str) -> dict[int, dict[str, Any]]:
+    """A webhook write's errors: writes' with its own 422 codes."""
+    return {**writes(), 422: error(422, "invalid_value", "idempotency_key_reused", *refusals)}
+
+
 def by_code(not_found: str, too_many: str, conflicts: tuple[str, ...] = ()) -> dict[int, dict[str, Any]]:
     """The errors of a route a code opens without a token (join, register): a wrong code reads
     as an unknown tournament, and tries are limited per address."""
@@ -317,6 +325,45 @@ def paths() -> dict[str, Any]:
                             writes(("station_busy", *ONCE_409), values=False), None, path=(*t, "StationId"),
                             bodiless=True),
         },
+        "/api/tournaments/{tournament_id}/webhooks": {
+            "get": operation("listWebhooks", "The tournament's webhooks, oldest first (organizer)",
+                             (200, "The webhooks, without their secrets", s.listing("webhooks", "Webhook")),
+                             {**reads(), 403: error(403, "insufficient_permissions")}, params=t),
+            "post": write("addWebhook", "Register a URL that gets the tournament's events, signed (organizer)",
+                          (201, "The new webhook with its secret (answered only here)", s.NEW_WEBHOOK_ANSWER),
+                          webhook_writes("too_many_webhooks", *WEBHOOK_URL_422), s.NEW_WEBHOOK, path=t,
+                          location=True),
+        },
+        "/api/tournaments/{tournament_id}/webhooks/{webhook_id}": {
+            "get": operation("getWebhook", "One webhook (organizer)", (200, "The webhook", s.ref("Webhook")),
+                             {**reads(), 403: error(403, "insufficient_permissions")}, params=(*t, "WebhookId")),
+            "patch": write("updateWebhook", "Change a webhook's URL or events, enable or disable it (organizer)",
+                           (200, "The webhook after the change", s.ref("Webhook")),
+                           webhook_writes(*WEBHOOK_URL_422), s.WEBHOOK_CHANGE,
+                           path=(*t, "WebhookId")),
+            "delete": write("removeWebhook", "Remove a webhook and its outbox (organizer)",
+                            (200, "The id of the webhook removed", s.obj({"removed": s.identifier()}, ["removed"])),
+                            writes(values=False), None, path=(*t, "WebhookId"), bodiless=True),
+        },
+        "/api/tournaments/{tournament_id}/webhooks/{webhook_id}/deliveries": {
+            "get": operation("listDeliveries", "The webhook's delivery log, newest first (organizer)",
+                             (200, "A page of the log", s.DELIVERY_LOG),
+                             {**reads(query=True), 403: error(403, "insufficient_permissions")},
+                             params=(*t, "WebhookId", "DeliveryLimit", "DeliveryBefore")),
+        },
+        "/api/tournaments/{tournament_id}/webhooks/{webhook_id}/replay": {
+            "post": write("replayDeliveries", "Deliver again, in order, from a delivery on; a paused webhook goes on "
+                                              "from there (organizer)",
+                          (200, "How many are queued again", s.REPLAY), webhook_writes("no_such_delivery"),
+                          s.REPLAY_BODY,
+                          path=(*t, "WebhookId")),
+        },
+        "/api/tournaments/{tournament_id}/webhooks/{webhook_id}/ping": {
+            "post": write("pingWebhook", "Queue a test delivery (webhook_ping) to this webhook (organizer)",
+                          (202, "Its seq", s.obj({"seq": s.integer(1)}, ["seq"])),
+                          webhook_writes("webhook_disabled"), None,
+                          path=(*t, "WebhookId"), bodiless=True),
+        },
         "/api/tournaments/{tournament_id}/calling": {
             "get": operation("getCalling", "How the tournament calls its matches to stations",
                              (200, "The calling policy", s.ref("CallPolicy")), reads(), params=t),
@@ -484,6 +531,7 @@ def parameters() -> dict[str, Any]:
         "MatchId": path("match_id", "m_…"),
         "DisputeId": path("dispute_id", "d_…"),
         "StationId": path("station_id", "st_…"),
+        "WebhookId": path("webhook_id", "wh_…"),
         "ParticipantId": path("participant_id", "the id the participant's player token carries"),
         "IdempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": False,
                            "schema": s.string(min_len=1, max_len=128, pattern=s.IDEMPOTENCY_KEY_PATTERN),
@@ -501,6 +549,8 @@ def parameters() -> dict[str, Any]:
         "DeleteConfirm": {"name": "confirm", "in": "query", "required": True, "schema": s.string(min_len=1),
                           "description": "The tournament's name, exactly (what the desk asks to type)."},
         "MatchPageLimit": query("limit", s.integer(1, 1000), "At most this many matches (default: all)."),
+        "DeliveryLimit": query("limit", s.integer(1, 200), "At most this many deliveries (default 50)."),
+        "DeliveryBefore": query("before", s.integer(0, 10**15), "Only deliveries with a smaller seq (0: none)."),
         "After": query("after", s.identifier(), "The `next` of the page before: the items after it. "
                                                "An unknown id is a 404."),
     }

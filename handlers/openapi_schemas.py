@@ -13,13 +13,15 @@ from handlers.tokens import MAX_TTL_S
 from tournament import events, tiebreaks
 from tournament.callqueue import QUEUE_ROWS_MAX, STREAM_FIRST
 from tournament.links import CODE_ALPHABET, CODE_LENGTH, LINK_TTL_S
-from tournament.models import DisputeStatus, EntryStatus, MatchState, TournamentState
+from tournament.models import DeliveryStatus, DisputeStatus, EntryStatus, MatchState, TournamentState
 from tournament.participant_rows import MAX_NAME_LEN, MAX_ROWS, MAX_SEED
 from tournament.registration import CHECK_IN_STATES, MAX_CAP
 from tournament.waitlist import AT_START
 from tournament.roles import ROLE_NAMES
 from tournament.rules import MAX_SCORE
 from tournament.stations import MAX_CHECK_IN_S, MAX_STATIONS
+from tournament.webhooks import EVENT_TYPES as WEBHOOK_EVENT_TYPES
+from tournament.webhooks import MAX_URL_CHARS
 from tournament.teams import MAX_MEMBER_NAME, MAX_MEMBERS, MAX_TAG, MEMBER_ROLES
 from tournament.tournaments import FORMATS, TEAM_ACTORS
 
@@ -660,3 +662,40 @@ REGISTER_BODY = obj({"code": text(40, description="the registration code; letter
                     closed=False)
 CHECK_IN_BODY = obj({"participant_id": nullable(identifier("an organizer checks in this participant; a player "
                                                            "checks in themselves"))}, closed=False)
+
+WEBHOOK_EVENT = string(enum=sorted(WEBHOOK_EVENT_TYPES))
+WEBHOOK_FIELDS: dict[str, Schema] = {
+    "id": identifier("wh_…"), "tournament_id": identifier(), "url": string(fmt="uri", max_len=MAX_URL_CHARS),
+    "events": {**array(WEBHOOK_EVENT), "description": "the event types it gets; empty: every type"},
+    "enabled": {"type": "boolean", "description": "false: nothing is queued for it (the organizer's switch)"},
+    "paused": nullable(string(description="why deliveries wait: one failed every retry; null while they flow")),
+    "created_by": string(), "created_at": timestamp()}
+WEBHOOK = obj(WEBHOOK_FIELDS, WEBHOOK_FIELDS,
+              description="a URL that gets the tournament's events, signed, in order (docs/api.md#webhooks)")
+NEW_WEBHOOK_ANSWER = obj({**WEBHOOK_FIELDS, "secret": string(description="the signing secret: answered only here")},
+                         [*WEBHOOK_FIELDS, "secret"])
+NEW_WEBHOOK = obj({"url": text(MAX_URL_CHARS, description="http:// or https://, with a host, no user or password, "
+                                                         "no #fragment, not this server."),
+                   "events": nullable({**array(WEBHOOK_EVENT, max_items=64), "description": "default: every type"}),
+                   "secret": nullable(string(min_len=16, max_len=128, description="default: one made for it"))},
+                  ["url"], closed=False)
+WEBHOOK_CHANGE = obj({"url": text(MAX_URL_CHARS, optional=True), "events": nullable(array(WEBHOOK_EVENT, max_items=64)),
+                      "enabled": NULLABLE_FLAG}, closed=False, description="the fields to change; absent: unchanged")
+DELIVERY = obj({"seq": integer(1, description="the webhook's own sequence, from 1 with no gap"),
+                "stream": string(description="match:<id> or tournament:<id>"),
+                "stream_seq": nullable(integer(1, description="the event's seq in its match's log")),
+                "type": WEBHOOK_EVENT, "ts": integer(0, description="when the event happened, epoch ms"),
+                "status": string(enum=DeliveryStatus), "attempts": integer(0),
+                "last_attempt_at": timestamp(optional=True),
+                "last_status": nullable(integer(100, 599, description="the HTTP status of the last answer")),
+                "last_error": nullable(string()), "delivered_at": timestamp(optional=True)},
+               ["seq", "stream", "stream_seq", "type", "ts", "status", "attempts", "last_attempt_at", "last_status",
+                "last_error", "delivered_at"])
+DELIVERY_LOG = obj({"deliveries": array(DELIVERY),
+                    "before": nullable(integer(1, description="ask again with before=this for older ones; "
+                                                              "null: no older"))},
+                   ["deliveries", "before"])
+REPLAY_BODY = obj({"from_seq": integer(1)}, ["from_seq"], closed=False)
+REPLAY = obj({"from_seq": integer(1), "pending": integer(0, description="deliveries queued again")},
+             ["from_seq", "pending"])
+COMPONENTS.update({"Webhook": WEBHOOK, "Delivery": DELIVERY})

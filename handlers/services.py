@@ -18,6 +18,7 @@ from tournament.disqualify import DisqualifyService
 from tournament.draws import DrawService
 from tournament.links import LinkService
 from tournament.matches import MatchService
+from tournament.outbox import WebhookOutbox
 from tournament.participants import ParticipantService
 from tournament.registration import RegistrationService
 from tournament.stations import StationService
@@ -25,6 +26,7 @@ from tournament.store import Store
 from tournament.teams import TeamService
 from tournament.tokens import TokenCodec
 from tournament.tournaments import TournamentService
+from tournament.webhooks import WebhookService
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +47,8 @@ class Services:
     links: LinkService
     registration: RegistrationService
     draws: DrawService
+    webhooks: WebhookService
+    outbox: WebhookOutbox
     hub: Hub
     heartbeat: Heartbeat
     limits: Limits

@@ -11,7 +11,7 @@ from typing import Any
 from tournament.models import (BracketSlot, Call, CallPolicy, Chat, ChatMessage, CheckIn, Dispute, Draw, DisputeStatus,
                                EntryStatus, Event, Game, GameState, Links, Match, MatchState, Participant, Registration,
                                Report, SeriesFormat, Station, Team, TeamMember, Tournament, Veto, VetoStep,
-                               VetoTaken)
+                               VetoTaken, Webhook, Delivery, DeliveryStatus)
 
 Doc = dict[str, Any]
 
@@ -235,3 +235,36 @@ def event_doc(e: Event) -> Doc:
 def event_from(doc: Doc) -> Event:
     return Event(stream=doc["stream"], seq=doc["seq"], type=doc["type"], data=doc["data"],
                  ts=doc["ts"])
+
+
+def webhook_doc(w: Webhook) -> Doc:
+    return {"_id": w.id, "tournament_id": w.tournament_id, "url": w.url, "secret": w.secret,
+            "created_by": w.created_by, "created_at": w.created_at, "events": list(w.events),
+            "enabled": w.enabled, "paused": w.paused}
+
+
+def webhook_from(doc: Doc) -> Webhook:
+    return Webhook(id=doc["_id"], tournament_id=doc["tournament_id"], url=doc["url"], secret=doc["secret"],
+                   created_by=doc["created_by"], created_at=doc["created_at"], events=tuple(doc["events"]),
+                   enabled=doc["enabled"], paused=doc.get("paused"))
+
+
+def delivery_id(webhook_id: str, seq: int) -> str:
+    return f"{webhook_id}:{seq}"
+
+
+def delivery_doc(r: Delivery) -> Doc:
+    return {"_id": delivery_id(r.webhook_id, r.seq), "webhook_id": r.webhook_id, "seq": r.seq,
+            "stream": r.stream, "stream_seq": r.stream_seq, "type": r.type, "tournament_id": r.tournament_id,
+            "data": r.data, "ts": r.ts, "status": r.status.value, "attempts": r.attempts,
+            "last_attempt_at": r.last_attempt_at, "last_status": r.last_status, "last_error": r.last_error,
+            "delivered_at": r.delivered_at}
+
+
+def delivery_from(doc: Doc) -> Delivery:
+    return Delivery(webhook_id=doc["webhook_id"], seq=doc["seq"], stream=doc["stream"],
+                    stream_seq=doc.get("stream_seq"), type=doc["type"], tournament_id=doc["tournament_id"],
+                    data=doc["data"], ts=doc["ts"], status=DeliveryStatus(doc["status"]),
+                    attempts=doc.get("attempts", 0), last_attempt_at=doc.get("last_attempt_at"),
+                    last_status=doc.get("last_status"), last_error=doc.get("last_error"),
+                    delivered_at=doc.get("delivered_at"))

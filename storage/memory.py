@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from storage import documents as d
-from tournament.models import Dispute, EntryStatus, Event, Match, Participant, Tournament, match_stream
+from tournament.models import (Delivery, DeliveryStatus, Dispute, EntryStatus, Event, Match, Participant,
+                               Tournament, Webhook, match_stream)
 from tournament.store import ConflictError, IdempotencyRecord, NotFoundError, StorageError
 
 Doc = dict[str, Any]
@@ -36,7 +37,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._tables: dict[str, dict[str, Doc]] = {
             name: {} for name in ("tournaments", "participants", "matches", "disputes", "events",
-                                  "idempotency")
+                                  "idempotency", "webhooks", "deliveries")
         }
 
     def _insert(self, table: str, doc: Doc) -> None:
@@ -95,6 +96,8 @@ class MemoryStore:
         for table, keys in doomed.items():
             for key in keys:
                 del self._tables[table][key]
+        for webhook in await self.list_webhooks(tournament_id):
+            await self.delete_webhook(webhook.id)
         self._tables["tournaments"].pop(tournament_id, None)
 
     async def save_tournament(self, tournament: Tournament) -> None:
@@ -204,3 +207,57 @@ class MemoryStore:
         for k in old:
             del rows[k]
         return len(old)
+
+    async def insert_webhook(self, webhook: Webhook) -> None:
+        self._insert("webhooks", d.webhook_doc(webhook))
+
+    async def save_webhook(self, webhook: Webhook) -> None:
+        doc = d.webhook_doc(webhook)
+        _check_storable(doc)
+        self._get("webhooks", "webhook", webhook.id)  # NotFoundError if gone
+        self._tables["webhooks"][webhook.id] = doc
+
+    async def list_webhooks(self, tournament_id: str | None = None) -> list[Webhook]:
+        equal = {} if tournament_id is None else {"tournament_id": tournament_id}
+        return [d.webhook_from(doc) for doc in self._where("webhooks", **equal)]
+
+    async def delete_webhook(self, webhook_id: str) -> None:
+        rows = self._tables["deliveries"]
+        for key in [k for k, doc in rows.items() if doc["webhook_id"] == webhook_id]:
+            del rows[key]
+        self._tables["webhooks"].pop(webhook_id, None)
+
+    async def insert_deliveries(self, deliveries: Sequence[Delivery]) -> None:
+        docs = [d.delivery_doc(r) for r in deliveries]
+        for doc in docs:
+            _check_storable(doc)
+        for doc in docs:
+            self._tables["deliveries"][doc["_id"]] = doc
+
+    async def save_delivery(self, delivery: Delivery) -> None:
+        doc = d.delivery_doc(delivery)
+        _check_storable(doc)
+        self._tables["deliveries"][doc["_id"]] = doc
+
+    def _outbox(self, webhook_id: str) -> list[Doc]:
+        docs = [copy.deepcopy(doc) for doc in self._tables["deliveries"].values() if doc["webhook_id"] == webhook_id]
+        return sorted(docs, key=lambda doc: doc["seq"])
+
+    async def list_deliveries(self, webhook_id: str, after_seq: int = 0, limit: int = 100, *,
+                              undelivered: bool = False) -> list[Delivery]:
+        docs = [doc for doc in self._outbox(webhook_id) if doc["seq"] > after_seq
+                and not (undelivered and doc["status"] == DeliveryStatus.DELIVERED)]
+        return [d.delivery_from(doc) for doc in docs[:limit]]
+
+    async def recent_deliveries(self, webhook_id: str, before_seq: int | None = None,
+                                limit: int = 50) -> list[Delivery]:
+        docs = [doc for doc in reversed(self._outbox(webhook_id)) if before_seq is None or doc["seq"] < before_seq]
+        return [d.delivery_from(doc) for doc in docs[:limit]]
+
+    async def reset_deliveries(self, webhook_id: str, from_seq: int) -> int:
+        count = 0
+        for doc in self._tables["deliveries"].values():
+            if doc["webhook_id"] == webhook_id and doc["seq"] >= from_seq:
+                doc.update(status=DeliveryStatus.PENDING.value, attempts=0)
+                count += 1
+        return count

@@ -12,7 +12,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from storage import documents as d
-from tournament.models import Dispute, EntryStatus, Event, Match, Participant, Tournament, match_stream
+from tournament.models import (Delivery, DeliveryStatus, Dispute, EntryStatus, Event, Match, Participant,
+                               Tournament, Webhook, match_stream)
 from tournament.store import (ConflictError, IdempotencyRecord, NotFoundError, StorageError,
                               StorageUnavailableError)
 
@@ -51,6 +52,8 @@ class MongoStore:
         self._disputes: AsyncCollection[Doc] = db["disputes"]
         self._events: AsyncCollection[Doc] = db["events"]
         self._idempotency: AsyncCollection[Doc] = db["idempotency"]
+        self._webhooks: AsyncCollection[Doc] = db["webhooks"]
+        self._deliveries: AsyncCollection[Doc] = db["deliveries"]
 
     async def setup(self) -> None:
         with _translated():
@@ -58,6 +61,8 @@ class MongoStore:
             await self._matches.create_index([("tournament_id", ASCENDING)])
             await self._disputes.create_index([("match_id", ASCENDING)])
             await self._events.create_index([("stream", ASCENDING), ("seq", ASCENDING)], unique=True)
+            await self._webhooks.create_index([("tournament_id", ASCENDING)])
+            await self._deliveries.create_index([("webhook_id", ASCENDING), ("seq", ASCENDING)], unique=True)
 
     async def ping(self) -> None:
         with _translated():
@@ -125,6 +130,9 @@ class MongoStore:
             await self._disputes.delete_many({"tournament_id": tournament_id})
             await self._matches.delete_many({"tournament_id": tournament_id})
             await self._participants.delete_many({"tournament_id": tournament_id})
+            async for doc in self._webhooks.find({"tournament_id": tournament_id}, {"_id": 1}):
+                await self._deliveries.delete_many({"webhook_id": doc["_id"]})
+            await self._webhooks.delete_many({"tournament_id": tournament_id})
             await self._tournaments.delete_one({"_id": tournament_id})
 
     async def save_tournament(self, tournament: Tournament) -> None:
@@ -244,3 +252,60 @@ class MongoStore:
         with _translated():
             result = await self._idempotency.delete_many({"created_at": {"$lt": older_than}})
         return result.deleted_count
+
+    async def insert_webhook(self, webhook: Webhook) -> None:
+        await self._insert(self._webhooks, d.webhook_doc(webhook))
+
+    async def save_webhook(self, webhook: Webhook) -> None:
+        doc = d.webhook_doc(webhook)
+        with _translated():
+            result = await self._webhooks.replace_one({"_id": webhook.id}, doc)
+        if result.matched_count == 0:
+            raise NotFoundError("webhook", webhook.id)
+
+    async def list_webhooks(self, tournament_id: str | None = None) -> list[Webhook]:
+        query = {} if tournament_id is None else {"tournament_id": tournament_id}
+        return [d.webhook_from(doc) for doc in await self._find(self._webhooks, query)]
+
+    async def delete_webhook(self, webhook_id: str) -> None:
+        with _translated():
+            await self._deliveries.delete_many({"webhook_id": webhook_id})
+            await self._webhooks.delete_one({"_id": webhook_id})
+
+    async def insert_deliveries(self, deliveries: Sequence[Delivery]) -> None:
+        if not deliveries:
+            return
+        with _translated():
+            await self._deliveries.bulk_write(
+                [ReplaceOne({"_id": doc["_id"]}, doc, upsert=True) for doc in map(d.delivery_doc, deliveries)],
+                ordered=True)
+
+    async def save_delivery(self, delivery: Delivery) -> None:
+        doc = d.delivery_doc(delivery)
+        with _translated():
+            await self._deliveries.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+
+    async def list_deliveries(self, webhook_id: str, after_seq: int = 0, limit: int = 100, *,
+                              undelivered: bool = False) -> list[Delivery]:
+        query: Doc = {"webhook_id": webhook_id, "seq": {"$gt": after_seq}}
+        if undelivered:
+            query["status"] = {"$ne": DeliveryStatus.DELIVERED.value}
+        with _translated():
+            cursor = self._deliveries.find(query).sort("seq", ASCENDING).limit(limit)
+            return [d.delivery_from(doc) async for doc in cursor]
+
+    async def recent_deliveries(self, webhook_id: str, before_seq: int | None = None,
+                                limit: int = 50) -> list[Delivery]:
+        query: Doc = {"webhook_id": webhook_id}
+        if before_seq is not None:
+            query["seq"] = {"$lt": before_seq}
+        with _translated():
+            cursor = self._deliveries.find(query).sort("seq", DESCENDING).limit(limit)
+            return [d.delivery_from(doc) async for doc in cursor]
+
+    async def reset_deliveries(self, webhook_id: str, from_seq: int) -> int:
+        with _translated():
+            result = await self._deliveries.update_many(
+                {"webhook_id": webhook_id, "seq": {"$gt": from_seq - 1}},
+                {"$set": {"status": DeliveryStatus.PENDING.value, "attempts": 0}})
+        return result.matched_count  # modified_count leaves out the rows that were pending already

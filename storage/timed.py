@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 
-from tournament.models import Dispute, Event, Match, Participant, Tournament
+from tournament.models import Delivery, Dispute, Event, Match, Participant, Tournament, Webhook
 from tournament.store import IdempotencyRecord, NotFoundError, StorageError, Store
 
 T = TypeVar("T")
@@ -123,3 +123,33 @@ class TimedStore:
 
     async def purge_idempotency_keys(self, older_than: float) -> int:
         return await self._timed("purge_idempotency_keys", self.inner.purge_idempotency_keys(older_than))
+
+    async def insert_webhook(self, webhook: Webhook) -> None:
+        await self._timed("insert_webhook", self.inner.insert_webhook(webhook))
+
+    async def save_webhook(self, webhook: Webhook) -> None:
+        await self._timed("save_webhook", self.inner.save_webhook(webhook))
+
+    async def list_webhooks(self, tournament_id: str | None = None) -> list[Webhook]:
+        return await self._timed("list_webhooks", self.inner.list_webhooks(tournament_id))
+
+    async def delete_webhook(self, webhook_id: str) -> None:
+        await self._timed("delete_webhook", self.inner.delete_webhook(webhook_id))
+
+    async def insert_deliveries(self, deliveries: Sequence[Delivery]) -> None:
+        await self._timed("insert_deliveries", self.inner.insert_deliveries(deliveries))
+
+    async def save_delivery(self, delivery: Delivery) -> None:
+        await self._timed("save_delivery", self.inner.save_delivery(delivery))
+
+    async def list_deliveries(self, webhook_id: str, after_seq: int = 0, limit: int = 100, *,
+                              undelivered: bool = False) -> list[Delivery]:
+        return await self._timed("list_deliveries", self.inner.list_deliveries(
+            webhook_id, after_seq, limit, undelivered=undelivered))
+
+    async def recent_deliveries(self, webhook_id: str, before_seq: int | None = None,
+                                limit: int = 50) -> list[Delivery]:
+        return await self._timed("recent_deliveries", self.inner.recent_deliveries(webhook_id, before_seq, limit))
+
+    async def reset_deliveries(self, webhook_id: str, from_seq: int) -> int:
+        return await self._timed("reset_deliveries", self.inner.reset_deliveries(webhook_id, from_seq))

@@ -72,6 +72,7 @@ def publisher() -> RecordingPublisher:
 def services(config: Config, store: MemoryStore, publisher: RecordingPublisher) -> Services:
     built = build_services(config, store, publisher)
     built.stations.start()  # as serve() does: auto-assign answers the bell
+    built.outbox.start()  # and the webhooks deliver
     return built
 
 

@@ -617,3 +617,66 @@ def match_stream(match_id: str) -> str:
 
 def tournament_stream(tournament_id: str) -> str:
     return f"tournament:{tournament_id}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Webhook:
+    """An organizer's URL that gets the tournament's events, signed with `secret`, one POST
+    each, in order. `paused` says why deliveries wait (a delivery failed every retry); None
+    while they flow. `enabled` is the organizer's switch: a disabled webhook queues nothing."""
+
+    id: str
+    tournament_id: str
+    url: str
+    secret: str
+    created_by: str
+    created_at: float
+    events: tuple[str, ...] = ()  # the event types it gets; empty: every type
+    enabled: bool = True
+    paused: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Without the secret, which is answered once, when the webhook is made."""
+        return {"id": self.id, "tournament_id": self.tournament_id, "url": self.url,
+                "events": list(self.events), "enabled": self.enabled, "paused": self.paused,
+                "created_by": self.created_by, "created_at": iso(self.created_at)}
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"  # not yet answered 2xx: waiting for its turn or retried
+    DELIVERED = "delivered"
+    FAILED = "failed"  # every retry failed: the webhook is paused at it until a replay
+
+
+@dataclasses.dataclass(frozen=True)
+class Delivery:
+    """One event in a webhook's outbox, numbered by `seq` from 1 with no gap (the webhook's own
+    sequence: its events in the order they happened, across every stream of the tournament)."""
+
+    webhook_id: str
+    seq: int
+    stream: str
+    stream_seq: int | None  # the event's seq in its match's log; None for a tournament's own event
+    type: str
+    tournament_id: str
+    data: dict[str, Any]
+    ts: float
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    attempts: int = 0
+    last_attempt_at: float | None = None
+    last_status: int | None = None  # the HTTP status of the last answer; None: no answer
+    last_error: str | None = None
+    delivered_at: float | None = None
+
+    def body(self) -> dict[str, Any]:
+        """What is POSTed."""
+        return {"webhook_id": self.webhook_id, "seq": self.seq, "stream": self.stream,
+                "stream_seq": self.stream_seq, "type": self.type, "tournament_id": self.tournament_id,
+                "data": self.data, "ts": int(self.ts * 1000)}
+
+    def to_json(self) -> dict[str, Any]:
+        """As the delivery log shows it."""
+        return {"seq": self.seq, "stream": self.stream, "stream_seq": self.stream_seq, "type": self.type,
+                "ts": int(self.ts * 1000), "status": self.status.value, "attempts": self.attempts,
+                "last_attempt_at": iso(self.last_attempt_at), "last_status": self.last_status,
+                "last_error": self.last_error, "delivered_at": iso(self.delivered_at)}

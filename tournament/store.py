@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from tournament.models import Dispute, Event, Match, Participant, Tournament
+from tournament.models import Delivery, Dispute, Event, Match, Participant, Tournament, Webhook
 
 
 class StorageError(Exception):
@@ -72,7 +72,7 @@ class Store(Protocol):
 
     async def delete_tournament(self, tournament_id: str) -> None:
         """Delete the tournament's matches with their event logs and disputes, its
-        participants, then the tournament itself (last: a delete cut off is done again by
+        participants, its webhooks with their outboxes, then the tournament itself (last: a delete cut off is done again by
         calling this again). Deleting what is gone already is no error."""
 
     async def save_tournament(self, tournament: Tournament) -> None:
@@ -149,3 +149,36 @@ class Store(Protocol):
 
     async def purge_idempotency_keys(self, older_than: float) -> int:
         """Forget claims made before `older_than` (epoch seconds); returns how many."""
+
+    async def insert_webhook(self, webhook: Webhook) -> None:
+        """Raises ConflictError when the id exists."""
+
+    async def save_webhook(self, webhook: Webhook) -> None:
+        """Replace the stored webhook. Raises NotFoundError."""
+
+    async def list_webhooks(self, tournament_id: str | None = None) -> list[Webhook]:
+        """The tournament's webhooks (every tournament's when None), oldest first."""
+
+    async def delete_webhook(self, webhook_id: str) -> None:
+        """Delete its outbox, then the webhook (last: a delete cut off is done again by calling
+        this again). Deleting what is gone already is no error."""
+
+    async def insert_deliveries(self, deliveries: Sequence[Delivery]) -> None:
+        """Add rows to outboxes, in order, each upserted by its webhook and seq (a write
+        retried after an unknown outcome writes the same rows again)."""
+
+    async def save_delivery(self, delivery: Delivery) -> None:
+        """Replace the row with its webhook and seq (an attempt's outcome)."""
+
+    async def list_deliveries(self, webhook_id: str, after_seq: int = 0, limit: int = 100, *,
+                              undelivered: bool = False) -> list[Delivery]:
+        """The outbox's rows with seq > `after_seq`, in seq order, at most `limit`; with
+        `undelivered` only those pending or failed."""
+
+    async def recent_deliveries(self, webhook_id: str, before_seq: int | None = None,
+                                limit: int = 50) -> list[Delivery]:
+        """The outbox's newest rows (seq < `before_seq` when given), newest first."""
+
+    async def reset_deliveries(self, webhook_id: str, from_seq: int) -> int:
+        """Make every row with seq >= `from_seq` pending again with no attempts (a replay);
+        returns how many."""

@@ -122,8 +122,8 @@ async def test_methods_a_path_does_not_list_get_405(api: Api) -> None:
 
 async def seed(api: Api) -> dict[str, list[str]]:
     """Real records for path parameters: a draft tournament with a live match, a disputed one,
-    its dispute and a station; a live round robin with one match decided and one called to its
-    stream station."""
+    its dispute and a station; a live round robin with one match decided, one called to its
+    stream station, and a webhook."""
     tid, live = await api.match_between("alice", "bob")
     await api.ok("POST", f"/api/matches/{live['id']}/start")
     disputed = await api.ok("POST", f"/api/tournaments/{tid}/matches", {"participant_ids": ["bob", "alice"]}, 201)
@@ -143,9 +143,10 @@ async def seed(api: Api) -> dict[str, list[str]]:
     stream = await api.ok("POST", f"/api/tournaments/{league['id']}/stations", {"name": "Stream", "stream": True}, 201)
     waiting = (await api.ok("GET", f"/api/tournaments/{league['id']}/matches"))["matches"][1]
     await api.ok("POST", f"/api/matches/{waiting['id']}/call", {"station_id": stream["id"]})
+    hook = await api.ok("POST", f"/api/tournaments/{league['id']}/webhooks", {"url": "http://127.0.0.1:9/hook"}, 201)
     return {"tournament_id": [tid, league["id"]], "match_id": [live["id"], mid, first["id"], waiting["id"]],
             "dispute_id": [raised["dispute"]["id"]], "station_id": [desk["id"], stream["id"]],
-            "participant_id": ["alice", "carol"]}
+            "participant_id": ["alice", "carol"], "webhook_id": [hook["id"]]}
 
 
 def cases(label: str, known: dict[str, list[str]]) -> st.SearchStrategy[Case[Any]]:

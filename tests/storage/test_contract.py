@@ -14,8 +14,8 @@ from storage.memory import MemoryStore
 from storage.mongo import MongoStore
 from tournament.store import ConflictError, NotFoundError, StorageError, StorageUnavailableError, Store
 from tests.conftest import real_mongo_url
-from tournament.models import (BracketSlot, Dispute, DisputeStatus, Event, Game, GameState, Match, MatchState,
-                               Participant, Report, SeriesFormat, Tournament, match_stream)
+from tournament.models import (BracketSlot, Delivery, DeliveryStatus, Dispute, DisputeStatus, Event, Game, GameState,
+                               Match, MatchState, Participant, Report, SeriesFormat, Tournament, Webhook, match_stream)
 
 BACKENDS = ["memory", "embedded"] + (["mongo"] if real_mongo_url() else [])
 
@@ -453,3 +453,75 @@ async def test_delete_tournament_takes_its_records_and_no_other(backend: Store) 
     assert (await backend.get_match("m-t2")).seq == 1 and len(await backend.list_events(match_stream("m-t2"))) == 1
     assert (await backend.get_dispute("d-t2")).id == "d-t2"
     await backend.delete_tournament("t1")  # again: nothing left, no error
+
+
+def hook(wid: str, tid: str = "t1", at: float = 100.0) -> Webhook:
+    return Webhook(id=wid, tournament_id=tid, url="https://hooks.example.com/lb?x=1", secret="s" * 32,
+                   created_by="org", created_at=at, events=("match_completed", "score_updated"))
+
+
+def delivery(wid: str, seq: int, **changes: Any) -> Delivery:
+    row = Delivery(webhook_id=wid, seq=seq, stream=match_stream("m1"), stream_seq=seq + 10, type="score_updated",
+                   tournament_id="t1", data={"scores": {"a": seq}, "nested": [{"k": [1]}], "text": "Ünïcode ✓"},
+                   ts=100.0 + seq)
+    return dataclasses.replace(row, **changes)
+
+
+@pytest.mark.gen_test
+async def test_webhooks_round_trip_per_tournament(backend: Store) -> None:
+    """Webhooks are kept whole, listed per tournament (or all) oldest first, replaced, deleted once."""
+    await backend.insert_webhook(hook("w2", at=200.0))
+    await backend.insert_webhook(hook("w1", at=100.0))
+    await backend.insert_webhook(hook("w3", "t2"))
+    with pytest.raises(ConflictError):
+        await backend.insert_webhook(hook("w1"))
+    assert await backend.list_webhooks("t1") == [hook("w1", at=100.0), hook("w2", at=200.0)]
+    assert {w.id for w in await backend.list_webhooks()} == {"w1", "w2", "w3"}
+    paused = dataclasses.replace(hook("w1"), enabled=False, paused="delivery 3 failed 10 times", events=())
+    await backend.save_webhook(paused)
+    assert (await backend.list_webhooks("t1"))[0] == paused
+    with pytest.raises(NotFoundError):
+        await backend.save_webhook(hook("nope"))
+    await backend.delete_webhook("w1")
+    await backend.delete_webhook("w1")  # again: no error
+    assert [w.id for w in await backend.list_webhooks("t1")] == ["w2"]
+
+
+@pytest.mark.gen_test
+async def test_an_outbox_is_read_in_seq_order_and_replayed(backend: Store) -> None:
+    """Rows upserted by webhook and seq; read after a seq (undelivered only, on request), newest
+    first for the log; a replay makes rows pending again; deleting the webhook takes its rows."""
+    await backend.insert_webhook(hook("w1"))
+    await backend.insert_webhook(hook("w2"))
+    await backend.insert_deliveries([delivery("w1", n) for n in range(1, 13)] + [delivery("w2", 1)])
+    await backend.insert_deliveries([delivery("w1", 12)])  # written again after an unknown outcome
+    done = delivery("w1", 2, status=DeliveryStatus.DELIVERED, attempts=2, last_attempt_at=150.5, last_status=200,
+                    delivered_at=150.6)
+    await backend.save_delivery(done)
+    failed = delivery("w1", 3, status=DeliveryStatus.FAILED, attempts=10, last_status=None,
+                      last_error="ConnectionRefusedError: refused")
+    await backend.save_delivery(failed)
+    assert [r.seq for r in await backend.list_deliveries("w1")] == list(range(1, 13))
+    assert [r.seq for r in await backend.list_deliveries("w1", after_seq=1, limit=3, undelivered=True)] == [3, 4, 5]
+    assert (await backend.list_deliveries("w1", after_seq=1, limit=1))[0] == done
+    assert (await backend.list_deliveries("w1", after_seq=2, limit=1))[0] == failed
+    assert [r.seq for r in await backend.recent_deliveries("w1", limit=3)] == [12, 11, 10]
+    assert [r.seq for r in await backend.recent_deliveries("w1", before_seq=3)] == [2, 1]
+    assert await backend.reset_deliveries("w1", 3) == 10
+    again = (await backend.list_deliveries("w1", after_seq=2, limit=1))[0]
+    assert (again.status, again.attempts, again.last_error) == (DeliveryStatus.PENDING, 0, failed.last_error)
+    assert (await backend.list_deliveries("w1", after_seq=1, limit=1))[0].status == DeliveryStatus.DELIVERED
+    await backend.delete_webhook("w1")
+    assert await backend.list_deliveries("w1") == [] and len(await backend.list_deliveries("w2")) == 1
+
+
+@pytest.mark.gen_test
+async def test_deleting_a_tournament_takes_its_webhooks_and_their_outboxes(backend: Store) -> None:
+    for tid in ("t1", "t2"):
+        await backend.insert_tournament(tournament(tid))
+        await backend.insert_webhook(hook(f"w-{tid}", tid))
+        await backend.insert_deliveries([delivery(f"w-{tid}", 1)])
+    await backend.delete_tournament("t1")
+    assert await backend.list_webhooks("t1") == [] and await backend.list_deliveries("w-t1") == []
+    assert [w.id for w in await backend.list_webhooks("t2")] == ["w-t2"]
+    assert len(await backend.list_deliveries("w-t2")) == 1
