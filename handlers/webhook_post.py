@@ -62,7 +62,7 @@ class ThisServer:
         loop = asyncio.get_running_loop()
         try:
             infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), RESOLVE_TIMEOUT_S)
-        except (OSError, asyncio.TimeoutError) as e:
+        except (OSError, UnicodeError, asyncio.TimeoutError) as e:  # UnicodeError: not a host name (IDNA)
             raise InvalidValueError(f"url's host {host!r} cannot be resolved", field="url",
                                     code="invalid_webhook_url") from e
         if (host.lower(), port) == self._public:

@@ -53,6 +53,8 @@ def check_url(url: str) -> tuple[str, int]:
     if parts.username is not None or parts.password is not None:
         raise InvalidValueError("url must not carry a user or password (the secret signs each delivery)",
                                 field="url", code="invalid_webhook_url")
+    if port == 0:
+        raise InvalidValueError("url's port must be 1 to 65535", field="url", code="invalid_webhook_url")
     if parts.fragment:
         raise InvalidValueError("url must not have a #fragment", field="url", code="invalid_webhook_url")
     return parts.hostname, port or (443 if parts.scheme == "https" else 80)

@@ -125,7 +125,11 @@ async def test_refusals_say_what_is_wrong_and_change_nothing(api: Api, http_port
     for url, code in (("ftp://127.0.0.1/x", "invalid_webhook_url"), ("http://user:pw@127.0.0.1/", "invalid_webhook_url"),
                       (f"http://127.0.0.1:{http_port}/api", "webhook_url_is_this_server"),
                       (f"http://localhost:{http_port}/api", "webhook_url_is_this_server"),
-                      ("http://no-such-host.invalid/hook", "invalid_webhook_url")):
+                      ("http://no-such-host.invalid/hook", "invalid_webhook_url"),
+                      ("http://exa\u200bmple..com/hook", "invalid_webhook_url"),
+                      ("http://" + "a" * 70 + ".com/", "invalid_webhook_url"),
+                      ("http://127.0.0.1:0/hook", "invalid_webhook_url"),
+                      ("https://127.0.0.1/#top", "invalid_webhook_url")):
         status, body = await api.post(path, {"url": url})
         assert (status, body["error"]["code"]) == (422, code), url
     status, body = await api.post(path, {"url": receiver.url, "events": ["match_completed", "match_exploded"]})
