@@ -60,6 +60,10 @@ class ServicesCollector:
                                   value=limits.slow_consumers)
         yield CounterMetricFamily("livebracket_heartbeat_timeouts", "Sockets closed for silence",
                                   value=s.heartbeat.timeouts)
+        yield CounterMetricFamily("livebracket_webhook_deliveries", "Webhook deliveries answered 2xx",
+                                  value=s.outbox.delivered)
+        yield CounterMetricFamily("livebracket_webhook_failed_attempts", "Webhook POSTs not answered 2xx (retried, "
+                                  "or the last try)", value=s.outbox.failed_attempts)
         yield from self._store_metrics(s.store_stats)
         yield GaugeMetricFamily("livebracket_store_available", "1 when the store answers",
                                 value=1 if s.store_watch.available else 0)
