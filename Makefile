@@ -17,8 +17,9 @@ $(RUN_STAMP): setup.cfg pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check .
 	touch $@
 
-$(TEST_STAMP): setup.cfg pyproject.toml tests/browser/package.json tests/browser/package-lock.json | $(PY)
+$(TEST_STAMP): setup.cfg pyproject.toml tests/browser/package.json tests/browser/package-lock.json clients/python/pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ./clients/python  # editable: tests/clients run the code in the tree
 	# Debian's Chromium for tests/browser (Playwright cannot download a browser here)
 	command -v chromium >/dev/null || (apt-get update -qq \
 		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
