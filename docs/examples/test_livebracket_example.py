@@ -59,3 +59,19 @@ def test_players_report_over_their_sockets(livebracket_client, livebracket_socke
     assert bob_socket.command("confirm_result")["data"]["state"] == "completed"
     assert bob_socket.expect("match_completed")["data"]["confirmed_by"] == bob
     assert livebracket_client.get(f"/api/tournaments/{cup.id}", expect=200).json["state"] == "completed"
+
+
+def test_a_bot_is_told_of_every_result(livebracket_client, webhook_sink, make_tournament):
+    """A webhook for match_completed: one signed POST per result, numbered 1, 2, ... in order."""
+    cup = make_tournament(n=4)
+    hook = livebracket_client.post(f"/api/tournaments/{cup.id}/webhooks",
+                                   {"url": webhook_sink.url, "events": ["match_completed"]}, expect=201).json
+    for match_id in cup.matches[:2]:  # the two semifinals
+        alice, bob = livebracket_client.get(f"/api/matches/{match_id}", expect=200).json["participant_ids"]
+        livebracket_client.post(f"/api/matches/{match_id}/start", expect=200)
+        livebracket_client.post(f"/api/matches/{match_id}/result", {"scores": {alice: 2, bob: 0}}, expect=200)
+
+    first, second = webhook_sink.expect(2)
+    assert [first.body["seq"], second.body["seq"]] == [1, 2]
+    assert [d.body["type"] for d in (first, second)] == ["match_completed", "match_completed"]
+    webhook_sink.verify(hook["secret"])  # each one signed with the secret answered at creation
