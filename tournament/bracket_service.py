@@ -642,23 +642,29 @@ class BracketService:
         """Replace a decided result (in a series: one game's scores, `game` and `scores`, or
         every game's, `games`). A new winner resets the later matches that depended on it:
         applied freely when none of them has begun, otherwise only with `force`. The old
-        result stays in the match's history; `undo` puts the previous one back.
+        result stays in the match's history; `undo` puts the previous one back (a series a
+        correction ended while it was played goes back to being played: no winner, so what
+        its winner reached is reset, as for a new winner).
 
         Raises ForbiddenError, NotFoundError, InvalidTransitionError (code
         correction_needs_force, with the matches it would reset), InvalidValueError.
         """
         require_organizer(user, "correct a result")
+
+        def move(m: Match, now: float) -> Outcome:
+            if undo:
+                return rules.undo_correction(m, user, now)
+            return rules.correct(m, scores, user, now, game=game, games=games)
+
         tournament_id = (await self._store.get_match(match_id)).tournament_id
         async with self._locks.hold(tournament_id):
             match = await self._store.get_match(match_id)
-            if undo:
-                scores, game, games = self._previous_result(match)
-            corrected = rules.correct(match, scores, user, self._clock(), game=game,
-                                      games=games).match  # validates, writes nothing
+            corrected = move(match, self._clock()).match  # validates, writes nothing
             plan = await self._reset_plan(match) if corrected.winner_id != match.winner_id else []
             begun = [m for m, _ in plan if m.state is not MatchState.SCHEDULED and not (m.slot and m.slot.walkover)]
             report: dict[str, Any] = {
-                "match_id": match.id, "winner_id": corrected.winner_id, "requires_force": bool(begun),
+                "match_id": match.id, "winner_id": corrected.winner_id, "state": corrected.state.value,
+                "requires_force": bool(begun),
                 "resets": [{"match_id": m.id, "key": m.label, "state": m.state.value} for m, _ in plan]}
             if dry_run:
                 return {**report, "applied": False}
@@ -667,26 +673,13 @@ class BracketService:
                     f"the correction would reset matches that have begun ({', '.join(m.label for m in begun)}); "
                     "send force: true to apply it", code="correction_needs_force", state=match.state.value,
                     resets=report["resets"])
-            new_scores, new_game, new_games, now = scores, game, games, self._clock()
-            after = await self._write(match.id, lambda m: rules.correct(m, new_scores, user, now, game=new_game,
-                                                                        games=new_games))
+            now = self._clock()
+            after = await self._write(match.id, lambda m: move(m, now))
             for target, clear in plan:
                 await self._reopen(target.id, clear, user, now)
             await self._reopen_tournament(match.tournament_id)
         await self.settle(match.tournament_id)
         return {**report, "applied": True, "match": (await self._store.get_match(after.id)).to_json()}
-
-    @staticmethod
-    def _previous_result(match: Match) -> tuple[dict[str, int] | None, None, list[dict[str, int]] | None]:
-        """(scores, game, games) of the result a correction replaced: a series' every game."""
-        for past in reversed(match.history):
-            if past.get("why") == "corrected" and past.get("games") and not past.get("result"):  # a series under way
-                return None, None, [dict(g["scores"]) for g in past["games"] if g["state"] == "completed"]
-            if past.get("why") == "corrected" and past.get("result"):
-                if past["result"].get("games"):
-                    return None, None, [dict(g) for g in past["result"]["games"]]
-                return dict(past["result"]["scores"]), None, None
-        raise InvalidValueError("this match has no earlier result to go back to", field="undo")
 
     async def _reset_plan(self, match: Match) -> list[tuple[Match, list[int]]]:
         """The later matches a new winner of `match` changes, and which of their slots empty."""

@@ -93,3 +93,13 @@ def past(match: Match, user_id: str, now: float, why: str) -> dict[str, Any]:
     if match.games:
         entry["games"] = [g.to_json() for g in match.games]
     return entry
+
+
+def corrected_entry(match: Match) -> dict[str, Any]:
+    """The history entry of what the latest correction replaced: the newest `corrected` one
+    with a result, or with games (a series corrected while under way). An undo puts it back.
+    Raises InvalidValueError (none: field undo)."""
+    undoable = [e for e in match.history if e.get("why") == "corrected" and (e.get("result") or e.get("games"))]
+    if not undoable:
+        raise InvalidValueError("this match has no earlier result to go back to", field="undo")
+    return undoable[-1]

@@ -21,7 +21,7 @@ from tournament.moves import MAX_SCORE as MAX_SCORE
 from tournament.moves import EventSpec as EventSpec
 from tournament.moves import Outcome as Outcome
 from tournament.moves import check_scores as check_scores
-from tournament.moves import close_dispute, moved, past, report_of, require_players, state_changed
+from tournament.moves import close_dispute, corrected_entry, moved, past, report_of, require_players, state_changed
 from tournament.moves import raise_dispute as raise_dispute
 from tournament.roles import Principal, Role
 
@@ -375,10 +375,7 @@ def correct(match: Match, scores: Mapping[str, int] | None, user: Principal, now
     Raises InvalidTransitionError unless the match is completed or forfeited,
     InvalidValueError for bad scores.
     """
-    under_way = match.format.is_series and match.state is S.LIVE  # a decided game of a series being played
-    if match.state not in (S.COMPLETED, S.FORFEIT) and not under_way:
-        raise InvalidTransitionError(f"only a decided match (or a game of a series being played) can be "
-                                     f"corrected, not a {match.state.value} one", state=match.state.value)
+    check_correctable(match)
     if match.format.is_series:
         return series.correct(match, user, now, scores=scores, game=game, games=games)
     _single_game(game, games)
@@ -390,6 +387,26 @@ def correct(match: Match, scores: Mapping[str, int] | None, user: Principal, now
                    scores=dict(result.scores), history=history)
     return Outcome(after, [(ev.RESULT_CORRECTED, {"result": result.to_json(), "winner_id": result.winner_id,
                                                   "previous": history[-1]})])
+
+
+def check_correctable(match: Match) -> None:
+    """Raises InvalidTransitionError unless the match is decided (completed or forfeited) or a
+    series being played (its decided games may be corrected)."""
+    under_way = match.format.is_series and match.state is S.LIVE
+    if match.state not in (S.COMPLETED, S.FORFEIT) and not under_way:
+        raise InvalidTransitionError(f"only a decided match (or a game of a series being played) can be "
+                                     f"corrected, not a {match.state.value} one", state=match.state.value)
+
+
+def undo_correction(match: Match, user: Principal, now: float) -> Outcome:
+    """An organizer puts back the result the latest correction replaced (`moves.corrected_entry`);
+    in a series `series.undo`, which may send a series back to being played. Raises
+    InvalidValueError (nothing to undo: field undo), and as `correct`."""
+    entry = corrected_entry(match)
+    check_correctable(match)
+    if match.format.is_series:
+        return series.undo(match, entry, user, now)
+    return correct(match, dict(entry["result"]["scores"]), user, now)
 
 
 def reopen(match: Match, clear: Iterable[int], user: Principal, now: float) -> Outcome:

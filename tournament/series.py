@@ -6,12 +6,14 @@ while a game is played, pending_result while a report waits for the opponent, di
 completed. What differs is what a result is. A game's result completes that game and the
 next one goes live at once, until someone can no longer be caught (or, with play_all, every
 game is played); a report of the whole series states every game, in order. The series score
-(`Match.scores`, games won) is always derived from the games, never set.
+(`Match.scores`, games won) is always derived from the games, never set. A correction's
+undo puts back what it replaced: a series it ended while being played is played again.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -407,6 +409,54 @@ def _correct_under_way(match: Match, played: list[Game], user: Principal, now: f
         after = moved(match, now, games=(*rebuilt, *match.games[len(played):]), scores=score, history=history)
         events.append((ev.SERIES_UPDATED, {"format": after.format.to_json(), "series": after.series_json()}))
     return Outcome(after, events)
+
+
+def undo(match: Match, entry: Mapping[str, Any], user: Principal, now: float) -> Outcome:
+    """An organizer puts back what the latest correction replaced (`entry`, its history entry:
+    `moves.corrected_entry`), on a decided series or one being played (`rules.undo_correction`
+    checks which): a decided series' every game; for a series corrected while under way, its
+    decided games, with the game being played going on, or, if that correction ended the
+    series, the series as it was (`restore`). Raises InvalidValueError, InvalidTransitionError."""
+    if entry.get("result") and entry["result"].get("games"):
+        return correct(match, user, now, scores=None, game=None, games=[dict(g) for g in entry["result"]["games"]])
+    if entry.get("state") == S.LIVE.value and match.state is not S.LIVE:
+        return restore(match, entry, user, now)
+    decided = [dict(g["scores"]) for g in entry.get("games", []) if g["state"] == GameState.COMPLETED.value]
+    return correct(match, user, now, scores=None, game=None, games=decided)
+
+
+def restore(match: Match, entry: Mapping[str, Any], user: Principal, now: float) -> Outcome:
+    """Undo a correction that ended a series still being played: the series goes back to the
+    history `entry` that correction wrote, its games as they were and the game then being
+    played live again with its score, the match live with no result. What is undone goes into
+    the history too, so a second undo ends the series again. Raises InvalidTransitionError
+    (the match is not decided), InvalidValueError (`entry` is not of a series under way)."""
+    if match.state not in (S.COMPLETED, S.FORFEIT):
+        raise InvalidTransitionError(f"only a decided series goes back to being played, not a {match.state.value} one",
+                                     state=match.state.value)
+    games = tuple(_game_from_json(g) for g in entry.get("games") or ())
+    if entry.get("state") != S.LIVE.value or not games or games[-1].state is not GameState.LIVE:
+        raise InvalidValueError("the result to go back to is not a series being played", field="undo")
+    history = (*match.history, past(match, user.user_id, now, "corrected"))
+    after = moved(match, now, state=S.LIVE, games=games, scores=score_of(match, games), result=None, winner_id=None,
+                  reports={}, history=history, ended_at=None)
+    return Outcome(after, [
+        (ev.RESULT_CORRECTED, {"result": None, "winner_id": None, "previous": history[-1],
+                               "games": [dict(g.scores) for g in games if g.state is GameState.COMPLETED]}),
+        (ev.SERIES_UPDATED, {"format": after.format.to_json(), "series": after.series_json()}),
+        state_changed(match, after, reason="correction undone", game=games[-1].number)])
+
+
+def _game_from_json(doc: Mapping[str, Any]) -> Game:
+    """A game as a history entry holds it (`Game.to_json`: times as ISO 8601, to the millisecond)."""
+    def epoch(text: str | None) -> float | None:
+        return None if text is None else datetime.datetime.fromisoformat(text).timestamp()
+
+    return Game(number=doc["number"], state=GameState(doc["state"]), scores=dict(doc["scores"]), map=doc.get("map"),
+                sides=dict(doc.get("sides") or {}), winner_id=doc.get("winner_id"),
+                reported_by=doc.get("reported_by"), confirmed_by=doc.get("confirmed_by"),
+                decided_by=doc.get("decided_by"), started_at=epoch(doc.get("started_at")),
+                ended_at=epoch(doc.get("ended_at")))
 
 
 def without_live_game(match: Match) -> tuple[Game, ...]:

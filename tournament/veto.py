@@ -180,7 +180,7 @@ def take(match: Match, user: Principal, choice: str, action: str | None, now: fl
     veto = _veto_of(match)
     turn = veto.turn
     assert turn is not None
-    details = {"state": match.state.value, "turn": turn.by, "action": turn.action, "remaining": list(veto.remaining)}
+    details = _turn_details(match, veto, turn)
     if not user.is_organizer and user.participant_id != turn.by:
         raise InvalidTransitionError(f"it is {turn.by}'s turn to {turn.action}", code="not_your_turn", **details)
     if action is not None and action != turn.action:
@@ -191,22 +191,29 @@ def take(match: Match, user: Principal, choice: str, action: str | None, now: fl
     return _taken(match, veto, turn, choice, now, auto=False)
 
 
+def _turn_details(match: Match, veto: Veto, turn: VetoStep) -> dict[str, Any]:
+    """What a refused turn carries, so a client can show the veto as it is: the match's state,
+    whose turn it is, its action, the maps left."""
+    return {"state": match.state.value, "turn": turn.by, "action": turn.action, "remaining": list(veto.remaining)}
+
+
 def _taken(match: Match, veto: Veto, turn: VetoStep, choice: str, now: float, *, auto: bool) -> Outcome:
     if turn.action == SIDE:
         match_side = {s.casefold(): s for s in veto.sides}.get(choice.casefold())
         if match_side is None:
-            raise InvalidValueError(f"side: one of {', '.join(veto.sides)}", field="side")
+            raise InvalidValueError(f"side: one of {', '.join(veto.sides)}", field="side",
+                                    **_turn_details(match, veto, turn))
         picked = next(t.map for t in reversed(veto.taken) if t.action == PICK)
         taken = VetoTaken(SIDE, turn.by, picked, side=match_side, auto=auto, at=now)
     else:
         by_name = {m.casefold(): m for m in veto.pool}
         name = by_name.get(choice.casefold())
         if name is None:
-            raise InvalidValueError(f"map: {choice!r} is not in the pool ({', '.join(veto.pool)})", field="map")
+            raise InvalidValueError(f"map: {choice!r} is not in the pool ({', '.join(veto.pool)})", field="map",
+                                    **_turn_details(match, veto, turn))
         if name not in veto.remaining:
             raise InvalidTransitionError(f"{name} is already {'banned' if _was(veto, name) == BAN else 'picked'}",
-                                         code="map_taken", state=match.state.value, turn=turn.by,
-                                         action=turn.action, remaining=list(veto.remaining))
+                                         code="map_taken", **_turn_details(match, veto, turn))
         taken = VetoTaken(turn.action, turn.by, name, auto=auto, at=now)
     after_veto = _with_decider(dataclasses.replace(veto, taken=(*veto.taken, taken)), now)
     if not after_veto.complete:

@@ -54,6 +54,7 @@ function sameConfig(veto) {
  */
 export function matchSetup({ names, run, redraw }) {
   const poolForms = new Set(); // match ids whose card asks for a map pool of its own
+  const firstForms = new Set(); // match ids whose card asks who starts (the tournament's veto: "organizer")
   const lastVetos = new Map(); // match id -> the config of its last veto (a format change clears the veto)
 
   function view(m) {
@@ -90,6 +91,7 @@ export function matchSetup({ names, run, redraw }) {
             poolForms.add(id);
             redraw();
           } }, "Use another map pool")),
+      firstForms.has(id) ? firstForm(m) : null,
       poolForms.has(id) ? poolForm(m) : null];
     }
     lastVetos.set(id, sameConfig(veto));
@@ -105,16 +107,29 @@ export function matchSetup({ names, run, redraw }) {
     ];
   }
 
-  /** POST start-veto; a tournament without a map pool (422 on `pool`) opens the card's pool form. */
+  /** POST start-veto; a tournament without a map pool (422 on `pool`) opens the card's pool form,
+   * and one whose organizer chooses who starts (422 on `first_id`) asks for the player. */
   async function startVeto(id, body) {
     try {
       const answer = await post(`/api/matches/${id}/start-veto`, body);
       poolForms.delete(id);
+      firstForms.delete(id);
       return answer;
     } catch (e) {
       if (e.status === 422 && e.details?.field === "pool") poolForms.add(id);
+      if (e.status === 422 && e.details?.field === "first_id") firstForms.add(id);
       throw e;
     }
+  }
+
+  /** Who takes the first turn of the tournament's veto: one button per player. */
+  function firstForm(m) {
+    const id = m.id;
+    return [h("p", { class: "small", id: `veto-first-title-${id}` }, "Who takes the first turn?"),
+      h("p", { class: "row veto-first", role: "group", "aria-labelledby": `veto-first-title-${id}` },
+        m.participant_ids.map((pid) => h("button", { type: "button", id: `veto-first-${id}-${pid}`,
+          onclick: (e) => run(id, e.currentTarget, () => startVeto(id, { first: "organizer", first_id: pid })) },
+        `${names.of(pid)} starts`)))];
   }
 
   function poolForm(m) {

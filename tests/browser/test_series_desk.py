@@ -155,31 +155,62 @@ async def test_a_scheduled_match_changes_format_and_vetoes_its_own_pool(api: Api
         ["Mirage", "Inferno", "Nuke", "Ancient", "Anubis", "Vertigo"], [], ["ban", "ban", "pick", "pick", "ban"])
 
 
-@pytest.mark.gen_test(timeout=TIMEOUT_S)
+@pytest.mark.gen_test(timeout=TIMEOUT_S * 2)
 async def test_the_start_form_refuses_what_it_cannot_read(api: Api) -> None:
     """Bad round overrides and a lone side are refused in the form; the server's 422 for an
-    unknown round shows there too; nothing starts."""
+    unknown round shows there too; nothing starts. Then the form starts it with vetoes the
+    organizer begins and turns that wait when their time runs out: the settings say so, the
+    desk too, and a card asks which player takes the first turn."""
     tid = await tournament_with(api, ["Alice", "Bob", "Carol", "Dave"])
+    mid = f"{tid}-W1-1"
     async with browser_pages(api) as (page,):
+        await page.bring_to_front()
         await page.goto(f"/organize/{tid}?token={api.organizer}")
-        error = page.locator("#t-start form .error")
-        start = page.get_by_role("button", name="Start the tournament")
-        await page.get_by_label("Other rounds (optional)").fill("GF bo5, final five")
+        form = page.locator("#t-start form")
+        error = form.locator(".error")
+        start = form.get_by_role("button", name="Start the tournament")
+        await form.get_by_label("Other rounds (optional)").fill("GF bo5, final five")
         await start.click()
         await expect(error).to_have_text("Other rounds: “final five” is not like “GF bo5” or “W3 all 2”.")
-        await page.get_by_label("Other rounds (optional)").fill("GF bo5, gf bo3")
+        await form.get_by_label("Other rounds (optional)").fill("GF bo5, gf bo3")
         await start.click()
         await expect(error).to_have_text("Other rounds: GF is named twice.")
-        await page.get_by_label("Other rounds (optional)").fill("")
-        await page.get_by_label("Sides (optional)").fill("CT, T")
+        await form.get_by_label("Other rounds (optional)").fill("")
+        await form.get_by_label("Sides (optional)").fill("CT, T")
         await start.click()
         await expect(error).to_have_text("Sides and seconds per turn are for a map veto: name its map pool too.")
-        await page.get_by_label("Sides (optional)").fill("")
-        await page.get_by_label("Other rounds (optional)").fill("W9 bo5")
+        await form.get_by_label("Sides (optional)").fill("")
+        await form.get_by_label("Other rounds (optional)").fill("W9 bo5")
         await start.click()
         await expect(error).to_contain_text("W9")
-        await page.screenshot(path="/tmp/desk-start-form.png", full_page=True)
         assert (await api.ok("GET", f"/api/tournaments/{tid}"))["state"] != "live"
+
+        await form.get_by_label("Other rounds (optional)").fill("")
+        await form.get_by_label("Games per match").select_option("Best of 3")
+        await form.get_by_label("Map pool (optional)").fill(", ".join(POOL))
+        await form.get_by_label("Who starts the veto").select_option("I choose, on each match")
+        await form.get_by_label("Seconds per turn (optional)").fill("30")
+        await form.get_by_label("When a turn’s time runs out").select_option("The turn waits for its player")
+        await page.screenshot(path="/tmp/desk-start-form.png", full_page=True)
+        await start.click()
+        await expect(page.locator("#t-state")).to_have_text("live")
+        veto = (await api.ok("GET", f"/api/tournaments/{tid}"))["settings"]["veto"]
+        assert (veto["pool"], veto["first"], veto["turn_s"], veto["on_timeout"]) == (POOL, "organizer", 30, "wait")
+        await expect(page.locator("#t-series")).to_have_text(
+            f"Best of 3 · Map veto: {', '.join(POOL)} (you choose who starts; 30 s a turn, then it waits)")
+
+        card = card_of(page, mid)
+        await card.get_by_role("button", name="Start the map veto").click()
+        await expect(card.get_by_role("alert")).to_have_text("first_id: name the player who starts the veto")
+        chooser = card.get_by_role("group", name="Who takes the first turn?")
+        await chooser.get_by_role("button", name="Dave starts").click()
+        await expect(card.locator(".veto-turn")).to_contain_text("Dave to ban a map")
+        await expect(chooser).to_have_count(0)
+        await expect(card.locator(f"#err-{mid}")).to_be_empty()
+    started = (await api.ok("GET", f"/api/matches/{mid}"))["veto"]
+    assert (started["first"], started["chosen_by"], started["on_timeout"], started["turn_s"]) == (
+        "dave", "organizer", "wait", 30)
+    assert started["deadline"] is not None and started["taken"] == []
 
 
 @pytest.mark.gen_test(timeout=TIMEOUT_S)

@@ -37,6 +37,15 @@ async def acked(sock: Socket, frame: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
+async def refusal(sock: Socket, frame: dict[str, Any]) -> dict[str, Any]:
+    """Send a command that must be refused; its error frame (the events before it are passed over)."""
+    await sock.send(frame)
+    while (answer := await sock.recv())["type"] not in ("ack", "error"):
+        pass
+    assert answer["type"] == "error", answer
+    return answer
+
+
 async def frames_until(sock: Socket, last: str) -> list[dict[str, Any]]:
     frames = [await sock.recv()]
     while frames[-1]["type"] != last:
@@ -66,6 +75,11 @@ async def test_a_best_of_three_played_from_two_player_sockets(api: Api) -> None:
     for i, (sock, key, choice) in enumerate([(first, "map", "Nuke"), (second, "map", "Train"), (first, "map", "Mirage"),
                                              (second, "side", "CT"), (second, "map", "Inferno"), (first, "side", "CT"),
                                              (first, "map", "Ancient"), (second, "map", "Anubis")]):
+        if i == 3:  # a side not in the veto's sides: refused with the veto as it is
+            error = await refusal(sock, {"type": "veto", "id": "bad-side", "data": {"side": "Attack"}})
+            assert (error["code"], error["field"], error["turn"], error["action"], error["remaining"]) == (
+                "invalid_value", "side", "bob" if sock is bob else "alice", "side",
+                ["Ancient", "Anubis", "Dust2", "Inferno"])
         await acked(sock, {"type": "veto", "id": f"v{i}", "data": {key: choice}})
     await acked(alice, {"type": "start_match", "id": 1})
     await acked(alice, {"type": "update_score", "id": 2, "data": {"scores": {"alice": 7, "bob": 5}, "game": 1}})
@@ -112,8 +126,10 @@ async def test_a_best_of_three_played_from_two_player_sockets(api: Api) -> None:
 
 @pytest.mark.gen_test(timeout=60)
 async def test_a_best_of_five_grand_final_in_double_elimination(api: Api) -> None:
-    """Every match best of 1 but the grand final, best of 5: the bracket plays through, the
-    grand final goes game by game to 3-2, and its winner is the champion."""
+    """Every match best of 1 but the grand final, best of 5: the bracket plays through over
+    REST; the grand final's players check in, start it and play it game by game to 3-2 from
+    their sockets (a live score in game 5); the tournament socket sees every frame in order,
+    and the final's winner is the champion."""
     tid = await tournament_with(api, 4, "double_elimination")
     started = await api.ok("POST", f"/api/tournaments/{tid}/start",
                            {"grand_final_reset": False, "series": {"best_of": 1, "rounds": {"GF": {"best_of": 5}}}})
@@ -128,14 +144,51 @@ async def test_a_best_of_five_grand_final_in_double_elimination(api: Api) -> Non
     assert final["label"] == "GF1" and final["format"]["best_of"] == 5
     a, b = final["participant_ids"]
     mid = final["id"]
-    await api.ok("POST", f"/api/matches/{mid}/start")
+    watcher, welcome = await connect(api, f"/ws/tournament/{tid}", api.organizer)
+    first, _ = await connect(api, f"/ws/match/{mid}", api.token(a))
+    second, _ = await connect(api, f"/ws/match/{mid}", api.token(b))
+
+    await api.ok("POST", f"/api/matches/{mid}/open-check-in")
+    await acked(first, {"type": "ready_up", "id": "c1"})
+    await acked(second, {"type": "ready_up", "id": "c2"})
+    await acked(first, {"type": "start_match", "id": "s"})
     for game, winner in enumerate([a, b, a, b], start=1):
         scores = {a: 2, b: 0} if winner == a else {a: 0, b: 2}
-        after = await api.ok("POST", f"/api/matches/{mid}/result", {"scores": scores, "game": game})
-        assert after["state"] == "live" and after["series"]["current_game"] == game + 1
+        reporter, opponent = (first, second) if game % 2 else (second, first)
+        await acked(reporter, {"type": "report_score", "id": f"r{game}", "data": {"scores": scores, "game": game}})
+        if game < 3:
+            ack = await acked(opponent, {"type": "confirm_result", "id": f"k{game}"})
+        else:  # the same report from the opponent confirms it too
+            ack = await acked(opponent, {"type": "report_score", "id": f"k{game}", "data": {"scores": scores}})
+        assert ack["data"]["state"] == "live"
     assert (await api.ok("GET", f"/api/tournaments/{tid}"))["state"] == "live"
-    done = await api.ok("POST", f"/api/matches/{mid}/result", {"scores": {a: 0, b: 3}})
-    assert (done["state"], done["winner_id"], done["scores"]) == ("completed", b, {a: 2, b: 3})
+    await acked(second, {"type": "update_score", "id": "u5", "data": {"scores": {b: 1}, "game": 5}})
+    await acked(second, {"type": "report_score", "id": "r5", "data": {"scores": {a: 0, b: 3}, "game": 5}})
+    assert (await acked(first, {"type": "confirm_result", "id": "k5"}))["data"]["state"] == "completed"
+
+    frames = await frames_until(watcher, "tournament_completed")
+    since = welcome["data"]["seq"]
+    assert [f["seq"] for f in frames] == list(range(since + 1, since + 1 + len(frames)))  # not one missed
+    assert [(f["type"], f["data"].get("game")) for f in frames] == [
+        ("match_state_changed", None), ("checkin_updated", None), ("checkin_updated", None),
+        ("match_state_changed", None), ("match_started", None), ("game_started", 1),
+        *[step for game in range(1, 5) for step in [
+            ("match_state_changed", None), ("game_completed", game), ("series_updated", None),
+            ("game_started", game + 1)]],
+        ("score_updated", 5), ("match_state_changed", None), ("game_completed", 5), ("series_updated", None),
+        ("match_completed", None), ("tournament_completed", None)]
+    assert all(f["data"]["match_id"] == mid for f in frames[:-1])
+    states = [(f["data"]["from"], f["data"]["to"]) for f in frames if f["type"] == "match_state_changed"]
+    assert states == [("scheduled", "check_in"), ("check_in", "ready"), *[("live", "pending_result")] * 5]
+    assert [f["data"]["series"]["score"] for f in frames if f["type"] == "series_updated"] == [
+        {a: 1, b: 0}, {a: 1, b: 1}, {a: 2, b: 1}, {a: 2, b: 2}, {a: 2, b: 3}]
+    assert [(f["data"]["reported_by"], f["data"]["confirmed_by"]) for f in frames if f["type"] == "game_completed"] == [
+        (a, b), (b, a), (a, b), (b, a), (b, a)]
+    assert frames[-6]["data"]["scores"] == {a: 0, b: 1}  # game 5's live score, before its report
+    done = frames[-2]["data"]
+    assert (done["winner_id"], done["match"]["scores"], done["result"]["games"]) == (
+        b, {a: 2, b: 3}, [{a: 2, b: 0}, {a: 0, b: 2}, {a: 2, b: 0}, {a: 0, b: 2}, {a: 0, b: 3}])
+    assert frames[-1]["data"]["placements"][0] == {"place": 1, "participant_id": b}
     tournament = await api.ok("GET", f"/api/tournaments/{tid}")
     assert tournament["state"] == "completed" and tournament["placements"][0]["participant_id"] == b
 
@@ -245,6 +298,9 @@ async def test_veto_refusals_over_rest(api: Api) -> None:
         status, error = await api.post(f"/api/matches/{mid}/veto", body, as_=as_)
         assert (status, error["error"]["code"]) == (status_, code), body
     assert error["error"]["field"] == "map"
+    status, error = await api.post(f"/api/matches/{mid}/veto", {"map": "Cache"}, as_=api.token(a))
+    assert (status, error["error"]["field"], error["error"]["state"], error["error"]["turn"],
+            error["error"]["action"], error["error"]["remaining"]) == (422, "map", "scheduled", a, "ban", POOL)
     status, error = await api.post(f"/api/matches/{mid}/veto", {"map": "Nuke"}, as_=api.token(b))
     assert error["error"]["turn"] == a and "Nuke" in error["error"]["remaining"]
     await api.ok("POST", f"/api/matches/{mid}/veto", {"map": "Nuke"}, as_=api.token(a))
@@ -323,3 +379,78 @@ async def test_formats_by_bracket_round_and_match(api: Api) -> None:
     assert {best_of[k] for k in best_of if k.startswith("W1") or k.startswith("W2")} == {3}
     assert {best_of[k] for k in best_of if k.startswith("L")} == {1}
     assert (best_of["W3-1"], best_of["GF1"], best_of["GF2"]) == (5, 5, 7)
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_undo_of_a_correction_that_ended_a_series_plays_it_again(api: Api) -> None:
+    """1-1 with game 3 live at 5-3: correcting game 2 ends the series 2-0; undo (previewed first)
+    puts the match back live at 1-1 with game 3 at 5-3, no result, and game 3 is played out;
+    a spectator sees result_corrected, series_updated and match_state_changed."""
+    _, mid = await series_between(api, {"best_of": 3})
+    await api.ok("POST", f"/api/matches/{mid}/start")
+    await api.ok("POST", f"/api/matches/{mid}/result", {"scores": A13, "game": 1})
+    await api.ok("POST", f"/api/matches/{mid}/result", {"scores": B13, "game": 2})
+    await api.ok("POST", f"/api/matches/{mid}/score", {"scores": {"alice": 5, "bob": 3}, "game": 3})
+    ended = await api.ok("POST", f"/api/matches/{mid}/correct", {"game": 2, "scores": A13})
+    assert (ended["state"], ended["winner_id"], ended["match"]["state"]) == ("completed", "alice", "completed")
+    watcher, _ = await connect(api, f"/ws/match/{mid}", api.token("sam", Role.SPECTATOR))
+    preview = await api.ok("POST", f"/api/matches/{mid}/correct", {"undo": True, "dry_run": True})
+    assert preview == {"match_id": mid, "winner_id": None, "state": "live", "requires_force": False, "resets": [],
+                       "applied": False}
+    undone = await api.ok("POST", f"/api/matches/{mid}/correct", {"undo": True})
+    back = undone["match"]
+    assert (undone["applied"], undone["state"], back["state"], back["winner_id"], back["result"]) == (
+        True, "live", "live", None, None)
+    assert back["scores"] == {"alice": 1, "bob": 1} and back["series"]["current_game"] == 3
+    assert [(g["number"], g["state"], g["scores"]) for g in back["games"]] == [
+        (1, "completed", A13), (2, "completed", B13), (3, "live", {"alice": 5, "bob": 3})]
+    frames = [await watcher.recv() for _ in range(3)]
+    assert [f["type"] for f in frames] == ["result_corrected", "series_updated", "match_state_changed"]
+    assert (frames[0]["data"]["games"], frames[2]["data"]["from"], frames[2]["data"]["to"]) == (
+        [A13, B13], "completed", "live")
+    done = await api.ok("POST", f"/api/matches/{mid}/result", {"scores": {"alice": 9, "bob": 13}})
+    assert (done["state"], done["winner_id"], done["scores"]) == ("completed", "bob", {"alice": 1, "bob": 2})
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_undo_takes_back_the_winner_a_correction_seated(api: Api) -> None:
+    """A BO3 semifinal at 1-1 is ended 2-0 by correcting game 2, which seats its winner in the
+    final; the final starts. Undo's dry run names the final as a reset that has begun; without
+    force it is refused, with force the semifinal is live again at 1-1 and the final has the
+    slot emptied and is scheduled; game 3 is played and its winner seated instead."""
+    tid = await tournament_with(api, 4, "single_elimination")
+    await api.ok("POST", f"/api/tournaments/{tid}/start", {"series": {"best_of": 3}})
+    first_round = {m["label"]: m for m in await playable(api, tid)}
+    semi, other = first_round["W1-1"], first_round["W1-2"]
+    a, b = semi["participant_ids"]
+    sid, fid = semi["id"], f"{tid}-W2-1"
+    await api.ok("POST", f"/api/matches/{sid}/start")
+    await api.ok("POST", f"/api/matches/{sid}/result", {"scores": {a: 13, b: 3}})
+    await api.ok("POST", f"/api/matches/{sid}/result", {"scores": {a: 3, b: 13}})
+    c, d = other["participant_ids"]
+    await api.ok("POST", f"/api/matches/{other['id']}/start")
+    await api.ok("POST", f"/api/matches/{other['id']}/result", {"games": [{c: 13, d: 1}, {c: 13, d: 2}]})
+    corrected = await api.ok("POST", f"/api/matches/{sid}/correct", {"game": 2, "scores": {a: 13, b: 11}})
+    assert (corrected["winner_id"], corrected["match"]["state"]) == (a, "completed")
+    final = await api.ok("GET", f"/api/matches/{fid}")
+    assert final["participant_ids"] == [a, c]
+    await api.ok("POST", f"/api/matches/{fid}/start")
+
+    preview = await api.ok("POST", f"/api/matches/{sid}/correct", {"undo": True, "dry_run": True})
+    assert preview == {"match_id": sid, "winner_id": None, "state": "live", "requires_force": True,
+                       "resets": [{"match_id": fid, "key": "W2-1", "state": "live"}], "applied": False}
+    status, error = await api.post(f"/api/matches/{sid}/correct", {"undo": True})
+    assert (status, error["error"]["code"], error["error"]["resets"]) == (409, "correction_needs_force",
+                                                                          preview["resets"])
+    assert (await api.ok("GET", f"/api/matches/{sid}"))["state"] == "completed"  # nothing written
+    undone = await api.ok("POST", f"/api/matches/{sid}/correct", {"undo": True, "force": True})
+    back = undone["match"]
+    assert (back["state"], back["winner_id"], back["scores"], back["series"]["current_game"]) == (
+        "live", None, {a: 1, b: 1}, 3)
+    final = await api.ok("GET", f"/api/matches/{fid}")
+    assert (final["state"], final["participant_ids"], final["games"]) == ("scheduled", [None, c], [])
+    assert final["history"][-1]["why"] == "reset by a correction"
+    assert (await api.ok("GET", f"/api/tournaments/{tid}"))["state"] == "live"
+
+    await api.ok("POST", f"/api/matches/{sid}/result", {"scores": {a: 10, b: 13}, "game": 3})
+    assert (await api.ok("GET", f"/api/matches/{fid}"))["participant_ids"] == [b, c]

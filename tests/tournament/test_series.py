@@ -1,5 +1,5 @@
 """Unit tests of series: formats, games reported one by one or all at once, clinching, play-all,
-disputes on one game, corrections, and best of 1 left as it was."""
+disputes on one game, corrections and their undo, best of 7, and best of 1 left as it was."""
 
 from __future__ import annotations
 
@@ -373,3 +373,92 @@ def test_a_correction_under_way_cannot_leave_games_after_the_end() -> None:
         rules.correct(match, A13, ORGANIZER, T0 + 30, game=5)  # being played, not decided
     with pytest.raises(InvalidValueError):
         rules.correct(match, None, ORGANIZER, T0 + 30, games=[A13, A13])  # as many games as were decided
+
+
+def test_undoing_a_correction_that_ended_a_series_under_way_plays_it_again() -> None:
+    """1-1 with game 3 live at 5-3; game 2 corrected to alice's ends it 2-0; undo puts game 2
+    back as bob's, game 3 live again at 5-3 and the match live with no result; undo once more
+    ends it 2-0 again."""
+    match = rules.update_score(decide(started(), A13, B13), {"alice": 5, "bob": 3}, T0 + 25).match
+    ended = rules.correct(match, A13, ORGANIZER, T0 + 30, game=2).match
+    assert (ended.state, ended.winner_id) == (S.COMPLETED, "alice")
+    outcome = rules.undo_correction(ended, ORGANIZER, T0 + 40)
+    back = outcome.match
+    assert kinds(outcome) == [ev.RESULT_CORRECTED, ev.SERIES_UPDATED, ev.MATCH_STATE_CHANGED]
+    assert (back.state, back.winner_id, back.result, back.ended_at) == (S.LIVE, None, None, None)
+    assert back.scores == {"alice": 1, "bob": 1} and back.games == match.games
+    assert back.current_game is not None and back.current_game.scores == {"alice": 5, "bob": 3}
+    assert back.series_json()["current_game"] == 3  # type: ignore[index]
+    corrected, _, changed = outcome.events
+    assert (corrected[1]["result"], corrected[1]["games"]) == (None, [A13, B13])
+    assert corrected[1]["previous"]["result"]["games"] == [A13, A13]  # what was undone, kept in history
+    assert changed[1] == {"from": "completed", "to": "live", "reason": "correction undone", "game": 3}
+    assert back.history[-1]["why"] == "corrected" and back.history[-1]["state"] == "completed"
+    again = rules.undo_correction(back, ORGANIZER, T0 + 50).match
+    assert (again.state, again.winner_id, again.scores) == (S.COMPLETED, "alice", {"alice": 2, "bob": 0})
+    rules.update_score(back, {"bob": 6}, T0 + 41, game=3)  # game 3 takes live scores again
+
+
+def test_undoing_a_correction_while_the_series_goes_on_keeps_the_game_being_played() -> None:
+    """A correction that left the series under way is undone from its decided games: the game
+    being played keeps the score it has now, not the one it had then."""
+    match = decide(started(), A13)
+    fixed = rules.correct(match, B13, ORGANIZER, T0 + 30, game=1).match
+    playing = rules.update_score(fixed, {"alice": 7}, T0 + 35).match
+    back = rules.undo_correction(playing, ORGANIZER, T0 + 40).match
+    assert (back.state, back.scores, back.games[0].scores) == (S.LIVE, {"alice": 1, "bob": 0}, A13)
+    assert back.current_game is not None and back.current_game.scores == {"alice": 7, "bob": 0}
+
+
+def test_restore_refuses_what_is_not_a_series_under_way() -> None:
+    """Only a decided series goes back to being played, and only to a history entry of a series
+    under way; a match with nothing corrected has nothing to undo; a series whose game waits
+    for a report cannot be undone until it is decided."""
+    done = decide(started(), A13, A13)
+    with pytest.raises(InvalidValueError) as caught:
+        rules.undo_correction(done, ORGANIZER, T0 + 40)
+    assert caught.value.details["field"] == "undo"
+    with pytest.raises(InvalidValueError):
+        series.restore(done, {"state": "completed", "games": [g.to_json() for g in done.games]}, ORGANIZER, T0 + 40)
+    live = decide(started(), A13)
+    with pytest.raises(InvalidTransitionError):
+        series.restore(live, {"state": "live", "games": [g.to_json() for g in live.games]}, ORGANIZER, T0 + 40)
+    fixed = rules.correct(live, B13, ORGANIZER, T0 + 30, game=1).match
+    pending = rules.report_result(fixed, ALICE, A13, T0 + 35).match  # a report of game 2 waits
+    with pytest.raises(InvalidTransitionError) as refused:
+        rules.undo_correction(pending, ORGANIZER, T0 + 40)
+    assert refused.value.details == {"state": "pending_result"}
+
+
+# -- best of 7 ---------------------------------------------------------------------------------
+
+def test_best_of_seven_goes_the_distance_to_four_three() -> None:
+    """A best of 7 needs 4 wins: 3-3 after six games plays game 7, and 4-3 ends it with every
+    game in the result."""
+    BO7 = SeriesFormat(7)
+    match = decide(started(BO7), A13, B13, A13, B13, A13, B13)
+    assert match.state is S.LIVE and match.scores == {"alice": 3, "bob": 3}
+    assert match.series_json() == {"best_of": 7, "play_all": False, "to_win": 4, "score": {"alice": 3, "bob": 3},
+                                   "current_game": 7, "games_played": 6}
+    outcome = rules.report_result(match, ORGANIZER, A13, T0 + 20)
+    assert kinds(outcome) == [ev.GAME_COMPLETED, ev.SERIES_UPDATED, ev.MATCH_COMPLETED]
+    done = outcome.match
+    assert (done.state, done.winner_id, done.scores, len(done.games)) == (S.COMPLETED, "alice",
+                                                                          {"alice": 4, "bob": 3}, 7)
+    assert done.result is not None and done.result.games == (A13, B13, A13, B13, A13, B13, A13)
+
+
+def test_best_of_seven_swept_four_nil() -> None:
+    """4-0 ends a best of 7 after four games: no fifth is started; a whole-series report of
+    five games after a sweep is refused."""
+    BO7 = SeriesFormat(7)
+    match = decide(started(BO7), B13, B13, B13)
+    assert match.state is S.LIVE and match.current_game is not None and match.current_game.number == 4
+    done = decide(match, B13)
+    assert (done.state, done.winner_id, done.scores, len(done.games)) == (S.COMPLETED, "bob",
+                                                                          {"alice": 0, "bob": 4}, 4)
+    assert done.series_json()["current_game"] is None  # type: ignore[index]
+    with pytest.raises(InvalidValueError) as caught:
+        rules.report_result(started(BO7), ALICE, None, T0 + 10, games=[B13] * 4 + [A13])
+    assert "was over after game 4" in str(caught.value)
+    assert rules.report_result(started(BO7), ORGANIZER, None, T0 + 10, games=[B13] * 4).match.winner_id == "bob"

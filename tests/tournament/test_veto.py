@@ -141,15 +141,19 @@ def test_turn_refusals_carry_the_state() -> None:
     with pytest.raises(InvalidTransitionError) as caught:
         veto.take(match, BOB, "nuke", None, T0)
     assert caught.value.code == "map_taken" and "Nuke" not in caught.value.details["remaining"]
-    with pytest.raises(InvalidValueError):
+    with pytest.raises(InvalidValueError) as unknown:
         veto.take(match, BOB, "Cache", None, T0)
+    assert unknown.value.details == {"field": "map", "state": "ready", "turn": "bob", "action": "ban",
+                                     "remaining": ["Ancient", "Anubis", "Dust2", "Inferno", "Mirage", "Train"]}
 
 
 def test_a_side_turn_takes_a_side() -> None:
     """After a pick, the opponent picks one of the two sides; anything else is a bad value."""
     match = turns(begun(), "Nuke", "Train", "Mirage")
-    with pytest.raises(InvalidValueError):
+    with pytest.raises(InvalidValueError) as caught:
         veto.take(match, BOB, "Inferno", None, T0)
+    assert caught.value.details == {"field": "side", "state": "ready", "turn": "bob", "action": "side",
+                                    "remaining": ["Ancient", "Anubis", "Dust2", "Inferno"]}
     assert turns(match, "ct").veto.taken[-1].side == "CT"  # type: ignore[union-attr]
 
 
