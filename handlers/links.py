@@ -43,12 +43,15 @@ def link_url(handler: BaseHandler, tournament_id: str, token: str) -> str:
 class PlayerLinksHandler(BaseHandler):
     async def post(self, tournament_id: str) -> None:
         """Mint every participant's link (their short codes are kept from one mint to the next),
-        and with `members: true` every team member's too. Not kept per Idempotency-Key: the
-        answer holds tokens, which the store does not keep."""
+        and with `members: true` every team member's too; with `subjects`, only those players'
+        (the desk's links of one match). Not kept per Idempotency-Key: the answer holds tokens,
+        which the store does not keep."""
         user, body = self.count_write(), self.json_body()
         ttl_s = fields.integer(body, "ttl_s", minimum=MIN_LINK_TTL_S, maximum=MAX_LINK_TTL_S) or LINK_TTL_S
         qr = fields.flag(body, "qr")
-        links = await self.services.links.mint_players(tournament_id, user, ttl_s, members=fields.flag(body, "members"))
+        subjects = None if body.get("subjects") is None else fields.id_list(body, "subjects")
+        links = await self.services.links.mint_players(tournament_id, user, ttl_s, members=fields.flag(body, "members"),
+                                                       subjects=subjects)
         # A member's participant is their team: what they play as.
         minted = [{**link.to_json(), "participant_id": link.acts_for or link.subject,
                    "url": link_url(self, tournament_id, link.token),

@@ -11,6 +11,7 @@ stations with the durations measured on the tournament's finished matches.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import heapq
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,7 +24,7 @@ from tournament.models import FINAL_STATES, CallPolicy, Match, SeriesFormat, Sta
 BRACKET_ORDER = {"winners": 0, "round_robin": 0, "swiss": 0, "losers": 1, "third_place": 2, "grand_final": 3}
 DEFAULT_GAME_S = 600.0  # a game's length until the tournament has measured some
 STREAM_FIRST = ("none", "top_seeds")
-QUEUE_ROWS_MAX = 100  # rows of the queue a view carries: what a board or a desk can show
+QUEUE_ROWS_MAX = 100  # rows of the queue a view carries: what a board or a desk can show (later ETAs: `etas`)
 
 
 def _key(match: Match) -> str | None:
@@ -238,13 +239,16 @@ def view(matches: Sequence[Match], stations: Sequence[Station], policy: CallPoli
          rows_max: int = QUEUE_ROWS_MAX) -> dict[str, Any]:
     """The queue as boards and desks show it: every station with its match, the first
     `rows_max` of the queue in order with each match's ETA and why it waits (`queue_total`
-    says how many wait in all), and the measured durations."""
+    says how many wait in all), the ETAs of the queued matches past those rows that have a
+    player known (`etas`, match id -> ETA: a player's page finds its own match there, however
+    far down the queue it is), and the measured durations."""
     durations = Durations.measure(matches)
     depth = depths(matches)
     queued = waiting(matches, depth)
     starts = etas(matches, stations, now, durations, depth)
     taken = occupied(matches)
     busy = calls.busy_players(matches)
+    minute = functools.cache(_minute)  # queued matches start in waves, a station count at a time
     rows = []
     for m in queued[:rows_max]:
         missing = [feed for pid, feed in zip(m.participant_ids, m.slot.feeds if m.slot else ("", ""))
@@ -253,13 +257,17 @@ def view(matches: Sequence[Match], stations: Sequence[Station], policy: CallPoli
                      "participant_ids": list(m.participant_ids), "state": m.state.value,
                      "format": m.format.to_json(), "ready": len(m.players) == 2 and not busy & set(m.players),
                      "waiting_for": missing, "busy": sorted(busy & set(m.players)), "held": m.held,
-                     "eta": _minute(starts.get(m.id))})
+                     "eta": minute(starts.get(m.id))})
+    # Only matches with a player known: nobody's page looks for the others, and a big
+    # bracket's later rounds (no player known yet) would swell every queue_updated several times.
+    later = {m.id: minute(starts[m.id]) for m in queued[rows_max:] if m.id in starts and m.players}
     return {
         "stations": [{**s.to_json(), "match": _called(taken[s.id]) if s.id in taken else None,
                       "free_at": _minute(_end(taken[s.id], durations, now)) if s.id in taken else None}
                      for s in stations],
         "queue": rows,
         "queue_total": len(queued),
+        "etas": later,
         "calling": policy.to_json(),
         "durations": durations.to_json(),
     }

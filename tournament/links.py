@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from tournament.errors import InvalidValueError
@@ -69,14 +69,25 @@ class LinkService:
         self._cache: dict[str, tuple[float, Tournament]] = {}
 
     async def mint_players(self, tournament_id: str, user: Principal, ttl_s: int = LINK_TTL_S, *,
-                           members: bool = False) -> list[Link]:
+                           members: bool = False, subjects: Collection[str] | None = None) -> list[Link]:
         """A link for every participant, with its short code (a participant keeps its code);
-        with `members`, then one for every team member (no code), acting for their team.
-        Raises ForbiddenError, NotFoundError."""
+        with `members`, then one for every team member (no code), acting for their team. With
+        `subjects` (participant or team member ids), only theirs (a match's two players on the
+        desk, one player's token), in the same order as without. Raises ForbiddenError,
+        NotFoundError (a subject neither a participant nor a team member of this tournament)."""
         require_organizer(user, "mint player links")
         async with self._locks.hold(tournament_id):
             tournament = await self._store.get_tournament(tournament_id)
             participants = await self._store.list_participants(tournament_id)
+            team = members_of(participants) if members or subjects is not None else []
+            if subjects is not None:
+                known = {p.id for p in participants} | {m.id for _, m in team}
+                unknown = next((s for s in subjects if s not in known), None)
+                if unknown is not None:
+                    raise NotFoundError("participant or team member", unknown)
+                wanted = set(subjects)
+                participants = [p for p in participants if p.id in wanted]
+                team = [(t, m) for t, m in team if m.id in wanted]
             codes = dict(tournament.links.codes)
             for p in participants:
                 if tournament.links.code_of(p.id) is None:
@@ -84,8 +95,7 @@ class LinkService:
             if codes != tournament.links.codes:
                 tournament = await self._save(tournament, dataclasses.replace(tournament.links, codes=codes))
         links = [self._player_link(tournament, p, ttl_s) for p in participants]
-        return links + [self._member_link(tournament, team.id, m.id, m.name, ttl_s)
-                        for team, m in (members_of(participants) if members else [])]
+        return links + [self._member_link(tournament, t.id, m.id, m.name, ttl_s) for t, m in team]
 
     async def mint_registered(self, tournament_id: str, participant_id: str, ttl_s: int = LINK_TTL_S) -> Link:
         """The link of one participant, whatever their status, with a code of their own (kept if

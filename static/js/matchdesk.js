@@ -1,4 +1,5 @@
-// The organizer's match cards: check-in, start, +/- live scores, results, disputes, player links,
+// The organizer's match cards: check-in, start, +/- live scores, results, disputes, the players'
+// event links and the match's overlay link (each minted for it: no organizer token in either),
 // and the station a match is called to (the stations panel, stations.js, calls them).
 // A series shows the game being played (its live score, its result) and the games so far;
 // before the start a card changes the match's format and runs its map veto (matchsetup.js).
@@ -11,6 +12,7 @@ import { FINAL_STATES, matchTitle, stateLabel, versus } from "./matches.js";
 import { matchSetup } from "./matchsetup.js";
 import { readScores, scoreInputs } from "./scoreform.js";
 import { currentGame, renderGames, seriesLine, seriesScore } from "./series.js";
+import { copyText, playerLinks, screenLink } from "./stations.js";
 
 const ORDER = ["live", "pending_result", "disputed", "ready", "check_in", "scheduled"];
 const BEFORE_START = new Set(["scheduled", "check_in", "ready"]);
@@ -28,7 +30,9 @@ export function matchDesk({ book, names, disputes, online, redraw, tournamentId 
   const errors = new Map(); // match id -> the last refusal
   const desired = new Map(); // match id -> {game, scores}: scores clicked but not yet written
   const queues = new Map(); // match id -> {tail, inflight}: score writes in click order
-  const playerLinks = new Map(); // match id -> [{name, href}]
+  const links = new Map(); // match id -> its players' event links: [{name, href}]
+  const overlays = new Map(); // match id -> its overlay's address, with a screen link of its own
+  let copied = null; // the match id whose overlay address was just copied
   const loading = new Set(); // match ids whose dispute is being read
   const unreadable = new Set(); // match ids whose dispute could not be read (no retry loop)
   const setup = matchSetup({ names, run: (...args) => run(...args), redraw });
@@ -160,10 +164,12 @@ export function matchDesk({ book, names, disputes, online, redraw, tournamentId 
     endings(m),
     h("p", { class: "row small" },
       h("a", { href: `/matches/${id}` }, "Scoreboard"),
-      h("a", { href: `/overlay/match/${id}` }, "Overlay"),
+      h("button", { type: "button", class: "link", id: `overlay-${id}`,
+        onclick: (e) => run(id, e.currentTarget, () => makeOverlayLink(m)) }, "Overlay link"),
       h("button", { type: "button", class: "link", id: `links-${id}`,
         onclick: (e) => run(id, e.currentTarget, () => makePlayerLinks(m)) }, "Player links")),
-    playerLinks.has(id) ? h("ul", { class: "player-links" }, playerLinks.get(id).map((l) =>
+    overlays.has(id) ? overlayLine(m) : null,
+    links.has(id) ? h("ul", { class: "player-links" }, links.get(id).map((l) =>
       h("li", {}, `${l.name}: `, h("a", { href: l.href, class: "long-link" }, l.href)))) : null,
     h("p", { class: "error", role: "alert", id: `err-${id}` }, errors.get(id) ?? ""));
   }
@@ -377,13 +383,37 @@ export function matchDesk({ book, names, disputes, online, redraw, tournamentId 
         } }, "Reject the dispute"))));
   }
 
+  // -- links ---------------------------------------------------------------------------------
+
+  /** The two players' event links (the ones the links sheet prints: their page for the whole
+   * event, revocable there), in slot order. */
   async function makePlayerLinks(m) {
-    const links = [];
-    for (const p of m.participant_ids) {
-      const minted = await post("/api/tokens", { user_id: p, name: names.of(p), role: "player" });
-      links.push({ name: names.of(p), href: `${location.origin}/play/${m.id}?token=${encodeURIComponent(minted.token)}` });
-    }
-    playerLinks.set(m.id, links);
+    const minted = await playerLinks(tournamentId, { subjects: m.participant_ids.filter(Boolean) });
+    const slot = (link) => m.participant_ids.indexOf(link.participant_id);
+    links.set(m.id, minted.sort((a, b) => slot(a) - slot(b)).map((l) => ({ name: names.of(l.participant_id), href: l.url })));
+  }
+
+  /** The match's OBS overlay with a screen link of its own (a spectator of this tournament,
+   * revocable, renewing itself), to paste into OBS. */
+  async function makeOverlayLink(m) {
+    const name = `Overlay ${matchTitle(m)}`.slice(0, 60);
+    overlays.set(m.id, await screenLink(tournamentId, name, `/overlay/match/${m.id}`));
+    if (copied === m.id) copied = null;
+  }
+
+  function overlayLine(m) {
+    const url = overlays.get(m.id);
+    const copy = h("button", { type: "button", id: `copy-match-overlay-${m.id}`,
+      "aria-label": `Copy the overlay link of ${matchTitle(m)}`,
+      onclick: async () => {
+        await copyText(url);
+        copied = m.id;
+        announce(byId("announcer"), `Overlay link of ${matchTitle(m)} copied`);
+        redraw();
+      } }, copied === m.id ? "Copied" : "Copy");
+    return h("div", { class: "screen-link small", dataset: { screen: "match-overlay" } },
+      h("p", {}, "This match's overlay, for OBS (a browser source, 1920 × 1080): ", copy, " ",
+        h("a", { id: `match-overlay-link-${m.id}`, class: "long-link", href: url, target: "_blank", rel: "noopener" }, url)));
   }
 
   return { view, loadDispute };

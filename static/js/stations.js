@@ -2,7 +2,8 @@
 // socket, times in words (ETAs, check-in countdowns on the server's clock), the pieces the desk
 // and the venue board share, and the desk's stations panel (add, rename, enable, remove, the
 // calling settings, calling and taking off, no-show forfeits, and the screens opened with links
-// of their own: the queue board, the projector view, the stream overlay).
+// of their own: the queue board, the projector view, the stream overlay); minting screen and
+// player links, for the desk and the links sheet alike.
 
 import { post, request } from "./api.js";
 import { announce, byId, h } from "./dom.js";
@@ -239,6 +240,13 @@ export async function screenLink(tournamentId, name, path) {
   const url = new URL(path, location.origin);
   url.searchParams.set("token", minted.token);
   return url.href;
+}
+
+/** The players' event links of the tournament (POST /links; `options`: `subjects`, only theirs;
+ * `members`, `qr`): each with `url`, the player's page for the whole event, /me/<tournament>
+ * with the token, on the address the desk was opened by (the server makes it). */
+export async function playerLinks(tournamentId, options = {}) {
+  return (await post(`/api/tournaments/${tournamentId}/links`, options)).links;
 }
 
 /** Put `text` on the clipboard; on a page without the clipboard API (plain http on a LAN

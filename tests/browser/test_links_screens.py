@@ -89,8 +89,10 @@ async def test_the_links_sheet_shows_every_player_and_a_revoke_closes_their_page
 
 @pytest.mark.gen_test(timeout=TIMEOUT_S)
 async def test_the_desk_opens_screens_with_links_of_their_own(api: Api) -> None:
-    """The queue board, the projector view and the stream overlay each get a screen link of the
-    tournament from the desk (no organizer token in them)."""
+    """The queue board, the projector view, the stream overlay and a match's overlay each get a
+    screen link of the tournament from the desk (no organizer token in them): the match's overlay
+    address, opened as OBS would (a fresh page, nothing added), shows the match live. The match
+    card's player links are the players' event links, to their page for the whole event."""
     tid = await tournament_with(api, PLAYERS, start=True)
     async with browser_pages(api, viewport={"width": 1280, "height": 900}) as (desk,):
         await desk.goto(f"/organize/{tid}?token={api.organizer}")
@@ -111,6 +113,41 @@ async def test_the_desk_opens_screens_with_links_of_their_own(api: Api) -> None:
             token = (await desk.locator(anchor).get_attribute("href") or "").split("token=")[1]
             user = api.services.tokens.decode(token)
             assert (user.tournament_id, user.role.label) == (tid, "spectator")
+
+        mid = f"{tid}-W1-1"
+        card = desk.locator(f'.org-match[data-match-id="{mid}"]')
+        await card.get_by_role("button", name="Overlay link").click()
+        link = card.locator(f'[id="match-overlay-link-{mid}"]')
+        await expect(link).to_have_attribute("href", re.compile(rf"/overlay/match/{mid}\?token=ey"))
+        address = await link.get_attribute("href") or ""
+        user = api.services.tokens.decode(address.split("token=")[1])
+        assert (user.tournament_id, user.role.label, user.name) == (tid, "spectator", "Overlay W1-1")
+        copy = card.get_by_role("button", name="Copy the overlay link of W1-1")
+        await copy.click()
+        await expect(copy).to_have_text("Copied")
+        obs = await desk.context.new_page()  # a page of its own: no token kept from the desk's tab
+        await obs.goto(address)
+        rows = obs.locator(".overlay-row")
+        await expect(rows).to_have_text([re.compile(r"^Alice\s*–$"), re.compile(r"^Dave\s*–$")])  # not started
+        await api.ok("POST", f"/api/matches/{mid}/start")
+        await api.ok("POST", f"/api/matches/{mid}/score", {"scores": {"alice": 2}})
+        await expect(rows).to_have_text([re.compile(r"^Alice\s*2$"), re.compile(r"^Dave\s*0$")])
+        assert await obs.locator(".overlay-note").count() == 0  # no "Add ?token=…"
+
+        await desk.bring_to_front()
+        await card.get_by_role("button", name="Player links").click()
+        anchors = card.locator(".player-links a")
+        await expect(card.locator(".player-links li")).to_have_text([re.compile("^Alice: http"),
+                                                                     re.compile("^Dave: http")])
+        addresses = [await a.get_attribute("href") or "" for a in await anchors.all()]
+        for address, who in zip(addresses, ["alice", "dave"]):
+            assert re.search(rf"/me/{tid}\?token=ey", address), address
+            user = api.services.tokens.decode(address.split("token=")[1])
+            assert (user.user_id, user.tournament_id, user.role.label) == (who, tid, "player")
+        phone = await desk.context.new_page()
+        await phone.goto(addresses[0])
+        await expect(phone.locator("#page-title")).to_have_text("Alice")
+        await expect(phone.locator("#me-current-title")).to_have_text("Now: W1-1")
 
 
 @pytest.mark.gen_test(timeout=TIMEOUT_S * 2)

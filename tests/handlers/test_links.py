@@ -102,3 +102,68 @@ async def test_revoking_one_player_or_all_refuses_at_once_and_closes_open_socket
     await api.ok("GET", f"/api/tournaments/{tid}")  # the organizer's own token is no link
     status, body = await api.post(f"/api/tournaments/{tid}/links/revoke", {}, as_=links["p2"])
     assert status == 401
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_player_token_is_an_event_link_of_one_tournament(api: Api) -> None:
+    """POST /api/tokens mints a player's token only for a tournament, as its event link: it acts
+    in that tournament alone (not in another's match, nor another's veto, whose player has the
+    same id), and revoking the player refuses it at once and closes its socket. An unscoped
+    player token is a 422 naming the links route; the desk's links of one match are those two
+    players' event links."""
+    tid = await tournament_with(api, 2, "single_elimination")
+    other = await tournament_with(api, 2, "single_elimination")
+    third = await tournament_with(api, 4, "single_elimination")
+    status, body = await api.post("/api/tokens", {"user_id": "p1", "role": "player"})
+    assert (status, body["error"]["code"], body["error"]["field"]) == (422, "invalid_value", "tournament_id")
+    assert "POST /api/tournaments/{id}/links" in body["error"]["message"]
+    for bad, code in [({"user_id": "nobody", "role": "player", "tournament_id": tid}, 404),
+                      ({"user_id": "p1", "role": "player", "tournament_id": "t_unknown"}, 404),
+                      ({"user_id": "screen", "role": "spectator", "tournament_id": tid}, 422)]:
+        status, body = await api.post("/api/tokens", bad)
+        assert status == code, (bad, body)
+    minted = await api.ok("POST", "/api/tokens", {"user_id": "p1", "role": "participant", "tournament_id": tid,
+                                                  "ttl_s": 3600}, 201)
+    assert (minted["user_id"], minted["username"], minted["role"], minted["tournament_id"]) == (
+        "p1", "P1", "player", tid)  # the participant's name
+    assert minted["url"].endswith(f"/me/{tid}?token={minted['token']}") and len(minted["code"]) == 8
+    user = api.services.tokens.decode(minted["token"])
+    assert (user.tournament_id, user.link_ttl_s) == (tid, 3600)
+    p1 = minted["token"]
+
+    for t in (tid, other):
+        await api.ok("POST", f"/api/tournaments/{t}/start", {})
+    await api.ok("POST", f"/api/tournaments/{third}/start", {"veto": {"pool": ["Nuke", "Mirage", "Dust2"],
+                                                                      "first": "higher_seed"}})
+    (mine,) = (await api.ok("GET", f"/api/tournaments/{tid}/matches"))["matches"]
+    (elsewhere,) = (await api.ok("GET", f"/api/tournaments/{other}/matches"))["matches"]
+    vetoed = next(m for m in (await api.ok("GET", f"/api/tournaments/{third}/matches"))["matches"]
+                  if "p1" in m["participant_ids"])
+    assert (await api.ok("POST", f"/api/matches/{vetoed['id']}/start-veto"))["veto"]["turn"]["by"] == "p1"
+    for m in (mine, elsewhere):
+        await api.ok("POST", f"/api/matches/{m['id']}/open-check-in")
+    status, body = await api.post(f"/api/matches/{elsewhere['id']}/check-in", as_=p1)
+    assert (status, body["error"]["code"]) == (403, "insufficient_permissions")  # p1 of another tournament
+    status, body = await api.post(f"/api/matches/{vetoed['id']}/veto", {"map": "Nuke"}, as_=p1)
+    assert (status, body["error"]["code"]) == (403, "insufficient_permissions")  # nor its veto
+    phone, _ = await connect(api, f"/ws/match/{mine['id']}", p1)
+    await acked(phone, {"type": "ready_up", "id": 1})  # in its own tournament it acts
+
+    desk = await api.ok("POST", f"/api/tournaments/{tid}/links", {"subjects": ["p2", "p1"]}, 201)
+    assert [link["participant_id"] for link in desk["links"]] == ["p1", "p2"]
+    assert all(link["url"].endswith(f"/me/{tid}?token={link['token']}") for link in desk["links"])
+    assert desk["links"][0]["code"] == minted["code"]  # the player's one code, whichever route minted it
+    assert (await api.ok("POST", f"/api/tournaments/{tid}/links", {"subjects": []}, 201))["links"] == []
+    refused: list[tuple[dict[str, object], int]] = [({"subjects": ["p1", "nobody"]}, 404), ({"subjects": "p1"}, 400),
+                                                    ({"subjects": [""]}, 422)]
+    for wrong, code in refused:
+        status, body = await api.post(f"/api/tournaments/{tid}/links", wrong)
+        assert status == code, (wrong, body)
+
+    answer = await api.ok("POST", f"/api/tournaments/{tid}/links/revoke", {"subject": "p1"})
+    assert answer["sockets_closed"] == 1
+    assert await phone.closed() == (4503, "invalid_token")
+    for token in (p1, desk["links"][0]["token"]):
+        status, body = await api.get(f"/api/matches/{mine['id']}", as_=token)
+        assert (status, body["error"]["code"]) == (401, "token_revoked")
+    await api.ok("GET", f"/api/matches/{mine['id']}", as_=desk["links"][1]["token"])  # p2's link is untouched

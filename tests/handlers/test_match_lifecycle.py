@@ -183,10 +183,11 @@ async def test_if_match_refuses_a_stale_version(api: Api) -> None:
 
 @pytest.mark.gen_test
 async def test_tokens_minted_for_players_act_as_participants(api: Api) -> None:
-    """An organizer mints a player token whose holder may then act for their match."""
-    _, match = await api.match_between("alice", "bob")
-    minted = await api.ok("POST", "/api/tokens", {"user_id": "alice", "name": "Alice", "role": "player"}, 201)
-    assert minted["role"] == "player" and minted["username"] == "Alice"
+    """An organizer mints a player token (an event link of the tournament) whose holder may
+    then act for their match."""
+    tid, match = await api.match_between("alice", "bob")
+    minted = await api.ok("POST", "/api/tokens", {"user_id": "alice", "role": "player", "tournament_id": tid}, 201)
+    assert (minted["role"], minted["username"], minted["tournament_id"]) == ("player", "alice", tid)
     assert (await api.ok("POST", f"/api/matches/{match['id']}/start"))["state"] == "live"
     scored = await api.ok("POST", f"/api/matches/{match['id']}/score", {"scores": {"alice": 4}},
                           as_=minted["token"])

@@ -52,8 +52,8 @@ async def test_minting_tokens_counts_as_a_write(serve: Any) -> None:
     """POST /api/tokens takes from the same write rate as every other write: past the burst, 429."""
     app = serve(write_rate_per_user=0.5, write_burst_per_user=2)
     for _ in range(2):
-        await app.api.ok("POST", "/api/tokens", {"user_id": "alice", "role": "player"}, 201)
-    status, body = await app.api.post("/api/tokens", {"user_id": "alice", "role": "player"})
+        await app.api.ok("POST", "/api/tokens", {"user_id": "alice", "role": "spectator"}, 201)
+    status, body = await app.api.post("/api/tokens", {"user_id": "alice", "role": "spectator"})
     assert (status, body["error"]["code"]) == (429, "rate_limit_exceeded")
 
 

@@ -20,7 +20,7 @@ from tournament.events import Fanout, RecordingPublisher
 from tournament.locks import KeyedLocks
 from tournament.matches import MatchService
 from tournament.models import (FINAL_STATES, CallPolicy, Match, MatchState, Participant, SeriesFormat, Station,
-                               Tournament, TournamentState)
+                               Tournament, TournamentState, iso)
 from tournament.roles import Principal, Role
 from tournament.stations import CallBell, StationService
 from tournament.store import NotFoundError
@@ -160,6 +160,33 @@ async def test_etas_follow_stations_and_feeders() -> None:
     assert etas[by_key["W2-1"]] == now + 2 * game  # after the stations free up, and after W1-1 and W1-2
     assert etas[by_key["W3-1"]] == now + 3 * game
     assert callqueue.etas(await lan.all(), [], now) == {}
+
+
+@pytest.mark.gen_test
+async def test_a_match_past_the_queue_rows_keeps_its_eta_in_the_view() -> None:
+    """256 players: the view's rows stop at 100, and `etas` holds the ETA of every later queued
+    match with a player known (W1-101 to W1-128, then the round 2 match a winner is seated in),
+    none of the matches no player is known in yet."""
+    lan = Event()
+    await lan.start(256, "single_elimination")
+    first, *_ = await lan.add_stations(4)
+    view = await lan.stations.queue(lan.tid)
+    matches = await lan.all()
+    by_key = {m.slot.key: m for m in matches if m.slot}
+    assert len(view["queue"]) == callqueue.QUEUE_ROWS_MAX and view["queue_total"] == 255
+    assert view["queue"][-1]["match_id"] == by_key["W1-100"].id
+    later = [by_key[f"W1-{i}"].id for i in range(101, 129)]
+    assert list(view["etas"]) == later
+    last = lan.clock() + 31 * callqueue.DEFAULT_GAME_S  # four stations: the 32nd wave of W1 matches
+    assert view["etas"][later[-1]] == iso(round(last / 60) * 60)
+    assert view["etas"][later[-1]] > view["queue"][-1]["eta"]
+
+    await lan.stations.call(by_key["W1-1"].id, ORG, first.id)
+    await lan.play(by_key["W1-1"])
+    view = await lan.stations.queue(lan.tid)
+    assert by_key["W2-1"].id in view["etas"] and by_key["W2-2"].id not in view["etas"]  # p1 is seated in W2-1
+    assert by_key["W1-101"].id not in view["etas"]  # a row now: the queue moved up
+    assert [row["match_id"] for row in view["queue"]][-1] == by_key["W1-101"].id
 
 
 def test_durations_are_measured_per_format_and_scaled_by_games() -> None:

@@ -1,8 +1,10 @@
-"""Unit tests of TokenCodec: claims to Principal, and one stable code per refusal."""
+"""Unit tests of TokenCodec: claims to Principal, and one stable code per refusal; and of an
+event link's end with its tournament (LinkService.check on a fake clock)."""
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -12,8 +14,11 @@ from typing import Any
 import jwt
 import pytest
 
-from tournament.tokens import AuthError, TokenCodec
+from storage.memory import MemoryStore
+from tournament.links import AFTER_END_S, CHECK_CACHE_S, LINK_TTL_S, LinkService
+from tournament.models import Participant, Tournament, TournamentState
 from tournament.roles import Principal, Role
+from tournament.tokens import AuthError, TokenCodec
 
 SECRET = "unit-test-secret-" + "0123456789abcdef" * 4  # long enough for HS512 without warnings
 OTHER_SECRET = "another-secret-" + "fedcba9876543210" * 4
@@ -221,3 +226,49 @@ def test_secret_of_32_characters_is_accepted() -> None:
     tokens = TokenCodec("x" * 32, clock=FakeClock())
     tok, _ = tokens.issue("u1", "U", Role.SPECTATOR, 60)
     assert jwt.get_unverified_header(tok)["alg"] == "HS256"
+
+
+# --- event links end with their tournament --------------------------------------------------
+
+@pytest.mark.gen_test
+async def test_an_event_link_ends_12_hours_after_its_tournament() -> None:
+    """A player's link works while its tournament runs and for AFTER_END_S after it ends (the
+    results), then is refused with token_expired although its own exp is days away; a
+    correction that reopens the tournament makes it work again; a cancel ends it the same way."""
+    clock = FakeClock()
+    store = MemoryStore()
+    links = LinkService(store, TokenCodec(SECRET, clock=clock), clock)
+    await store.insert_tournament(Tournament(id="t1", name="LAN", game="", format="single_elimination",
+                                             state=TournamentState.LIVE, created_by="org", created_at=NOW))
+    await store.insert_participant(Participant(id="p1", tournament_id="t1", name="P1", seed=1, created_at=NOW))
+    (link,) = await links.mint_players("t1", Principal("org", "Org", Role.ORGANIZER), subjects=["p1"])
+    assert link.expires_at == NOW + LINK_TTL_S
+    user = TokenCodec(SECRET, clock=clock).decode(link.token)
+    assert user.tournament_id == "t1"
+
+    async def ends(state: TournamentState, at: float | None) -> None:
+        tournament = await store.get_tournament("t1")
+        await store.save_tournament(dataclasses.replace(tournament, state=state, ended_at=at,
+                                                        version=tournament.version + 1))
+        clock.now += CHECK_CACHE_S  # past the links' memory of the tournament
+
+    await links.check(user)
+    ended = clock.now
+    await ends(TournamentState.COMPLETED, ended)
+    clock.now = ended + AFTER_END_S - 1
+    await links.check(user)  # the results are still there to look at
+    clock.now = ended + AFTER_END_S + 1
+    with pytest.raises(AuthError) as info:
+        await links.check(user)
+    assert (info.value.code, info.value.message) == ("token_expired", "this link ended with its tournament")
+    assert link.expires_at > clock.now  # the token itself had days left
+    assert TokenCodec(SECRET, clock=clock).decode(link.token) == user
+
+    await ends(TournamentState.LIVE, None)  # a correction reopened it
+    await links.check(user)
+    ended = clock.now
+    await ends(TournamentState.CANCELLED, ended)
+    clock.now = ended + AFTER_END_S + 1
+    with pytest.raises(AuthError) as info:
+        await links.check(user)
+    assert info.value.code == "token_expired"

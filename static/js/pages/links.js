@@ -8,6 +8,7 @@ import { get, post } from "../api.js";
 import { announce, busy, byId, h, render, segment } from "../dom.js";
 import { loadFailed, showGate } from "../gate.js";
 import { teamOf } from "../rosterdesk.js";
+import { playerLinks } from "../stations.js";
 import { isOrganizer, takeToken } from "../token.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -45,7 +46,7 @@ async function load() {
 async function mint() {
   tournament = await get(`/api/tournaments/${tournamentId}`);
   withMembers ??= hasTeams();
-  links = (await post(`/api/tournaments/${tournamentId}/links`, { qr: true, members: withMembers && hasTeams() })).links;
+  links = await playerLinks(tournamentId, { qr: true, members: withMembers && hasTeams() });
 }
 
 function hasTeams() {

@@ -313,9 +313,11 @@ function nowLine(shown, news) {
   if (!shown) return news ? "" : "Nothing to play right now: your next match shows here as soon as it is set.";
   if (shown.state !== "scheduled" || shown.call) return "";
   const row = queue?.queue?.find((r) => r.match_id === shown.id);
-  if (!row) return "";
-  const why = waitText(row, names);
-  return ["Waiting for a station: about ", etaEl(row.eta, clock), why ? ` (${why})` : ""];
+  // Past the rows the view shows (a big bracket's first round), only the ETA is carried: in `etas`.
+  const eta = row ? row.eta : queue?.etas?.[shown.id];
+  if (eta === undefined) return "";
+  const why = row ? waitText(row, names) : "";
+  return ["Waiting for a station: about ", etaEl(eta, clock), why ? ` (${why})` : ""];
 }
 
 /** Mount the current match when it is another than the mounted one; a mounted match that is
