@@ -376,8 +376,9 @@ def paths() -> dict[str, Any]:
                              (200, "The queue now", s.ref("Queue")), reads(), params=t),
         },
         "/api/tournaments/{tournament_id}/links": {
-            "post": operation("mintPlayerLinks", "Every participant's event link and code (organizer); not kept "
-                                                 "per Idempotency-Key: the answer holds tokens",
+            "post": operation("mintPlayerLinks", "Every participant's event link and code, or those of the "
+                                                 "subjects given (organizer); not kept per Idempotency-Key: the "
+                                                 "answer holds tokens",
                               (201, "The links, in registration order; codes are kept from one mint to the next",
                                s.ref("PlayerLinks")),
                               unkept(conflicts=("conflict",)), params=t, body=s.NEW_LINKS),
@@ -487,11 +488,9 @@ def paths() -> dict[str, Any]:
                           writes(("dispute_not_open", "invalid_state", *ONCE_409)), s.RESOLUTION, path=d),
         },
         "/api/tokens": {
-            "post": operation("mintToken", "Mint a token for a lower role (organizer); not idempotent",
-                              (201, "The token", s.ref("TokenGrant")),
-                              {401: error(401, *AUTH_CODES), 400: error(400, "invalid_json", "invalid_schema"),
-                               403: error(403, "insufficient_permissions"), 413: error(413, "payload_too_large"),
-                               422: error(422, "invalid_value")},
+            "post": operation("mintToken", "Mint a token for a lower role (organizer); a player's is an event "
+                                           "link of its tournament_id; not idempotent",
+                              (201, "The token", s.ref("TokenGrant")), unkept(conflicts=("conflict",)),
                               body=s.NEW_TOKEN, required=True),
         },
         "/api/tokens/renew": {

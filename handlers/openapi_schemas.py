@@ -272,10 +272,17 @@ ERROR = obj({"error": obj({"code": string(description="stable: switch on it"),
                                                  "message": string()}, ["row", "field", "message"])),
                                     "description": "invalid_rows: every refused row's problems, in row order"}},
                           ["code", "message"], closed=False)}, ["error"])
+CODE = string(pattern=f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$",
+              description="what a player types at POST .../join (no 0, O, 1 or I)")
 TOKEN_GRANT = obj({"token": string(description="HS256 JWT"), "user_id": identifier(),
                    "username": string(), "role": string(enum=ROLE_NAMES),
-                   "expires_at": integer(description="epoch seconds")},
-                  ["token", "user_id", "username", "role", "expires_at"])
+                   "expires_at": integer(description="epoch seconds"),
+                   "tournament_id": identifier("a player's: the tournament its event link is scoped to"),
+                   "code": nullable({**CODE, "description": "a player's: their code; null for a team member"}),
+                   "acts_for": nullable(identifier("a team member's: the team it acts for")),
+                   "url": string(description="a player's: their page, <server>/me/<tournament id>?token=<token>")},
+                  ["token", "user_id", "username", "role", "expires_at"],
+                  description="a token; a player's is an event link (docs/api.md#post-apitokens)")
 HEALTH = obj({"status": string(enum=["ok", "degraded"]), "store": string(enum=["ok", "unreachable"]),
               "store_kind": string(enum=STORES)}, ["status", "store", "store_kind"])
 
@@ -342,10 +349,12 @@ STANDINGS = obj({**BRACKET_FIELDS, "tiebreaks": array(string(enum=tiebreaks.CRIT
                 [*BRACKET_FIELDS, "tiebreaks", "points", "standings", "placements"])
 RESET = obj({"match_id": identifier(), "key": string(), "state": string(enum=MatchState)},
             ["match_id", "key", "state"])
-CORRECTION_REPORT = obj({"match_id": identifier(), "winner_id": nullable(string()), "requires_force": {"type": "boolean"},
-                         "resets": array(RESET), "applied": {"type": "boolean"},
+CORRECTION_REPORT = obj({"match_id": identifier(), "winner_id": nullable(string()),
+                         "state": string(enum=[MatchState.COMPLETED.value, MatchState.LIVE.value],
+                                         description="after it: live for a series under way"),
+                         "requires_force": {"type": "boolean"}, "resets": array(RESET), "applied": {"type": "boolean"},
                          "match": ref("Match")},
-                        ["match_id", "winner_id", "requires_force", "resets", "applied"],
+                        ["match_id", "winner_id", "state", "requires_force", "resets", "applied"],
                         description="`match` (after the correction) only when applied")
 
 STATION = obj({"id": identifier("st_…"), "name": string(min_len=1, max_len=60),
@@ -390,6 +399,9 @@ QUEUE_VIEW_FIELDS: dict[str, Schema] = {
     "queue": {**array(QUEUE_ROW, max_items=QUEUE_ROWS_MAX),
               "description": f"the first {QUEUE_ROWS_MAX} matches waiting for a station, in play order"},
     "queue_total": integer(0, description="how many matches wait in all"),
+    "etas": {"type": "object", "additionalProperties": timestamp(),
+             "description": f"match id -> ETA of every queued match past the first {QUEUE_ROWS_MAX} that has a "
+                            "player known and an estimate (a player's page finds its own match here)"},
     "calling": ref("CallPolicy"),
     "durations": obj({"by_format_s": {"type": "object", "additionalProperties": SECONDS,
                                       "description": 'format name ("BO3", "all 2") -> median seconds'},
@@ -400,8 +412,6 @@ QUEUE_VIEW = obj({"tournament_id": identifier(), **QUEUE_VIEW_FIELDS}, ["tournam
                  description="the stations, the queue with its ETAs, the calling policy "
                              "(docs/api.md#stations-and-the-call-queue)")
 
-CODE = string(pattern=f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$",
-              description="what a player types at POST .../join (no 0, O, 1 or I)")
 LINK_FIELDS: dict[str, Schema] = {
     "subject": identifier("the token's sub: a participant id, or a screen's screen_…"),
     "name": string(), "role": string(enum=["player", "spectator"], description="spectator: a screen"),
@@ -573,7 +583,9 @@ NEW_DISPUTE = obj({"reason": text(1000)}, ["reason"], closed=False)
 RESOLUTION = obj({"status": nullable(string(enum=["resolved", "rejected"], description="default resolved")),
                   "resolution": text(1000),
                   "scores": nullable(scores_map(min_count=2)), "games": nullable(GAMES)}, ["resolution"], closed=False)
-NEW_TOKEN = obj({"user_id": identifier("becomes sub; for a player, the participant id"),
+NEW_TOKEN = obj({"user_id": identifier("becomes sub; for a player, the participant id (or a team member's)"),
+                 "tournament_id": nullable(identifier("required for a player (whose token is then an event link "
+                                                      "of this tournament), refused for other roles")),
                  "role": nullable(string(enum=[*ROLE_NAMES, "participant"],
                                          description="default spectator; only roles below the caller's; "
                                                      "letter case is ignored (not for participant)")),
@@ -640,7 +652,9 @@ LINK_TTL = f"seconds the link lasts; default {LINK_TTL_S}"
 NEW_LINKS = obj({"ttl_s": nullable(integer(MIN_LINK_TTL_S, MAX_LINK_TTL_S, description=LINK_TTL)),
                  "qr": nullable({"type": "boolean", "description": "each link with qr_svg; default false"}),
                  "members": nullable({"type": "boolean", "description": "also every team member's link (after "
-                                                                       "the participants'); default false"})},
+                                                                       "the participants'); default false"}),
+                 "subjects": nullable({**array(identifier()), "description": "only these participants' and team "
+                                                                               "members' links (absent: everyone's)"})},
                 closed=False)
 REVOKE_BODY = obj({"subject": nullable(identifier("a participant id, a team member's id or a screen's subject; "
                                                   "absent: every link"))},
@@ -669,6 +683,7 @@ WEBHOOK_FIELDS: dict[str, Schema] = {
     "events": {**array(WEBHOOK_EVENT), "description": "the event types it gets; empty: every type"},
     "enabled": {"type": "boolean", "description": "false: nothing is queued for it (the organizer's switch)"},
     "paused": nullable(string(description="why deliveries wait: one failed every retry; null while they flow")),
+    "paused_seq": nullable(integer(1, description="the failed delivery it waits at: a replay from it resumes")),
     "created_by": string(), "created_at": timestamp()}
 WEBHOOK = obj(WEBHOOK_FIELDS, WEBHOOK_FIELDS,
               description="a URL that gets the tournament's events, signed, in order (docs/api.md#webhooks)")

@@ -240,13 +240,13 @@ def event_from(doc: Doc) -> Event:
 def webhook_doc(w: Webhook) -> Doc:
     return {"_id": w.id, "tournament_id": w.tournament_id, "url": w.url, "secret": w.secret,
             "created_by": w.created_by, "created_at": w.created_at, "events": list(w.events),
-            "enabled": w.enabled, "paused": w.paused}
+            "enabled": w.enabled, "paused": w.paused, "paused_seq": w.paused_seq}
 
 
 def webhook_from(doc: Doc) -> Webhook:
     return Webhook(id=doc["_id"], tournament_id=doc["tournament_id"], url=doc["url"], secret=doc["secret"],
                    created_by=doc["created_by"], created_at=doc["created_at"], events=tuple(doc["events"]),
-                   enabled=doc["enabled"], paused=doc.get("paused"))
+                   enabled=doc["enabled"], paused=doc.get("paused"), paused_seq=doc.get("paused_seq"))
 
 
 def delivery_id(webhook_id: str, seq: int) -> str:

@@ -651,14 +651,22 @@ class BracketService:
         """
         require_organizer(user, "correct a result")
 
+        taken: set[str] = set()  # stations other open matches are called to
+
         def move(m: Match, now: float) -> Outcome:
-            if undo:
-                return rules.undo_correction(m, user, now)
-            return rules.correct(m, scores, user, now, game=game, games=games)
+            outcome = (rules.undo_correction(m, user, now) if undo
+                       else rules.correct(m, scores, user, now, game=game, games=games))
+            back = outcome.match
+            if back.call is not None and back.state not in FINAL_STATES and back.call.station_id in taken:
+                # a series back to being played keeps its station only if no other match was called to it meanwhile
+                return dataclasses.replace(outcome, match=dataclasses.replace(back, call=None))
+            return outcome
 
         tournament_id = (await self._store.get_match(match_id)).tournament_id
         async with self._locks.hold(tournament_id):
             match = await self._store.get_match(match_id)
+            taken.update(m.call.station_id for m in await self._store.list_matches(tournament_id)
+                         if m.id != match_id and m.call is not None and m.state not in FINAL_STATES)
             corrected = move(match, self._clock()).match  # validates, writes nothing
             plan = await self._reset_plan(match) if corrected.winner_id != match.winner_id else []
             begun = [m for m, _ in plan if m.state is not MatchState.SCHEDULED and not (m.slot and m.slot.walkover)]

@@ -634,11 +634,13 @@ class Webhook:
     events: tuple[str, ...] = ()  # the event types it gets; empty: every type
     enabled: bool = True
     paused: str | None = None
+    paused_seq: int | None = None  # the failed delivery it waits at (a replay from it resumes)
 
     def to_json(self) -> dict[str, Any]:
         """Without the secret, which is answered once, when the webhook is made."""
         return {"id": self.id, "tournament_id": self.tournament_id, "url": self.url,
                 "events": list(self.events), "enabled": self.enabled, "paused": self.paused,
+                "paused_seq": self.paused_seq,
                 "created_by": self.created_by, "created_at": iso(self.created_at)}
 
 

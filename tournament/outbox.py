@@ -165,7 +165,7 @@ class WebhookOutbox:
         hook = self._hooks.get(webhook.id)
         if hook is None:
             return webhook
-        hook.webhook = dataclasses.replace(webhook, paused=hook.webhook.paused)
+        hook.webhook = dataclasses.replace(webhook, paused=hook.webhook.paused, paused_seq=hook.webhook.paused_seq)
         hook.wake.set()
         return hook.webhook
 
@@ -189,7 +189,7 @@ class WebhookOutbox:
             await asyncio.gather(hook.sender, return_exceptions=True)
         count = await self._store.reset_deliveries(webhook.id, from_seq)
         if hook.webhook.paused is not None:
-            hook.webhook = dataclasses.replace(hook.webhook, paused=None)
+            hook.webhook = dataclasses.replace(hook.webhook, paused=None, paused_seq=None)
             await self._store.save_webhook(hook.webhook)
         hook.cursor = from_seq - 1
         self._start_sender(hook)
@@ -335,7 +335,8 @@ class WebhookOutbox:
             await self._saved(row)
             if failed:
                 hook.webhook = dataclasses.replace(
-                    hook.webhook, paused=f"delivery {row.seq} failed {attempts} times (last: {error})")
+                    hook.webhook, paused=f"delivery {row.seq} failed {attempts} times (last: {error})",
+                    paused_seq=row.seq)
                 await self._saved_webhook(hook.webhook)
                 log.warning("webhook %s paused: %s", webhook.id, hook.webhook.paused)
                 return False

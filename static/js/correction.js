@@ -34,7 +34,8 @@ export function correctionDesk({ book, names, redraw }) {
     const game = m.series ? games.find((g) => g.number === entry.game) ?? games.at(-1) : null;
     const initial = game ? game.scores : m.result?.scores ?? m.scores ?? {};
     const prefix = game ? `correct-g${game.number}` : "correct";
-    const undoable = (m.history ?? []).some((e) => e.why === "corrected" && e.result);
+    // as the server's moves.corrected_entry: a corrected result, or a series corrected while played
+    const undoable = (m.history ?? []).some((e) => e.why === "corrected" && (e.result || e.games?.length));
     const preview = (body) => run(m, entry, byId(`preview-${m.id}`), async () => {
       entry.preview = await post(`/api/matches/${m.id}/correct`, { ...body, dry_run: true });
       entry.body = body;
@@ -74,9 +75,11 @@ export function correctionDesk({ book, names, redraw }) {
     const resets = report.resets ?? [];
     const begun = resets.filter((r) => r.state !== "scheduled");
     const undo = Boolean(entry.body.undo);
-    const who = report.winner_id === m.winner_id
-      ? `${names.of(report.winner_id)} still wins.`
-      : `${names.of(report.winner_id)} wins instead of ${names.of(m.winner_id)}.`;
+    const who = report.winner_id == null
+      ? `The series is played on from where it was (${names.of(m.winner_id)} no longer wins).`
+      : report.winner_id === m.winner_id
+        ? `${names.of(report.winner_id)} still wins.`
+        : `${names.of(report.winner_id)} wins instead of ${names.of(m.winner_id)}.`;
     const apply = h("button", { type: "button", id: `apply-${m.id}`, class: begun.length ? "danger" : "primary",
       onclick: (e) => run(m, entry, e.currentTarget, async () => {
         if (begun.length && !await confirmAction({

@@ -20,6 +20,7 @@ from handlers.app import make_app
 from server import build_services, shutdown
 from storage.memory import MemoryStore
 from tests.browser.harness import chromium
+from tests.browser.test_webhook_desk import Receiver
 from tests.conftest import Api
 from tournament.roles import Role
 
@@ -140,6 +141,37 @@ async def player_event_demo(api: Api) -> str:
     return f"/me/{tid}?token={links[semi['participant_ids'][0]]}"
 
 
+async def webhooks_demo(api: Api, tid: str, live_id: str) -> tuple[str, list[Receiver]]:
+    """Two webhooks of `tid`: one that delivers the results to a healthy receiver, one for every
+    event whose receiver answers 500 (its test fails both tries: paused), two scores of `live_id`
+    waiting behind its pause. The paused webhook's id, and the receivers (to stop)."""
+    healthy, failing = Receiver(), Receiver()
+    failing.failing = True
+    base = f"/api/tournaments/{tid}/webhooks"
+    ok = await api.ok("POST", base, {"url": healthy.url, "events": ["match_completed", "bracket_updated",
+                                                                     "tournament_completed"]}, 201)
+    await api.ok("POST", f"{base}/{ok['id']}/ping", None, 202)
+    paused = await api.ok("POST", base, {"url": failing.url}, 201)
+    await api.ok("POST", f"{base}/{paused['id']}/ping", None, 202)
+    await failing.until(lambda: len(failing.requests) == 2)
+    a, b = (await api.ok("GET", f"/api/matches/{live_id}"))["participant_ids"]
+    for score in (8, 9):
+        await api.ok("POST", f"/api/matches/{live_id}/score", {"scores": {a: score, b: 5}})
+    return paused["id"], [healthy, failing]
+
+
+async def shoot_webhooks(browser: Browser, base: str, api: Api, tid: str, paused: str, file: Path,
+                         viewport: ViewportSize) -> None:
+    """The desk's webhooks panel with the paused webhook's delivery log open."""
+    page = await open_page(browser, base, f"/organize/{tid}?token={api.organizer}", '#connection[data-state="connected"]',
+                           viewport)
+    card = page.locator(f'.webhook[data-webhook-id="{paused}"]')
+    await expect(card.locator(".badge.paused")).to_be_visible()
+    await card.get_by_role("button", name="Delivery log").click()
+    await expect(card.locator("tr.status-failed")).to_have_count(1)
+    await page.locator("#t-webhooks").screenshot(path=str(file))
+
+
 async def shoot_links_sheet(browser: Browser, base: str, api: Api, tid: str, file: Path) -> None:
     """The printable sheet of player links (/organize/{id}/links) as the organizer sees it, one
     player's revoke waiting for its yes."""
@@ -167,8 +199,10 @@ async def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as data_dir:
         config = Config(store="memory", data_dir=Path(data_dir), jwt_secret="screenshots-" + "x" * 40, port=0,
-                        sockets_per_user=20, write_rate_per_user=1000.0, write_burst_per_user=1000)
+                        sockets_per_user=20, write_rate_per_user=1000.0, write_burst_per_user=1000,
+                        webhook_attempts=2, webhook_retry_base_s=0.05)  # a failing receiver pauses at once
         services = build_services(config, MemoryStore())
+        services.outbox.start()  # as serve() does
         sock, port = bind_unused_port()
         server = HTTPServer(make_app(services))
         server.add_socket(sock)
@@ -215,6 +249,11 @@ async def main(out: Path) -> None:
                         out / "player-veto.png", ".veto-choice", viewport=PHONE, full_page=True)
             await shoot(browser, base, await player_event_demo(api), out / "player-event.png", "#call-countdown",
                         viewport=PHONE, full_page=True)
+            paused, receivers = await webhooks_demo(api, tid, live_id)
+            for name, viewport in (("desk-webhooks.png", DESKTOP), ("desk-webhooks-phone.png", PHONE)):
+                await shoot_webhooks(browser, base, api, tid, paused, out / name, viewport)
+            for receiver in receivers:
+                receiver.server.stop()
         server.stop()
         await shutdown(services, drain_s=0.5)
     for file in sorted(out.glob("*.png")):

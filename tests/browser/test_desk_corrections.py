@@ -182,3 +182,31 @@ async def test_open_registration_and_an_ad_hoc_match_from_the_desk(api: Api) -> 
     matches = (await api.ok("GET", f"/api/tournaments/{tid}/matches"))["matches"]
     assert [(m["label"], m["participant_ids"], m["format"]["best_of"], m["state"]) for m in matches] == [
         ("Show match", ["bob", "carol"], 3, "live")]
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_undo_a_correction_that_ended_a_series_from_the_desk(api: Api) -> None:
+    """A best of 3 at 1-1 with game 3 live is ended 2-0 by correcting game 2; the desk's Undo
+    previews "played on from where it was" and puts the match back live, game 3 at 5-3."""
+    tid = await tournament_with(api, ["Alice", "Bob"])
+    match = await api.ok("POST", f"/api/tournaments/{tid}/matches",
+                         {"participant_ids": ["alice", "bob"], "format": {"best_of": 3}}, 201)
+    mid = match["id"]
+    await api.ok("POST", f"/api/matches/{mid}/start")
+    await api.ok("POST", f"/api/matches/{mid}/result", {"scores": {"alice": 13, "bob": 9}, "game": 1})
+    await api.ok("POST", f"/api/matches/{mid}/result", {"scores": {"alice": 9, "bob": 13}, "game": 2})
+    await api.ok("POST", f"/api/matches/{mid}/score", {"scores": {"alice": 5, "bob": 3}, "game": 3})
+    await api.ok("POST", f"/api/matches/{mid}/correct", {"game": 2, "scores": {"alice": 13, "bob": 11}})
+    async with browser_pages(api, viewport={"width": 1280, "height": 1000}) as (page,):
+        await open_desk(page, api, tid)
+        finished = page.locator(f'.finished li[data-match-id="{mid}"]')
+        await expect(finished).to_contain_text("Alice won")
+        await finished.get_by_role("button", name="Correct").click()
+        await page.locator(f"#correction-{mid}").get_by_role("button", name="Undo the last correction").click()
+        preview = page.locator(f"#correct-preview-{mid}")
+        await expect(preview).to_contain_text("The series is played on from where it was (Alice no longer wins).")
+        await preview.get_by_role("button", name="Undo it").click()
+        card = page.locator(f'article[data-match-id="{mid}"]')
+        await expect(card).to_have_attribute("data-state", "live")
+        back = await api.ok("GET", f"/api/matches/{mid}")
+        assert (back["state"], back["winner_id"], back["games"][-1]["scores"]) == ("live", None, {"alice": 5, "bob": 3})

@@ -477,7 +477,8 @@ async def test_webhooks_round_trip_per_tournament(backend: Store) -> None:
         await backend.insert_webhook(hook("w1"))
     assert await backend.list_webhooks("t1") == [hook("w1", at=100.0), hook("w2", at=200.0)]
     assert {w.id for w in await backend.list_webhooks()} == {"w1", "w2", "w3"}
-    paused = dataclasses.replace(hook("w1"), enabled=False, paused="delivery 3 failed 10 times", events=())
+    paused = dataclasses.replace(hook("w1"), enabled=False, paused="delivery 3 failed 10 times", paused_seq=3,
+                                 events=())
     await backend.save_webhook(paused)
     assert (await backend.list_webhooks("t1"))[0] == paused
     with pytest.raises(NotFoundError):

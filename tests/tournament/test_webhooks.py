@@ -225,7 +225,7 @@ async def test_the_last_retry_pauses_the_webhook_and_a_replay_goes_on_in_order()
             break
         await asyncio.sleep(0)
         stored = await bench.service.get("t1", webhook.id, ORG)
-    assert stored.paused == "delivery 1 failed 4 times (last: answered 503)"
+    assert (stored.paused, stored.paused_seq) == ("delivery 1 failed 4 times (last: answered 503)", 1)
     bench.match_event("t1-W1-1", 3)
     await bench.outbox.flush()
     log = await bench.service.deliveries("t1", webhook.id, ORG)
@@ -235,7 +235,8 @@ async def test_the_last_retry_pauses_the_webhook_and_a_replay_goes_on_in_order()
     assert await bench.service.replay("t1", webhook.id, ORG, 1) == 3
     await bench.receiver.until(lambda: len(bench.receiver.delivered) == 3)
     assert bench.receiver.seqs() == [1, 2, 3]
-    assert (await bench.service.get("t1", webhook.id, ORG)).paused is None
+    resumed = await bench.service.get("t1", webhook.id, ORG)
+    assert (resumed.paused, resumed.paused_seq) == (None, None)
     with pytest.raises(InvalidValueError):
         await bench.service.replay("t1", webhook.id, ORG, 4)
     await bench.outbox.close()

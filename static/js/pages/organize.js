@@ -2,7 +2,8 @@
 // (registrationdesk.js), add players, start (games per match, map veto),
 // run every match (forfeit, cancel, correct: matchdesk.js), settle disputes, run the stations and
 // their call queue (stations.js) and the screens opened from it, export, reset, cancel or delete
-// the tournament (tournamentdesk.js); the players' links are printed from /organize/{id}/links.
+// the tournament (tournamentdesk.js), send its events to webhooks (webhookdesk.js); the players'
+// links are printed from /organize/{id}/links.
 
 import { ApiError, get, post, qrCode } from "../api.js";
 import { renderPlacements } from "../bracket.js";
@@ -14,12 +15,13 @@ import { formatOf, formatOptions, nameList, vetoConfig } from "../matchsetup.js"
 import { applyTournamentEvent, bracketLeftOut, DEFAULT_TIEBREAKS, FORMATS, loadMatches, MatchBook, Names, takeSnapshot,
   TIEBREAKS } from "../matches.js";
 import { formatLabel } from "../series.js";
-import { keepTicking, QueueState, ServerClock, stationsDesk } from "../stations.js";
+import { keepTicking, QueueState, ServerClock, screenLink, stationsDesk } from "../stations.js";
 import { participantDesk } from "../participantdesk.js";
 import { applyEntryEvent, registrationDesk } from "../registrationdesk.js";
 import { showConnection } from "../status.js";
 import { tournamentDesk } from "../tournamentdesk.js";
 import { isOrganizer, takeToken } from "../token.js";
+import { webhookDesk } from "../webhookdesk.js";
 
 const main = byId("main");
 const tournamentId = segment(1);
@@ -110,12 +112,14 @@ function manage() {
     tournament = t;
     draw();
   } });
+  const hooks = webhookDesk({ tournamentId, redraw: scheduleDraw });
 
   render(main,
     h("div", { class: "organize" },
       h("div", { class: "organize-main" },
         h("section", { class: "panel", id: "t-stations", "aria-labelledby": "stations-title" }),
-        h("section", { class: "panel", id: "t-matches", "aria-label": "Matches" })),
+        h("section", { class: "panel", id: "t-matches", "aria-label": "Matches" }),
+        h("section", { class: "panel", id: "t-webhooks", "aria-labelledby": "webhooks-title" })),
       h("div", { class: "organize-side" },
         h("section", { class: "panel", id: "t-info", "aria-label": "Tournament" }),
         h("section", { class: "panel", id: "t-player-links", "aria-labelledby": "player-links-title" }),
@@ -133,6 +137,7 @@ function manage() {
       takeSnapshot(book, tournamentId, data).then(scheduleDraw, () => {});
       for (const m of data.matches) if (m.state === "disputed" && !disputes.has(m.id)) desk.loadDispute(m.id);
       signups.refresh(); // what changed while the socket was away
+      hooks.refresh();
       draw();
     },
     onEvent(frame) {
@@ -188,6 +193,7 @@ function manage() {
     drawStart();
     render(byId("t-stations"), stations.view());
     render(byId("t-matches"), desk.view(registering()));
+    render(byId("t-webhooks"), hooks.view());
   }
 
   // -- the tournament, its links ---------------------------------------------------------------
@@ -235,10 +241,8 @@ function manage() {
   }
 
   async function makeSpectatorLink() {
-    // Each link is its own user: the server counts sockets per user (sockets_per_user).
-    const user = `spectator-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-    const minted = await post("/api/tokens", { user_id: user, name: "Spectator", role: "spectator" });
-    const link = `${location.origin}/tournaments/${tournamentId}?token=${encodeURIComponent(minted.token)}`;
+    // A screen link of this tournament: scoped to it, ended with it, revoked with its links.
+    const link = await screenLink(tournamentId, "Spectators", `/tournaments/${tournamentId}`);
     if (share?.qr) URL.revokeObjectURL(share.qr);
     share = { link, qr: await qrCode(link) };
     drawShare();
@@ -426,16 +430,30 @@ function seriesInfo(settings) {
       parts.push(`${key} ${(formatLabel(format) ?? "best of 1").toLowerCase()}`);
     }
   }
-  if (settings.veto?.pool?.length) parts.push(`Map veto: ${settings.veto.pool.join(", ")}`);
+  if (settings.veto?.pool?.length) parts.push(`Map veto: ${settings.veto.pool.join(", ")}${vetoRules(settings.veto)}`);
   return parts.length ? h("p", { class: "small", id: "t-series" }, parts.join(" · ")) : null;
 }
 
-/** The start form's games per match (a default, other rounds) and map veto. */
+/** How a tournament's vetoes run, where it is not the default: " (a coin flip starts; 30 s a turn, then it waits)". */
+function vetoRules(veto) {
+  const rules = [];
+  if (veto.first === "coin_flip") rules.push("a coin flip starts");
+  if (veto.first === "organizer") rules.push("you choose who starts");
+  if (veto.turn_s) {
+    rules.push(`${veto.turn_s} s a turn, then ${veto.on_timeout === "wait" ? "it waits" : "a random choice"}`);
+  }
+  return rules.length ? ` (${rules.join("; ")})` : "";
+}
+
+/** The start form's games per match (a default, other rounds) and map veto (who starts it, the
+ * turns' timer and what its running out does). */
 function seriesFields() {
   const field = (id, label, input, hint) => h("div", { class: "field" }, h("label", { for: id }, label), input,
     hint ? h("small", { id: `${id}-hint` }, hint) : null);
   const text = (id, placeholder, hinted = false) => h("input", { id, placeholder, maxlength: 700, autocomplete: "off",
     "aria-describedby": hinted ? `${id}-hint` : null });
+  const choices = (id, name, options) => h("select", { id, name, "aria-describedby": `${id}-hint` },
+    options.map(([value, words]) => h("option", { value }, words)));
   return h("fieldset", { class: "stack series-options" },
     h("legend", {}, "Games and map veto"),
     field("s-best-of", "Games per match", h("select", { id: "s-best-of", name: "best_of" }, formatOptions(null))),
@@ -445,11 +463,14 @@ function seriesFields() {
     field("s-pool", "Map pool (optional)", text("s-pool", "Mirage, Inferno, Nuke, …", true),
       "Comma separated. With a pool, each match card can run a map veto."),
     field("s-sides", "Sides (optional)", text("s-sides", "CT, T")),
-    field("s-veto-first", "Who starts the veto", h("select", { id: "s-veto-first", name: "first" },
-      h("option", { value: "higher_seed" }, "The higher seed"),
-      h("option", { value: "coin_flip" }, "A coin flip"))),
+    field("s-veto-first", "Who starts the veto", choices("s-veto-first", "first", [
+      ["higher_seed", "The higher seed"], ["coin_flip", "A coin flip"], ["organizer", "I choose, on each match"]]),
+    "With “I choose”, a match card asks which player takes the first turn."),
     field("s-turn-s", "Seconds per turn (optional)", h("input", { id: "s-turn-s", type: "number", min: 5, max: 3600,
-      inputmode: "numeric" })));
+      inputmode: "numeric" })),
+    field("s-on-timeout", "When a turn’s time runs out", choices("s-on-timeout", "on_timeout", [
+      ["random", "A random ban, pick or side is taken"], ["wait", "The turn waits for its player"]]),
+    "With seconds per turn only."));
 }
 
 /** The start body's `series` and `veto` from the form (each only when asked for). Throws Error
@@ -463,7 +484,8 @@ function seriesOptions() {
   }
   const [pool, sides, turn] = ["s-pool", "s-sides", "s-turn-s"].map((id) => byId(id).value.trim());
   if (pool) {
-    options.veto = { ...vetoConfig(pool, sides), first: byId("s-veto-first").value };
+    options.veto = { ...vetoConfig(pool, sides), first: byId("s-veto-first").value,
+      on_timeout: byId("s-on-timeout").value };
     if (turn) options.veto.turn_s = Number(turn);
   } else if (sides || turn) {
     throw new Error("Sides and seconds per turn are for a map veto: name its map pool too.");
