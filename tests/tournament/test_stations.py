@@ -15,6 +15,7 @@ from tests.realtime.fakes import FakeClock, FakeScheduler
 from tournament import callqueue, calls
 from tournament import events as ev
 from tournament.bracket_service import BracketService, StartOptions
+from tournament.series import SeriesRules
 from tournament.errors import AlreadyExistsError, InvalidTransitionError, InvalidValueError
 from tournament.events import Fanout, RecordingPublisher
 from tournament.locks import KeyedLocks
@@ -471,3 +472,31 @@ async def test_a_match_started_by_hand_cannot_double_book_a_called_player() -> N
     assert refused.value.code == "player_busy"
     await lan.play(await lan.store.get_match(first.id))
     assert (await lan.matches.start(sharing.id, ORG)).state is MatchState.LIVE  # free again
+
+
+@pytest.mark.gen_test
+async def test_a_series_undone_back_to_play_keeps_its_station_only_if_it_is_free() -> None:
+    """W1-1, a best of 3 at 1-1 on Station 1, is ended by a correction: the station frees and
+    takes W1-2. Undoing the correction puts W1-1 back live without a station (never two open
+    matches on one); with the station still free it would have kept it."""
+    for taken in (True, False):
+        lan = Event()
+        await lan.start(4, "single_elimination", StartOptions(series=SeriesRules(default=SeriesFormat(best_of=3))))
+        (one,) = await lan.add_stations(1)
+        w1, w2 = [m for m in callqueue.waiting(await lan.all()) if len(m.players) == 2]
+        await lan.stations.call(w1.id, ORG, one.id)
+        a, b = w1.players
+        for pid in (a, b):
+            await lan.matches.check_in(w1.id, player(pid))
+        await lan.matches.start(w1.id, player(a))
+        await lan.matches.report_result(w1.id, ORG, {a: 13, b: 9}, game=1)
+        await lan.matches.report_result(w1.id, ORG, {a: 9, b: 13}, game=2)
+        await lan.brackets.correct(w1.id, ORG, {a: 13, b: 11}, game=2)
+        assert (await lan.store.get_match(w1.id)).state is MatchState.COMPLETED
+        if taken:
+            await lan.stations.call(w2.id, ORG, one.id)
+        await lan.brackets.correct(w1.id, ORG, None, undo=True, force=True)
+        back = await lan.store.get_match(w1.id)
+        assert back.state is MatchState.LIVE
+        assert (back.call is None) is taken
+        check_invariants(await lan.all())
