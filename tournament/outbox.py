@@ -84,6 +84,7 @@ class WebhookOutbox:
         self._max_attempts = max_attempts
         self._timeout_s = timeout_s
         self._hooks: dict[str, _Hook] = {}
+        self._by_tournament: dict[str, dict[str, _Hook]] = {}  # the same hooks, by their tournament
         self._unwritten: list[Delivery] = []
         self._writer: asyncio.Task[None] | None = None
         self._early: list[Event] | None = []  # None once the webhooks are loaded
@@ -126,8 +127,7 @@ class WebhookOutbox:
                     log.warning("webhooks not loaded (%s): retrying", e)
                 await self._sleep(_store_wait_s(failures))
         for webhook, tail in zip(webhooks, tails):
-            if webhook.id not in self._hooks:  # one added meanwhile is tracked already
-                self._hooks[webhook.id] = _Hook(webhook, next_seq=tail[0].seq + 1 if tail else 1)
+            self._track(webhook, next_seq=tail[0].seq + 1 if tail else 1)  # one added meanwhile is kept
         early, self._early = self._early or [], None
         for event in early:
             self.publish(event)
@@ -156,7 +156,7 @@ class WebhookOutbox:
 
     async def add(self, webhook: Webhook) -> None:
         """Deliver to a webhook just stored."""
-        hook = self._hooks.setdefault(webhook.id, _Hook(webhook, next_seq=1))
+        hook = self._track(webhook, next_seq=1)
         self._start_sender(hook)
 
     def changed(self, webhook: Webhook) -> Webhook:
@@ -171,7 +171,7 @@ class WebhookOutbox:
 
     async def remove(self, webhook_id: str) -> None:
         """Stop delivering to a webhook about to be deleted; its queued rows are dropped."""
-        hook = self._hooks.pop(webhook_id, None)
+        hook = self._untrack(webhook_id)
         self._unwritten = [row for row in self._unwritten if row.webhook_id != webhook_id]
         if hook is not None and hook.sender is not None:
             hook.sender.cancel()
@@ -183,7 +183,7 @@ class WebhookOutbox:
         """Deliver again from `from_seq` on, in order; a paused webhook goes on from there.
         Returns how many rows are pending again. Raises StorageError."""
         self._require_loaded()
-        hook = self._hooks.setdefault(webhook.id, _Hook(webhook, next_seq=1))
+        hook = self._track(webhook, next_seq=1)
         if hook.sender is not None:
             hook.sender.cancel()
             await asyncio.gather(hook.sender, return_exceptions=True)
@@ -198,7 +198,7 @@ class WebhookOutbox:
     def ping(self, webhook: Webhook, data: dict[str, Any]) -> int:
         """Queue a test delivery to one webhook; its seq. Raises StorageUnavailableError."""
         self._require_loaded()
-        hook = self._hooks.setdefault(webhook.id, _Hook(webhook, next_seq=1))
+        hook = self._track(webhook, next_seq=1)
         return self._queue(hook, tournament_stream(hook.webhook.tournament_id), None, WEBHOOK_PING, data,
                            self._clock())
 
@@ -222,7 +222,9 @@ class WebhookOutbox:
             tournament_id = event.data.get("tournament_id")
             if not isinstance(tournament_id, str):
                 return
-            hooks = [hook for hook in self._hooks.values() if hook.webhook.tournament_id == tournament_id]
+            hooks = self._of_tournament(tournament_id)
+            if not hooks:
+                return
             if event.type == TOURNAMENT_DELETED:  # its webhooks go with its records
                 for hook in hooks:
                     self._forget(hook)
@@ -235,6 +237,28 @@ class WebhookOutbox:
         except Exception:
             log.exception("webhooks could not take %s %s", event.stream, event.type)
 
+    def _of_tournament(self, tournament_id: str) -> list[_Hook]:
+        """The tournament's webhooks, in the order they were added."""
+        hooks = self._by_tournament.get(tournament_id)
+        return list(hooks.values()) if hooks else []
+
+    def _track(self, webhook: Webhook, next_seq: int) -> _Hook:
+        """The hook of `webhook`: the one tracked already, else a new one numbering from `next_seq`."""
+        hook = self._hooks.get(webhook.id)
+        if hook is None:
+            hook = self._hooks[webhook.id] = _Hook(webhook, next_seq=next_seq)
+            self._by_tournament.setdefault(webhook.tournament_id, {})[webhook.id] = hook
+        return hook
+
+    def _untrack(self, webhook_id: str) -> _Hook | None:
+        hook = self._hooks.pop(webhook_id, None)
+        if hook is not None:
+            siblings = self._by_tournament.get(hook.webhook.tournament_id, {})
+            siblings.pop(webhook_id, None)
+            if not siblings:
+                self._by_tournament.pop(hook.webhook.tournament_id, None)
+        return hook
+
     def _queue(self, hook: _Hook, stream: str, stream_seq: int | None, kind: str, data: dict[str, Any],
                ts: float) -> int:
         row = Delivery(webhook_id=hook.webhook.id, seq=hook.next_seq, stream=stream, stream_seq=stream_seq,
@@ -246,7 +270,7 @@ class WebhookOutbox:
         return row.seq
 
     def _forget(self, hook: _Hook) -> None:
-        self._hooks.pop(hook.webhook.id, None)
+        self._untrack(hook.webhook.id)
         self._unwritten = [row for row in self._unwritten if row.webhook_id != hook.webhook.id]
         if hook.sender is not None:
             hook.sender.cancel()
