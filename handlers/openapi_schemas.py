@@ -599,8 +599,10 @@ GROUP_OPTIONS = obj({"count": nullable(integer(1, 26, description="default 2")),
                      "playoff": nullable(string(enum=["single_elimination", "double_elimination"])),
                      "playoff_seeding": nullable(string(enum=["cross", "standings"], description="default cross")),
                      "third_place": nullable({"type": "boolean"}), "grand_final_reset": nullable({"type": "boolean"}),
-                     "auto_playoff": nullable({"type": "boolean", "description": "default true"})}, closed=False,
-                    description="groups, then playoffs only: the group stage")
+                     "auto_playoff": nullable({"type": "boolean", "description": "default true"}),
+                     "veto": nullable({**VETO_CONFIG, "description": "the group matches' own map veto; default "
+                                                                     "the top-level veto (docs/api.md#map-veto)"})},
+                    closed=False, description="groups, then playoffs only: the group stage")
 START_OPTIONS = obj({"seeding": nullable(string(enum=SEEDINGS, description="default given")),
                      "rng_seed": nullable(integer(0, 2**31 - 1, description="replays a random seeding")),
                      "third_place": {"type": "boolean", "description": "single elimination; default false"},

@@ -117,14 +117,7 @@ class BracketService:
             swiss_rounds = settings.get("rounds") or (group_stage.rounds if group_stage else None)
             created = self._with_formats(await self._create(tournament, order, settings, now), options.series,
                                          swiss_rounds, planned)
-            if options.veto is not None:  # every format in use must fit the pool (and the sequence)
-                in_use = {m.format.best_of for m in created} | {
-                    options.series.format_for(m.slot.key).best_of for m in planned if m.slot}
-                for best_of in sorted(in_use):
-                    if options.veto.sequence:
-                        veto.check_sequence(options.veto.sequence, best_of, len(options.veto.pool))
-                    else:
-                        veto.standard_sequence(best_of, len(options.veto.pool))
+            self._check_vetoes(settings, created, planned, options.series)
             for match in created:
                 await self._store.insert_match(match)
             live = dataclasses.replace(tournament, state=TournamentState.LIVE, settings=settings,
@@ -177,6 +170,30 @@ class BracketService:
         if options.veto is not None:
             settings["veto"] = options.veto.to_json()
         return settings
+
+    @staticmethod
+    def _check_vetoes(settings: Mapping[str, Any], created: Sequence[Match], planned: Sequence[Match],
+                      rules_: series.SeriesRules) -> None:
+        """Every recorded veto must fit (pool, sequence) every format of the matches it is the
+        default of: the group stage's own veto its group matches', the tournament's the rest
+        (`stages.veto_settings` decides, as at a match's start-veto). Those formats are the
+        created matches', the playoff's (`planned`) and later Swiss rounds' (a later round's
+        format can only be its round's: `_with_formats` refuses keys of matches not yet made).
+        Raises InvalidValueError on the veto's start option (`veto`, `groups.veto`)."""
+        in_use = {(m.slot.group, m.format.best_of) for m in created if m.slot}
+        in_use |= {(m.slot.group, rules_.format_for(m.slot.key).best_of) for m in planned if m.slot}
+        stage = settings.get("groups")
+        groups: list[str | None] = list(settings["group_members"]) if stage else [None]
+        swiss_rounds = (stage["rounds"] if stage["format"] == "swiss" else None) if stage else settings.get("rounds")
+        for round_no in range(2, (swiss_rounds or 0) + 1):
+            for group in groups:
+                key = stages.group_key(group, f"S{round_no}-1") if group else f"S{round_no}-1"
+                in_use.add((group, rules_.format_for(key).best_of))
+        for group, best_of in sorted(in_use, key=lambda used: (used[1], used[0] or "")):
+            found = stages.veto_settings(settings, group)
+            if found is not None:
+                name, config = found
+                veto.sequence_for(veto.config_from(config, name), best_of, name)
 
     @staticmethod
     def _with_formats(matches: list[Match], rules_: series.SeriesRules, swiss_rounds: int | None,

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from tournament import calls, rules, veto
+from tournament import calls, rules, stages, veto
 from tournament.errors import (ForbiddenError, InvalidTransitionError, InvalidValueError, ShuttingDownError,
                                StaleVersionError)
 from tournament.models import FINAL_STATES, Dispute, DisputeStatus, Event, Match, SeriesFormat, match_stream
@@ -222,18 +222,20 @@ class MatchService:
     async def start_veto(self, match_id: str, user: Principal, config: veto.VetoConfig | None = None,
                          first_id: str | None = None, rng_seed: int | None = None,
                          version: int | None = None, *, overrides: Mapping[str, Any] | None = None) -> Match:
-        """Start (or start again) a match's map veto with `config`, or the tournament's
-        (`settings.veto`) changed by `overrides` (its fields but the pool). Who starts follows
-        the config's `first`; `rng_seed` (recorded) makes the coin flip and every random turn
-        replayable. Raises as any move, and InvalidValueError (no map pool anywhere, a bad
-        pool or sequence, first_id missing)."""
+        """Start (or start again) a match's map veto with `config`, or its stage's default (a
+        group match: the group stage's `settings.groups.veto` if it has one; else the
+        tournament's `settings.veto`) changed by `overrides` (its fields but the pool). Who
+        starts follows the config's `first`; `rng_seed` (recorded) makes the coin flip and every
+        random turn replayable. Raises as any move, and InvalidValueError (no map pool
+        anywhere, a bad pool or sequence, first_id missing)."""
         match = await self._store.get_match(match_id)
         tournament = await self._store.get_tournament(match.tournament_id)
         if config is None:
-            if not tournament.settings.get("veto"):
+            default = stages.veto_settings(tournament.settings, match.slot.group if match.slot else None)
+            if default is None:
                 raise InvalidValueError("this tournament has no map pool: give this match one (a list of maps)",
                                         field="pool")
-            config = veto.config_from({**tournament.settings["veto"], **(overrides or {})})
+            config = veto.config_from({**default[1], **(overrides or {})})
         seeds = {pid: i for i, pid in enumerate(tournament.seed_order, start=1)} or {
             p.id: p.seed for p in await self._store.list_participants(match.tournament_id) if p.seed is not None}
         seed = random.SystemRandom().randrange(2**31) if rng_seed is None else rng_seed

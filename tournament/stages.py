@@ -21,7 +21,7 @@ from typing import Any
 
 import networkx as nx
 
-from tournament import brackets, round_robin, swiss
+from tournament import brackets, round_robin, swiss, veto
 from tournament.errors import InvalidValueError
 from tournament.tiebreaks import Points, Result, Standing
 
@@ -32,6 +32,7 @@ PLAYOFF_SEEDINGS = ("cross", "standings")
 MAX_GROUPS = 26  # named A to Z
 MIN_GROUP = 2
 MAX_GROUP = 64  # a round robin of 64 plays 2,016 matches: past that, more groups
+VETO_FIELD = "groups.veto"  # the start option of the group stage's own veto
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,13 +48,18 @@ class GroupStage:
     grand_final_reset: bool = True
     auto_playoff: bool = True  # the playoff opens once every group match is decided; else on the organizer's word
     rounds: int | None = None  # Swiss groups: rounds in every group (default: enough for the smallest group)
+    veto: veto.VetoConfig | None = None  # the group matches' own map veto; None: the tournament's
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        plain = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "veto"}
+        return {**plain, "veto": self.veto.to_json() if self.veto else None}
 
     @staticmethod
     def from_json(value: Mapping[str, Any]) -> GroupStage:
-        return GroupStage(**{f.name: value[f.name] for f in dataclasses.fields(GroupStage) if f.name in value})
+        given = {f.name: value[f.name] for f in dataclasses.fields(GroupStage) if f.name in value}
+        if given.get("veto") is not None:
+            given["veto"] = veto.config_from(given["veto"], VETO_FIELD)
+        return GroupStage(**given)
 
     def check(self, participants: int) -> None:
         """Raises InvalidValueError when `participants` cannot be played this way."""
@@ -83,7 +89,8 @@ class GroupStage:
 
 
 def config_from(value: Any) -> GroupStage:
-    """The start body's `groups` object as a GroupStage. Raises InvalidValueError."""
+    """The start body's `groups` object as a GroupStage. Raises InvalidValueError, and for
+    its `veto` as `veto.config_from` (SchemaError for a shape) on field `groups.veto`."""
     if not isinstance(value, dict):
         raise InvalidValueError("groups must be an object", field="groups")
     stage = GroupStage()
@@ -98,12 +105,25 @@ def config_from(value: Any) -> GroupStage:
             raise InvalidValueError(f"groups.{name} must be {'a whole number' if kind is int else kind.__name__}",
                                     field="groups")
         fields["groups" if name == "count" else name] = given
+    if value.get("veto") is not None:
+        fields["veto"] = veto.config_from(value["veto"], VETO_FIELD)
     stage = dataclasses.replace(stage, **fields)
     for name, allowed in (("format", GROUP_FORMATS), ("playoff", PLAYOFF_FORMATS),
                           ("playoff_seeding", PLAYOFF_SEEDINGS)):
         if getattr(stage, name) not in allowed:
             raise InvalidValueError(f"groups.{name} must be one of {', '.join(allowed)}", field="groups")
     return stage
+
+
+def veto_settings(settings: Mapping[str, Any], group: str | None) -> tuple[str, Mapping[str, Any]] | None:
+    """The default veto of a match in `group` (None: a playoff match, or a match of another
+    format), from a tournament's settings: the group stage's own for a group match, else the
+    tournament's; as (the start option that set it, `veto` or `groups.veto`; its recorded
+    config), or None when neither has one."""
+    own = (settings.get("groups") or {}).get("veto") if group is not None else None
+    if own:
+        return VETO_FIELD, own
+    return ("veto", settings["veto"]) if settings.get("veto") else None
 
 
 def group_names(count: int) -> list[str]:

@@ -32,7 +32,7 @@ MAX_TURN_S = 3600
 
 @dataclasses.dataclass(frozen=True)
 class VetoConfig:
-    """How a veto runs: a tournament's default (its settings) or one match's."""
+    """How a veto runs: a tournament's default (its settings), a group stage's, or one match's."""
 
     pool: tuple[str, ...]
     sides: tuple[str, ...] = ()
@@ -89,25 +89,34 @@ def config_from(value: Any, field: str = "veto") -> VetoConfig:
     return VetoConfig(pool, sides, first, turn_s, on_timeout, sequence)
 
 
-def standard_sequence(games: int, pool: int) -> tuple[str, ...]:
+def standard_sequence(games: int, pool: int, field: str = "veto") -> tuple[str, ...]:
     """The usual turns for `games` maps from a pool of `pool`: two bans, the picks, then the
     bans left, so one map remains (CS2 and Valorant: BO1 ban x6; BO3 ban, ban, pick, pick,
-    ban, ban; BO5 ban, ban, pick x4). Raises InvalidValueError when the pool is too small."""
+    ban, ban; BO5 ban, ban, pick x4). Raises InvalidValueError (on `field`, the config's
+    name) when the pool is too small."""
     if pool < games:
-        raise InvalidValueError(f"veto.pool: {games} games need at least {games} maps, not {pool}", field="veto")
+        raise InvalidValueError(f"{field}.pool: {games} games need at least {games} maps, not {pool}", field=field)
     bans = pool - games
     first_bans = min(2, bans)
     return (BAN,) * first_bans + (PICK,) * (games - 1) + (BAN,) * (bans - first_bans)
 
 
-def check_sequence(sequence: Sequence[str], games: int, pool: int) -> tuple[str, ...]:
+def check_sequence(sequence: Sequence[str], games: int, pool: int, field: str = "veto") -> tuple[str, ...]:
     """A custom sequence must pick a map for every game but the decider and leave one map.
-    Raises InvalidValueError."""
+    Raises InvalidValueError (on `field`, the config's name)."""
     picks = sum(1 for s in sequence if s == PICK)
     if picks != games - 1 or len(sequence) != pool - 1:
-        raise InvalidValueError(f"veto.sequence: {games} games from {pool} maps need {games - 1} picks and "
-                                f"{pool - games} bans (the last map is the decider)", field="veto")
+        raise InvalidValueError(f"{field}.sequence: {games} games from {pool} maps need {games - 1} picks and "
+                                f"{pool - games} bans (the last map is the decider)", field=field)
     return tuple(sequence)
+
+
+def sequence_for(config: VetoConfig, games: int, field: str = "veto") -> tuple[str, ...]:
+    """The turns of a veto run with `config` for `games` games: its own sequence, checked, or
+    the standard one. Raises InvalidValueError (on `field`) when they do not fit."""
+    if config.sequence:
+        return check_sequence(config.sequence, games, len(config.pool), field)
+    return standard_sequence(games, len(config.pool), field)
 
 
 def _steps(sequence: Sequence[str], first: str, second: str, sides: bool) -> tuple[VetoStep, ...]:
@@ -126,9 +135,7 @@ def begin(match: Match, config: VetoConfig, first: str, chosen_by: str, rng_seed
     require_players(match)
     if first not in match.players:
         raise InvalidValueError(f"first_id: not a player of this match: {first}", field="first_id")
-    games = match.format.best_of
-    sequence = (check_sequence(config.sequence, games, len(config.pool)) if config.sequence
-                else standard_sequence(games, len(config.pool)))
+    sequence = sequence_for(config, match.format.best_of)
     second = match.opponent_of(first)
     assert second is not None
     veto = Veto(pool=config.pool, steps=_steps(sequence, first, second, bool(config.sides)), first=first,

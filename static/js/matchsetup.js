@@ -1,5 +1,6 @@
 // Before a match starts, its card changes the match's format and runs its map veto; and the
-// form helpers the start form shares (formats as select values, comma separated pools).
+// form helpers the start form shares (formats as select values, comma separated pools, the map
+// veto's fields: the tournament's and the group stage's own).
 
 import { post } from "./api.js";
 import { byId, h } from "./dom.js";
@@ -38,6 +39,58 @@ export function vetoConfig(poolText, sidesText) {
   if (!pool.length) throw new Error("Map pool: name the maps, comma separated (Mirage, Inferno, Nuke, …).");
   if (sides.length && sides.length !== 2) throw new Error("Sides: two names, comma separated (CT, T), or none.");
   return sides.length ? { pool, sides } : { pool };
+}
+
+/** A start form's field: its label, the input, a hint under it (`${id}-hint`, which the input
+ * should name in aria-describedby). */
+export function formField(id, label, input, hint) {
+  return h("div", { class: "field" }, h("label", { for: id }, label), input,
+    hint ? h("small", { id: `${id}-hint` }, hint) : null);
+}
+
+/** The words of the tournament's veto fields; a stage's own veto gives its own (labels stay
+ * apart, so each is found by its label). */
+const VETO_WORDS = {
+  pool: "Map pool (optional)", poolHint: "Comma separated. With a pool, each match card can run a map veto.",
+  sides: "Sides (optional)", first: "Who starts the veto", turn: "Seconds per turn (optional)",
+  onTimeout: "When a turn’s time runs out",
+};
+
+/** A start form's map veto fields (the pool, sides, who starts, seconds per turn and what their
+ * running out does), their ids from `prefix`: `${prefix}pool`, `sides`, `veto-first`, `turn-s`,
+ * `on-timeout`. `words` changes the labels (VETO_WORDS' keys). */
+export function vetoFields(prefix, words = {}) {
+  const w = { ...VETO_WORDS, ...words };
+  const text = (id, placeholder, hinted = false) => h("input", { id, placeholder, maxlength: 700, autocomplete: "off",
+    "aria-describedby": hinted ? `${id}-hint` : null });
+  const choices = (id, name, options) => h("select", { id, name, "aria-describedby": `${id}-hint` },
+    options.map(([value, label]) => h("option", { value }, label)));
+  return [
+    formField(`${prefix}pool`, w.pool, text(`${prefix}pool`, "Mirage, Inferno, Nuke, …", true), w.poolHint),
+    formField(`${prefix}sides`, w.sides, text(`${prefix}sides`, "CT, T")),
+    formField(`${prefix}veto-first`, w.first, choices(`${prefix}veto-first`, "first", [
+      ["higher_seed", "The higher seed"], ["coin_flip", "A coin flip"], ["organizer", "I choose, on each match"]]),
+    "With “I choose”, a match card asks which player takes the first turn."),
+    formField(`${prefix}turn-s`, w.turn, h("input", { id: `${prefix}turn-s`, type: "number", min: 5, max: 3600,
+      inputmode: "numeric" })),
+    formField(`${prefix}on-timeout`, w.onTimeout, choices(`${prefix}on-timeout`, "on_timeout", [
+      ["random", "A random choice is taken"], ["wait", "The turn waits for its player"]]),
+    "With seconds per turn only. A random choice: a ban, a pick or a side."), // short options fit a phone
+  ];
+}
+
+/** The veto config `vetoFields(prefix)` holds, or null when they name no pool. Throws Error for
+ * sides or seconds without a pool, and as vetoConfig. */
+export function vetoFromFields(prefix) {
+  const [pool, sides, turn] = ["pool", "sides", "turn-s"].map((name) => byId(`${prefix}${name}`).value.trim());
+  if (!pool) {
+    if (sides || turn) throw new Error("Sides and seconds per turn are for a map veto: name its map pool too.");
+    return null;
+  }
+  const config = { ...vetoConfig(pool, sides), first: byId(`${prefix}veto-first`).value,
+    on_timeout: byId(`${prefix}on-timeout`).value };
+  if (turn) config.turn_s = Number(turn);
+  return config;
 }
 
 /** The config a veto was started with, to start it again (a custom ban/pick order is not kept). */

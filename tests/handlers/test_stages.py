@@ -207,3 +207,66 @@ async def test_swiss_groups_pair_round_by_round_then_the_playoff(api: Api) -> No
     assert [len(g["standings"]) for g in standings["groups"]] == [5, 5]
     assert standings["groups"][0]["standings"][0]["byes"] + standings["groups"][0]["standings"][0]["played"] == 3
     assert len(final["placements"]) == 10 and [p["place"] for p in final["placements"]][:4] == [1, 2, 3, 3]
+
+
+GROUP_POOL = ["Ascent", "Bind", "Haven", "Icebox", "Lotus", "Split", "Sunset"]
+PLAYOFF_POOL = ["Mirage", "Inferno", "Nuke"]
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_the_groups_veto_their_own_pool_and_the_playoff_the_tournaments(api: Api) -> None:
+    """BO1 groups on a 7-map pool of their own, a BO3 playoff on the tournament's 3 maps: over
+    REST a group match's start-veto takes the groups' pool (its body's other fields changing
+    it), the final's the tournament's; the settings read back hold both."""
+    tid = await tournament_with(api, 4, stages.FORMAT)
+    started = await api.ok("POST", f"/api/tournaments/{tid}/start", {
+        "groups": {"count": 2, "advance": 1, "veto": {"pool": GROUP_POOL, "sides": ["Attack", "Defense"]}},
+        "veto": {"pool": PLAYOFF_POOL, "sides": ["CT", "T"]}, "series": {"best_of": 1, "rounds": {"W": {"best_of": 3}}}})
+    assert started["settings"]["groups"]["veto"] == {"pool": GROUP_POOL, "sides": ["Attack", "Defense"],
+                                                     "first": "higher_seed", "turn_s": None,
+                                                     "on_timeout": "random", "sequence": None}
+    assert started["settings"]["veto"]["pool"] == PLAYOFF_POOL
+    assert (await api.ok("GET", f"/api/tournaments/{tid}"))["settings"] == started["settings"]
+
+    group_a = await api.ok("POST", f"/api/matches/{tid}-A_R1-1/start-veto")
+    assert (group_a["veto"]["pool"], group_a["veto"]["sides"]) == (GROUP_POOL, ["Attack", "Defense"])
+    assert [s["action"] for s in group_a["veto"]["steps"]] == ["ban"] * 6  # best of 1 from 7 maps
+    group_b = await api.ok("POST", f"/api/matches/{tid}-B_R1-1/start-veto", {"turn_s": 30})
+    assert (group_b["veto"]["pool"], group_b["veto"]["turn_s"]) == (GROUP_POOL, 30)
+    for mid, loser in ((f"{tid}-A_R1-1", "p4"), (f"{tid}-B_R1-1", "p3")):
+        await api.ok("POST", f"/api/matches/{mid}/forfeit", {"participant_id": loser})
+
+    final = await api.ok("POST", f"/api/matches/{tid}-W1-1/start-veto")
+    assert (final["participant_ids"], final["format"]["best_of"]) == (["p1", "p2"], 3)
+    assert (final["veto"]["pool"], final["veto"]["sides"]) == (PLAYOFF_POOL, ["CT", "T"])
+    assert [s["action"] for s in final["veto"]["steps"]] == ["pick", "side", "pick", "side"]
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_bad_groups_veto_is_refused_and_changes_nothing(api: Api) -> None:
+    """groups.veto of the wrong shape is a 400 on its field, a bad value a 422, and a pool too
+    small for the group matches' format a 422 naming groups.veto; the tournament stays a draft
+    without matches."""
+    tid = await tournament_with(api, 4, stages.FORMAT)
+    before = await api.ok("GET", f"/api/tournaments/{tid}")
+    best_of_3 = {"best_of": 1, "rounds": {"G": {"best_of": 3}}}
+    for veto, series, status_, field in [
+        ("Mirage", None, 400, "groups.veto"), (["Mirage", "Nuke"], None, 400, "groups.veto"),
+        ({"pool": "Mirage"}, None, 400, "groups.veto.pool"), ({"pool": [1, 2]}, None, 400, "groups.veto.pool"),
+        ({"pool": ["Mirage"], "sequence": "ban"}, None, 400, "groups.veto"),
+        ({"pool": ["Mirage"], "turn_s": "30"}, None, 400, "groups.veto"),
+        ({"pool": []}, None, 422, "groups.veto.pool"), ({"pool": ["Mirage", "mirage"]}, None, 422, "groups.veto.pool"),
+        ({"pool": ["Mira\u0000ge"]}, None, 422, "groups.veto.pool"), ({"pool": ["Mirage"], "first": "loser"}, None,
+                                                                        422, "groups.veto"),
+        ({"pool": [f"Map {i}" for i in range(17)]}, None, 422, "groups.veto.pool"),
+        ({"pool": ["Mirage", "Nuke"]}, best_of_3, 422, "groups.veto"),
+    ]:
+        body: dict[str, Any] = {"groups": {"count": 2, "advance": 1, "veto": veto}}
+        if series:
+            body["series"] = series
+        status, answer = await api.post(f"/api/tournaments/{tid}/start", body)
+        assert (status, answer["error"]["field"]) == (status_, field), (veto, answer)
+    assert "groups.veto.pool: 3 games need at least 3 maps, not 2" in answer["error"]["message"]
+    after = await api.ok("GET", f"/api/tournaments/{tid}")
+    assert (after["state"], after["version"], after["settings"]) == ("draft", before["version"], before["settings"])
+    assert (await api.ok("GET", f"/api/tournaments/{tid}/matches"))["matches"] == []

@@ -1,5 +1,6 @@
 """Groups, then playoffs, pure (tournament/stages.py): snake distribution, cross-seeding that
-keeps a group's players apart as long as the bracket allows, and the stage's refusals."""
+keeps a group's players apart as long as the bracket allows, the stage's refusals, and its
+own map veto."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tournament import stages
-from tournament.errors import InvalidValueError
+from tournament.errors import DomainError, InvalidValueError, SchemaError
 from tournament.stages import GroupStage
 from tournament.tiebreaks import DEFAULT_POINTS, ROUND_ROBIN_DEFAULT
+from tournament.veto import VetoConfig
 
 
 def ids(n: int) -> list[str]:
@@ -104,3 +106,38 @@ def test_a_stage_that_cannot_be_played_is_refused(stage: GroupStage, n: int, mes
 def test_bad_group_settings_are_refused(body: object, message: str) -> None:
     with pytest.raises(InvalidValueError, match=message):
         stages.config_from(body)
+
+
+def test_the_group_stage_keeps_its_own_veto_through_its_json() -> None:
+    """`groups.veto` is read as a VetoConfig and recorded in the stage's JSON, which reads back
+    the same; without one the JSON says null."""
+    stage = stages.config_from({"count": 2, "veto": {"pool": ["Ascent", "Bind", "Haven"], "sides": ["Attack",
+                                                                                                  "Defense"]}})
+    assert stage.veto == VetoConfig(pool=("Ascent", "Bind", "Haven"), sides=("Attack", "Defense"))
+    assert stage.to_json()["veto"] == stage.veto.to_json()
+    assert GroupStage.from_json(stage.to_json()) == stage
+    assert GroupStage().to_json()["veto"] is None and GroupStage.from_json(GroupStage().to_json()) == GroupStage()
+
+
+@pytest.mark.parametrize(("veto", "error", "field"), [
+    ("Mirage", SchemaError, "groups.veto"), ({"pool": "Mirage"}, SchemaError, "groups.veto.pool"),
+    ({"pool": []}, InvalidValueError, "groups.veto.pool"), ({"pool": ["A"], "turn_s": 1}, InvalidValueError,
+                                                            "groups.veto"),
+])
+def test_a_bad_groups_veto_is_refused_on_its_field(veto: object, error: type[DomainError], field: str) -> None:
+    """Its shape is a 400, its values a 422, each on a field under groups.veto."""
+    with pytest.raises(error) as caught:
+        stages.config_from({"veto": veto})
+    assert caught.value.details["field"] == field
+
+
+def test_a_group_match_takes_the_groups_veto_the_rest_the_tournaments() -> None:
+    """veto_settings: a group match's default is the group stage's own veto, else the
+    tournament's; a playoff match's (group None) always the tournament's."""
+    own, top = {"pool": ["Ascent"]}, {"pool": ["Mirage"]}
+    settings = {"groups": {"veto": own}, "veto": top}
+    assert stages.veto_settings(settings, "A") == ("groups.veto", own)
+    assert stages.veto_settings(settings, None) == ("veto", top)
+    assert stages.veto_settings({"groups": {"veto": None}, "veto": top}, "B") == ("veto", top)
+    assert stages.veto_settings({"groups": {"veto": own}}, None) is None
+    assert stages.veto_settings({}, None) is None

@@ -1,5 +1,6 @@
 """Unit tests of the map veto: the standard sequences, turns and their refusals, sides, the
-decider, maps becoming games, and turn timers on a fake clock."""
+decider, maps becoming games, turn timers on a fake clock, and a stage's own veto (the group
+stage's pool for its matches, the tournament's for the playoff)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ from typing import Any
 
 import pytest
 
+from handlers.services import Services
 from storage.memory import MemoryStore
 from tests.realtime.fakes import FakeClock, FakeScheduler
 from tests.tournament.test_scores import NoBracket, Recorder
 from tournament import events as ev
-from tournament import rules, veto
+from tournament import rules, series, stages, veto
+from tournament.bracket_service import StartOptions
 from tournament.errors import InvalidTransitionError, InvalidValueError, SchemaError
 from tournament.matches import MatchService
-from tournament.models import Match, MatchState, SeriesFormat, Tournament
+from tournament.models import Match, MatchState, Participant, SeriesFormat, Tournament, TournamentState
 from tournament.roles import Principal, Role
 from tournament.writer import MatchWriter
 
@@ -310,3 +313,126 @@ async def test_a_match_changes_the_tournament_veto_but_its_pool(world: World) ->
     match = await world.matches.start_veto("m_1", ORGANIZER, first_id="bob",
                                            overrides={"first": "organizer", "turn_s": 60})
     assert match.veto is not None and (match.veto.pool, match.veto.first, match.veto.turn_s) == (POOL, "bob", 60)
+
+
+# -- a stage's own veto ------------------------------------------------------------------------
+
+GROUP_POOL = ("Ascent", "Bind", "Haven", "Icebox", "Lotus", "Split", "Sunset")
+PLAYOFF_POOL = ("Mirage", "Inferno", "Nuke")
+
+
+async def groups_started(services: Services, body: dict[str, Any]) -> str:
+    """A groups-then-playoffs tournament of 4 (groups A: p1, p4 and B: p2, p3; the winners to a
+    final), started through the service with the start body's `groups`, `series` and `veto`."""
+    store = services.store
+    await store.insert_tournament(Tournament(id="tg", name="Cup", game="", format=stages.FORMAT,
+                                             state=TournamentState.REGISTRATION, created_by="org", created_at=T0))
+    for i in range(1, 5):
+        await store.insert_participant(Participant(id=f"p{i}", tournament_id="tg", name=f"P{i}", seed=i,
+                                                   created_at=T0 + i))
+    options = StartOptions(groups=stages.config_from({"count": 2, "advance": 1, **body.get("groups", {})}),
+                           series=series.rules_from(body.get("series")),
+                           veto=veto.config_from(body["veto"]) if "veto" in body else None)
+    await services.brackets.start("tg", ORGANIZER, options)
+    return "tg"
+
+
+async def final_opened(services: Services, tid: str) -> str:
+    """Both group matches forfeited by their lower seed: the playoff's final opens; its id."""
+    for mid, loser in ((f"{tid}-A_R1-1", "p4"), (f"{tid}-B_R1-1", "p3")):
+        await services.matches.forfeit(mid, ORGANIZER, loser)
+    final = await services.store.get_match(f"{tid}-W1-1")
+    assert final.players == ("p1", "p2")
+    return final.id
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_group_match_vetoes_the_groups_pool_and_the_playoff_the_tournaments(services: Services) -> None:
+    """groups.veto is the group matches' default (BO1 from 7 maps: six bans), the top-level veto
+    the playoff's (BO3 from 3 maps); a per-match body still overrides either."""
+    tid = await groups_started(services, {
+        "groups": {"veto": {"pool": list(GROUP_POOL), "first": "coin_flip"}}, "veto": {"pool": list(PLAYOFF_POOL)},
+        "series": {"best_of": 1, "rounds": {"W": {"best_of": 3}}}})
+    settings = (await services.store.get_tournament(tid)).settings
+    assert settings["groups"]["veto"] == veto.VetoConfig(pool=GROUP_POOL, first="coin_flip").to_json()
+    assert settings["veto"]["pool"] == list(PLAYOFF_POOL)
+    group = await services.matches.start_veto(f"{tid}-A_R1-1", ORGANIZER, rng_seed=5)
+    assert group.veto is not None and (group.veto.pool, group.veto.chosen_by) == (GROUP_POOL, "coin_flip")
+    assert [s.action for s in group.veto.steps] == ["ban"] * 6
+    own = await services.matches.start_veto(f"{tid}-B_R1-1", ORGANIZER, veto.VetoConfig(pool=("X", "Y")))
+    assert own.veto is not None and own.veto.pool == ("X", "Y")  # the match's own body wins
+    final = await services.matches.start_veto(await final_opened(services, tid), ORGANIZER)
+    assert final.veto is not None and (final.veto.pool, final.veto.chosen_by) == (PLAYOFF_POOL, "higher_seed")
+    assert [s.action for s in final.veto.steps] == ["pick", "pick"]  # 3 games from 3 maps
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_without_a_groups_veto_every_match_vetoes_the_tournaments_pool(services: Services) -> None:
+    """No groups.veto: the group matches and the playoff both take the top-level veto; with no
+    veto anywhere a match's start-veto is the 422 on pool."""
+    tid = await groups_started(services, {"veto": {"pool": list(PLAYOFF_POOL)}})
+    assert (await services.store.get_tournament(tid)).settings["groups"]["veto"] is None
+    group = await services.matches.start_veto(f"{tid}-A_R1-1", ORGANIZER)
+    assert group.veto is not None and group.veto.pool == PLAYOFF_POOL
+    final = await services.matches.start_veto(await final_opened(services, tid), ORGANIZER)
+    assert final.veto is not None and final.veto.pool == PLAYOFF_POOL
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_only_the_groups_have_a_pool(services: Services) -> None:
+    """groups.veto alone: the group matches veto it, the playoff has no default (422 on pool)."""
+    tid = await groups_started(services, {"groups": {"veto": {"pool": list(GROUP_POOL)}}})
+    assert (await services.matches.start_veto(f"{tid}-A_R1-1", ORGANIZER)).veto is not None
+    with pytest.raises(InvalidValueError) as caught:
+        await services.matches.start_veto(await final_opened(services, tid), ORGANIZER)
+    assert caught.value.details["field"] == "pool"
+
+
+@pytest.mark.parametrize("body, field, words", [
+    ({"groups": {"veto": {"pool": ["Ascent", "Bind"]}}, "series": {"best_of": 1, "rounds": {"G": {"best_of": 3}}}},
+     "groups.veto", "groups.veto.pool: 3 games need at least 3 maps, not 2"),
+    ({"groups": {"veto": {"pool": list(GROUP_POOL), "sequence": ["ban"] * 6}},
+      "series": {"best_of": 1, "rounds": {"G": {"best_of": 3}}}}, "groups.veto", "groups.veto.sequence: 3 games"),
+    ({"groups": {"veto": {"pool": list(GROUP_POOL)}}, "veto": {"pool": ["Mirage", "Nuke"]},
+      "series": {"best_of": 1, "rounds": {"W": {"best_of": 3}}}}, "veto", "veto.pool: 3 games need at least 3"),
+    ({"veto": {"pool": ["Mirage", "Nuke"]}, "series": {"best_of": 1, "rounds": {"G": {"best_of": 3}}}},
+     "veto", "veto.pool: 3 games need at least 3 maps"),  # no groups.veto: the top-level one serves the groups
+])
+@pytest.mark.gen_test(timeout=30)
+async def test_a_stage_veto_that_does_not_fit_its_formats_is_refused(services: Services, body: dict[str, Any],
+                                                                     field: str, words: str) -> None:
+    """Each stage's veto is checked against its own matches' formats, the refusal naming the
+    stage's option; nothing starts."""
+    with pytest.raises(InvalidValueError) as caught:
+        await groups_started(services, body)
+    assert caught.value.details["field"] == field and words in str(caught.value)
+    assert (await services.store.get_tournament("tg")).state == TournamentState.REGISTRATION
+    assert await services.store.list_matches("tg") == []
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_each_stage_is_checked_against_its_own_formats_only(services: Services) -> None:
+    """BO5 groups with their own 7 maps and a BO1 playoff on a 2-map pool: each pool fits its
+    stage, so the start goes through (the 2 maps would not do for the groups)."""
+    tid = await groups_started(services, {"groups": {"veto": {"pool": list(GROUP_POOL)}},
+                                          "veto": {"pool": ["Mirage", "Nuke"]},
+                                          "series": {"best_of": 1, "rounds": {"G": {"best_of": 5}}}})
+    group = await services.matches.start_veto(f"{tid}-A_R1-1", ORGANIZER)
+    assert group.veto is not None and [s.action for s in group.veto.steps] == ["ban", "ban", "pick", "pick",
+                                                                              "pick", "pick"]
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_later_swiss_rounds_format_must_fit_the_pool(services: Services) -> None:
+    """Swiss round 3 as best of 5 (made only when round 2 is decided) is checked at the start."""
+    store = services.store
+    await store.insert_tournament(Tournament(id="ts", name="Cup", game="", format="swiss",
+                                             state=TournamentState.REGISTRATION, created_by="org", created_at=T0))
+    for i in range(1, 9):
+        await store.insert_participant(Participant(id=f"p{i}", tournament_id="ts", name=f"P{i}", seed=i,
+                                                   created_at=T0 + i))
+    options = StartOptions(series=series.rules_from({"best_of": 1, "rounds": {"S3": {"best_of": 5}}}),
+                           veto=veto.VetoConfig(pool=PLAYOFF_POOL))
+    with pytest.raises(InvalidValueError, match="veto.pool: 5 games need at least 5 maps, not 3"):
+        await services.brackets.start("ts", ORGANIZER, options)
+    assert await store.list_matches("ts") == []

@@ -11,7 +11,7 @@ import { announce, busy, byId, h, onNextFrame, render, segment } from "../dom.js
 import { loadFailed, showGate, tokenRefused, tournamentGone } from "../gate.js";
 import { LiveRoom } from "../live.js";
 import { matchDesk } from "../matchdesk.js";
-import { formatOf, formatOptions, nameList, vetoConfig } from "../matchsetup.js";
+import { formField, formatOf, formatOptions, nameList, vetoFields, vetoFromFields } from "../matchsetup.js";
 import { applyTournamentEvent, bracketLeftOut, DEFAULT_TIEBREAKS, FORMATS, loadMatches, MatchBook, Names, takeSnapshot,
   TIEBREAKS } from "../matches.js";
 import { formatLabel } from "../series.js";
@@ -91,6 +91,7 @@ function manage() {
   let tournament = null;
   let participants = [];
   let share = null; // {link, qr} once made
+  let groupPool = false; // the start form asks for the group stage's own map pool
   const disputes = new Map(); // match id -> its open dispute
   let online = new Map(); // match id -> its participants connected (the room's presence)
   const scheduleDraw = onNextFrame(draw);
@@ -280,7 +281,8 @@ function manage() {
         h("input", { id: "s-rounds", type: "number", name: "rounds", min: 1, max: 255 })),
       tiebreakFields("swiss")],
       round_robin: () => tiebreakFields("round_robin"),
-      groups_playoffs: () => [groupFields(participants.length), tiebreakFields("groups_playoffs")],
+      groups_playoffs: () => [groupFields(participants.length, groupPool, (on) => { groupPool = on; }),
+        tiebreakFields("groups_playoffs")],
     }[tournament.format];
     const submit = h("button", { type: "submit", id: "t-start-button", class: "primary",
       disabled: participants.length < 2 }, "Start the tournament");
@@ -299,7 +301,7 @@ function manage() {
             if (third) body.third_place = third.checked;
             if (reset) body.grand_final_reset = reset.checked;
             if (rounds?.value) body.rounds = Number(rounds.value);
-            if (tournament.format === "groups_playoffs") body.groups = groupOptions();
+            if (tournament.format === "groups_playoffs") body.groups = groupOptions(groupPool);
             const chosen = [...panel.querySelectorAll("select.tiebreak")].map((s) => s.value).filter(Boolean);
             if (chosen.length) body.tiebreaks = chosen;
             const points = ["win", "draw", "loss"].map((k) => byId(`s-points-${k}`)?.value);
@@ -346,8 +348,9 @@ function manage() {
   }
 }
 
-/** The start form's group stage: how many groups, how many go on, the playoff's format and seeding. */
-function groupFields(players) {
+/** The start form's group stage: how many groups, how many go on, the playoff's format and
+ * seeding, and (`ownPool`; the box calls `setOwnPool(on)`) a map veto of the groups' own. */
+function groupFields(players, ownPool, setOwnPool) {
   const count = Math.max(1, Math.min(8, Math.floor(players / 4)));
   const number = (id, label, value, min, max) => h("div", { class: "field" }, h("label", { for: id }, label),
     h("input", { id, type: "number", min, max, value, inputmode: "numeric", required: true }));
@@ -367,22 +370,53 @@ function groupFields(players) {
       h("select", { id: "g-playoff" }, h("option", { value: "single_elimination" }, "Single elimination"),
         h("option", { value: "double_elimination" }, "Double elimination"))),
     h("div", { class: "field" }, h("label", { for: "g-seeding" }, "Playoff seeding"),
-      h("select", { id: "g-seeding" },
-        h("option", { value: "cross" }, "Cross-seeded: group winners meet other groups' runners-up"),
-        h("option", { value: "standings" }, "By the standings across groups"))),
+      h("select", { id: "g-seeding", "aria-describedby": "g-seeding-hint" }, // short options: a phone's width
+        h("option", { value: "cross" }, "Cross-seeded"),
+        h("option", { value: "standings" }, "By the standings across groups")),
+      h("small", { id: "g-seeding-hint" }, "Cross-seeded: group winners meet other groups' runners-up.")),
     check("g-third", "Play a third-place match (single elimination)", false),
     check("g-reset", "Grand final reset (double elimination)", true),
-    check("g-auto", "Start the playoff as soon as every group match is decided", true));
+    check("g-auto", "Start the playoff as soon as every group match is decided", true),
+    h("div", { class: "field check" },
+      h("input", { id: "g-veto-own", type: "checkbox", checked: ownPool, "aria-describedby": "g-veto-own-hint",
+        onchange: (e) => {
+          const on = e.currentTarget.checked;
+          e.currentTarget.toggleAttribute("checked", on); // the markup says so: a redraw keeps the rest as it is
+          setOwnPool(on);
+          render(byId("g-veto"), groupVeto(on)); // only this part: the other boxes keep their ticks
+        } }),
+      h("label", { for: "g-veto-own" }, "A map pool of its own for the groups")),
+    h("div", { id: "g-veto", class: "stack" }, groupVeto(ownPool)));
 }
 
-function groupOptions() {
-  return {
+/** The groups' own map veto: a hint, and with `on` the veto's fields. */
+function groupVeto(on) {
+  return [h("small", { id: "g-veto-own-hint" }, on ? "The playoff vetoes the map pool under “Games and map veto”."
+    : "Off: the group matches veto the map pool under “Games and map veto”, as the playoff does."),
+  on ? vetoFields("g-", {
+    pool: "Map pool of the groups", poolHint: "Comma separated: every group match’s veto uses these maps.",
+    sides: "Sides in the groups (optional)", first: "Who starts a group veto",
+    turn: "Seconds per group turn (optional)", onTimeout: "When a group turn’s time runs out",
+  }) : null];
+}
+
+/** The start body's `groups` from the form; with `ownPool`, its `veto`. Throws Error (no map named,
+ * and as vetoFromFields). */
+function groupOptions(ownPool) {
+  const options = {
     count: Number(byId("g-count").value), advance: Number(byId("g-advance").value), format: byId("g-format").value,
     ...(byId("g-rounds").value ? { rounds: Number(byId("g-rounds").value) } : {}),
     playoff: byId("g-playoff").value, playoff_seeding: byId("g-seeding").value,
     third_place: byId("g-third").checked, grand_final_reset: byId("g-reset").checked,
     auto_playoff: byId("g-auto").checked,
   };
+  if (ownPool) {
+    options.veto = vetoFromFields("g-");
+    if (!options.veto) {
+      throw new Error("Map pool of the groups: name its maps, comma separated, or untick the groups’ own pool.");
+    }
+  }
+  return options;
 }
 
 /** The order of the tiebreaks (the first ranks, the next break its ties; the seed breaks what
@@ -410,7 +444,9 @@ function stageInfo(t) {
   const playoff = FORMATS[groups.playoff]?.toLowerCase() ?? groups.playoff;
   const plays = groups.format === "swiss" ? `${groups.rounds} Swiss rounds` : "round robin";
   const line = `${groups.groups} groups (${plays}), the top ${groups.advance} of each to a ${playoff}`
-    + `${groups.playoff_seeding === "cross" ? ", cross-seeded" : ", seeded by the standings"}.`;
+    + `${groups.playoff_seeding === "cross" ? ", cross-seeded" : ", seeded by the standings"}.`
+    + (groups.veto?.pool?.length ? ` Map veto in the groups: ${groups.veto.pool.join(", ")}${vetoRules(groups.veto)}.`
+      : "");
   const waiting = t.state === "live" && t.settings.stage === "groups" && !groups.auto_playoff;
   const error = h("p", { class: "error", role: "alert", id: "playoff-error" });
   const button = waiting ? h("button", { type: "button", class: "primary", id: "start-playoff",
@@ -430,7 +466,10 @@ function seriesInfo(settings) {
       parts.push(`${key} ${(formatLabel(format) ?? "best of 1").toLowerCase()}`);
     }
   }
-  if (settings.veto?.pool?.length) parts.push(`Map veto: ${settings.veto.pool.join(", ")}${vetoRules(settings.veto)}`);
+  if (settings.veto?.pool?.length) {
+    const whose = settings.groups?.veto ? "Playoff map veto" : "Map veto"; // the groups have their own
+    parts.push(`${whose}: ${settings.veto.pool.join(", ")}${vetoRules(settings.veto)}`);
+  }
   return parts.length ? h("p", { class: "small", id: "t-series" }, parts.join(" · ")) : null;
 }
 
@@ -448,29 +487,14 @@ function vetoRules(veto) {
 /** The start form's games per match (a default, other rounds) and map veto (who starts it, the
  * turns' timer and what its running out does). */
 function seriesFields() {
-  const field = (id, label, input, hint) => h("div", { class: "field" }, h("label", { for: id }, label), input,
-    hint ? h("small", { id: `${id}-hint` }, hint) : null);
-  const text = (id, placeholder, hinted = false) => h("input", { id, placeholder, maxlength: 700, autocomplete: "off",
-    "aria-describedby": hinted ? `${id}-hint` : null });
-  const choices = (id, name, options) => h("select", { id, name, "aria-describedby": `${id}-hint` },
-    options.map(([value, words]) => h("option", { value }, words)));
   return h("fieldset", { class: "stack series-options" },
     h("legend", {}, "Games and map veto"),
-    field("s-best-of", "Games per match", h("select", { id: "s-best-of", name: "best_of" }, formatOptions(null))),
-    field("s-series-rounds", "Other rounds (optional)", text("s-series-rounds", "GF bo5, W3 bo5", true),
-      "W3 = winners round 3 (W: the whole winners bracket), L2 = losers round 2 (L: all of it), GF grand final, "
+    formField("s-best-of", "Games per match", h("select", { id: "s-best-of", name: "best_of" }, formatOptions(null))),
+    formField("s-series-rounds", "Other rounds (optional)", h("input", { id: "s-series-rounds",
+      placeholder: "GF bo5, W3 bo5", maxlength: 700, autocomplete: "off", "aria-describedby": "s-series-rounds-hint" }),
+    "W3 = winners round 3 (W: the whole winners bracket), L2 = losers round 2 (L: all of it), GF grand final, "
       + "3P third place, R / S = round robin / Swiss round. Then bo1 to bo9, or all 2 (every game played)."),
-    field("s-pool", "Map pool (optional)", text("s-pool", "Mirage, Inferno, Nuke, …", true),
-      "Comma separated. With a pool, each match card can run a map veto."),
-    field("s-sides", "Sides (optional)", text("s-sides", "CT, T")),
-    field("s-veto-first", "Who starts the veto", choices("s-veto-first", "first", [
-      ["higher_seed", "The higher seed"], ["coin_flip", "A coin flip"], ["organizer", "I choose, on each match"]]),
-    "With “I choose”, a match card asks which player takes the first turn."),
-    field("s-turn-s", "Seconds per turn (optional)", h("input", { id: "s-turn-s", type: "number", min: 5, max: 3600,
-      inputmode: "numeric" })),
-    field("s-on-timeout", "When a turn’s time runs out", choices("s-on-timeout", "on_timeout", [
-      ["random", "A random ban, pick or side is taken"], ["wait", "The turn waits for its player"]]),
-    "With seconds per turn only."));
+    vetoFields("s-"));
 }
 
 /** The start body's `series` and `veto` from the form (each only when asked for). Throws Error
@@ -482,14 +506,8 @@ function seriesOptions() {
   if (format.best_of > 1 || Object.keys(rounds).length) {
     options.series = Object.keys(rounds).length ? { ...format, rounds } : format;
   }
-  const [pool, sides, turn] = ["s-pool", "s-sides", "s-turn-s"].map((id) => byId(id).value.trim());
-  if (pool) {
-    options.veto = { ...vetoConfig(pool, sides), first: byId("s-veto-first").value,
-      on_timeout: byId("s-on-timeout").value };
-    if (turn) options.veto.turn_s = Number(turn);
-  } else if (sides || turn) {
-    throw new Error("Sides and seconds per turn are for a map veto: name its map pool too.");
-  }
+  const veto = vetoFromFields("s-");
+  if (veto) options.veto = veto;
   return options;
 }
 
