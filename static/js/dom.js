@@ -37,7 +37,8 @@ export function render(target, ...children) {
   const focusId = active && active !== document.body && target.contains(active) ? active.id : "";
   const typed = new Map();
   for (const input of target.querySelectorAll("[id][data-dirty]")) {
-    if (input.type !== "file") typed.set(input.id, input.value); // a file's choice cannot be put back
+    // a file's choice cannot be put back; a box or a radio button keeps whether it is ticked
+    if (input.type !== "file") typed.set(input.id, { value: input.value, checked: input.checked });
   }
   // The field being typed in keeps its value even before its first input event (a redraw in the
   // middle of a paste or of a test's fill), and its caret where the field has one; it counts as
@@ -51,12 +52,12 @@ export function render(target, ...children) {
     caret = null; // number inputs have no selection
   }
   target.replaceChildren(...next.childNodes);
-  for (const [id, value] of typed) {
+  for (const [id, { value, checked }] of typed) {
     const input = document.getElementById(id);
-    if (input && "value" in input) {
-      input.value = value;
-      input.dataset.dirty = "1";
-    }
+    if (!input || !("value" in input)) continue;
+    if (input.type === "checkbox" || input.type === "radio") input.checked = checked;
+    else input.value = value;
+    input.dataset.dirty = "1";
   }
   if (focusId) {
     const again = document.getElementById(focusId);

@@ -6,7 +6,7 @@ import contextlib
 import os
 from collections.abc import AsyncIterator
 
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Page, async_playwright
 
 CHROMIUM = os.environ.get("LIVEBRACKET_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -24,3 +24,12 @@ async def chromium() -> AsyncIterator[Browser]:
             yield browser
         finally:
             await browser.close()
+
+
+async def no_sideways_scroll(page: Page) -> bool:
+    """Whether the page is no wider than its viewport. Against the viewport's own width, not
+    `innerWidth`: a mobile page wider than the screen widens its layout viewport to fit, so
+    `scrollWidth <= innerWidth` holds even when it overflows."""
+    size = page.viewport_size
+    assert size is not None
+    return bool(await page.evaluate("document.documentElement.scrollWidth") <= size["width"])

@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import Page, WebSocket, expect
 
 from handlers.services import Services
-from tests.browser.harness import chromium
+from tests.browser.harness import chromium, no_sideways_scroll
 from tests.conftest import Api
 from tournament.roles import Role
 
@@ -391,7 +391,7 @@ async def test_a_player_checks_in_and_reports_over_the_socket(api: Api) -> None:
         await api.ok("POST", f"/api/matches/{mid}/confirm", as_=api.token("bob"))
         await expect(page.get_by_text("Match over: you won.")).to_be_visible()
         await expect(page.locator(".side-score")).to_have_text(["13", "9"])
-        assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")  # no sideways scroll
+        assert await no_sideways_scroll(page)  # no sideways scroll
 
 
 @pytest.mark.gen_test(timeout=TIMEOUT_S)

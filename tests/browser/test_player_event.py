@@ -12,6 +12,7 @@ from playwright.async_api import Page, Route, ViewportSize, expect
 
 from tests.browser.test_dashboards import TIMEOUT_S, browser_pages, tournament_with
 from tests.conftest import Api
+from tests.browser.harness import no_sideways_scroll
 
 # Seeded in order: W1-1 Alice vs Heidi, W1-2 Dave vs Erin, W1-3 Bob vs Grace, W1-4 Carol vs Frank.
 PLAYERS = ["Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi"]
@@ -78,7 +79,7 @@ async def test_the_me_page_follows_a_player_through_three_matches_to_the_title(a
         await expect(page.locator(".me-outlook li")).to_have_text(
             ["If you win: W2-1 vs winner of W1-2", "If you lose: you are out"])
         await expect(page.locator(".me-history")).to_contain_text("No match played yet.")
-        assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")  # no sideways scroll
+        assert await no_sideways_scroll(page)  # no sideways scroll
 
         await alice_wins(page, api, tid, "W1-1", "Heidi", links["heidi"]["token"])
         # W2-1 waits for Dave or Erin: the finished match stays, and the page says what it waits for.
@@ -108,7 +109,7 @@ async def test_the_me_page_follows_a_player_through_three_matches_to_the_title(a
         await expect(page.locator(".me-result .key")).to_have_text(["W3-1", "W2-1", "W1-1"])
         await expect(page.locator("#me-next")).to_be_hidden()
         assert await page.evaluate("window.notReloaded === true")
-        assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        assert await no_sideways_scroll(page)
     final = await api.ok("GET", f"/api/tournaments/{tid}")
     assert (final["state"], final["placements"][0]) == ("completed", {"place": 1, "participant_id": "alice"})
 

@@ -11,6 +11,7 @@ from playwright.async_api import Page, ViewportSize, expect
 
 from tests.browser.test_dashboards import TIMEOUT_S, browser_pages
 from tests.conftest import Api
+from tests.browser.harness import no_sideways_scroll
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESK: ViewportSize = {"width": 1280, "height": 1400}
@@ -128,7 +129,7 @@ async def test_register_waitlist_promotion_check_in_and_a_start_that_drops_the_l
         await dan.get_by_role("button", name="Check in for the tournament").click()
         await expect(dan.locator("#me-checked-in")).to_have_text(
             "You are checked in: a place freed before the start can be yours.")
-        assert await dan.evaluate("document.documentElement.scrollWidth <= innerWidth")  # no sideways scroll
+        assert await no_sideways_scroll(dan)  # no sideways scroll
 
         await desk.bring_to_front()
         await expect(panel.locator("#checkin-count")).to_have_text("1 of 2 registered checked in")

@@ -7,6 +7,7 @@ from playwright.async_api import Locator, Page, expect
 
 from tests.browser.test_dashboards import TIMEOUT_S, browser_pages, tournament_with
 from tests.conftest import Api
+from tests.browser.harness import no_sideways_scroll
 
 POOL = ["Ancient", "Anubis", "Dust2", "Inferno", "Mirage", "Nuke", "Train"]
 
@@ -254,7 +255,7 @@ async def test_the_veto_board_fits_a_phone(api: Api) -> None:
     async with browser_pages(api, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True) as (page,):
         await page.goto(f"/organize/{tid}?token={api.organizer}")
         await expect(page.get_by_label("Map pool (optional)")).to_be_visible()
-        assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        assert await no_sideways_scroll(page)
         await api.ok("POST", f"/api/tournaments/{tid}/start",
                      {"seeding": "given", "series": {"best_of": 3}, "veto": {"pool": POOL, "sides": ["CT", "T"]}})
         card = card_of(page, mid)
@@ -263,5 +264,5 @@ async def test_the_veto_board_fits_a_phone(api: Api) -> None:
         await expect(card.locator(".veto-map")).to_have_count(len(POOL))
         await card.get_by_role("button", name="Ban Train").tap()
         await expect(card.locator(".veto-turn")).to_have_text("Dave to ban a map")
-        assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")  # no sideways scroll
+        assert await no_sideways_scroll(page)  # no sideways scroll
         await page.screenshot(path="/tmp/desk-veto-phone.png", full_page=True)

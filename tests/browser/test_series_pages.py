@@ -9,6 +9,7 @@ from playwright.async_api import expect
 
 from tests.browser.test_dashboards import TIMEOUT_S, browser_pages, spectator, tournament_with
 from tests.conftest import Api
+from tests.browser.harness import no_sideways_scroll
 
 POOL = ["Ancient", "Anubis", "Dust2", "Inferno", "Mirage", "Nuke", "Train"]
 
@@ -46,7 +47,7 @@ async def test_a_player_takes_veto_turns_and_reports_game_by_game(api: Api) -> N
         await bob(api, mid, {"map": "Inferno"})
         await page.get_by_role("button", name="Play T").click()
         await page.get_by_role("button", name="Ban Ancient").click()
-        assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")  # the board fits
+        assert await no_sideways_scroll(page)  # the board fits
         await bob(api, mid, {"map": "Anubis"})
         await expect(page.locator(".veto-turn")).to_have_text("Maps: 1. Mirage, 2. Inferno, 3. Dust2")
         await expect(page.locator('.veto-map[data-map="Nuke"]')).to_have_attribute("data-state", "ban")
@@ -63,7 +64,7 @@ async def test_a_player_takes_veto_turns_and_reports_game_by_game(api: Api) -> N
         await expect(page.get_by_test_id("series-0")).to_have_text("1 won")
         await expect(page.locator(".games tbody tr")).to_have_count(2)
         await expect(page.locator('.games tr[data-game="1"] td')).to_have_text(["1", "Mirage", "13–9", "Alice"])
-        assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        assert await no_sideways_scroll(page)
 
 
 @pytest.mark.gen_test(timeout=TIMEOUT_S)

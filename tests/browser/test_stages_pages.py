@@ -9,6 +9,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.test_dashboards import TIMEOUT_S, browser_pages, create_on_the_desk, tournament_with
+from tests.browser.harness import no_sideways_scroll
 from tests.conftest import Api
 from tests.handlers.test_stages import play_out
 
@@ -118,8 +119,22 @@ async def test_the_groups_pool_fits_a_phone(api: Api) -> None:
         await fill_the_groups_pool(page)
         await page.get_by_label("Map pool (optional)").fill(", ".join(PLAYOFF_POOL))
         await expect(page.get_by_label("When a group turn’s time runs out")).to_be_visible()
-        # 390, not innerWidth: a mobile page wider than the screen widens the layout viewport
-        assert await page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+        assert await no_sideways_scroll(page)
         await page.locator("#g-veto").scroll_into_view_if_needed()
         await page.screenshot(path="/tmp/desk-start-groups-pool-phone.png")
         await page.locator("#t-start").screenshot(path="/tmp/desk-start-groups-pool-phone-form.png")
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_a_redraw_keeps_the_start_forms_ticks(api: Api) -> None:
+    """A box the organizer unticked stays unticked when the desk redraws the start form for a
+    participant added meanwhile (the groups' numbers change with the count)."""
+    tid = await tournament_with(api, [f"P{i}" for i in range(1, 9)], "groups_playoffs")
+    async with browser_pages(api, viewport={"width": 1280, "height": 1000}) as (page,):
+        await page.goto(f"/organize/{tid}?token={api.organizer}")
+        await expect(page.locator("#connection")).to_have_text("Connected")
+        auto = page.get_by_label("Start the playoff as soon as every group match is decided")
+        await auto.uncheck()
+        await api.ok("POST", f"/api/tournaments/{tid}/participants", {"name": "P9", "id": "p9"}, 201)
+        await expect(page.locator("#t-people")).to_contain_text("P9")
+        await expect(auto).not_to_be_checked()

@@ -10,6 +10,7 @@ from playwright.async_api import Locator, Page, expect
 
 from tests.browser.test_dashboards import TIMEOUT_S, browser_pages, spectator, tournament_with
 from tests.conftest import Api
+from tests.browser.harness import no_sideways_scroll
 
 PLAYERS = ["Alice", "Bob", "Carol", "Dave"]  # seeded in order: W1-1 Alice vs Dave, W1-2 Bob vs Carol
 ETA = re.compile(r"\d\d:\d\d · (in \d+ min|in \d+ h \d\d min|now)")
@@ -177,7 +178,7 @@ async def test_a_called_player_is_told_where_to_go_and_checks_in(api: Api) -> No
         await expect(scoreboard.locator("#station-name")).to_have_text("Station 1")
         await expect(overlay.locator('[data-testid="overlay-station"]')).to_have_text("Station 1")
         await alice.bring_to_front()
-        assert await alice.evaluate("document.documentElement.scrollWidth <= innerWidth")  # no sideways scroll
+        assert await no_sideways_scroll(alice)  # no sideways scroll
         await alice.screenshot(path="/tmp/player-called.png", full_page=True)
 
         await alice.get_by_role("button", name="Check in", exact=True).click()

@@ -22,6 +22,7 @@ from config import Config
 from handlers.pages import STATIC_DIR
 from tests.browser.test_dashboards import TIMEOUT_S, browser_pages, tournament_with
 from tests.conftest import Api
+from tests.browser.harness import no_sideways_scroll
 from tournament.outbox import SIGNATURE_HEADER, sign
 from tournament.webhooks import EVENT_TYPES
 
@@ -233,7 +234,7 @@ async def test_a_failing_receiver_pauses_and_resume_delivers(api: Api, receiver:
         await expect(rows).to_have_count(2)
         await expect(rows.first.locator("td").nth(2)).to_have_text("Waiting")  # behind the pause
         assert len(receiver.requests) == 2
-        assert await desk.evaluate("document.documentElement.scrollWidth <= innerWidth")  # no sideways page scroll
+        assert await no_sideways_scroll(desk)  # no sideways page scroll
         scroller = card.locator(".table-scroll")
         assert await scroller.evaluate("(el) => el.getBoundingClientRect().right <= innerWidth")
 
