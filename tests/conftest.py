@@ -24,6 +24,7 @@ from storage.embedded import EmbeddedMongo
 from storage.memory import MemoryStore
 from tournament.events import RecordingPublisher
 from tournament.roles import Role
+from tests.webhookreceiver import Receiver
 
 T = TypeVar("T")
 SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
@@ -193,3 +194,11 @@ def real_mongo_url() -> str | None:
 
 def with_store(config: Config, **changes: Any) -> Config:
     return dataclasses.replace(config, **changes)
+
+
+@pytest.fixture
+def receiver(io_loop: Any) -> Iterator[Receiver]:
+    """A webhook receiver on 127.0.0.1 in the test's IOLoop (tests/webhookreceiver.py), stopped after."""
+    served = Receiver()
+    yield served
+    served.server.stop()

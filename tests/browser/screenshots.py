@@ -20,7 +20,7 @@ from handlers.app import make_app
 from server import build_services, shutdown
 from storage.memory import MemoryStore
 from tests.browser.harness import chromium
-from tests.browser.test_webhook_desk import Receiver
+from tests.webhookreceiver import Receiver
 from tests.conftest import Api
 from tournament.roles import Role
 

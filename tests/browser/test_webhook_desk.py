@@ -5,29 +5,24 @@ from a delivery, delete (each asked first)."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import re
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from playwright.async_api import Locator, Page, expect
-from tornado.httpserver import HTTPServer
-from tornado.testing import bind_unused_port
-from tornado.web import Application, RequestHandler
 
 from config import Config
 from handlers.pages import STATIC_DIR
 from tests.browser.test_dashboards import TIMEOUT_S, browser_pages, tournament_with
 from tests.conftest import Api
+from tests.webhookreceiver import Receiver
 from tests.browser.harness import no_sideways_scroll
 from tournament.outbox import SIGNATURE_HEADER, sign
 from tournament.webhooks import EVENT_TYPES
 
 PLAYERS = ["Alice", "Bob"]
-WAIT_S = 10.0  # for the receiver: a delivery is tried within a poll of the outbox's sender
 
 
 @pytest.fixture
@@ -35,58 +30,6 @@ def config(config: Config) -> Config:
     """Two tries 50 ms apart, then the pause: a failing receiver pauses its webhook at once."""
     return dataclasses.replace(config, webhook_attempts=2, webhook_retry_base_s=0.05, webhook_retry_cap_s=0.1,
                                webhook_timeout_s=5.0)
-
-
-class Receiver:
-    """A webhook's receiving end on 127.0.0.1 and an unused port: every POST kept (headers and
-    raw body), answered 200, or 500 while `failing`."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[dict[str, str], bytes, int]] = []  # headers, body, the status answered
-        self.failing = False
-        self._arrived = asyncio.Event()
-        sock, port = bind_unused_port()  # 127.0.0.1
-        self.url = f"http://127.0.0.1:{port}/hook"
-        self.server = HTTPServer(Application([(r"/hook", ReceiverHandler, {"receiver": self})]))
-        self.server.add_sockets([sock])
-
-    def took(self, headers: dict[str, str], body: bytes) -> int:
-        status = 500 if self.failing else 200
-        self.requests.append((headers, body, status))
-        self._arrived.set()
-        return status
-
-    def bodies(self) -> list[dict[str, Any]]:
-        return [json.loads(body) for _, body, _ in self.requests]
-
-    def delivered(self) -> list[tuple[int, str]]:
-        """(seq, type) of the requests answered 200, in the order they came."""
-        return [(json.loads(body)["seq"], json.loads(body)["type"]) for _, body, status in self.requests
-                if status == 200]
-
-    async def until(self, condition: Callable[[], bool]) -> None:
-        """Return once `condition()` holds (each request is a chance to)."""
-        async def wait() -> None:
-            while not condition():
-                self._arrived.clear()
-                await self._arrived.wait()
-        await asyncio.wait_for(wait(), WAIT_S)
-
-
-class ReceiverHandler(RequestHandler):
-    def initialize(self, receiver: Receiver) -> None:
-        self.receiver = receiver
-
-    def post(self) -> None:
-        self.set_status(self.receiver.took(dict(self.request.headers), self.request.body))
-        self.finish("ok")
-
-
-@pytest.fixture
-def receiver(io_loop: Any) -> Iterator[Receiver]:
-    served = Receiver()
-    yield served
-    served.server.stop()
 
 
 async def webhooks_of(api: Api, tid: str) -> list[dict[str, Any]]:
@@ -160,7 +103,7 @@ async def test_add_a_webhook_from_the_desk_and_send_a_test(api: Api, receiver: R
 
         await card.get_by_role("button", name="Send a test").click()
         await receiver.until(lambda: len(receiver.requests) == 1)
-        headers, body, _ = receiver.requests[0]
+        headers, body = receiver.requests[0].headers, receiver.requests[0].raw
         assert json.loads(body)["type"] == "webhook_ping"
         stamp = int(re.match(r"t=(\d+),", headers[SIGNATURE_HEADER]).group(1))  # type: ignore[union-attr]
         assert headers[SIGNATURE_HEADER] == sign(shown, body, stamp)  # the secret shown is the one that signs

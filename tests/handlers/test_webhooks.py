@@ -6,66 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import signal
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from tornado.httpserver import HTTPServer
-from tornado.testing import bind_unused_port
-from tornado.web import Application, RequestHandler
 
 from config import Config
 from pytest_livebracket.webhooks import verify_signature
 from storage.embedded import free_port
 from tests.conftest import Api
 from tests.serverprocess import Client, ServerProcess
+from tests.webhookreceiver import Receiver
 
 WAIT_S = 10.0
-
-
-class Receiver:
-    """A webhook endpoint on 127.0.0.1 in the test's own loop: records every POST; answers 200,
-    or the statuses it is told to answer first."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[dict[str, Any], bytes, dict[str, str]]] = []
-        self.failing: list[int] = []
-        self._arrived = asyncio.Event()
-        receiver = self
-
-        class Hook(RequestHandler):
-            def post(self) -> None:
-                receiver.requests.append((json.loads(self.request.body), self.request.body,
-                                          dict(self.request.headers)))
-                receiver._arrived.set()
-                self.set_status(receiver.failing.pop(0) if receiver.failing else 200)
-
-        sock, self.port = bind_unused_port()
-        self.server = HTTPServer(Application([(r"/hook", Hook)]))
-        self.server.add_sockets([sock])
-        self.url = f"http://127.0.0.1:{self.port}/hook"
-
-    async def until(self, count: int) -> list[dict[str, Any]]:
-        """The first `count` bodies received, once they have arrived."""
-        async def wait() -> None:
-            while len(self.requests) < count:
-                self._arrived.clear()
-                await self._arrived.wait()
-        await asyncio.wait_for(wait(), WAIT_S)
-        return [body for body, _, _ in self.requests[:count]]
-
-    def stop(self) -> None:
-        self.server.stop()
-
-
-@pytest.fixture
-def receiver(io_loop: Any) -> Iterator[Receiver]:
-    hook = Receiver()
-    yield hook
-    hook.stop()
 
 
 @pytest.fixture
@@ -98,19 +51,20 @@ async def test_a_match_reaches_the_webhook_signed_in_the_order_of_its_log(api: A
     assert len(hook["secret"]) >= 32 and hook["events"] == [] and hook["paused"] is None
     await finish(api, mid)
     log = (await api.ok("GET", f"/api/matches/{mid}/events"))["events"]
-    bodies = await receiver.until(len(log))
+    bodies = await receiver.first(len(log))
     assert [b["seq"] for b in bodies] == list(range(1, len(log) + 1))
     assert [(b["stream"], b["stream_seq"], b["type"]) for b in bodies] == [
         (f"match:{mid}", e["seq"], e["type"]) for e in log]
     assert bodies[-1]["type"] == "match_completed" and bodies[-1]["tournament_id"] == tid
-    for body, raw, headers in receiver.requests:
+    for got in receiver.requests:
+        body, raw, headers = got.body, got.raw, got.headers
         assert verify_signature(hook["secret"], headers["X-Livebracket-Signature"], raw)
         assert not verify_signature("another-secret-entirely", headers["X-Livebracket-Signature"], raw)
         assert headers["X-Livebracket-Seq"] == str(body["seq"]) and headers["X-Livebracket-Webhook"] == hook["id"]
     assert "secret" not in await api.ok("GET", f"/api/tournaments/{tid}/webhooks/{hook['id']}")
     # A ping goes only once every delivery before it is answered and saved: then the log is final.
     await api.ok("POST", f"/api/tournaments/{tid}/webhooks/{hook['id']}/ping", expect=202)
-    await receiver.until(len(log) + 1)
+    await receiver.first(len(log) + 1)
     deliveries = (await api.ok("GET", f"/api/tournaments/{tid}/webhooks/{hook['id']}/deliveries"))["deliveries"]
     assert [(d["seq"], d["status"], d["attempts"], d["last_status"]) for d in deliveries[1:]] == [
         (n, "delivered", 1, 200) for n in range(len(log), 0, -1)]
@@ -156,10 +110,10 @@ async def test_a_failing_receiver_pauses_the_webhook_and_a_replay_resumes_in_ord
     tid, mid = await play_a_match(api)
     path = f"/api/tournaments/{tid}/webhooks"
     hook = await api.ok("POST", path, {"url": receiver.url, "events": ["webhook_ping", "match_completed"]}, 201)
-    receiver.failing = [500, 500]
+    receiver.fail_next(500, 500)
     ping = await api.ok("POST", f"{path}/{hook['id']}/ping", expect=202)
     assert ping == {"seq": 1}
-    await receiver.until(2)
+    await receiver.first(2)
     paused = await api.ok("GET", f"{path}/{hook['id']}")
     for _ in range(100):  # saved right after the second answer
         if paused["paused"]:
@@ -173,7 +127,7 @@ async def test_a_failing_receiver_pauses_the_webhook_and_a_replay_resumes_in_ord
         (2, "match_completed", "pending", None), (1, "webhook_ping", "failed", 500)]
     assert len(receiver.requests) == 2
     assert await api.ok("POST", f"{path}/{hook['id']}/replay", {"from_seq": 1}) == {"from_seq": 1, "pending": 2}
-    bodies = await receiver.until(4)
+    bodies = await receiver.first(4)
     assert [(b["seq"], b["type"]) for b in bodies[2:]] == [(1, "webhook_ping"), (2, "match_completed")]
     assert (await api.ok("GET", f"{path}/{hook['id']}"))["paused"] is None
 
@@ -188,7 +142,7 @@ async def test_a_deleted_webhook_gets_nothing_more(api: Api, receiver: Receiver)
     await finish(api, mid)
     other = await api.ok("POST", path, {"url": receiver.url, "events": ["webhook_ping"]}, 201)
     await api.ok("POST", f"{path}/{other['id']}/ping", expect=202)
-    bodies = await receiver.until(1)  # the ping of the other webhook comes; nothing of the deleted one
+    bodies = await receiver.first(1)  # the ping of the other webhook comes; nothing of the deleted one
     assert [(b["webhook_id"], b["type"]) for b in bodies] == [(other["id"], "webhook_ping")]
     assert len(receiver.requests) == 1
     status, _ = await api.get(f"{path}/{hook['id']}")
@@ -205,7 +159,7 @@ async def test_a_restart_delivers_what_was_queued(tmp_path: Path, receiver: Rece
     args = ("--port", str(port), "--data-dir", str(data_dir), "--limits",
             "write_rate_per_user=1000,write_burst_per_user=1000,webhook_attempts=1000,webhook_retry_base_s=0.05,"
             "webhook_retry_cap_s=0.05")
-    receiver.failing = [503] * 100_000
+    receiver.failing = True
     async with ServerProcess(*args, log_path=tmp_path / "before.log") as server:
         client = Client(port, server.token)
         tournament = await client.ok("POST", "/api/tournaments", {"name": "Hooked"}, 201)
@@ -222,14 +176,14 @@ async def test_a_restart_delivers_what_was_queued(tmp_path: Path, receiver: Rece
         while newest < last:
             newest = (await client.ok("GET", f"/api/tournaments/{tid}/webhooks/{hook['id']}/deliveries?limit=1")
                       )["deliveries"][0]["seq"]
-        await receiver.until(1)
+        await receiver.first(1)
         assert await server.signal(stop) in (0, -signal.SIGKILL)
     written = len(receiver.requests)
-    receiver.failing = []
+    receiver.failing = False
     async with ServerProcess(*args, log_path=tmp_path / "after.log") as server:
         client = Client(port, server.token)
-        await receiver.until(written + last)
-        after = [body["seq"] for body, _, _ in receiver.requests[written:]]
+        await receiver.first(written + last)
+        after = [got.body["seq"] for got in receiver.requests[written:]]
         assert after == list(range(1, last + 1))
-        assert receiver.requests[-1][0]["type"] == "webhook_ping"
-        assert all(body["webhook_id"] == hook["id"] for body, _, _ in receiver.requests)
+        assert receiver.requests[-1].body["type"] == "webhook_ping"
+        assert all(got.body["webhook_id"] == hook["id"] for got in receiver.requests)
