@@ -3,7 +3,7 @@
     python -m bench.loadgen --ws-url ws://127.0.0.1:P/ws --http 127.0.0.1:P --subscribers 1000 \\
         --publisher peer                                   # bench/peers/*: POST /publish
     python -m bench.loadgen --ws-url 'ws://127.0.0.1:P/ws/match/M?token=T' --http 127.0.0.1:P \\
-        --publisher livebracket --match-id M --token T --version 2 --base-seq 1
+        --publisher livebracket --match-id M --token T --version 2 --base-seq 1 [--deflate]
 
 One process, one asyncio loop, picows sockets. It connects the subscribers with at most
 `--connect-concurrency` handshakes in flight, waits until every one got its welcome, reads
@@ -22,6 +22,15 @@ is written) in a table indexed by the event's publish number; a subscriber takes
 Publisher and subscribers share this process, so one clock serves both. Every subscriber must
 get every event exactly once and in order; anything else is counted and reported.
 
+`--deflate`: every subscriber offers permessage-deflate as Chromium does (picows has no
+compression of its own: the offer is an extra header, and frames with RSV1 are inflated here
+with zlib). The server must answer it (the session fails otherwise). Answered with
+`server_no_context_takeover`, each message inflates on its own, and since every socket then
+gets the same bytes for an event, the load generator inflates each distinct payload once and
+reuses the text for the other sockets (the same bytes inflate to the same text); without it
+(context takeover, Tornado's own compression) each socket keeps its inflater and every frame
+is inflated on it, in order.
+
 Prints one JSON object on stdout; progress goes to stderr.
 """
 
@@ -36,9 +45,10 @@ import gc
 import json
 import sys
 import time
+import zlib
 from typing import Any
 
-from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
+from picows import WSFrame, WSListener, WSMsgType, WSTransport, WSUpgradeRequest, WSUpgradeResponse, ws_connect
 
 from bench.httpclient import HttpError
 from bench.publishers import LivebracketPublisher, PeerPublisher, PublishError, Publisher
@@ -51,6 +61,9 @@ PONG = b'{"type":"pong"}'
 _SEQ_AT = len(EVENT_PREFIX)
 MAX_EVENTS = 200_000  # bound on the events of one session, whatever the rate
 PIPELINE = 2  # publish requests in flight in the throughput phase
+DEFLATE_OFFER = "permessage-deflate; client_max_window_bits"  # what Chromium offers
+_TAIL = b"\x00\x00\xff\xff"  # removed by the sender of each deflated message (RFC 7692 7.2.1)
+INFLATED_KEPT = 256  # distinct deflated payloads whose text is kept for the other sockets
 
 
 def progress(message: str) -> None:
@@ -63,9 +76,13 @@ def progress(message: str) -> None:
 class Subscriber(WSListener):
     """One socket: tallies the order its events come in and hands each to the session."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, answer: str | None = None) -> None:
         super().__init__()
         self.session = session
+        self.answer = answer  # the server's Sec-WebSocket-Extensions, when permessage-deflate was offered
+        # context takeover: this socket's own inflater, fed every compressed frame in order
+        self.inflater = (zlib.decompressobj(-zlib.MAX_WBITS)
+                         if answer and "server_no_context_takeover" not in answer else None)
         self.transport: WSTransport | None = None
         self.welcomed = False
         self.last = 0  # the highest publish number received
@@ -81,9 +98,12 @@ class Subscriber(WSListener):
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         if frame.msg_type is WSMsgType.TEXT:
             payload = frame.get_payload_as_bytes()
+            wire = len(payload)
+            if frame.rsv1:
+                payload = self.session.inflate(payload, self.inflater)
             if payload.startswith(EVENT_PREFIX):
                 end = payload.index(b",", _SEQ_AT)
-                self.session.delivered(self, int(payload[_SEQ_AT:end]), len(payload))
+                self.session.delivered(self, int(payload[_SEQ_AT:end]), len(payload), wire)
             elif payload.startswith(WELCOME_PREFIX):
                 if not self.welcomed:
                     self.welcomed = True
@@ -153,11 +173,28 @@ class Session:
         self.latencies = (array.array("q"), array.array("q"))
         self.last_delivery_ns = [0, 0]
         self.frame_bytes = 0
+        self.wire_bytes = 0  # the same event's payload as it came (deflated, when it was)
         self.foreign = 0  # event frames whose number was never published
+        self.inflated: dict[bytes, bytes] = {}  # deflated payload -> its text (no context takeover)
+        self.compressed_frames = 0
 
     # callbacks from subscribers (the hot path)
 
-    def delivered(self, sub: Subscriber, seq: int, size: int) -> None:
+    def inflate(self, payload: bytes, inflater: Any) -> bytes:
+        """A deflated message's text: on the socket's own inflater (context takeover), or
+        inflated once per distinct payload (every socket gets the same bytes)."""
+        self.compressed_frames += 1
+        if inflater is not None:
+            text: bytes = inflater.decompress(payload + _TAIL)
+            return text
+        text = self.inflated.get(payload, b"")
+        if not text:
+            if len(self.inflated) >= INFLATED_KEPT:
+                self.inflated.clear()
+            text = self.inflated[payload] = zlib.decompressobj(-zlib.MAX_WBITS).decompress(payload + _TAIL)
+        return text
+
+    def delivered(self, sub: Subscriber, seq: int, size: int, wire: int) -> None:
         now = time.perf_counter_ns()
         k = seq - self.publisher.base_seq
         if k == sub.last + 1:
@@ -183,6 +220,7 @@ class Session:
                 done += 1
             self.done = done
             self.frame_bytes = size
+            self.wire_bytes = wire
             self.progressed.set()
 
     def welcomed(self, sub: Subscriber) -> None:
@@ -196,17 +234,25 @@ class Session:
 
     # phases
 
-    async def connect(self, url: str, concurrency: int, timeout_s: float) -> float:
-        """Open every subscriber, at most `concurrency` handshakes at a time; seconds taken."""
+    async def connect(self, url: str, concurrency: int, timeout_s: float, deflate: bool = False) -> float:
+        """Open every subscriber, at most `concurrency` handshakes at a time; seconds taken.
+        `deflate`: offer permessage-deflate; a socket the server does not answer it on fails."""
         started = time.perf_counter()
         gate = asyncio.Semaphore(concurrency)
         failures: list[str] = []
+        offer = {"Sec-WebSocket-Extensions": DEFLATE_OFFER} if deflate else None
+
+        def subscriber(request: WSUpgradeRequest, response: WSUpgradeResponse) -> Subscriber:
+            answer = response.headers.get("Sec-WebSocket-Extensions")
+            if deflate and not (answer or "").startswith("permessage-deflate"):
+                raise ValueError(f"permessage-deflate offered, answered {answer!r}")  # fails the connect
+            return Subscriber(self, answer if deflate else None)
 
         async def one() -> None:
             async with gate:
                 for attempt in range(4):
                     try:
-                        _, sub = await ws_connect(lambda: Subscriber(self), url, enable_auto_ping=False,
+                        _, sub = await ws_connect(subscriber, url, enable_auto_ping=False, extra_headers=offer,
                                                   read_buffer_init_size=4096, websocket_handshake_timeout=20)
                         assert isinstance(sub, Subscriber)
                         self.subscribers.append(sub)
@@ -398,7 +444,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     pid = args.server_pid
     result["rss_before_kb"] = rss_kb(pid) if pid else None
     progress(f"connecting {args.subscribers} subscribers")
-    result["connect_s"] = round(await session.connect(args.ws_url, args.connect_concurrency, args.connect_timeout_s), 2)
+    result["connect_s"] = round(await session.connect(args.ws_url, args.connect_concurrency, args.connect_timeout_s,
+                                                      args.deflate), 2)
+    result["extension"] = session.subscribers[0].answer if args.deflate else None
     await asyncio.sleep(args.settle_s)  # joins announced (presence), buffers drained
     # Only now: a keep-alive connection opened before a slow connect phase idles past the
     # server's head timeout (10 s) and is closed under the publisher.
@@ -449,7 +497,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     if "latency" in phases:
         progress(f"latency: p50 {result['latency']['p50_ms']} ms, p99 {result['latency']['p99_ms']} ms")
     result["frame_bytes"] = session.frame_bytes
+    result["wire_bytes"] = session.wire_bytes
+    result["compressed_frames"] = session.compressed_frames
     result["verdict"] = session.verdict()
+    if args.deflate and not session.compressed_frames:
+        result["verdict"]["ok"] = False
+        progress("FAIL: permessage-deflate was answered but no frame came compressed")
     if not result["verdict"]["ok"]:
         progress(f"FAIL: deliveries incomplete: {json.dumps(result['verdict'])}")
     await session.close()
@@ -486,6 +539,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settle-s", type=float, default=1.5)
     parser.add_argument("--stall-s", type=float, default=10.0, help="give up after this long without a delivery")
     parser.add_argument("--drain-cap-s", type=float, default=60.0, help="longest wait for a phase to drain")
+    parser.add_argument("--deflate", action="store_true",
+                        help="offer permessage-deflate (as Chromium does) and inflate what comes compressed")
     parser.add_argument("--server-pid", type=int, help="for RSS and CPU readings from /proc")
     parser.add_argument("--profile-out", help="py-spy the server during the throughput phase (raw stacks)")
     parser.add_argument("--py-spy", default="py-spy")

@@ -1,12 +1,19 @@
 """`make bench`: livebracket's WebSocket fan-out beside a bare Tornado and a Django Channels peer.
 
     python -m bench.run [--subscribers 1000,5000] [--targets livebracket,bare-tornado,channels]
+                        [--compression none,once,tornado] [--rounds 2]
 
 For each N and each target: start the server on a free loopback port, run bench/loadgen.py
 in its own process (N subscribers on one room, a throughput phase then a latency phase,
 every delivery verified), stop the server. Then the REST score ingest of server.py on its
 embedded store. Prints a markdown report on stdout (progress on stderr) and exits 1 if any
 subscriber missed, repeated or reordered an event. The method is docs/performance.md.
+
+`--compression` runs each target once per mode it has: `none` (every target, subscribers
+offer nothing), `once` (livebracket, subscribers offer permessage-deflate: each frame deflated
+once for all), `tornado` (the bare Tornado peer with Tornado's own permessage-deflate, per
+socket); with a mode other than none the report starts with bench/wire.py's bytes per frame.
+`--rounds R` runs the whole sequence R times, interleaved (A/B/A/B), each round's ratios apart.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from typing import Any
 from bench.ingest import ingest
 from bench.system import add_disturbance_arguments, cpu_times, machine_busy_s, raise_fd_limit
 from bench.profiles import summarize
-from bench import targets
+from bench import targets, wire
 from bench.targets import HOST, ROOT, TARGETS, Livebracket, Target, TargetError, pinned
 
 LOADGEN_TIMEOUT_S = 300
@@ -94,7 +101,14 @@ def split_cpus(no_pin: bool) -> tuple[set[int] | None, set[int] | None]:
     return set(available[:half]), set(available[half:])
 
 
-def run_session(target: Target, n: int, args: argparse.Namespace, frame_bytes: int) -> dict[str, Any]:
+def profile_name(target: str, compression: str, n: int, round_: int) -> str:
+    """The py-spy file of one session: `livebracket-5000.txt`, `livebracket-once-5000-r2.txt`."""
+    mode = "" if compression == "none" else f"-{compression}"
+    return f"{target}{mode}-{n}{f'-r{round_}' if round_ > 1 else ''}.txt"
+
+
+def run_session(target: Target, n: int, args: argparse.Namespace, frame_bytes: int,
+                round_: int = 1) -> dict[str, Any]:
     """Start `target`, run one loadgen session of `n` subscribers against it, stop it.
 
     Peers publish events padded to `frame_bytes`, the size of livebracket's frame."""
@@ -108,7 +122,7 @@ def run_session(target: Target, n: int, args: argparse.Namespace, frame_bytes: i
                    "--frame-bytes", str(frame_bytes)]
         if args.profile:
             args.profile.mkdir(parents=True, exist_ok=True)
-            command += ["--profile-out", str(args.profile / f"{target.name}-{n}.txt"),
+            command += ["--profile-out", str(args.profile / profile_name(target.name, target.compression, n, round_)),
                         "--py-spy", str(Path(sys.executable).with_name("py-spy"))]
         done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=None, text=True,
                               timeout=LOADGEN_TIMEOUT_S, env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -133,7 +147,7 @@ async def run_ingest(args: argparse.Namespace) -> dict[str, Any]:
     """server.py on its embedded store, `--ingest-clients` clients posting guarded scores.
 
     Not pinned: the server, its nx-27017 child and the clients (this process) share both cores."""
-    target = Livebracket(embedded=True)
+    target = Livebracket(embedded=True)  # plain sockets: ingest has none
     try:
         target.start()
         matches = [target.new_match() for _ in range(args.ingest_clients)]
@@ -175,7 +189,7 @@ def _rate(value: Any) -> str:
 
 
 def report(info: dict[str, Any], sessions: list[dict[str, Any]], ingest_result: dict[str, Any] | None,
-           args: argparse.Namespace) -> str:
+           args: argparse.Namespace, wire_result: dict[str, Any] | None = None) -> str:
     v = info["versions"]
     out = [f"Machine: {info['cpu']}, {info['cores']} cores ({info['pinning']}); "
            f"Python {info['python']}, Linux {info['kernel']}; tornado {v['tornado']}, picows {v['picows']}, "
@@ -187,9 +201,12 @@ def report(info: dict[str, Any], sessions: list[dict[str, Any]], ingest_result: 
            "| N | target | deliveries/s | p50 ms | p99 ms | max ms | missing | server CPU | loadgen CPU "
            "| other CPU | frame B | RSS/socket KB |",
            "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    if wire_result is not None:
+        out[2:2] = [wire.table(wire_result), ""]
     for s in sessions:
+        label = s["label"] + (f" (round {s['round']})" if args.rounds > 1 else "")
         if "error" in s and "throughput" not in s:
-            out.append(f"| {s['n']} | {s['label']} | error: {s['error']} | | | | | | | | | |")
+            out.append(f"| {s['n']} | {label} | error: {s['error']} | | | | | | | | | |")
             continue
         tp, lat, verdict = s.get("throughput", {}), s.get("latency", {}), s.get("verdict", {})
         if lat.get("skipped"):
@@ -201,21 +218,44 @@ def report(info: dict[str, Any], sessions: list[dict[str, Any]], ingest_result: 
         missing = verdict.get("missing", "?")
         if not verdict.get("ok") or s.get("error"):
             missing = f"{missing} FAIL"
-        out.append(f"| {s['n']} | {s['label']} | {_rate(tp.get('deliveries_per_s'))} | {p50} | {p99} | {mx} "
+        size = s.get("frame_bytes", "-")
+        if s.get("compression", "none") != "none":
+            size = f"{s.get('wire_bytes', '-')} of {size}"  # deflated, as sent, of the text's bytes
+        out.append(f"| {s['n']} | {label} | {_rate(tp.get('deliveries_per_s'))} | {p50} | {p99} | {mx} "
                    f"| {missing} | {tp.get('server_cpu_pct', '-')}% | {tp.get('loadgen_cpu_pct', '-')}% "
-                   f"| {_other(tp.get('other_cpu_pct'), args.max_other_cpu)} | {s.get('frame_bytes', '-')} "
+                   f"| {_other(tp.get('other_cpu_pct'), args.max_other_cpu)} | {size} "
                    f"| {s.get('rss_per_socket_kb', '-')} |")
+    rounds = range(1, args.rounds + 1)
     out += ["", "Ratios, livebracket / peer, same run (deliveries/s: above 1 is better; p99: below 1 is better):", "",
             "| N | vs bare Tornado: deliveries/s | p99 | vs Django Channels: deliveries/s | p99 |",
             "| ---: | ---: | ---: | ---: | ---: |"]
     for n in args.subscribers:
-        by = {s["target"]: s for s in sessions if s["n"] == n}
-        lb = by.get("livebracket")
-        cells = []
-        for peer in ("bare-tornado", "channels"):
-            other = by.get(peer)
-            cells += [_ratio(lb, other, "throughput", "deliveries_per_s"), _ratio(lb, other, "latency", "p99_ms")]
-        out.append(f"| {n} | " + " | ".join(cells) + " |")
+        for round_ in rounds:
+            by = {(s["target"], s.get("compression", "none")): s for s in sessions
+                  if s["n"] == n and s["round"] == round_}
+            lb = by.get(("livebracket", "none"))
+            cells = []
+            for peer in ("bare-tornado", "channels"):
+                other = by.get((peer, "none"))
+                cells += [_ratio(lb, other, "throughput", "deliveries_per_s"), _ratio(lb, other, "latency", "p99_ms")]
+            out.append(f"| {n}{f' (round {round_})' if args.rounds > 1 else ''} | " + " | ".join(cells) + " |")
+    if set(args.compression) - {"none"}:
+        out += ["", "Compression, deliveries/s ratios within one round (above 1: the first is faster); RSS per idle "
+                    "socket, deflating / plain:", "",
+                "| N | livebracket: deflate once / plain | bare Tornado: deflate per socket / plain "
+                "| deflate once (livebracket) / per socket (bare Tornado) | RSS/socket: livebracket | bare Tornado |",
+                "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for n in args.subscribers:
+            for round_ in rounds:
+                by = {(s["target"], s.get("compression", "none")): s for s in sessions
+                      if s["n"] == n and s["round"] == round_}
+                once, plain = by.get(("livebracket", "once")), by.get(("livebracket", "none"))
+                per_socket, bare = by.get(("bare-tornado", "tornado")), by.get(("bare-tornado", "none"))
+                cells = [_ratio(once, plain, "throughput", "deliveries_per_s"),
+                         _ratio(per_socket, bare, "throughput", "deliveries_per_s"),
+                         _ratio(once, per_socket, "throughput", "deliveries_per_s"),
+                         _rss_ratio(once, plain), _rss_ratio(per_socket, bare)]
+                out.append(f"| {n}{f' (round {round_})' if args.rounds > 1 else ''} | " + " | ".join(cells) + " |")
     lbs = [s for s in sessions if s["target"] == "livebracket" and "rss_per_socket_kb" in s]
     if lbs:
         out += ["", "livebracket memory per idle connection (server RSS after N welcomed sockets minus before, / N): "
@@ -240,6 +280,13 @@ def _other(value: Any, limit: float) -> str:
     return f"**{value}%**" if value > limit else f"{value}%"
 
 
+def _rss_ratio(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str:
+    try:
+        return f"{a['rss_per_socket_kb'] / b['rss_per_socket_kb']:.2f}x"  # type: ignore[index]
+    except (KeyError, TypeError, ZeroDivisionError):
+        return "-"
+
+
 def _ratio(lb: dict[str, Any] | None, other: dict[str, Any] | None, phase: str, key: str) -> str:
     try:
         a, b = lb[phase][key], other[phase][key]  # type: ignore[index]
@@ -254,6 +301,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subscribers", default="1000,5000",
                         help="comma-separated subscriber counts (default 1000,5000)")
     parser.add_argument("--targets", default=",".join(TARGETS), help=f"any of {', '.join(TARGETS)}")
+    parser.add_argument("--compression", default="none",
+                        help="comma-separated modes: none, once (livebracket), tornado (bare Tornado); default none")
+    parser.add_argument("--rounds", type=int, default=1, help="run every session this many times, interleaved")
+    parser.add_argument("--wire-players", type=int, default=64,
+                        help="players of the tournament whose frames bench/wire.py measures (with --compression)")
     parser.add_argument("--throughput-s", type=float, default=5.0)
     parser.add_argument("--latency-s", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=5.0, help="events per second in the latency phase")
@@ -277,6 +329,11 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [t for t in names if t not in TARGETS]
     if unknown or not args.subscribers or min(args.subscribers) < 1:
         parser.error(f"unknown targets {unknown}" if unknown else "--subscribers needs positive counts")
+    args.compression = [m.strip() for m in str(args.compression).split(",") if m.strip()]
+    plan = [(name, mode) for name in names for mode in args.compression if mode in TARGETS[name].compressions]
+    unserved = [m for m in args.compression if all(mode != m for _, mode in plan)]
+    if unserved or args.rounds < 1:
+        parser.error(f"no target in --targets runs compression {unserved}" if unserved else "--rounds needs 1 or more")
     limit = raise_fd_limit()  # the servers started from here inherit it
     if max(args.subscribers) + 100 > limit:
         parser.error(f"{max(args.subscribers)} sockets need more than the open-file limit {limit}")
@@ -286,26 +343,33 @@ def main(argv: list[str] | None = None) -> int:
     info["pinning"] = (f"server on CPU {sorted(args.server_cpus)}, load generator on CPU {sorted(args.loadgen_cpus)}"
                        if args.server_cpus else "none")
     progress(f"{info['cpu']}, {info['cores']} cores; targets {', '.join(names)}; N {args.subscribers}")
+    wire_result = None
+    if set(args.compression) - {"none"}:
+        progress(f"bytes per frame: a {args.wire_players}-player tournament (bench/wire.py)")
+        wire_result = wire.run(args.wire_players, 20)
     sessions = []
     frame_bytes = DEFAULT_FRAME_BYTES
     for n in args.subscribers:
-        for name in names:  # livebracket first: the peers' events take the size of its frame
-            for attempt in range(1 + args.retries):
-                busy = wait_for_quiet(args.quiet_wait_s)
-                progress(f"{name}, {n} subscribers (machine {100 * busy:.0f}% busy before)")
-                result = run_session(TARGETS[name](), n, args, frame_bytes)
-                result.update(busy_before_pct=round(100 * busy, 1), attempts=attempt + 1)
-                other = result.get("throughput", {}).get("other_cpu_pct") or 0.0
-                if other <= args.max_other_cpu or attempt == args.retries:
-                    break
-                progress(f"other work took {other:.0f}% of a core during the throughput phase: again")
-            sessions.append(result)
-            if name == "livebracket" and result.get("frame_bytes"):
-                frame_bytes = result["frame_bytes"]
-            tp = result.get("throughput", {})
-            progress(f"{name}, {n} subscribers: {_rate(tp.get('deliveries_per_s'))} deliveries/s, "
-                     f"verdict {'ok' if result.get('verdict', {}).get('ok') else 'FAIL'} "
-                     f"({result['session_s']} s)")
+        for round_ in range(1, args.rounds + 1):
+            for name, mode in plan:  # livebracket first: the peers' events take the size of its frame
+                for attempt in range(1 + args.retries):
+                    busy = wait_for_quiet(args.quiet_wait_s)
+                    progress(f"{name} ({mode}), {n} subscribers, round {round_} "
+                             f"(machine {100 * busy:.0f}% busy before)")
+                    result = run_session(TARGETS[name](mode), n, args, frame_bytes, round_)
+                    result.update(busy_before_pct=round(100 * busy, 1), attempts=attempt + 1, compression=mode,
+                                  round=round_)
+                    other = result.get("throughput", {}).get("other_cpu_pct") or 0.0
+                    if other <= args.max_other_cpu or attempt == args.retries:
+                        break
+                    progress(f"other work took {other:.0f}% of a core during the throughput phase: again")
+                sessions.append(result)
+                if name == "livebracket" and result.get("frame_bytes"):
+                    frame_bytes = result["frame_bytes"]
+                tp = result.get("throughput", {})
+                progress(f"{name} ({mode}), {n} subscribers: {_rate(tp.get('deliveries_per_s'))} deliveries/s, "
+                         f"verdict {'ok' if result.get('verdict', {}).get('ok') else 'FAIL'} "
+                         f"({result['session_s']} s)")
     ingest_result: dict[str, Any] | None = None
     for attempt in range(0 if args.no_ingest else 1 + args.retries):
         busy = wait_for_quiet(args.quiet_wait_s)
@@ -315,10 +379,10 @@ def main(argv: list[str] | None = None) -> int:
         progress(f"REST ingest: {ingest_result.get('requests_per_s', ingest_result.get('error'))} requests/s")
         if (ingest_result.get("other_cpu_pct") or 0.0) <= args.max_other_cpu:
             break
-    print(report(info, sessions, ingest_result, args), flush=True)
+    print(report(info, sessions, ingest_result, args, wire_result), flush=True)
     if args.profile:
         for s in sessions:
-            path = args.profile / f"{s['target']}-{s['n']}.txt"
+            path = args.profile / profile_name(s["target"], s["compression"], s["n"], s["round"])
             if path.exists():
                 print("\n```\n" + summarize(path) + "\n```")
     if args.json_out:

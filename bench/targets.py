@@ -64,12 +64,24 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout_s: float)
 
 
 class Target:
-    """One server process. Subclasses give its command and its loadgen options."""
+    """One server process. Subclasses give its command and its loadgen options.
+
+    `compression` is one of the target's `compressions`: "none" (the subscribers offer
+    nothing), "once" (livebracket: they offer permessage-deflate and each frame is deflated
+    once for all of them), "tornado" (the bare Tornado peer: they offer it and Tornado
+    compresses per socket).
+    """
 
     name = "target"
     label = "target"
+    compressions: tuple[str, ...] = ("none",)
+    compression_labels = {"none": "", "once": ", deflate once", "tornado": ", deflate per socket"}
 
-    def __init__(self) -> None:
+    def __init__(self, compression: str = "none") -> None:
+        if compression not in self.compressions:
+            raise ValueError(f"{self.name} does not run with compression {compression!r}")
+        self.compression = compression
+        self.label = type(self).label + self.compression_labels[compression]
         self.port = free_port()
         self.workdir = Path(tempfile.mkdtemp(prefix=f"bench-{self.name}-"))
         self.process: subprocess.Popen[bytes] | None = None
@@ -115,6 +127,10 @@ class Target:
     def loadgen_args(self) -> list[str]:
         raise NotImplementedError
 
+    def deflate_args(self) -> list[str]:
+        """The loadgen's subscribers offer permessage-deflate unless the run is uncompressed."""
+        return [] if self.compression == "none" else ["--deflate"]
+
     def log_tail(self, lines: int = 20) -> str:
         text = (self.workdir / "stderr.log").read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])
@@ -125,15 +141,17 @@ class Peer(Target):
 
     def loadgen_args(self) -> list[str]:
         return ["--ws-url", f"ws://{HOST}:{self.port}/ws", "--http", f"{HOST}:{self.port}",
-                "--publisher", "peer"]
+                "--publisher", "peer", *self.deflate_args()]
 
 
 class BareTornado(Peer):
     name = "bare-tornado"
     label = "bare Tornado"
+    compressions = ("none", "tornado")
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "bench.peers.bare_tornado", "--port", str(self.port)]
+        compression = ["--compression"] if self.compression == "tornado" else []
+        return [sys.executable, "-m", "bench.peers.bare_tornado", "--port", str(self.port), *compression]
 
 
 class Channels(Peer):
@@ -154,9 +172,10 @@ class Livebracket(Target):
 
     name = "livebracket"
     label = "livebracket"
+    compressions = ("none", "once")
 
-    def __init__(self, embedded: bool = False) -> None:
-        super().__init__()
+    def __init__(self, compression: str = "none", embedded: bool = False) -> None:
+        super().__init__(compression)
         self.embedded = embedded
         self.token = ""
         self.match_id = ""
@@ -212,7 +231,8 @@ class Livebracket(Target):
     def loadgen_args(self) -> list[str]:
         return ["--ws-url", f"ws://{HOST}:{self.port}/ws/match/{self.match_id}?token={self.token}",
                 "--http", f"{HOST}:{self.port}", "--publisher", "livebracket", "--match-id", self.match_id,
-                "--token", self.token, "--version", str(self.version), "--base-seq", str(self.seq)]
+                "--token", self.token, "--version", str(self.version), "--base-seq", str(self.seq),
+                *self.deflate_args()]
 
 
 TARGETS: dict[str, type[Target]] = {"livebracket": Livebracket, "bare-tornado": BareTornado,

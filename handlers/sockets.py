@@ -7,11 +7,11 @@ frames. This handler only forwards `open`, each message and the close.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tornado.websocket import WebSocketHandler, WebSocketProtocol
 
-from handlers.connection import TornadoConnection, masked_only
+from handlers.connection import TornadoConnection, compression_options, server_protocol
 from realtime.session import Handshake, SocketSession
 
 if TYPE_CHECKING:
@@ -27,11 +27,13 @@ class RoomSocketHandler(WebSocketHandler):
     def check_origin(self, origin: str) -> bool:
         return True  # checked after accepting, so the refusal carries a readable close code
 
-    def get_compression_options(self) -> None:
-        return None  # frames are pre-built once for all members, uncompressed
+    def get_compression_options(self) -> dict[str, Any] | None:
+        # permessage-deflate for a client that offers it, each frame compressed once for all
+        # members (handlers/connection.py); a client that does not gets the plain frames
+        return compression_options(inflate_limit=self.services.config.max_frame_bytes)
 
     def get_websocket_protocol(self) -> WebSocketProtocol | None:
-        return masked_only(super().get_websocket_protocol())
+        return server_protocol(super().get_websocket_protocol())
 
     async def open(self, room_id: str) -> None:
         config, limits = self.services.config, self.services.limits

@@ -74,17 +74,33 @@ async def refused(api: Api, path: str, token: str | None = None, origin: str | N
 
 async def raw_socket_that_never_reads(port: int, path: str) -> socket.socket:
     """A WebSocket client that completes the handshake and then never reads again."""
+    sock, _ = await raw_handshake(port, path, rcvbuf=4096)
+    return sock
+
+
+async def raw_handshake(port: int, path: str, extensions: str | None = None,
+                        rcvbuf: int | None = None) -> tuple[socket.socket, dict[str, str]]:
+    """A non-blocking socket that performed the WebSocket handshake itself (offering
+    `extensions` as `Sec-WebSocket-Extensions`, when given), and the 101 answer's headers
+    (names in lower case). Whatever follows the answer is left unread on the socket."""
     sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    if rcvbuf is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     sock.setblocking(False)
     loop = asyncio.get_running_loop()
     await loop.sock_connect(sock, ("127.0.0.1", port))
     key = base64.b64encode(os.urandom(16)).decode()
+    offer = f"Sec-WebSocket-Extensions: {extensions}\r\n" if extensions is not None else ""
     await loop.sock_sendall(sock, (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
                                    f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                                   "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+                                   f"Sec-WebSocket-Version: 13\r\n{offer}\r\n").encode())
     response = b""
     while b"\r\n\r\n" not in response:
         response += await loop.sock_recv(sock, 1)
     assert response.startswith(b"HTTP/1.1 101")
-    return sock
+    headers = {}
+    for line in response.decode("latin-1").split("\r\n")[1:]:
+        name, sep, value = line.partition(":")
+        if sep:
+            headers[name.strip().lower()] = value.strip()
+    return sock, headers

@@ -1,10 +1,16 @@
 """The floor: a bare Tornado fan-out with no auth, no storage and no sequence numbers.
 
-    python -m bench.peers.bare_tornado --port 9000
+    python -m bench.peers.bare_tornado --port 9000 [--compression]
 
 `/ws` adds the socket to one set and sends a one-line welcome; `POST /publish` parses the
 body once, serializes it once and calls `write_message(text)` for every member. That is
 what "a Tornado WebSocket broadcast" usually looks like, and nothing more.
+
+`--compression`: `get_compression_options` returns `{}`, Tornado's own permessage-deflate:
+each socket that offers it gets its own compressor (level 6), and `write_message`
+compresses the text again for every member. With a browser's offer Tornado 6.6 keeps the
+context on both sides (it reads no parameter without a value, so a `*_no_context_takeover`
+offer is not seen): every socket holds a zlib stream of its own.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import argparse
 import asyncio
 import json
 import signal
+from typing import Any
 
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
@@ -26,11 +33,15 @@ class Room:
 
 
 class SubscriberHandler(WebSocketHandler):
-    def initialize(self, room: Room) -> None:
+    def initialize(self, room: Room, compression: bool) -> None:
         self.room = room
+        self.compression = compression
 
     def check_origin(self, origin: str) -> bool:
         return True
+
+    def get_compression_options(self) -> dict[str, Any] | None:
+        return {} if self.compression else None
 
     def open(self) -> None:
         self.room.members.add(self)
@@ -60,14 +71,14 @@ class PublishHandler(web.RequestHandler):
         self.finish(json.dumps({"sent": sent}))
 
 
-def make_app() -> web.Application:
+def make_app(compression: bool = False) -> web.Application:
     room = Room()
-    return web.Application([(r"/ws", SubscriberHandler, {"room": room}),
+    return web.Application([(r"/ws", SubscriberHandler, {"room": room, "compression": compression}),
                             (r"/publish", PublishHandler, {"room": room})])
 
 
-async def main(port: int) -> None:
-    server = make_app().listen(port, address="127.0.0.1")
+async def main(port: int, compression: bool) -> None:
+    server = make_app(compression).listen(port, address="127.0.0.1")
     print(f"bare tornado peer on 127.0.0.1:{port}", flush=True)
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -80,4 +91,6 @@ async def main(port: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, required=True)
-    asyncio.run(main(parser.parse_args().port))
+    parser.add_argument("--compression", action="store_true", help="offer Tornado's own permessage-deflate")
+    args = parser.parse_args()
+    asyncio.run(main(args.port, args.compression))

@@ -1,44 +1,60 @@
 """handlers/connection.py over real sockets: the direct write path, its write_message
-fallback (both bounded), and RFC 6455's masking rule."""
+fallback (both bounded, with and without permessage-deflate), and RFC 6455's masking rule.
+Compression itself: tests/handlers/test_compression.py."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import random
 import struct
 from typing import Any
 
 import pytest
+from tornado.websocket import websocket_connect
 
 from handlers.services import Services
 from server import build_services
 from tests.conftest import Api
-from tests.wsclient import connect, raw_socket_that_never_reads
+from tests.wsclient import Socket, raw_handshake, raw_socket_that_never_reads
 from tournament.models import Event, match_stream
 
 
+@pytest.mark.parametrize("compressed", [False, True])
 @pytest.mark.parametrize("direct", [True, False])
 @pytest.mark.gen_test(timeout=30)
 async def test_both_write_paths_deliver_in_order_and_drop_a_reader_that_stalls(
-        direct: bool, services: Services, serve_app: Any) -> None:
+        direct: bool, compressed: bool, services: Services, serve_app: Any) -> None:
     """Direct writes and the write_message fallback each deliver every frame in order to a
-    reader that keeps up, and close a socket that never reads once its bound is passed."""
+    reader that keeps up, and close a socket that never reads once its bound is passed; the
+    same with permessage-deflate (frames deflated once on the direct path, by Tornado per
+    socket on the fallback)."""
     custom = build_services(dataclasses.replace(services.config, max_pending_bytes=32 * 1024), services.store)
     api: Api = serve_app(custom, direct_writes=direct)
     _, match = await api.match_between("alice", "bob")
     mid = match["id"]
     port = int(api.base_url.rsplit(":", 1)[1])
-    api.opened.append(await raw_socket_that_never_reads(port, f"/ws/match/{mid}?token={api.organizer}"))
-    watcher, welcome = await connect(api, f"/ws/match/{mid}", api.organizer)
-    assert welcome["type"] == "connection_established"
-    assert {member.conn.direct for member in custom.hub.room(f"match:{mid}").members} == {direct}  # type: ignore[attr-defined]
-    padding = "x" * 20_000
+    offer = "permessage-deflate; client_max_window_bits" if compressed else None
+    stalled, answer = await raw_handshake(port, f"/ws/match/{mid}?token={api.organizer}", offer, rcvbuf=4096)
+    api.opened.append(stalled)
+    assert ("sec-websocket-extensions" in answer) == compressed
+    url = api.base_url.replace("http", "ws", 1) + f"/ws/match/{mid}?token={api.organizer}"
+    conn = await websocket_connect(url, compression_options={} if compressed else None)
+    watcher = Socket(conn)
+    api.opened.append(watcher)
+    assert (await watcher.recv())["type"] == "connection_established"
+    members = custom.hub.room(f"match:{mid}").members
+    paths = {(m.conn.direct, m.conn.deflate) for m in members}  # type: ignore[attr-defined]
+    assert paths == {(direct, compressed and direct)}
+    padding = random.Random(7).randbytes(10_000).hex()  # 20 kB that deflate halves at best
     seqs = []
     for seq in range(1, 601):
         custom.hub.publish(Event(match_stream(mid), seq, "score_updated", {"match_id": mid, "pad": padding}, 0.0))
         seqs.append((await watcher.recv())["seq"])
     assert seqs == list(range(1, 601))
     assert custom.limits.slow_consumers == 1
+    wire_in, message_in = conn.protocol._wire_bytes_in, conn.protocol._message_bytes_in  # type: ignore[union-attr]
+    assert (wire_in < 0.7 * message_in) == compressed, (wire_in, message_in)
 
 
 def _client_frame(payload: bytes, *, masked: bool) -> bytes:

@@ -1,0 +1,89 @@
+"""The direct path's cost per send, in one process: `python -m bench.sendpath [--deflated] [--tree DIR]`.
+
+2,000 socketpairs, each end wrapped as Tornado's own `WebSocketProtocol13` over a plain
+`IOStream`, one `handlers.connection.TornadoConnection` each (as handlers/sockets.py makes
+them). Each round sends 10 new frames of 700 bytes to every connection (a fan-out; with
+`--deflated` the connections send `Frame.deflated`, its one compression per frame included),
+then the peers drain. Prints the median and best ns per send over the rounds.
+
+`--tree DIR` imports `handlers` and `realtime` from another checkout (a copy of the code
+before a change), so two trees can be measured alternately with one script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import socket
+import sys
+import time
+from typing import Any
+
+
+class _Handler:
+    """What TornadoConnection reads of a WebSocketHandler."""
+
+    ws_connection: Any = None
+
+    def close(self, code: int, reason: str) -> None:
+        pass
+
+
+async def measure(rounds: int, deflated: bool, sockets: int = 2000) -> list[float]:
+    from tornado.iostream import IOStream
+    from tornado.websocket import WebSocketProtocol13, _WebSocketParams
+
+    from handlers.connection import TornadoConnection
+    from realtime.frames import Frame
+
+    peers, conns = [], []
+    for _ in range(sockets):
+        mine, peer = socket.socketpair()
+        peer.setblocking(False)
+        handler = _Handler()
+        ws = WebSocketProtocol13(handler, False, _WebSocketParams())  # type: ignore[arg-type]
+        ws.stream = IOStream(mine)
+        handler.ws_connection = ws
+        conn = TornadoConnection(handler, 1 << 20, 2000, lambda: None)  # type: ignore[arg-type]
+        if deflated:
+            conn.deflate = True  # as if the socket had negotiated permessage-deflate
+        conns.append(conn)
+        peers.append(peer)
+    text = '{"type":"score_updated","seq":%d,' + '"x":1,' * 110 + '"end":0}'
+    per_send = []
+    gc.disable()
+    for r in range(rounds):
+        frames = [Frame(text % (r * 10 + i), r * 10 + i) for i in range(10)]
+        started = time.perf_counter_ns()
+        for frame in frames:
+            for conn in conns:
+                conn.send(frame)
+        per_send.append((time.perf_counter_ns() - started) / (len(frames) * len(conns)))
+        for peer in peers:
+            try:
+                while peer.recv(1 << 16):
+                    pass
+            except BlockingIOError:
+                pass
+    gc.enable()
+    return sorted(per_send)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.sendpath", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--deflated", action="store_true", help="send Frame.deflated (a compressing socket)")
+    parser.add_argument("--tree", help="import the server's code from this checkout")
+    args = parser.parse_args(argv)
+    if args.tree:
+        sys.path.insert(0, args.tree)
+    times = asyncio.run(measure(args.rounds, args.deflated))
+    print(f"{args.tree or 'this tree'} {'deflated' if args.deflated else 'plain'}: "
+          f"median {times[len(times) // 2]:.0f} ns/send, best {times[0]:.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
