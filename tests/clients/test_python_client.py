@@ -287,6 +287,8 @@ async def test_a_cut_connection_resumes_with_exactly_the_missed_events(api: Api,
             _, mid = await live_match(rest)
             async with Room.match(f"http://127.0.0.1:{link.port}", mid, api.organizer, sleep=sleep) as room:
                 first = await snapshot_of(room)
+                # the client offers permessage-deflate and the server's frames come deflated once
+                assert [getattr(m.conn, "deflate") for m in api.services.hub.room(f"match:{mid}").members] == [True]
                 await rest.post(f"/api/matches/{mid}/score", {"scores": {"alice": 1}})
                 before = await events_of(room, 1)
                 await cut(link, api.services, f"match:{mid}")
