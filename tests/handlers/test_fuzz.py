@@ -157,7 +157,7 @@ def test_random_socket_frames_get_documented_answers(io_loop: IOLoop, api: Api, 
 
 
 async def seed(api: Api) -> dict[str, str]:
-    """Records to aim at: a tournament, a live match, a disputed match and its dispute."""
+    """Records to aim at: a tournament, a live match, a disputed match and its dispute, a webhook."""
     tid, live = await api.match_between("alice", "bob", "carol")
     await api.ok("POST", f"/api/matches/{live['id']}/start")
     other = await api.ok("POST", f"/api/tournaments/{tid}/matches", {"participant_ids": ["bob", "carol"]}, 201)
@@ -166,8 +166,9 @@ async def seed(api: Api) -> dict[str, str]:
                  as_=api.token("bob"))
     raised = await api.ok("POST", f"/api/matches/{other['id']}/disputes", {"reason": "lag"}, 201,
                           as_=api.token("carol"))
+    hook = await api.ok("POST", f"/api/tournaments/{tid}/webhooks", {"url": "http://127.0.0.1:9/hook"}, 201)
     return {"tournament_id": tid, "match_id": live["id"], "dispute_id": raised["dispute"]["id"],
-            "participant_id": "carol"}
+            "participant_id": "carol", "webhook_id": hook["id"]}
 
 
 WRITE_PATHS = sorted(path for path, item in DOCUMENT["paths"].items() if "post" in item)
@@ -180,7 +181,10 @@ body_objects = fields({
     "role": st.sampled_from([*ROLE_NAMES, "participant"]), "ttl_s": st.integers(0, 700_000),
     "seeding": st.sampled_from(["given", "random", "registration"]), "rng_seed": st.integers(-1, 2**31),
     "third_place": flags, "grand_final_reset": flags, "rounds": st.integers(0, 256), "undo": flags,
-    "force": flags, "dry_run": flags})
+    "force": flags, "dry_run": flags,
+    "url": st.sampled_from(["http://127.0.0.1:9/x", "https://[::1]:9/", "ftp://x", "http://", ""]) | st.text(max_size=12),
+    "events": st.lists(st.sampled_from(["match_completed", "webhook_ping", "nope"]) | st.text(max_size=6), max_size=3),
+    "from_seq": st.integers(-1, 5), "secret": st.text(max_size=20)})
 bodies = st.one_of(st.binary(max_size=40), st.text(max_size=40).map(str.encode),
                    json_values.map(lambda v: json.dumps(v).encode()),
                    body_objects.map(lambda v: json.dumps(v).encode()),
@@ -206,6 +210,10 @@ def test_random_rest_bodies_get_2xx_or_a_shaped_4xx(io_loop: IOLoop, api: Api) -
              key="k-1", if_match="1")
     @example(template="/api/disputes/{dispute_id}/resolve", aim=True, as_player=False, key=None, if_match=None,
              body=b'{"resolution": "replayed", "scores": {"bob": 2, "carol": 1}}')
+    @example(template="/api/tournaments/{tournament_id}/webhooks/{webhook_id}/replay", aim=True, as_player=False,
+             key=None, if_match=None, body=b'{"from_seq": 1}')
+    @example(template="/api/tournaments/{tournament_id}/webhooks", aim=True, as_player=False, key=None,
+             if_match=None, body='{"url": "http://exa\u200bmple.com/", "events": ["nope"]}'.encode())
     def each(template: str, aim: bool, body: bytes, as_player: bool, key: str | None, if_match: str | None) -> None:
         path = template.format(**(known if aim else dict.fromkeys(known, "x_unknown")))
         headers = {name: value for name, value in (("Idempotency-Key", key), ("If-Match", if_match)) if value}

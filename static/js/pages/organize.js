@@ -286,7 +286,7 @@ function manage() {
     }[tournament.format];
     const submit = h("button", { type: "submit", id: "t-start-button", class: "primary",
       disabled: participants.length < 2 }, "Start the tournament");
-    const error = h("p", { class: "error", role: "alert" });
+    const error = h("p", { class: "error", role: "alert", id: "start-error" });
     render(panel,
       h("h2", {}, "Start"),
       h("form", {
