@@ -52,17 +52,7 @@ export function render(target, ...children) {
   } catch {
     caret = null; // number inputs have no selection
   }
-  // An error shown (an alert with an id) stays until the next action clears it, though the
-  // redraw is for something else (a presence tick, another panel's event).
-  const alerts = new Map();
-  for (const alert of target.querySelectorAll('[role="alert"][id]')) {
-    if (alert.textContent) alerts.set(alert.id, alert.textContent);
-  }
   target.replaceChildren(...next.childNodes);
-  for (const [id, text] of alerts) {
-    const again = document.getElementById(id);
-    if (again && !again.textContent) again.textContent = text;
-  }
   for (const [id, { value, checked }] of typed) {
     const input = document.getElementById(id);
     if (!input || !("value" in input)) continue;

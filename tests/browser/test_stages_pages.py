@@ -127,14 +127,20 @@ async def test_the_groups_pool_fits_a_phone(api: Api) -> None:
 
 @pytest.mark.gen_test(timeout=TIMEOUT_S)
 async def test_a_redraw_keeps_the_start_forms_ticks(api: Api) -> None:
-    """A box the organizer unticked stays unticked when the desk redraws the start form for a
-    participant added meanwhile (the groups' numbers change with the count)."""
+    """A box the organizer unticked stays unticked, and the server's refusal of the start stays
+    shown, when the desk redraws the start form for a participant added meanwhile (the groups'
+    numbers change with the count)."""
     tid = await tournament_with(api, [f"P{i}" for i in range(1, 9)], "groups_playoffs")
     async with browser_pages(api, viewport={"width": 1280, "height": 1000}) as (page,):
         await page.goto(f"/organize/{tid}?token={api.organizer}")
         await expect(page.locator("#connection")).to_have_text("Connected")
         auto = page.get_by_label("Start the playoff as soon as every group match is decided")
         await auto.uncheck()
+        await page.get_by_label("Other rounds (optional)").fill("W9 bo5")
+        await page.locator("#t-start form").get_by_role("button", name="Start the tournament").click()
+        refusal = page.locator("#start-error")
+        await expect(refusal).to_contain_text("W9")
         await api.ok("POST", f"/api/tournaments/{tid}/participants", {"name": "P9", "id": "p9"}, 201)
         await expect(page.locator("#t-people")).to_contain_text("P9")
         await expect(auto).not_to_be_checked()
+        await expect(refusal).to_contain_text("W9")

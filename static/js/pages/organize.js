@@ -92,6 +92,7 @@ function manage() {
   let participants = [];
   let share = null; // {link, qr} once made
   let groupPool = false; // the start form asks for the group stage's own map pool
+  let startError = ""; // the start's last refusal, shown until the next try
   const disputes = new Map(); // match id -> its open dispute
   let online = new Map(); // match id -> its participants connected (the room's presence)
   const scheduleDraw = onNextFrame(draw);
@@ -286,13 +287,15 @@ function manage() {
     }[tournament.format];
     const submit = h("button", { type: "submit", id: "t-start-button", class: "primary",
       disabled: participants.length < 2 }, "Start the tournament");
-    const error = h("p", { class: "error", role: "alert", id: "start-error" });
+    // the refusal stays through redraws made for something else, until the next try
+    const error = h("p", { class: "error", role: "alert", id: "start-error" }, startError);
     render(panel,
       h("h2", {}, "Start"),
       h("form", {
         class: "stack",
         onsubmit: (e) => {
           e.preventDefault();
+          startError = "";
           busy(submit, error, async () => {
             const body = { seeding: seeding.value };
             const third = byId("s-third");
@@ -311,6 +314,9 @@ function manage() {
             await loadMatches(book, tournamentId);
             announce(byId("announcer"), "Tournament started");
             draw();
+          }).then(() => {
+            startError = error.textContent; // kept for the redraws to come
+            if (startError && !error.isConnected) drawStart(); // one came while it was asked
           });
         },
       },
