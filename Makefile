@@ -24,6 +24,10 @@ $(TEST_STAMP): setup.cfg pyproject.toml tests/browser/package.json tests/browser
 	command -v chromium >/dev/null || (apt-get update -qq \
 		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 		|| { echo "make test needs Chromium for the browser tests: apt-get install chromium (as root)"; exit 1; }
+	# Debian's redis-server for tests/broker (a real Redis between the nodes, started by the tests)
+	command -v redis-server >/dev/null || (apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) \
+		|| { echo "make test needs redis-server for the broker tests: apt-get install redis-server (as root)"; exit 1; }
 	# brackets-viewer.js for tests/browser/test_brackets_viewer.py, exactly as package-lock.json pins it
 	command -v npm >/dev/null || (apt-get update -qq \
 		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm) \

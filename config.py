@@ -7,6 +7,7 @@ import dataclasses
 import ipaddress
 import os
 import secrets
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,9 @@ class Config:
     mongo_url: str | None = None
     db_name: str = "livebracket"
     data_dir: Path = DEFAULT_DATA_DIR
+    # redis://HOST:PORT/DB: many nodes share their rooms through it (None: this process alone).
+    # Out of repr: the URL may carry a password.
+    broker_url: str | None = dataclasses.field(default=None, repr=False)
     jwt_secret: str = dataclasses.field(default="", repr=False)
     token_ttl_s: int = 12 * 3600
     max_body_bytes: int = 64 * 1024
@@ -114,6 +118,9 @@ def add_server_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, 
     parser.add_argument("--store", default=env("STORE"), choices=STORES,
                         help="embedded (default), mongo (needs --mongo-url) or memory")
     parser.add_argument("--mongo-url", default=env("MONGO_URL"), help="mongodb:// URL of a real MongoDB")
+    parser.add_argument("--broker", default=env("BROKER"),
+                        help="redis://HOST:PORT/DB of the Redis that carries the rooms between "
+                             "several livebracket processes (default: none, one process)")
     parser.add_argument("--db-name", default=env("DB_NAME", Config.db_name), help="database name")
     parser.add_argument("--data-dir", default=env("DATA_DIR", str(Config.data_dir)),
                         help="folder for the embedded database, its logs and the JWT secret "
@@ -153,6 +160,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
     if args.mongo_url and not args.mongo_url.startswith(("mongodb://", "mongodb+srv://")):
         raise ConfigError("--mongo-url must start with mongodb:// or mongodb+srv://")
     data_dir = Path(args.data_dir)
+    broker_url = parse_broker_url(args.broker) if args.broker else None
     if args.jwt_secret and len(args.jwt_secret) < JWT_SECRET_MIN_CHARS:
         raise ConfigError(f"--jwt-secret (or LIVEBRACKET_JWT_SECRET) must be at least {JWT_SECRET_MIN_CHARS} "
                           f"characters, not {len(args.jwt_secret)}")
@@ -172,6 +180,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         mongo_url=args.mongo_url if store == "mongo" else None,
         db_name=args.db_name,
         data_dir=data_dir,
+        broker_url=broker_url,
         jwt_secret=args.jwt_secret or "",
         token_ttl_s=parse_duration_s(args.token_ttl),
         batch_window_s=batch_window_s,
@@ -180,6 +189,25 @@ def config_from_args(args: argparse.Namespace) -> Config:
         trusted_proxies=proxies,
         **parse_limits(args.limits),
     )
+
+
+def parse_broker_url(text: str) -> str:
+    """A `redis://[:password@]HOST[:PORT][/DB]` URL, as given. Raises ConfigError for anything
+    else (the message never repeats a password)."""
+    parts = urllib.parse.urlsplit(text.strip())
+    if parts.scheme != "redis":
+        raise ConfigError("--broker (or LIVEBRACKET_BROKER) must be a redis://HOST:PORT/DB URL")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError("--broker: the port must be a number between 0 and 65535") from None
+    if not parts.hostname or port == 0:
+        raise ConfigError("--broker: name the host, e.g. redis://127.0.0.1:6379/0")
+    if parts.path not in ("", "/") and not parts.path[1:].isdigit():
+        raise ConfigError("--broker: the database after the host must be a number, e.g. /0")
+    if parts.query or parts.fragment:
+        raise ConfigError("--broker: no ?options or #fragment, only redis://HOST:PORT/DB")
+    return text.strip()
 
 
 LIMIT_NAMES = ("message_rate_per_user", "message_burst_per_user", "message_rate_per_ip",

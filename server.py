@@ -27,6 +27,7 @@ from handlers import http_server
 from handlers.app import make_app, scrub_logs
 from handlers.services import Services
 from handlers.webhook_post import ThisServer, TornadoPost
+from realtime.broker import RedisBroker
 from realtime.heartbeat import Heartbeat
 from realtime.hub import Hub
 from realtime.limits import ConnectionCounter, Limits, RateLimiter
@@ -109,8 +110,11 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     through this too). Events go to the hub, and also to `publisher` when one is given."""
     loop = IOLoop.current()
     timed = TimedStore(store)
+    # Many nodes: rooms go through Redis (started by serve()), matches' logs read from the store.
+    broker = (RedisBroker(config.broker_url, timed, history_frames=config.history_frames)
+              if config.broker_url else None)
     hub = Hub(loop, history_frames=config.history_frames, history_rooms=config.history_rooms,
-              room_idle_s=config.room_idle_s)
+              room_idle_s=config.room_idle_s, broker=broker)
     lobby = Lobby(hub, loop, clock)
     bell = CallBell()  # tells the stations which tournaments' queues may have moved
     rosters = Rosters(timed, clock)  # who may act for each team, kept true by the events
@@ -153,7 +157,7 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
         matches=matches, brackets=brackets, disqualify=disqualify, stations=stations,
         links=links, registration=registration, draws=draws, webhooks=webhooks, outbox=outbox, hub=hub, heartbeat=heartbeat, limits=limits,
         store_watch=StoreWatch(timed.ping, hub, loop, config.store_ping_interval_s), lobby=lobby, sockets=sockets,
-        clock=clock)
+        clock=clock, broker=broker)
 
 
 async def shutdown(services: Services, drain_s: float = 2.0) -> None:
@@ -166,10 +170,14 @@ async def shutdown(services: Services, drain_s: float = 2.0) -> None:
     await services.stations.close()
     await services.matches.close()
     await services.outbox.close()  # after the last events: the scores just written are queued too
+    if services.broker is not None:
+        await services.broker.flush()  # the other nodes' sockets get the last events too
     services.hub.close_all(CloseCode.GOING_AWAY, "server shutting down")
     deadline = time.monotonic() + drain_s
     while len(services.heartbeat) and time.monotonic() < deadline:
         await asyncio.sleep(0.01)  # sockets report on_close as their close handshakes end
+    if services.broker is not None:
+        await services.broker.close()
 
 
 async def prepare_store(store: Store, config: Config, clock: Callable[[], float] = time.time) -> None:
@@ -226,6 +234,7 @@ async def serve(config: Config) -> None:
     retry: asyncio.Task[None] | None = None
     supervisor: asyncio.Task[None] | None = None
     store: Store | None = None
+    broker: RedisBroker | None = None
     try:
         store = await open_store(config, embedded)
         reachable = True
@@ -235,6 +244,9 @@ async def serve(config: Config) -> None:
             log.warning("the store is unreachable: answering 503 until it is back")
             reachable = False
         services = build_services(config, store)
+        if services.broker is not None:  # unreachable: refuse to start (BrokerUnavailableError)
+            broker = services.broker
+            await broker.start()
         if reachable:
             await settle_brackets(services)
         else:
@@ -248,7 +260,8 @@ async def serve(config: Config) -> None:
         services.store_watch.start()
         server = http_server.listen(make_app(services), config, listening)
         token, _ = services.tokens.issue("organizer", "Organizer", Role.ORGANIZER, config.token_ttl_s)
-        print(f"livebracket serving {config.public_url} (store: {config.store})", flush=True)
+        print(f"livebracket serving {config.public_url} (store: {config.store}"
+              f"{', broker: ' + broker.url if broker else ''})", flush=True)
         print(f"organizer token: {token}", flush=True)
         await stopped.wait()
         log.info("shutting down")
@@ -260,6 +273,8 @@ async def serve(config: Config) -> None:
         for task in tasks:
             task.cancel()  # the supervisor first: it must not start the store again
         await asyncio.gather(*tasks, return_exceptions=True)
+        if broker is not None:
+            await broker.close()  # done already after a shutdown; not when start-up failed
         for sock in listening:  # already closed once served; not when start-up failed
             sock.close()
         if store is not None:

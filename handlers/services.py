@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Callable
 
 from config import Config
+from realtime.broker import RedisBroker
 from realtime.heartbeat import Heartbeat
 from realtime.hub import Hub
 from realtime.limits import Limits
@@ -56,3 +57,4 @@ class Services:
     lobby: Lobby
     sockets: SessionContext
     clock: Callable[[], float]
+    broker: RedisBroker | None = None  # --broker: the rooms shared with other nodes through Redis

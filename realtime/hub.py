@@ -4,6 +4,10 @@ The hub is the live Publisher: each persisted match event goes to the match's ro
 match's sequence number) and to its tournament's room (with the tournament's own sequence).
 A broadcast serializes the frame once and hands it to every member without awaiting any of
 them; a connection applies its own output bound. Nothing here knows Tornado.
+
+With a Broker (many nodes, realtime/broker.py) `publish` hands each event to it instead, and
+the local fan-out happens when the broker delivers the event back (`deliver`), in the broker's
+order, on every node alike; `ready`, `renumber` and the history step of `missed` are its seam.
 """
 
 from __future__ import annotations
@@ -41,16 +45,37 @@ class Connection(Protocol):
     def close(self, code: int, reason: str) -> None: ...
 
 
+class Broker(Protocol):
+    """What the hub needs of a broker that carries rooms between nodes (realtime/broker.py)."""
+
+    def publish(self, event: Event) -> None:
+        """Take a persisted event; it comes back through `Hub.deliver`. Never raises."""
+
+    async def attach(self, key: str, sink: Hub) -> None:
+        """Carry the room for `sink`: subscribed and numbered (`Hub.renumber`). Raises
+        StorageUnavailableError when that cannot be done now."""
+
+    def detach(self, key: str) -> None: ...
+
+    async def history(self, key: str, since: int, latest: int, epoch: str) -> list[Frame] | None:
+        """The room's frames after `since` up to `latest`, or None when not all are kept."""
+
+    def expect(self, key: str, seq: int) -> None:
+        """A snapshot showed `seq` committed: make sure it reaches the room."""
+
+
 class Member:
     """A connection in a room, with the last sequence number it was sent."""
 
-    __slots__ = ("conn", "last_seq", "held", "who")
+    __slots__ = ("conn", "last_seq", "held", "who", "resync", "generation")
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, resync: Callable[[], None] | None = None) -> None:
         self.conn = conn
         self.last_seq = 0
         self.held: list[Frame] | None = []  # frames held back while the member catches up
         self.who: str | None = None  # the participant this socket is, in its match's room
+        self.resync = resync  # takes a fresh snapshot (its room was renumbered)
+        self.generation = 0  # how many times its room was renumbered under it
 
     def deliver(self, frame: Frame) -> None:
         if self.held is not None:
@@ -110,6 +135,17 @@ def tournament_room(tournament_id: str) -> str:
     return f"tournament:{tournament_id}"
 
 
+def rooms_of(event: Event) -> tuple[str | None, str | None]:
+    """The match room and the tournament room that announce `event` (None: none of that kind)."""
+    kind, _, ident = event.stream.partition(":")
+    if kind == "match":
+        tournament_id = event.data.get("tournament_id")
+        if tournament_id and event.type not in MATCH_ROOM_ONLY:
+            return match_room(ident), tournament_room(str(tournament_id))
+        return match_room(ident), None
+    return (None, event.stream) if kind == "tournament" else (None, None)
+
+
 class Hub:
     """Rooms keyed `match:<id>` and `tournament:<id>`, kept least recently used first.
 
@@ -122,7 +158,7 @@ class Hub:
     def __init__(self, scheduler: Scheduler, presence_interval_s: float = PRESENCE_INTERVAL_S,
                  history_frames: int = HISTORY_FRAMES, history_rooms: int = HISTORY_ROOMS,
                  replay_limit: int = REPLAY_LIMIT, room_idle_s: float = ROOM_IDLE_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, broker: Broker | None = None) -> None:
         self._scheduler = scheduler
         self._presence_interval_s = presence_interval_s
         self._history_frames = history_frames
@@ -130,6 +166,7 @@ class Hub:
         self._replay_limit = replay_limit
         self._room_idle_s = room_idle_s
         self._clock = clock
+        self._broker = broker
         self._rooms: collections.OrderedDict[str, Room] = collections.OrderedDict()
         self._children: dict[str, set[str]] = {}  # a tournament room -> its match rooms with players in
         self.stats = HubStats()
@@ -157,20 +194,21 @@ class Hub:
         return len(room.members) if room else 0
 
     def publish(self, event: Event) -> None:
-        """Fan a persisted event out (the Publisher interface). Never raises."""
+        """Fan a persisted event out (the Publisher interface), or hand it to the broker. Never raises."""
+        if self._broker is not None:
+            self._broker.publish(event)
+            return
         try:
-            kind, _, ident = event.stream.partition(":")
+            match_key, tournament_key = rooms_of(event)
             data, ts = event.data, int(event.ts * 1000)
-            if kind == "match":
-                room = self.room(match_room(ident))
+            if match_key is not None:
+                room = self.room(match_key)
                 room.seq = max(room.seq, event.seq)
                 self._broadcast(room, Frame(protocol.frame(event.type, data, seq=event.seq, ts=ts), event.seq))
-                tournament_id = data.get("tournament_id")
-                if tournament_id and event.type not in MATCH_ROOM_ONLY:
-                    self.broadcast_event(tournament_room(tournament_id), event.type, data, ts,
-                                         match_seq=event.seq)
-            elif kind == "tournament":
-                self.broadcast_event(event.stream, event.type, data, ts)
+            if tournament_key is not None and match_key is not None:
+                self.broadcast_event(tournament_key, event.type, data, ts, match_seq=event.seq)
+            elif tournament_key is not None:
+                self.broadcast_event(tournament_key, event.type, data, ts)
         except Exception:  # a bug here must not fail the write that was already stored
             log.exception("could not publish %s %s", event.stream, event.type)
 
@@ -179,6 +217,38 @@ class Hub:
         room = self.room(key)
         room.seq += 1
         self._broadcast(room, Frame(protocol.frame(kind, data, seq=room.seq, ts=ts, **extra), room.seq))
+
+    async def ready(self, key: str) -> None:
+        """Before a member reads its snapshot: with a broker, the room is carried here and
+        numbered as the broker numbers it. Raises StorageUnavailableError."""
+        if self._broker is not None:
+            await self._broker.attach(key, self)
+
+    def deliver(self, key: str, frame: Frame) -> None:
+        """The broker's next frame of a room carried here: to its members."""
+        room = self._rooms.get(key)
+        if room is not None:
+            room.seq = frame.seq or room.seq
+            self._broadcast(room, frame)
+
+    def renumber(self, key: str, epoch: str | None, seq: int, *, resync: bool) -> None:
+        """The broker's numbering of a room from now on (its kept history no longer follows on).
+        With `resync`, what came before could not be caught up: every member takes a fresh
+        snapshot (recovered: false), its frames held until then."""
+        room = self._rooms.get(key)
+        if room is None:
+            return
+        room.history.clear()
+        room.seq = seq
+        if epoch is not None:
+            room.epoch = epoch
+        for member in list(room.members) if resync else ():
+            member.generation += 1
+            member.held = []
+            if member.resync is not None:
+                member.resync()
+            else:
+                member.conn.close(protocol.CloseCode.INTERNAL_ERROR, "resync")
 
     def _broadcast(self, room: Room, frame: Frame) -> None:
         room.history.append(frame)
@@ -190,9 +260,10 @@ class Hub:
         stats.broadcasts += 1
         stats.frames_out += len(room.members)
 
-    def join(self, key: str, conn: Connection) -> Member:
-        """Add a connection to a room, holding its frames until `catch_up` releases them."""
-        member = Member(conn)
+    def join(self, key: str, conn: Connection, resync: Callable[[], None] | None = None) -> Member:
+        """Add a connection to a room, holding its frames until `resume` releases them.
+        `resync` takes it a fresh snapshot when a broker renumbers the room."""
+        member = Member(conn, resync)
         self.room(key).members.add(member)
         self._presence_changed(key)
         return member
@@ -212,20 +283,26 @@ class Hub:
         if room and member in room.members:
             room.members.discard(member)
             self._presence_changed(key)
+            if self._broker is not None and not room.members:
+                self._broker.detach(key)
 
     async def missed(self, key: str, snapshot_seq: int, since: int | None,
                      persisted: Persisted | None) -> list[Frame] | None:
         """Every frame after `since` that a member joining now would otherwise miss, in order,
         from memory or else from `persisted`; None when that is impossible (then the member
         starts from its fresh snapshot: never a partial catch-up)."""
-        replay = await self._replay(self.room(key), snapshot_seq, since, persisted)
+        room = self.room(key)
+        if self._broker is not None and snapshot_seq > room.seq:
+            self._broker.expect(key, snapshot_seq)  # committed, not delivered here yet
+        replay = await self._replay(room, snapshot_seq, since, persisted)
         if replay is None and since is not None:
             self.stats.recoveries_refused += 1
         return replay
 
     def resume(self, member: Member, replay: list[Frame] | None, since: int | None,
-               snapshot_seq: int) -> None:
-        """Send `replay` (from `missed`), then release the member to live frames."""
+               snapshot_seq: int, generation: int | None = None) -> None:
+        """Send `replay` (from `missed`), then release the member to live frames, unless its
+        room was renumbered since its snapshot was read at `generation` (its fresh one follows)."""
         if replay is None:
             member.last_seq = snapshot_seq
         else:
@@ -234,18 +311,27 @@ class Hub:
                 member.conn.send(frame)
                 member.last_seq = max(member.last_seq, frame.seq or 0)
             self.stats.replayed += len(replay)
-        member.release()
+        if generation is None or generation == member.generation:
+            member.release()
 
     async def _replay(self, room: Room, snapshot_seq: int, since: int | None,
                       persisted: Persisted | None) -> list[Frame] | None:
         """What the member missed, or None. Frames published after the member joined are
         held for it, so only what was published before has to come from here."""
         latest = max(snapshot_seq, room.seq)
+        if since is not None and since > latest and self._broker is not None:
+            # another node sent it frames this one has not had yet: real if the broker holds them
+            ahead = await self._broker.history(room.key, latest, since, room.epoch)
+            return None if ahead is None else []
         if since is None or since > latest:
             return None
         kept = room.since(since, latest)
         if kept is not None:
             return kept
+        if self._broker is not None:
+            kept = await self._broker.history(room.key, since, latest, room.epoch)
+            if kept is not None:
+                return kept
         if persisted is None:
             return None
         events = await persisted(since, self._replay_limit)

@@ -272,6 +272,8 @@ class SocketSession:
         self._gone = False  # closed: an admission still awaiting must not join the room after it
         self._url_epoch: str | None = None  # the ?epoch= a subscribe without one falls back to
         self._refused_in_a_row = 0
+        self._resyncing: asyncio.Future[None] | None = None  # held: a task nobody holds may be collected
+        self._subscribing = asyncio.Lock()  # one snapshot at a time: open, a subscribe frame, a resync
         settings = context.settings
         self._chat_bucket = TokenBucket(settings.chat_rate_per_socket, settings.chat_burst_per_socket, context.clock())
         self._typed_at = -settings.typing_interval_s
@@ -287,9 +289,10 @@ class SocketSession:
             if self._gone:  # the client left while its link was checked: nothing to join
                 return
             self._url_epoch = epoch
-            self._member = self._ctx.hub.join(self._key, self._transport)
+            self._member = self._ctx.hub.join(self._key, self._transport, self._resync)
             self._ctx.heartbeat.watch(self._transport)
-            await self._subscribe(since, epoch, "connection_established")
+            async with self._subscribing:
+                await self._subscribe(since, epoch, "connection_established")
         except Refusal as refusal:
             self._refuse(refusal)
         except Exception as e:
@@ -381,6 +384,8 @@ class SocketSession:
         member, hub, user = self._member, self._ctx.hub, self.user
         assert member is not None and user is not None
         member.held = member.held if member.held is not None else []
+        generation = member.generation  # a renumbering after this makes the snapshot stale
+        await hub.ready(self._key)
         snapshot_seq, snapshot, room_epoch = await self._room.snapshot(self._handshake.room_id, user, hub)
         who, parent = self._room.identity(user, snapshot)
         if who is not None or parent is not None:
@@ -396,7 +401,21 @@ class SocketSession:
                    "watchers": hub.watchers(self._key)}
         with self._transport.unbounded():
             self._transport.send(Frame(protocol.frame(reply_type, welcome)))
-            hub.resume(member, replay, since, snapshot_seq)
+            hub.resume(member, replay, since, snapshot_seq, generation)
+
+    def _resync(self) -> None:
+        """The hub renumbered the room (its broker could not catch it up): a fresh snapshot
+        follows, unasked, as `subscribed` with recovered: false (docs/protocol.md#many-nodes)."""
+        self._resyncing = asyncio.ensure_future(self._resubscribe())
+
+    async def _resubscribe(self) -> None:
+        async with self._subscribing:
+            if self._member is None:
+                return  # closed meanwhile
+            try:
+                await self._subscribe(None, None, "subscribed")
+            except Exception as e:  # the store is down, say: the client reconnects and recovers
+                self._refuse(self._refusal_for(e))
 
     # -- messages ------------------------------------------------------------------------------
 
@@ -450,7 +469,8 @@ class SocketSession:
             since = protocol.parse_since(msg.data.get("since"))
             epoch = protocol.parse_epoch(msg.data.get("epoch")) or self._url_epoch
             try:
-                await self._subscribe(since, epoch, "subscribed")
+                async with self._subscribing:
+                    await self._subscribe(since, epoch, "subscribed")
             except BaseException:
                 assert self._member is not None
                 self._member.release()  # back to live frames, as before the failed subscribe
