@@ -29,7 +29,9 @@ async def test_both_write_paths_deliver_in_order_and_drop_a_reader_that_stalls(
     reader that keeps up, and close a socket that never reads once its bound is passed; the
     same with permessage-deflate (frames deflated once on the direct path, by Tornado per
     socket on the fallback)."""
-    custom = build_services(dataclasses.replace(services.config, max_pending_bytes=32 * 1024), services.store)
+    # Three 20 kB frames of room: the fallback's write futures resolve a loop turn or two after
+    # the reader has the bytes (a busy machine saw the keeping-up reader dropped at 32 kB).
+    custom = build_services(dataclasses.replace(services.config, max_pending_bytes=64 * 1024), services.store)
     api: Api = serve_app(custom, direct_writes=direct)
     _, match = await api.match_between("alice", "bob")
     mid = match["id"]
