@@ -1,4 +1,5 @@
-"""The benchmark's publishers: one HTTP request per event, livebracket's or a peer's.
+"""The benchmark's publishers: one HTTP request per event, livebracket's or a peer's; and
+`ScoreWriter`, one match's guarded scores for the reconnect storm (bench/stormgen.py).
 
 `send` writes the request at once; `receive` reads the answers in order, so a caller may keep
 a few requests in flight (HTTP/1.1 pipelining).
@@ -6,10 +7,11 @@ a few requests in flight (HTTP/1.1 pipelining).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
-from bench.httpclient import HttpConnection
+from bench.httpclient import HttpConnection, HttpError
 
 
 def peer_event(seq: int, ts_ms: int, label: str = "") -> bytes:
@@ -110,3 +112,47 @@ class LivebracketPublisher(Publisher):
         if (match["seq"], match["version"]) != (self.base_seq + k, self.version + k):
             raise PublishError(f"publish {k}: the match is at seq {match['seq']} version {match['version']}, "
                                f"expected {self.base_seq + k} and {self.version + k}")
+
+
+class ScoreWriter:
+    """One match's guarded scores over its own keep-alive connection, each sent at once (pipelined)
+    and its answer checked in order by `answers`; bench/stormgen.py keeps one per live match."""
+
+    def __init__(self, host: str, port: int, token: str, match_id: str, version: int, seq: int) -> None:
+        self.conn = HttpConnection(host, port)
+        self.match_id = match_id
+        self.path = f"/api/matches/{match_id}/score"
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        self.version = version  # before the first publish
+        self.base_seq = seq
+        self.send_ns: list[int] = []  # [j - 1]: when publish j's request was written
+        self.answer_ns: list[int] = []  # [j - 1]: how long its answer took
+        self.pending: asyncio.Queue[int] = asyncio.Queue()
+        self.error: str | None = None
+
+    def send(self, players: tuple[str, str]) -> None:
+        j = len(self.send_ns) + 1
+        self.send_ns.append(time.perf_counter_ns())
+        body = json.dumps({"scores": {players[0]: j, players[1]: 0}}).encode()
+        self.conn.send("POST", self.path, body, {**self.headers, "If-Match": str(self.version + j - 1)})
+        self.pending.put_nowait(j)
+
+    async def answers(self) -> None:
+        """Read every answer in order and check it (the expected seq and version)."""
+        while True:
+            j = await self.pending.get()
+            try:
+                status, raw = await self.conn.receive()
+            except HttpError as e:
+                self.error = f"{self.match_id} publish {j}: {e}"
+                return
+            self.answer_ns.append(time.perf_counter_ns() - self.send_ns[j - 1])
+            if status != 200:
+                self.error = f"{self.match_id} publish {j}: HTTP {status} {raw[:200]!r}"
+                return
+            match = json.loads(raw)
+            if (match["seq"], match["version"]) != (self.base_seq + j, self.version + j):
+                self.error = (f"{self.match_id} publish {j}: at seq {match['seq']} version {match['version']}, "
+                              f"expected {self.base_seq + j} and {self.version + j}")
+                return
+            self.pending.task_done()

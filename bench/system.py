@@ -64,3 +64,17 @@ def add_disturbance_arguments(parser: argparse.ArgumentParser, quiet_wait_s: flo
     parser.add_argument("--max-other-cpu", type=float, default=20.0,
                         help=f"run a {unit} again when anything else took more than this %% of a core")
     parser.add_argument("--retries", type=int, default=2, help="at most this many times again")
+
+
+def listen_drops() -> dict[str, int]:
+    """The machine's TCP listen-queue overflows and drops so far (/proc/net/netstat): a
+    connection the server's accept queue had no room for waits for its SYN to be sent again."""
+    try:
+        lines = open("/proc/net/netstat").read().splitlines()
+    except OSError:
+        return {}
+    for names, values in zip(lines[::2], lines[1::2]):
+        if names.startswith("TcpExt:"):
+            table = dict(zip(names.split()[1:], (int(v) for v in values.split()[1:])))
+            return {k: table.get(k, 0) for k in ("ListenOverflows", "ListenDrops")}
+    return {}
