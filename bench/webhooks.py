@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
 import json
 import tempfile
 import time
@@ -27,11 +26,10 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 from tornado.web import Application, RequestHandler
 
+from bench.settle import fresh_embedded
 from config import Config
 from server import build_services
-from storage.embedded import EmbeddedMongo
 from storage.memory import MemoryStore
-from storage.mongo import MongoStore
 from tournament.models import Event, Tournament, TournamentState, match_stream
 from tournament.roles import Principal, Role
 from tournament.store import Store
@@ -69,14 +67,8 @@ async def open_store(kind: str) -> AsyncIterator[Store]:
         yield MemoryStore()
         return
     with tempfile.TemporaryDirectory(prefix="livebracket-webhooks-") as workdir:
-        server = EmbeddedMongo(Path(workdir))
-        store = MongoStore(await server.start(), "livebracket")
-        try:
-            await store.setup()
+        async with fresh_embedded(Path(workdir)) as store:
             yield store
-        finally:
-            await store.close()
-            await server.stop()
 
 
 async def run(kind: str, hooks: int, events: int) -> dict[str, float]:
@@ -112,7 +104,7 @@ async def main() -> None:
     parser.add_argument("--store", default="memory", choices=("memory", "embedded"))
     parser.add_argument("--hooks", default="1,10")
     args = parser.parse_args()
-    print(f"| store | webhooks | queueing, µs per event | deliveries/s per webhook | deliveries/s in all |")
+    print("| store | webhooks | queueing, µs per event | deliveries/s per webhook | deliveries/s in all |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for hooks in (int(n) for n in args.hooks.split(",")):
         figures = await run(args.store, hooks, args.events)
