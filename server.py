@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import dataclasses
 import errno
+import gc
 import logging
 import os
 import signal
@@ -80,11 +81,20 @@ async def open_store(config: Config, embedded: EmbeddedMongo | None) -> Store:
     return MongoStore(await embedded.start(), config.db_name, config.store_timeout_s)
 
 
+# Connections the kernel holds until they are accepted (Tornado's default is 128): a venue's
+# screens reconnecting at once after a Wi-Fi blip must not lose their SYNs (a 1 s retry each)
+LISTEN_BACKLOG = 4096
+# The cyclic collector's first threshold (CPython's is 700 allocations). A full collection walks
+# every open socket's objects, 0.2-0.4 s at 2,000 sockets; with the default, a reconnect storm
+# runs several (docs/performance.md "Reconnect storm"). The memory it costs is freed later.
+GC_THRESHOLD = (50_000, 20, 100)
+
+
 def bind(config: Config) -> list[socket.socket]:
     """The listening sockets, bound before anything starts. Raises ConfigError (one line)
     when the address is in use or cannot be bound."""
     try:
-        return bind_sockets(config.port, address=config.host)
+        return bind_sockets(config.port, address=config.host, backlog=LISTEN_BACKLOG)
     except OSError as e:
         where = f"{config.host}:{config.port}"
         if e.errno == errno.EADDRINUSE:
@@ -259,6 +269,8 @@ async def serve(config: Config) -> None:
         services.outbox.start()
         services.store_watch.start()
         server = http_server.listen(make_app(services), config, listening)
+        gc.freeze()  # what start-up made lives as long as the process: no collection walks it again
+        gc.set_threshold(*GC_THRESHOLD)
         token, _ = services.tokens.issue("organizer", "Organizer", Role.ORGANIZER, config.token_ttl_s)
         print(f"livebracket serving {config.public_url} (store: {config.store}"
               f"{', broker: ' + broker.url if broker else ''})", flush=True)

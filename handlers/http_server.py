@@ -49,7 +49,9 @@ from realtime.errors import Problem
 
 log = logging.getLogger(__name__)
 
-ACCEPTS_PER_EVENT = 128  # as Tornado's own accept handler: then other work gets a turn
+# Accepted per listener event (Tornado's own handler takes 128): each is a handshake in the same
+# loop turn, ahead of a publish; 16 keeps a reconnect storm from queueing in front of live traffic
+ACCEPTS_PER_EVENT = 16
 LINGER_S = 2.0  # after a 431: how long what the client still sends is read and dropped
 LINGER_BYTES = 256 * 1024  # ... and how much of it, before the connection is closed anyway
 

@@ -1,7 +1,9 @@
-"""Rate and connection limits: token buckets per key (clock injected) and exact connection counts."""
+"""Rate and connection limits: token buckets per key (clock injected), exact connection counts,
+and one socket admission per event-loop turn."""
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import dataclasses
 import ipaddress
@@ -66,6 +68,39 @@ class RateLimiter:
 
     def __len__(self) -> int:
         return len(self._buckets)
+
+
+class OnePerTurn:
+    """Lets one waiter through per event-loop turn, in arrival order: a burst of reconnecting
+    sockets queues here, and the live traffic already in the loop's ready queue goes between
+    them instead of behind all of them (docs/performance.md "Reconnect storm")."""
+
+    def __init__(self) -> None:
+        self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._scheduled = False
+        self.waited = 0  # waiters that found others ahead of them
+
+    async def turn(self) -> None:
+        loop = asyncio.get_running_loop()
+        if not self._waiting and not self._scheduled:
+            self._scheduled = True  # the next arrival this turn waits for the next turn
+            loop.call_soon(self._release)
+            return
+        self.waited += 1
+        future = loop.create_future()
+        self._waiting.append(future)
+        await future
+
+    def _release(self) -> None:
+        while self._waiting:
+            future = self._waiting.popleft()
+            if not future.done():  # a cancelled waiter (its socket closed) gives up its turn
+                future.set_result(None)
+                break
+        if self._waiting:
+            asyncio.get_running_loop().call_soon(self._release)
+        else:
+            self._scheduled = False
 
 
 def retry_after_ms(wait_s: float) -> int:

@@ -159,6 +159,23 @@ def frame(kind: str, data: dict[str, Any] | None = None, **fields: Any) -> str:
                       separators=(",", ":"))
 
 
+class Serialized(dict[str, Any]):
+    """A frame's fields and their JSON (`json`, an object), serialized once for every frame that
+    carries them: a tournament room's snapshot, shared by the sockets that join at one seq."""
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        super().__init__(fields)
+        self.json = json.dumps(fields, separators=(",", ":"))
+
+
+def spliced_frame(kind: str, head: dict[str, Any], body: Serialized, tail: dict[str, Any]) -> str:
+    """`frame(kind, {**head, **body, **tail})`, with the body's JSON spliced in as it is. A key
+    of `head` that the body has too is the body's (as in the merge); `tail` must not repeat one."""
+    parts = [json.dumps({k: v for k, v in head.items() if k not in body}, separators=(",", ":"))[1:-1],
+             body.json[1:-1], json.dumps(tail, separators=(",", ":"))[1:-1]]
+    return '{"type":' + json.dumps(kind) + ',"data":{' + ",".join(p for p in parts if p) + "}}"
+
+
 def error_frame(code: str, message: str, ref: str | int | None = None, **details: Any) -> str:
     body: dict[str, Any] = {"type": "error", "code": code, "message": message, **details}
     if ref is not None:

@@ -26,7 +26,7 @@ from realtime.errors import ApiError, describe, is_expected
 from realtime.frames import Frame
 from realtime.heartbeat import Heartbeat
 from realtime.hub import Connection, Hub, Member, match_room, tournament_room
-from realtime.limits import Limits, TokenBucket, client_ip, retry_after_ms
+from realtime.limits import Limits, OnePerTurn, TokenBucket, client_ip, retry_after_ms
 from realtime.lobby import LOBBY_ROOM, Lobby
 from realtime.protocol import ClientMessage, CloseCode, ErrorCode, ProtocolError
 from tournament import fields, rules
@@ -135,6 +135,9 @@ class MatchRoom:
         return room_id
 
 
+SNAPSHOT_SHARED_S = 1.0  # how long a tournament room's snapshot read serves the sockets joining at its seq
+
+
 class TournamentRoom:
     """A tournament's welcome carries its participants and matches; past `max_matches`
     matches, only those in play, with `matches_complete: false` (the page reads the rest
@@ -148,6 +151,8 @@ class TournamentRoom:
         self._matches = matches
         self._max_matches = max_matches
         self._queue = queue  # the call queue a welcome carries (StationService.welcome_queue)
+        # the read shared by the sockets joining at one (epoch, seq), by room key
+        self._shared: dict[str, tuple[tuple[str, int], asyncio.Future[protocol.Serialized]]] = {}
 
     def key(self, room_id: str) -> str:
         return tournament_room(room_id)
@@ -156,21 +161,42 @@ class TournamentRoom:
         return hub.watchers(key) >= limits.tournament_room_max
 
     async def snapshot(self, room_id: str, user: Principal, hub: Hub) -> tuple[int, dict[str, Any], str]:
+        """The room's fields at its current seq. The sockets that join at one seq and epoch
+        within SNAPSHOT_SHARED_S share one read and one serialization (a reconnect storm is
+        thousands of them); the events after that seq are held for each member as always, so a
+        shared snapshot is as consistent as its own would be."""
         room = hub.room(self.key(room_id))
         seq, epoch = room.seq, room.epoch  # events after this are held for the member
+        shared = self._shared.get(room.key)
+        if shared is None or shared[0] != (epoch, seq):
+            read = asyncio.ensure_future(self._read(room_id))
+            self._shared[room.key] = shared = ((epoch, seq), read)
+            asyncio.get_running_loop().call_later(SNAPSHOT_SHARED_S, self._forget, room.key, read)
+            read.add_done_callback(lambda f: self._forget_failed(room.key, f))
+        # shielded: a joiner that leaves (its socket closed) must not cancel the others' read
+        return seq, await asyncio.shield(shared[1]), epoch
+
+    def _forget(self, key: str, read: asyncio.Future[protocol.Serialized]) -> None:
+        if key in self._shared and self._shared[key][1] is read:
+            del self._shared[key]
+
+    def _forget_failed(self, key: str, read: asyncio.Future[protocol.Serialized]) -> None:
+        if not read.cancelled() and read.exception() is not None:  # the next joiner reads again
+            self._forget(key, read)
+
+    async def _read(self, room_id: str) -> protocol.Serialized:
         tournament = await self._tournaments.get(room_id)
         participants = await self._tournaments.list_participants(room_id)
         matches = await self._tournaments.list_matches(room_id)
         complete = len(matches) <= self._max_matches
         shown = matches if complete else [m for m in matches if m.state in IN_PLAY][:self._max_matches]
-        fields = {"tournament_id": tournament.id, "tournament": tournament.to_json(),
-                  "participants": [p.to_json() for p in participants],
-                  "matches": [m.to_json() for m in shown], "matches_total": len(matches),
-                  "matches_complete": complete,
-                  # the call queue as queue_updated carries it (None: the tournament has no stations)
-                  "queue": self._queue(tournament, matches)}
-        # Tournament rooms are numbered in memory: a new room (a restart) is a new epoch.
-        return seq, fields, epoch
+        return protocol.Serialized({
+            "tournament_id": tournament.id, "tournament": tournament.to_json(),
+            "participants": [p.to_json() for p in participants],
+            "matches": [m.to_json() for m in shown], "matches_total": len(matches),
+            "matches_complete": complete,
+            # the call queue as queue_updated carries it (None: the tournament has no stations)
+            "queue": self._queue(tournament, matches)})
 
     def identity(self, user: Principal, snapshot: dict[str, Any]) -> tuple[str | None, str | None]:
         return None, None
@@ -232,6 +258,7 @@ class SessionContext:
     links: LinkService
     clock: Callable[[], float] = time.time
     open_sessions: set[SocketSession] = dataclasses.field(default_factory=set)  # admitted, not yet closed
+    admissions: OnePerTurn = dataclasses.field(default_factory=OnePerTurn)  # one socket admitted per loop turn
 
     def close_revoked(self, tournament_id: str) -> int:
         """Close (4503, token_revoked) every open socket of `tournament_id`'s event links that
@@ -283,6 +310,9 @@ class SocketSession:
     async def open(self) -> None:
         """Admit and subscribe, or refuse (an error frame, then a close). Never raises."""
         try:
+            await self._ctx.admissions.turn()
+            if self._gone:  # the client left while it waited for its turn
+                return
             since, epoch = self._admit()
             self._ctx.open_sessions.add(self)
             await self._check_link()
@@ -395,12 +425,16 @@ class SocketSession:
             replay = await hub.missed(self._key, snapshot_seq, since,
                                       lambda after, limit: self._room.persisted(self._handshake.room_id, after, limit))
         self.epoch = room_epoch
-        welcome = {**user.to_json(), **snapshot, "seq": snapshot_seq, "epoch": room_epoch,
-                   "recovered": replay is not None if since is not None else False,
-                   "heartbeat_interval": int(self._ctx.settings.heartbeat_interval_s * 1000),
-                   "watchers": hub.watchers(self._key)}
+        tail = {"seq": snapshot_seq, "epoch": room_epoch,
+                "recovered": replay is not None if since is not None else False,
+                "heartbeat_interval": int(self._ctx.settings.heartbeat_interval_s * 1000),
+                "watchers": hub.watchers(self._key)}
+        if isinstance(snapshot, protocol.Serialized):  # shared by the sockets joining at this seq
+            text = protocol.spliced_frame(reply_type, user.to_json(), snapshot, tail)
+        else:
+            text = protocol.frame(reply_type, {**user.to_json(), **snapshot, **tail})
         with self._transport.unbounded():
-            self._transport.send(Frame(protocol.frame(reply_type, welcome)))
+            self._transport.send(Frame(text))
             hub.resume(member, replay, since, snapshot_seq, generation)
 
     def _resync(self) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from realtime.limits import ConnectionCounter, RateLimiter, TokenBucket, client_ip, retry_after_ms
+from realtime.limits import ConnectionCounter, OnePerTurn, RateLimiter, TokenBucket, client_ip, retry_after_ms
 from tests.realtime.fakes import FakeClock
 
 
@@ -110,3 +112,42 @@ def test_the_default_limits_hold_a_production_pc() -> None:
     counter = ConnectionCounter(defaults.sockets_per_user, defaults.sockets_per_ip,
                                 per_spectator=defaults.sockets_per_spectator_token)
     assert [counter.admit("organizer:organizer", "192.168.1.20") for _ in range(40)] == [None] * 40
+
+
+async def _through_the_pacer(cancel: int | None = None) -> tuple[list[tuple[int, int]], int]:
+    """Five waiters arrive in one loop turn: (waiter, loop turn it passed in), and the waits counted."""
+    pacer, turn, passed = OnePerTurn(), [0], []
+    loop = asyncio.get_running_loop()
+
+    def tick() -> None:  # one increment per loop iteration while the waiters are under way
+        turn[0] += 1
+        if turn[0] < 100:
+            loop.call_soon(tick)
+
+    async def waiter(i: int) -> None:
+        await pacer.turn()
+        passed.append((i, turn[0]))
+
+    loop.call_soon(tick)
+    tasks = [asyncio.ensure_future(waiter(i)) for i in range(5)]
+    await asyncio.sleep(0)  # all five are waiting now
+    if cancel is not None:
+        tasks[cancel].cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return passed, pacer.waited
+
+
+@pytest.mark.gen_test
+async def test_one_waiter_passes_per_loop_turn_in_arrival_order() -> None:
+    passed, waited = await _through_the_pacer()
+    assert [i for i, _ in passed] == [0, 1, 2, 3, 4]
+    turns = [t for _, t in passed]
+    assert turns == sorted(set(turns)), "two waiters passed in one loop turn"
+    assert waited == 4
+
+
+@pytest.mark.gen_test
+async def test_a_cancelled_waiter_gives_up_its_turn() -> None:
+    """A socket closed while it waits is skipped; the ones behind it still pass, in order."""
+    passed, _ = await _through_the_pacer(cancel=2)
+    assert [i for i, _ in passed] == [0, 1, 3, 4]

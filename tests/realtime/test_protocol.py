@@ -6,6 +6,8 @@ import json
 import struct
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from realtime import protocol
 from realtime.frames import Frame, encode_text_frame
@@ -221,3 +223,25 @@ def test_frame_wire_counts_utf8_bytes() -> None:
     """The length field counts encoded bytes, not characters."""
     frame = Frame('"é"')
     assert frame.wire == b"\x81\x04" + '"é"'.encode()
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+                           max_leaves=10)
+
+
+@given(head=st.dictionaries(st.text(max_size=5), json_values, max_size=4),
+       body=st.dictionaries(st.text(max_size=5), json_values, max_size=4),
+       tail=st.dictionaries(st.text(min_size=6), json_values, max_size=3))
+def test_a_spliced_frame_is_the_merged_frame(head: dict[str, object], body: dict[str, object],
+                                             tail: dict[str, object]) -> None:
+    """The shared snapshot's JSON spliced between the user's fields and the welcome's tail reads
+    as the merge would: the body's value wins a key both have, and any of them may be empty."""
+    spliced = protocol.spliced_frame("connection_established", head, protocol.Serialized(body), tail)
+    assert json.loads(spliced) == json.loads(protocol.frame("connection_established", {**head, **body, **tail}))
+
+
+def test_a_spliced_frame_is_the_same_text_when_no_key_repeats() -> None:
+    head, body, tail = {"user_id": "ü"}, {"tournament": {"name": "Cup \u2603"}, "matches": []}, {"seq": 7}
+    assert (protocol.spliced_frame("subscribed", head, protocol.Serialized(body), tail)
+            == protocol.frame("subscribed", {**head, **body, **tail}))

@@ -324,3 +324,90 @@ async def test_presence_tells_which_participants_are_connected(world: World) -> 
     world.scheduler.advance(1.0)
     assert seen.json()[-1]["data"]["online"] == {"m1": ["alice"]}
 
+
+
+async def _tournament_with_a_match(world: World) -> None:
+    await world.store.insert_tournament(Tournament(id="t1", name="Cup", game="", format="single_elimination",
+                                                   state=TournamentState.DRAFT, created_by="org", created_at=T0))
+    await world.store.insert_match(Match(id="m1", tournament_id="t1", participant_ids=("alice", "bob"),
+                                         state=MatchState.SCHEDULED, created_at=T0, updated_at=T0))
+    world.limits.tournament_room_max = 100
+
+
+def _count_reads(world: World, monkeypatch: pytest.MonkeyPatch,
+                 gate: asyncio.Event | None = None, fail_first: bool = False) -> list[int]:
+    """Counts the store's match-list reads (one per snapshot), optionally held at `gate` or failing once."""
+    reads: list[int] = []
+    list_matches = world.store.list_matches
+
+    async def counted(tournament_id: str) -> list[Match]:
+        reads.append(1)
+        if gate is not None:
+            await gate.wait()
+        if fail_first and len(reads) == 1:
+            raise StorageUnavailableError("the store is down")
+        return await list_matches(tournament_id)
+
+    monkeypatch.setattr(world.store, "list_matches", counted)
+    return reads
+
+
+@pytest.mark.gen_test
+async def test_sockets_joining_a_tournament_room_at_one_seq_share_one_snapshot(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reconnect storm's sockets joining at one seq are welcomed from one read of the store,
+    each with its own user fields; after the next event a joiner reads afresh."""
+    await _tournament_with_a_match(world)
+    reads = _count_reads(world, monkeypatch)
+    joined = [world.session("t1", "tournament", token=world.token(name, Role.SPECTATOR))
+              for name in ("ann", "ben", "cat")]
+    await asyncio.gather(*(session.open() for session, _ in joined))
+    welcomes = [transport.json()[0]["data"] for _, transport in joined]
+    assert len(reads) == 1
+    assert [w["username"] for w in welcomes] == ["Ann", "Ben", "Cat"]
+    assert all(w["matches"] == welcomes[0]["matches"] and w["seq"] == welcomes[0]["seq"] for w in welcomes)
+    await world.matches.start("m1", Principal("org", "Org", Role.ORGANIZER))  # an event: the seq moves on
+    late, transport = world.session("t1", "tournament", token=world.token("dan", Role.SPECTATOR))
+    await late.open()
+    (welcome,) = transport.json()
+    assert len(reads) == 2
+    assert welcome["data"]["seq"] > welcomes[0]["seq"]
+    assert welcome["data"]["matches"][0]["state"] == "live"
+
+
+@pytest.mark.gen_test
+async def test_a_joiner_that_leaves_does_not_cancel_the_shared_read(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    await _tournament_with_a_match(world)
+    gate = asyncio.Event()
+    reads = _count_reads(world, monkeypatch, gate)
+    first, _ = world.session("t1", "tournament", token=world.token("ann", Role.SPECTATOR))
+    second, transport = world.session("t1", "tournament", token=world.token("ben", Role.SPECTATOR))
+    opening = asyncio.ensure_future(first.open())
+    while not reads:
+        await asyncio.sleep(0)
+    following = asyncio.ensure_future(second.open())
+    for _ in range(5):
+        await asyncio.sleep(0)  # the second is awaiting the first's read
+    opening.cancel()
+    first.closed()
+    gate.set()
+    await following
+    assert opening.cancelled()
+    assert [f["type"] for f in transport.json()] == ["connection_established"]
+    assert len(reads) == 1
+
+
+@pytest.mark.gen_test
+async def test_a_failed_snapshot_read_is_not_shared(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read that failed (the store was down) refuses its socket; the next joiner at the same
+    seq reads again instead of getting the failure."""
+    await _tournament_with_a_match(world)
+    reads = _count_reads(world, monkeypatch, fail_first=True)
+    failed, refused = world.session("t1", "tournament", token=world.token("ann", Role.SPECTATOR))
+    await failed.open()
+    assert refusal(refused)[1] == 1011
+    later, transport = world.session("t1", "tournament", token=world.token("ben", Role.SPECTATOR))
+    await later.open()
+    assert [f["type"] for f in transport.json()] == ["connection_established"]
+    assert len(reads) == 2
