@@ -269,7 +269,6 @@ async def serve(config: Config) -> None:
         services.outbox.start()
         services.store_watch.start()
         server = http_server.listen(make_app(services), config, listening)
-        gc.freeze()  # what start-up made lives as long as the process: no collection walks it again
         gc.set_threshold(*GC_THRESHOLD)
         token, _ = services.tokens.issue("organizer", "Organizer", Role.ORGANIZER, config.token_ttl_s)
         print(f"livebracket serving {config.public_url} (store: {config.store}"
