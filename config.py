@@ -49,6 +49,9 @@ class Config:
     snapshot_matches_max: int = 512
     room_idle_s: float = 600.0  # an empty room unused this long is forgotten (its history with it)
     batch_window_s: float = 0.1
+    # A tournament room's live scores within this window are one frame (None: batch_window_s;
+    # 0: one frame per score event, as match rooms have)
+    tournament_window_s: float | None = None
     ping_interval_s: float = 25.0
     max_frame_bytes: int = 16 * 1024  # client frames over it: error, then 4008
     max_message_bytes: int = 1024 * 1024  # client frames over it are dropped unread by Tornado (1009)
@@ -82,6 +85,11 @@ class Config:
     webhook_retry_base_s: float = 1.0
     webhook_retry_cap_s: float = 300.0
     webhook_timeout_s: float = 10.0
+
+    @property
+    def scores_window_s(self) -> float:
+        """How long a tournament room's live scores wait to go out as one frame."""
+        return self.batch_window_s if self.tournament_window_s is None else self.tournament_window_s
 
     @property
     def public_url(self) -> str:
@@ -131,6 +139,9 @@ def add_server_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, 
                         help="lifetime of tokens the server mints (e.g. 12h)")
     parser.add_argument("--batch-window-s", default=env("BATCH_WINDOW_S", str(Config.batch_window_s)),
                         help="how long live score updates are coalesced per match (seconds)")
+    parser.add_argument("--tournament-window-s", default=env("TOURNAMENT_WINDOW_S", ""),
+                        help="how long a tournament room's live scores are coalesced into one frame "
+                             "(seconds; default: the batch window; 0: a frame per score)")
     parser.add_argument("--ping-interval-s", default=env("PING_INTERVAL_S", str(Config.ping_interval_s)),
                         help="heartbeat ping interval of sockets (seconds); silent for 2 is closed")
     parser.add_argument("--allowed-origins", default=env("ALLOWED_ORIGINS", ""),
@@ -166,6 +177,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
                           f"characters, not {len(args.jwt_secret)}")
     batch_window_s = _seconds(args.batch_window_s, "--batch-window-s", 0.0, 10.0)
     ping_interval_s = _seconds(args.ping_interval_s, "--ping-interval-s", 0.1, 3600.0)
+    tournament_window_s = (_seconds(args.tournament_window_s, "--tournament-window-s", 0.0, 10.0)
+                           if args.tournament_window_s.strip() else None)
     origins = tuple(o.strip().rstrip("/") for o in args.allowed_origins.split(",") if o.strip())
     proxies = tuple(p.strip() for p in args.trusted_proxies.split(",") if p.strip())
     for proxy in proxies:
@@ -184,6 +197,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         jwt_secret=args.jwt_secret or "",
         token_ttl_s=parse_duration_s(args.token_ttl),
         batch_window_s=batch_window_s,
+        tournament_window_s=tournament_window_s,
         ping_interval_s=ping_interval_s,
         allowed_origins=origins,
         trusted_proxies=proxies,

@@ -124,7 +124,7 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     broker = (RedisBroker(config.broker_url, timed, history_frames=config.history_frames)
               if config.broker_url else None)
     hub = Hub(loop, history_frames=config.history_frames, history_rooms=config.history_rooms,
-              room_idle_s=config.room_idle_s, broker=broker)
+              room_idle_s=config.room_idle_s, broker=broker, scores_window_s=config.scores_window_s)
     lobby = Lobby(hub, loop, clock)
     bell = CallBell()  # tells the stations which tournaments' queues may have moved
     rosters = Rosters(timed, clock)  # who may act for each team, kept true by the events

@@ -8,6 +8,8 @@ them; a connection applies its own output bound. Nothing here knows Tornado.
 With a Broker (many nodes, realtime/broker.py) `publish` hands each event to it instead, and
 the local fan-out happens when the broker delivers the event back (`deliver`), in the broker's
 order, on every node alike; `ready`, `renumber` and the history step of `missed` are its seam.
+With a Census (realtime/counters.py) `watchers` and `presence` add the other nodes' part of a
+room to this node's own, and the census hears of every change here (`Census.changed`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any, Protocol
 
 from realtime import protocol
 from realtime.frames import Frame
-from tournament.events import MATCH_ROOM_ONLY
+from tournament.events import MATCH_ROOM_ONLY, SCORE_UPDATED
 from tournament.models import Event
 from tournament.scheduler import Scheduler
 
@@ -34,6 +36,10 @@ HISTORY_ROOMS = 1024  # rooms whose history is kept once empty (least recently u
 ROOM_IDLE_S = 600.0  # an empty room unused this long is forgotten when a new room is made
 PRESENCE_INTERVAL_S = 1.0
 REPLAY_LIMIT = 1000  # events replayed from the stored log at most; further behind gets a snapshot
+# A tournament room's live scores within one window go out as one `scores_updated` frame: the
+# latest of each match that changed (docs/protocol.md#tournament-rooms). Its traffic then grows
+# with the windows, not with the matches in play times their update rate.
+SCORES_UPDATED = "scores_updated"
 
 
 class Connection(Protocol):
@@ -62,6 +68,28 @@ class Broker(Protocol):
 
     def expect(self, key: str, seq: int) -> None:
         """A snapshot showed `seq` committed: make sure it reaches the room."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Headcount:
+    """The other nodes' part of a room's presence, as the census last read it."""
+
+    watchers: int = 0
+    participants: frozenset[str] = frozenset()  # a match room's players with a socket there
+    spectators: int = 0
+    online: dict[str, frozenset[str]] = dataclasses.field(default_factory=dict)  # a tournament room's
+
+
+class Census(Protocol):
+    """What the hub needs of the counts other nodes keep (realtime/counters.py)."""
+
+    def changed(self, key: str, sink: Hub) -> None:
+        """This node's presence in room `key` changed (a join, an identification, a leave). The
+        census reads the other nodes' part of rooms with members here, and calls
+        `sink.presence_moved(key)` when it moved. Never raises."""
+
+    def others(self, key: str) -> Headcount | None:
+        """The other nodes' part of room `key` as last read (None: nothing known)."""
 
 
 class Member:
@@ -104,6 +132,9 @@ class Room:
     used: float = 0.0  # when the room was last used (the hub's clock)
     presence_timer: object | None = None
     parent: str | None = None  # a match room's tournament room, whose presence counts its players
+    # a tournament room's scores waiting for its window to end: the latest event of each match
+    scores: dict[str, Event] = dataclasses.field(default_factory=dict)
+    scores_timer: object | None = None
 
     def since(self, seq: int, latest: int) -> list[Frame] | None:
         """The kept frames after `seq`, or None if some of those up to `latest` are not kept."""
@@ -158,8 +189,11 @@ class Hub:
     def __init__(self, scheduler: Scheduler, presence_interval_s: float = PRESENCE_INTERVAL_S,
                  history_frames: int = HISTORY_FRAMES, history_rooms: int = HISTORY_ROOMS,
                  replay_limit: int = REPLAY_LIMIT, room_idle_s: float = ROOM_IDLE_S,
-                 clock: Callable[[], float] = time.monotonic, broker: Broker | None = None) -> None:
+                 clock: Callable[[], float] = time.monotonic, broker: Broker | None = None,
+                 census: Census | None = None,
+                 scores_window_s: float = 0.0) -> None:
         self._scheduler = scheduler
+        self._scores_window_s = scores_window_s  # 0: every score is its own tournament-room frame
         self._presence_interval_s = presence_interval_s
         self._history_frames = history_frames
         self._history_rooms = history_rooms
@@ -167,6 +201,7 @@ class Hub:
         self._room_idle_s = room_idle_s
         self._clock = clock
         self._broker = broker
+        self._census = census
         self._rooms: collections.OrderedDict[str, Room] = collections.OrderedDict()
         self._children: dict[str, set[str]] = {}  # a tournament room -> its match rooms with players in
         self.stats = HubStats()
@@ -190,6 +225,12 @@ class Hub:
         return key in self._rooms
 
     def watchers(self, key: str) -> int:
+        """The room's sockets: this node's, and with a census the other nodes' as last read."""
+        others = self._census.others(key) if self._census is not None else None
+        return self.members_here(key) + (others.watchers if others is not None else 0)
+
+    def members_here(self, key: str) -> int:
+        """The room's sockets on this node."""
         room = self._rooms.get(key)
         return len(room.members) if room else 0
 
@@ -205,7 +246,10 @@ class Hub:
                 room = self.room(match_key)
                 room.seq = max(room.seq, event.seq)
                 self._broadcast(room, Frame(protocol.frame(event.type, data, seq=event.seq, ts=ts), event.seq))
-            if tournament_key is not None and match_key is not None:
+            if tournament_key is not None and match_key is not None and event.type == SCORE_UPDATED \
+                    and self._scores_window_s > 0:
+                self._coalesce_score(tournament_key, event)
+            elif tournament_key is not None and match_key is not None:
                 self.broadcast_event(tournament_key, event.type, data, ts, match_seq=event.seq)
             elif tournament_key is not None:
                 self.broadcast_event(tournament_key, event.type, data, ts)
@@ -213,10 +257,47 @@ class Hub:
             log.exception("could not publish %s %s", event.stream, event.type)
 
     def broadcast_event(self, key: str, kind: str, data: dict[str, Any], ts: int, **extra: Any) -> None:
-        """Number an event with the room's next sequence number and send it to the room."""
+        """Number an event with the room's next sequence number and send it to the room (after
+        the room's waiting scores: a match's final score is always before its completion)."""
         room = self.room(key)
+        self._send_scores(room)
         room.seq += 1
         self._broadcast(room, Frame(protocol.frame(kind, data, seq=room.seq, ts=ts, **extra), room.seq))
+
+    def _coalesce_score(self, key: str, event: Event) -> None:
+        """Keep a match's latest score for its tournament room until the window ends."""
+        room = self.room(key)
+        room.scores.pop(event.stream, None)  # re-inserted: the frame lists matches by latest change
+        room.scores[event.stream] = event
+        if room.scores_timer is None:
+            room.scores_timer = self._scheduler.call_later(self._scores_window_s,
+                                                           functools.partial(self._scores_due, key))
+
+    def _scores_due(self, key: str) -> None:
+        room = self._rooms.get(key)
+        if room is not None:
+            room.scores_timer = None
+            self._send_scores(room)
+
+    def _send_scores(self, room: Room) -> None:
+        """The room's waiting scores as one `scores_updated` frame, numbered as any event."""
+        if room.scores_timer is not None:
+            self._scheduler.remove_timeout(room.scores_timer)
+            room.scores_timer = None
+        if not room.scores:
+            return
+        events = list(room.scores.values())
+        room.scores.clear()
+        room.seq += 1
+        data = {"tournament_id": events[0].data.get("tournament_id"),
+                "updates": [{**e.data, "match_seq": e.seq} for e in events]}
+        text = protocol.frame(SCORES_UPDATED, data, seq=room.seq, ts=int(events[-1].ts * 1000))
+        self._broadcast(room, Frame(text, room.seq))
+
+    def flush_scores(self) -> None:
+        """Send every tournament room's waiting scores now (before a shutdown closes the sockets)."""
+        for room in list(self._rooms.values()):
+            self._send_scores(room)
 
     async def ready(self, key: str) -> None:
         """Before a member reads its snapshot: with a broker, the room is carried here and
@@ -363,7 +444,9 @@ class Hub:
         return dict(counts)
 
     def close_all(self, code: int, reason: str) -> int:
-        """Close every connection (server shutdown); returns how many."""
+        """Close every connection (server shutdown), each room's waiting scores sent first;
+        returns how many."""
+        self.flush_scores()
         count = 0
         for room in self._rooms.values():
             for member in list(room.members):
@@ -376,16 +459,47 @@ class Hub:
         return count
 
     def _presence_changed(self, key: str) -> None:
-        """Tell the room (and its tournament room) who watches, at most once per interval."""
-        for room in (self._rooms.get(key), self._rooms.get(self._rooms[key].parent or "")):
-            if room is not None and room.presence_timer is None:
-                room.presence_timer = self._scheduler.call_later(self._presence_interval_s,
-                                                                 functools.partial(self._send_presence, room.key))
+        """Tell the room (and its tournament room) who watches, at most once per interval, and
+        the census, which tells the other nodes."""
+        parent = self._rooms[key].parent
+        if self._census is not None:
+            self._census.changed(key, self)
+            if parent is not None:
+                self._census.changed(parent, self)
+        self.presence_moved(key)
+        if parent is not None:
+            self.presence_moved(parent)
+
+    def presence_moved(self, key: str) -> None:
+        """The room's presence changed (here, or on another node as the census read it): its
+        members get a presence frame within the interval, one for every change in it."""
+        room = self._rooms.get(key)
+        if room is not None and room.presence_timer is None:
+            room.presence_timer = self._scheduler.call_later(self._presence_interval_s,
+                                                             functools.partial(self._send_presence, room.key))
 
     def presence(self, key: str) -> dict[str, Any]:
-        """A room's presence: how many watch; in a match room which of its participants are
-        connected and how many others (spectators and organizers); in a tournament room, per
-        match, its participants connected to the match's room."""
+        """A room's presence (`presence_here`), with a census the other nodes' part added:
+        their watchers and spectators summed, their players joined."""
+        data = self.presence_here(key)
+        others = self._census.others(key) if self._census is not None else None
+        if others is None:
+            return data
+        data["watchers"] += others.watchers
+        if "participants" in data:
+            data["participants"] = sorted({*data["participants"], *others.participants})
+            data["spectators"] += others.spectators
+        elif "online" in data:
+            online = {match: set(players) for match, players in data["online"].items()}
+            for match, players in others.online.items():
+                online.setdefault(match, set()).update(players)
+            data["online"] = {match: sorted(online[match]) for match in sorted(online)}
+        return data
+
+    def presence_here(self, key: str) -> dict[str, Any]:
+        """A room's presence on this node: how many watch; in a match room which of its
+        participants are connected and how many others (spectators and organizers); in a
+        tournament room, per match, its participants connected to the match's room."""
         room = self._rooms.get(key)
         members = room.members if room else set()
         data: dict[str, Any] = {"room": key, "watchers": len(members)}

@@ -40,6 +40,7 @@ OPTIONS: list[tuple[str, str, str, str, str, Any, Any]] = [
     ("DATA_DIR", "/var/lib/lb", "--data-dir", "/srv/lb", "data_dir", Path("/var/lib/lb"), Path("/srv/lb")),
     ("JWT_SECRET", SECRET, "--jwt-secret", SECRET + "-cli", "jwt_secret", SECRET, SECRET + "-cli"),
     ("TOKEN_TTL", "15m", "--token-ttl", "2h", "token_ttl_s", 900, 7200),
+    ("TOURNAMENT_WINDOW_S", "0.5", "--tournament-window-s", "0", "tournament_window_s", 0.5, 0.0),
 ]
 OPTION_IDS = [o[0].lower() for o in OPTIONS]
 
@@ -235,3 +236,10 @@ def test_unwritable_data_dir_is_refused(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(ConfigError, match="cannot keep the JWT secret"):
         with_jwt_secret(Config(data_dir=blocker / "data"))
+
+
+def test_the_tournament_window_follows_the_batch_window_unless_given() -> None:
+    assert load_config(["--batch-window-s", "0.25"], {}).scores_window_s == 0.25
+    assert load_config(["--batch-window-s", "0.25", "--tournament-window-s", "0"], {}).scores_window_s == 0.0
+    with pytest.raises(ConfigError, match="--tournament-window-s must be between"):
+        load_config(["--tournament-window-s", "11"], {})

@@ -104,14 +104,18 @@ export async function takeSnapshot(book, tournamentId, data) {
 export const bracketLeftOut = (frame) => frame.data?.bracket === null && frame.data?.bracket_matches > 0;
 
 /**
- * Apply a tournament socket's event to `book`: the match it carries, the bracket a
- * bracket_generated/bracket_updated carries, a reset. Returns the tournament, newer if the event had one.
+ * Apply a tournament socket's event to `book`: the match it carries, the matches of a
+ * scores_updated (a window's live scores), the bracket a bracket_generated/bracket_updated
+ * carries, a reset. Returns the tournament, newer if the event had one.
  */
 export function applyTournamentEvent(book, tournament, frame) {
   const data = frame.data ?? {};
   if (data.reset && !data.match) book.reset([]);
   for (const round of data.bracket?.rounds ?? []) round.matches.forEach((m) => book.merge(m));
   if (data.match) book.merge(data.match);
+  for (const update of frame.type === "scores_updated" ? data.updates ?? [] : []) {
+    if (update.match) book.merge(update.match);
+  }
   const newer = data.tournament && (!tournament || data.tournament.version >= tournament.version);
   return newer ? { ...tournament, ...data.tournament } : tournament;
 }

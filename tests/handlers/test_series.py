@@ -118,7 +118,10 @@ async def test_a_best_of_three_played_from_two_player_sockets(api: Api) -> None:
                                                                            else "alice"): "CT"}
 
     overseen = await frames_until(watcher, "match_completed")
-    assert [f["type"] for f in overseen] == [f["type"] for f in seen]
+    # the tournament room has the same frames, each live score as its window's scores_updated
+    assert [f["type"] for f in overseen] == [{"score_updated": "scores_updated"}.get(f["type"], f["type"]) for f in seen]
+    assert [u["scores"] for f in overseen if f["type"] == "scores_updated" for u in f["data"]["updates"]] == [
+        f["data"]["scores"] for f in seen if f["type"] == "score_updated"]
     stored = await api.ok("GET", f"/api/matches/{mid}")
     assert stored["series"] == {"best_of": 3, "play_all": False, "to_win": 2, "score": {"alice": 2, "bob": 1},
                                 "current_game": None, "games_played": 3}
@@ -175,16 +178,18 @@ async def test_a_best_of_five_grand_final_in_double_elimination(api: Api) -> Non
         *[step for game in range(1, 5) for step in [
             ("match_state_changed", None), ("game_completed", game), ("series_updated", None),
             ("game_started", game + 1)]],
-        ("score_updated", 5), ("match_state_changed", None), ("game_completed", 5), ("series_updated", None),
+        ("scores_updated", None), ("match_state_changed", None), ("game_completed", 5), ("series_updated", None),
         ("match_completed", None), ("tournament_completed", None)]
-    assert all(f["data"]["match_id"] == mid for f in frames[:-1])
+    assert all(f["data"]["match_id"] == mid for f in frames[:-1] if f["type"] != "scores_updated")
     states = [(f["data"]["from"], f["data"]["to"]) for f in frames if f["type"] == "match_state_changed"]
     assert states == [("scheduled", "check_in"), ("check_in", "ready"), *[("live", "pending_result")] * 5]
     assert [f["data"]["series"]["score"] for f in frames if f["type"] == "series_updated"] == [
         {a: 1, b: 0}, {a: 1, b: 1}, {a: 2, b: 1}, {a: 2, b: 2}, {a: 2, b: 3}]
     assert [(f["data"]["reported_by"], f["data"]["confirmed_by"]) for f in frames if f["type"] == "game_completed"] == [
         (a, b), (b, a), (a, b), (b, a), (b, a)]
-    assert frames[-6]["data"]["scores"] == {a: 0, b: 1}  # game 5's live score, before its report
+    # game 5's live score, before its report: the tournament room has it as its window's scores
+    (live,) = frames[-6]["data"]["updates"]
+    assert (live["match_id"], live["game"], live["scores"], live["match"]["scores"]) == (mid, 5, {a: 0, b: 1}, {a: 2, b: 2})
     done = frames[-2]["data"]
     assert (done["winner_id"], done["match"]["scores"], done["result"]["games"]) == (
         b, {a: 2, b: 3}, [{a: 2, b: 0}, {a: 0, b: 2}, {a: 2, b: 0}, {a: 0, b: 2}, {a: 0, b: 3}])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -577,3 +578,68 @@ def test_a_tournament_room_made_again_has_a_new_epoch() -> None:
     hub.room(match_room("other"))
     again = hub.room(tournament_room("t1"))
     assert (again.seq, again.epoch != first.epoch) == (0, True)
+
+
+# -- a tournament room's live scores, one frame per window ---------------------------------------
+
+@pytest.fixture
+def windowed(scheduler: FakeScheduler) -> Hub:
+    """A hub whose tournament rooms coalesce live scores for 0.1 s (the server's default)."""
+    return Hub(scheduler, presence_interval_s=1.0, scores_window_s=0.1)
+
+
+def test_a_window_of_scores_is_one_tournament_frame_latest_per_match(windowed: Hub, scheduler: FakeScheduler) -> None:
+    """Scores of two matches within a window: the match rooms get every one; the tournament room
+    one scores_updated with each match's latest (and its match seq), numbered as one event."""
+    viewer, m1 = FakeConnection(), FakeConnection()
+    live(windowed, T1, viewer)
+    live(windowed, M1, m1)
+    for event in (match_event(5), match_event(1, match_id="m2"), match_event(6)):
+        windowed.publish(event)
+    assert m1.seqs == [5, 6] and viewer.frames == []
+    scheduler.advance(0.1)
+    (frame,) = viewer.json()
+    assert (frame["type"], frame["seq"], frame["ts"]) == ("scores_updated", 1, 106000)
+    assert frame["data"] == {"tournament_id": "t1", "updates": [
+        {"match_id": "m2", "scores": {"a": 1}, "tournament_id": "t1", "match_seq": 1},
+        {"match_id": "m1", "scores": {"a": 6}, "tournament_id": "t1", "match_seq": 6}]}
+    windowed.publish(match_event(7))
+    scheduler.advance(0.1)
+    assert [f["seq"] for f in viewer.json()] == [1, 2]
+    assert [u["match_seq"] for u in viewer.json()[1]["data"]["updates"]] == [7]
+
+
+def test_any_other_event_sends_the_waiting_scores_first(windowed: Hub, scheduler: FakeScheduler) -> None:
+    """A match's final score is always before its completion, and the room's seq stays gap-free."""
+    viewer = FakeConnection()
+    live(windowed, T1, viewer)
+    windowed.publish(match_event(5))
+    windowed.publish(match_event(6, kind="match_completed"))
+    assert [(f["type"], f["seq"]) for f in viewer.json()] == [("scores_updated", 1), ("match_completed", 2)]
+    assert windowed.room(T1).scores_timer is None and 0.1 not in [t.deadline for t in scheduler.pending]
+    windowed.publish(Event(stream="tournament:t1", seq=0, type="participant_added", data={}, ts=200.0))
+    assert [f["seq"] for f in viewer.json()] == [1, 2, 3]
+
+
+@pytest.mark.gen_test
+async def test_a_coalesced_frame_is_recovered_like_any_other(windowed: Hub, scheduler: FakeScheduler) -> None:
+    """A member that reconnects with since gets the scores_updated it missed from the room's history."""
+    windowed.publish(match_event(5))
+    scheduler.advance(0.1)
+    windowed.publish(match_event(6, kind="match_completed"))
+    replay = await windowed.missed(T1, windowed.room(T1).seq, 0, None)
+    assert replay is not None
+    assert [(f.seq, protocol_type(f)) for f in replay] == [(1, "scores_updated"), (2, "match_completed")]
+
+
+def test_a_shutdown_sends_the_waiting_scores_before_closing(windowed: Hub) -> None:
+    viewer = FakeConnection()
+    live(windowed, T1, viewer)
+    windowed.publish(match_event(5))
+    windowed.close_all(CloseCode.GOING_AWAY, "server shutting down")
+    assert [f["type"] for f in viewer.json()] == ["scores_updated"]
+    assert viewer.closes == [(CloseCode.GOING_AWAY, "server shutting down")]
+
+
+def protocol_type(frame: Frame) -> str:
+    return str(json.loads(frame.text)["type"])
