@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import sys
 from typing import Any
 
 import pytest
@@ -353,3 +354,24 @@ async def test_registrations_reach_the_tournament_room(api: Api) -> None:
     await api.ok("POST", f"/api/tournaments/{tid}/participants", {"name": "Zed", "id": "zed"}, 201)
     frame = await sock.recv()
     assert (frame["type"], frame["seq"], frame["data"]["participant"]["name"]) == ("participant_added", 2, "Zed")
+
+
+@pytest.mark.gen_test
+async def test_an_idle_socket_keeps_small_objects_and_no_token(api: Api) -> None:
+    """What each open socket keeps (docs/performance.md, memory per idle socket): the handler
+    and Tornado's protocol object share their attribute names with every other socket's (a
+    dict of their own is 1.3 KB more each), and the upgrade request's headers and query, the
+    token among them, are gone once the socket is admitted."""
+    _, mid = await started_match(api)
+    token = api.token("viewer", Role.SPECTATOR)
+    sockets = [(await connect(api, f"/ws/match/{mid}", token))[0] for _ in range(3)]
+    await sockets[0].send({"type": "ping", "id": "p1"})  # a client frame read: the protocol's per-frame state set
+    await sockets[0].recv()
+    handlers = [session._transport.handler for session in api.services.sockets.open_sessions]  # type: ignore[attr-defined]
+    assert len(handlers) == 3
+    for handler in handlers:
+        assert sys.getsizeof(vars(handler)) < 600 and sys.getsizeof(vars(handler.ws_connection)) < 600
+        assert token not in handler.request.uri and not handler.request.query_arguments
+        assert not list(handler.request.headers.get_all())
+    for sock in sockets:
+        sock.close()
