@@ -35,6 +35,12 @@ class Config:
     # redis://HOST:PORT/DB: many nodes share their rooms through it (None: this process alone).
     # Out of repr: the URL may carry a password.
     broker_url: str | None = dataclasses.field(default=None, repr=False)
+    # With a broker: a node's socket counts in Redis outlive its last heartbeat (every third of
+    # this) by this much, so a node killed stops counting against the limits after it
+    counts_ttl_s: float = 15.0
+    # With a broker: a match's score batch (and a tournament's webhooks) are kept by the node
+    # holding their lease; a dead holder's lease is free this long after its last renewal
+    lease_ttl_s: float = 3.0
     jwt_secret: str = dataclasses.field(default="", repr=False)
     token_ttl_s: int = 12 * 3600
     max_body_bytes: int = 64 * 1024
@@ -129,6 +135,8 @@ def add_server_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, 
     parser.add_argument("--broker", default=env("BROKER"),
                         help="redis://HOST:PORT/DB of the Redis that carries the rooms between "
                              "several livebracket processes (default: none, one process)")
+    parser.add_argument("--counts-ttl-s", default=env("COUNTS_TTL_S", str(Config.counts_ttl_s)),
+                        help="with --broker: how long a node's socket counts outlive it in Redis (seconds)")
     parser.add_argument("--db-name", default=env("DB_NAME", Config.db_name), help="database name")
     parser.add_argument("--data-dir", default=env("DATA_DIR", str(Config.data_dir)),
                         help="folder for the embedded database, its logs and the JWT secret "
@@ -177,6 +185,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
                           f"characters, not {len(args.jwt_secret)}")
     batch_window_s = _seconds(args.batch_window_s, "--batch-window-s", 0.0, 10.0)
     ping_interval_s = _seconds(args.ping_interval_s, "--ping-interval-s", 0.1, 3600.0)
+    counts_ttl_s = _seconds(args.counts_ttl_s, "--counts-ttl-s", 0.3, 3600.0)
     tournament_window_s = (_seconds(args.tournament_window_s, "--tournament-window-s", 0.0, 10.0)
                            if args.tournament_window_s.strip() else None)
     origins = tuple(o.strip().rstrip("/") for o in args.allowed_origins.split(",") if o.strip())
@@ -194,6 +203,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         db_name=args.db_name,
         data_dir=data_dir,
         broker_url=broker_url,
+        counts_ttl_s=counts_ttl_s,
         jwt_secret=args.jwt_secret or "",
         token_ttl_s=parse_duration_s(args.token_ttl),
         batch_window_s=batch_window_s,
@@ -231,7 +241,7 @@ LIMIT_NAMES = ("message_rate_per_user", "message_burst_per_user", "message_rate_
                "max_pending_bytes", "max_pending_frames", "max_body_bytes",
                "connections_per_ip", "reserved_fds", "header_timeout_s", "body_timeout_s",
                "max_header_bytes", "webhook_attempts", "webhook_retry_base_s", "webhook_retry_cap_s",
-               "webhook_timeout_s")
+               "webhook_timeout_s", "lease_ttl_s")
 
 
 def parse_limits(text: str) -> dict[str, Any]:

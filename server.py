@@ -29,9 +29,13 @@ from handlers.app import make_app, scrub_logs
 from handlers.services import Services
 from handlers.webhook_post import ThisServer, TornadoPost
 from realtime.broker import RedisBroker
+from realtime.leases import RedisLease
+from realtime.mailbox import NodeMailbox
+from realtime.scorequeue import RedisScoreQueue
+from realtime.counters import RedisCounts
 from realtime.heartbeat import Heartbeat
 from realtime.hub import Hub
-from realtime.limits import ConnectionCounter, Limits, RateLimiter
+from realtime.limits import ConnectionCounter, Limits, RateLimiter, SharedCounts
 from realtime.protocol import CloseCode
 from realtime.lobby import Lobby
 from realtime.session import LobbyRoom, MatchRoom, SessionContext, SessionSettings, TournamentRoom
@@ -55,6 +59,8 @@ from tournament.registration import RegistrationService
 from tournament.roles import ROLE_NAMES, Role
 from tournament.stations import CallBell, StationService
 from tournament.teams import Rosters, TeamService
+from tournament.scores import Batcher, Write
+from tournament.sharedscores import SharedScoreBatcher
 from tournament.store import Store, StorageError, StorageUnavailableError
 from tournament.tokens import TokenCodec
 from tournament.tournaments import TournamentService
@@ -103,14 +109,13 @@ def bind(config: Config) -> list[socket.socket]:
         raise ConfigError(f"cannot listen on {where}: {e.strerror} (check --host and --port)") from None
 
 
-def build_limits(config: Config, clock: Callable[[], float]) -> Limits:
+def build_limits(config: Config, clock: Callable[[], float], sockets: ConnectionCounter,
+                 shared: SharedCounts | None) -> Limits:
     return Limits(
         messages_by_user=RateLimiter(config.message_rate_per_user, config.message_burst_per_user, clock),
         messages_by_ip=RateLimiter(config.message_rate_per_ip, config.message_burst_per_ip, clock),
         writes_by_user=RateLimiter(config.write_rate_per_user, config.write_burst_per_user, clock),
-        sockets=ConnectionCounter(config.sockets_per_user, config.sockets_per_ip,
-                                  per_spectator=config.sockets_per_spectator_token),
-        tournament_room_max=config.tournament_room_max,
+        sockets=sockets, tournament_room_max=config.tournament_room_max, shared=shared,
     )
 
 
@@ -123,9 +128,15 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     # Many nodes: rooms go through Redis (started by serve()), matches' logs read from the store.
     broker = (RedisBroker(config.broker_url, timed, history_frames=config.history_frames)
               if config.broker_url else None)
+    # this node's open sockets, exact; with a broker also summed with the other nodes' in Redis
+    open_sockets = ConnectionCounter(config.sockets_per_user, config.sockets_per_ip,
+                                     per_spectator=config.sockets_per_spectator_token)
+    counts = (RedisCounts(config.broker_url, open_sockets, node=broker.node, ttl_s=config.counts_ttl_s)
+              if config.broker_url and broker else None)
     hub = Hub(loop, history_frames=config.history_frames, history_rooms=config.history_rooms,
-              room_idle_s=config.room_idle_s, broker=broker, scores_window_s=config.scores_window_s)
-    lobby = Lobby(hub, loop, clock)
+              room_idle_s=config.room_idle_s, broker=broker, scores_window_s=config.scores_window_s,
+              census=counts)
+    lobby = Lobby(hub, loop, clock, tally=counts.watchers if counts is not None else None)
     bell = CallBell()  # tells the stations which tournaments' queues may have moved
     rosters = Rosters(timed, clock)  # who may act for each team, kept true by the events
     outbox = WebhookOutbox(  # the webhooks' deliveries, after their commit
@@ -137,7 +148,17 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     writer = MatchWriter(timed, events, clock)
     tournament_locks = KeyedLocks()  # registration and bracket changes of one tournament take turns
     brackets = BracketService(timed, writer, events, clock, tournament_locks, config.snapshot_matches_max)
-    matches = MatchService(timed, writer, brackets, loop, clock, config.batch_window_s, acting=rosters)
+    # Many nodes: a match's live scores are batched by the node holding its lease (started by serve())
+    mailbox = NodeMailbox(config.broker_url) if config.broker_url else None
+    leases = RedisLease(mailbox, config.lease_ttl_s) if mailbox is not None else None
+    score_queue = RedisScoreQueue(mailbox, leases) if mailbox is not None and leases is not None else None
+
+    def shared_batcher(write: Write) -> Batcher:
+        assert leases is not None and score_queue is not None
+        return SharedScoreBatcher(write, timed.get_match, loop, leases, score_queue, config.batch_window_s)
+
+    matches = MatchService(timed, writer, brackets, loop, clock, config.batch_window_s, acting=rosters,
+                           batcher=shared_batcher if score_queue is not None else None)
     disqualify = DisqualifyService(timed, brackets, matches)
     stations = StationService(timed, writer, matches, events, loop, bell, clock, tournament_locks)
     tournaments = TournamentService(timed, clock, tournament_locks, events)
@@ -150,7 +171,7 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     registration = RegistrationService(timed, links, clock, tournament_locks, events)
     webhooks = WebhookService(timed, outbox, ThisServer(config.port, config.public_url), clock)
     heartbeat = Heartbeat(loop, clock, config.ping_interval_s)
-    limits = build_limits(config, clock)
+    limits = build_limits(config, clock, open_sockets, counts)
     sockets = SessionContext(
         hub=hub, heartbeat=heartbeat, limits=limits, tokens=tokens, matches=matches, chat=chat, links=links,
         clock=clock,
@@ -167,7 +188,7 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
         matches=matches, brackets=brackets, disqualify=disqualify, stations=stations,
         links=links, registration=registration, draws=draws, webhooks=webhooks, outbox=outbox, hub=hub, heartbeat=heartbeat, limits=limits,
         store_watch=StoreWatch(timed.ping, hub, loop, config.store_ping_interval_s), lobby=lobby, sockets=sockets,
-        clock=clock, broker=broker)
+        clock=clock, broker=broker, counts=counts, mailbox=mailbox)
 
 
 async def shutdown(services: Services, drain_s: float = 2.0) -> None:
@@ -186,6 +207,10 @@ async def shutdown(services: Services, drain_s: float = 2.0) -> None:
     deadline = time.monotonic() + drain_s
     while len(services.heartbeat) and time.monotonic() < deadline:
         await asyncio.sleep(0.01)  # sockets report on_close as their close handshakes end
+    if services.counts is not None:
+        await services.counts.close()  # this node's counts out of Redis now, not at their expiry
+    if services.mailbox is not None:
+        await services.mailbox.close()  # after the last batch: the leases' messages end here
     if services.broker is not None:
         await services.broker.close()
 
@@ -245,6 +270,8 @@ async def serve(config: Config) -> None:
     supervisor: asyncio.Task[None] | None = None
     store: Store | None = None
     broker: RedisBroker | None = None
+    counts: RedisCounts | None = None
+    mailbox: NodeMailbox | None = None
     try:
         store = await open_store(config, embedded)
         reachable = True
@@ -257,6 +284,12 @@ async def serve(config: Config) -> None:
         if services.broker is not None:  # unreachable: refuse to start (BrokerUnavailableError)
             broker = services.broker
             await broker.start()
+        if services.counts is not None:
+            counts = services.counts
+            await counts.start()
+        if services.mailbox is not None:  # before any score: the other nodes reach this one on it
+            mailbox = services.mailbox
+            await mailbox.start()
         if reachable:
             await settle_brackets(services)
         else:
@@ -284,6 +317,10 @@ async def serve(config: Config) -> None:
         for task in tasks:
             task.cancel()  # the supervisor first: it must not start the store again
         await asyncio.gather(*tasks, return_exceptions=True)
+        if counts is not None:
+            await counts.close()  # done already after a shutdown; not when start-up failed
+        if mailbox is not None:
+            await mailbox.close()  # likewise
         if broker is not None:
             await broker.close()  # done already after a shutdown; not when start-up failed
         for sock in listening:  # already closed once served; not when start-up failed

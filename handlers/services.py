@@ -7,10 +7,12 @@ from collections.abc import Callable
 
 from config import Config
 from realtime.broker import RedisBroker
+from realtime.counters import RedisCounts
 from realtime.heartbeat import Heartbeat
 from realtime.hub import Hub
 from realtime.limits import Limits
 from realtime.lobby import Lobby
+from realtime.mailbox import NodeMailbox
 from realtime.session import SessionContext
 from realtime.storewatch import StoreWatch
 from storage.timed import StoreStats
@@ -58,3 +60,5 @@ class Services:
     sockets: SessionContext
     clock: Callable[[], float]
     broker: RedisBroker | None = None  # --broker: the rooms shared with other nodes through Redis
+    counts: RedisCounts | None = None  # --broker: the socket counts shared with other nodes
+    mailbox: NodeMailbox | None = None  # --broker: the leases' Redis client and this node's channel

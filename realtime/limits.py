@@ -1,5 +1,5 @@
 """Rate and connection limits: token buckets per key (clock injected), exact connection counts,
-and one socket admission per event-loop turn."""
+one socket admission per event-loop turn, and the seam of the counts shared between nodes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import dataclasses
 import ipaddress
 import math
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 PRUNE_AT = 10_000  # buckets kept before the idle (full) ones are forgotten
 
@@ -127,23 +128,31 @@ class ConnectionCounter:
         self.by_ip: collections.Counter[str] = collections.Counter()
         self.refused = 0
 
+    def user_limit(self, spectator: bool) -> int:
+        """A spectator token may be shared by many screens, so it has its own, larger limit."""
+        return self.per_spectator if spectator else self.per_user
+
     def admit(self, user_id: str, ip: str, spectator: bool = False) -> Refusal | None:
-        """Count a new connection, or say why not (and count nothing). A spectator token may
-        be shared by many screens, so it has its own, larger per-user limit."""
-        per_user = self.per_spectator if spectator else self.per_user
-        if self.by_user[user_id] >= per_user:
+        """Count a new connection, or say why not (and count nothing)."""
+        if self.by_user[user_id] >= self.user_limit(spectator):
             self.refused += 1
-            return Refusal("connection_limit_exceeded",
-                           f"this token has its {per_user} open sockets: close pages you no longer need, or "
-                           f"raise the limit (--limits sockets_per_user=...)", self.retry_after_ms)
+            return self.refusal("user", spectator)
         if self.by_ip[ip] >= self.per_ip:
             self.refused += 1
-            return Refusal("ip_connection_limit_exceeded",
-                           f"this address has its {self.per_ip} open sockets: close pages you no longer need, "
-                           f"or raise the limit (--limits sockets_per_ip=...)", self.retry_after_ms)
+            return self.refusal("ip", spectator)
         self.by_user[user_id] += 1
         self.by_ip[ip] += 1
         return None
+
+    def refusal(self, kind: str, spectator: bool = False) -> Refusal:
+        """The refusal for the per-user (`kind` "user") or the per-address ("ip") limit."""
+        if kind == "user":
+            return Refusal("connection_limit_exceeded",
+                           f"this token has its {self.user_limit(spectator)} open sockets: close pages you no longer "
+                           f"need, or raise the limit (--limits sockets_per_user=...)", self.retry_after_ms)
+        return Refusal("ip_connection_limit_exceeded",
+                       f"this address has its {self.per_ip} open sockets: close pages you no longer need, "
+                       f"or raise the limit (--limits sockets_per_ip=...)", self.retry_after_ms)
 
     def release(self, user_id: str, ip: str) -> None:
         for counter, key in ((self.by_user, user_id), (self.by_ip, ip)):
@@ -154,6 +163,25 @@ class ConnectionCounter:
     @property
     def open(self) -> int:
         return sum(self.by_user.values())
+
+
+class SharedCountsUnavailableError(Exception):
+    """The counts shared between nodes do not answer now: the socket is admitted on this node's
+    own counts (docs/architecture.md "Counts across nodes")."""
+
+
+class SharedCounts(Protocol):
+    """Socket counts summed over every live node (realtime/counters.py, with --broker), checked
+    after this node's own ConnectionCounter admitted the socket."""
+
+    async def reserve(self, user_id: str, ip: str, room: str, *, user_max: int, ip_max: int,
+                      room_max: int) -> str | None:
+        """Count the socket in every node's sight: None when every limit holds across the nodes,
+        else the one reached: "room", "user" or "ip" (room_max 0: the room has none). The room
+        counts from the call on, either way, until `release`. Raises SharedCountsUnavailableError."""
+
+    def release(self, user_id: str, ip: str, room: str) -> None:
+        """Give back what `reserve` took (once, after it was called)."""
 
 
 def client_ip(peer: str, forwarded_for: str | None, trusted_proxies: Iterable[str]) -> str:
@@ -189,3 +217,5 @@ class Limits:
     sockets: ConnectionCounter
     tournament_room_max: int
     slow_consumers: int = 0  # sockets dropped for not reading their frames
+    # --broker: the socket counts of every node, checked after this node's own (`sockets`)
+    shared: SharedCounts | None = None

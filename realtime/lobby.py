@@ -4,7 +4,8 @@ The lobby is a Publisher beside the hub: from the events every service already p
 keeps, per tournament, its name, format and state, who is registered (added and removed) and
 which matches are in play, and announces a summary that changed to the `lobby` room (numbered
 in memory, like a tournament room, so `since`/`epoch` recovery works the same). Watcher counts
-are read from the hub every `watchers_interval_s` and announced when they moved. The summaries
+are read from the hub every `watchers_interval_s` (with `tally`, every node's, from Redis) and
+announced when they moved. The summaries
 of the newest `max_tournaments` are read from the store once, when the lobby is first watched.
 """
 
@@ -14,7 +15,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from realtime.hub import Hub, tournament_room
@@ -48,7 +49,8 @@ class Summary:
 
 class Lobby:
     def __init__(self, hub: Hub, scheduler: Scheduler, clock: Callable[[], float] = time.time,
-                 max_tournaments: int = 100, watchers_interval_s: float = 2.0) -> None:
+                 max_tournaments: int = 100, watchers_interval_s: float = 2.0,
+                 tally: Callable[[list[str]], Awaitable[dict[str, int]]] | None = None) -> None:
         self._hub = hub
         self._scheduler = scheduler
         self._clock = clock
@@ -58,6 +60,9 @@ class Lobby:
         self._loaded: asyncio.Future[None] | None = None
         self._early: list[Event] = []  # events published while the store was being read
         self._timer: object | None = None
+        # with --broker: every node's watchers of these rooms (RedisCounts.watchers)
+        self._tally = tally
+        self._tallying: asyncio.Future[None] | None = None
 
     # -- what the welcome shows --------------------------------------------------------------
 
@@ -160,21 +165,44 @@ class Lobby:
         if self._timer is not None:
             self._scheduler.remove_timeout(self._timer)
             self._timer = None
+        if self._tallying is not None:
+            self._tallying.cancel()
+            self._tallying = None
 
     def _tick(self) -> None:
         self._timer = None
         try:
-            self.count_watchers()
+            if self._tally is None:
+                self.count_watchers()
+            elif self._tallying is None or self._tallying.done():
+                self._tallying = asyncio.ensure_future(self.tally_watchers())
         finally:
             self.start()
 
     def count_watchers(self) -> None:
-        """Announce every shown tournament whose watcher count moved since the last count."""
+        """Announce every shown tournament whose watcher count (this node's hub) moved since the
+        last count."""
         if self._loaded is None or not self._loaded.done():
             return
-        for tid, summary in self._summaries.items():
-            watchers = self._hub.watchers(tournament_room(tid))
-            if watchers != summary.watchers:
+        self._announce_watchers({tid: self._hub.watchers(tournament_room(tid)) for tid in self._summaries})
+
+    async def tally_watchers(self) -> None:
+        """As count_watchers, with every node's counts (`tally`); when they cannot be read, the
+        counts stay as they were until the next tick. Never raises."""
+        if self._tally is None or self._loaded is None or not self._loaded.done():
+            return
+        tids = list(self._summaries)
+        try:
+            counts = await self._tally([tournament_room(tid) for tid in tids])
+        except Exception as e:  # Redis away: the next tick tries again
+            log.debug("the lobby could not count the watchers: %s", e)
+            return
+        self._announce_watchers({tid: counts.get(tournament_room(tid), 0) for tid in tids})
+
+    def _announce_watchers(self, counts: dict[str, int]) -> None:
+        for tid, watchers in counts.items():
+            summary = self._summaries.get(tid)
+            if summary is not None and watchers != summary.watchers:
                 summary.watchers = watchers
                 self._announce(UPDATED, summary, self._clock())
 

@@ -26,7 +26,7 @@ from realtime.errors import ApiError, describe, is_expected
 from realtime.frames import Frame
 from realtime.heartbeat import Heartbeat
 from realtime.hub import Connection, Hub, Member, match_room, tournament_room
-from realtime.limits import Limits, OnePerTurn, TokenBucket, client_ip, retry_after_ms
+from realtime.limits import Limits, OnePerTurn, SharedCountsUnavailableError, TokenBucket, client_ip, retry_after_ms
 from realtime.lobby import LOBBY_ROOM, Lobby
 from realtime.protocol import ClientMessage, CloseCode, ErrorCode, ProtocolError
 from tournament import fields, rules
@@ -83,10 +83,9 @@ class Room(Protocol):
     """What differs between match and tournament sockets."""
 
     kind: str  # "match" | "tournament"
+    capped: bool  # its watchers are bounded by tournament_room_max
 
     def key(self, room_id: str) -> str: ...
-
-    def full(self, hub: Hub, key: str, limits: Limits) -> bool: ...
 
     async def snapshot(self, room_id: str, user: Principal, hub: Hub) -> tuple[int, dict[str, Any], str]:
         """(the seq it reflects, the welcome's fields, the epoch). Raises NotFoundError."""
@@ -104,6 +103,7 @@ class Room(Protocol):
 
 class MatchRoom:
     kind = "match"
+    capped = False
 
     def __init__(self, matches: MatchService, chat: ChatService) -> None:
         self._matches = matches
@@ -111,9 +111,6 @@ class MatchRoom:
 
     def key(self, room_id: str) -> str:
         return match_room(room_id)
-
-    def full(self, hub: Hub, key: str, limits: Limits) -> bool:
-        return False
 
     async def snapshot(self, room_id: str, user: Principal, hub: Hub) -> tuple[int, dict[str, Any], str]:
         match = await self._matches.get(room_id)
@@ -144,6 +141,7 @@ class TournamentRoom:
     over REST), so a welcome never grows with the bracket."""
 
     kind = "tournament"
+    capped = True
 
     def __init__(self, tournaments: TournamentService, matches: MatchService, max_matches: int = 512,
                  queue: Callable[[Tournament, list[Match]], dict[str, Any] | None] = lambda t, m: None) -> None:
@@ -156,9 +154,6 @@ class TournamentRoom:
 
     def key(self, room_id: str) -> str:
         return tournament_room(room_id)
-
-    def full(self, hub: Hub, key: str, limits: Limits) -> bool:
-        return hub.watchers(key) >= limits.tournament_room_max
 
     async def snapshot(self, room_id: str, user: Principal, hub: Hub) -> tuple[int, dict[str, Any], str]:
         """The room's fields at its current seq. The sockets that join at one seq and epoch
@@ -217,6 +212,7 @@ class LobbyRoom:
     It takes no commands."""
 
     kind = "lobby"
+    capped = True
 
     def __init__(self, lobby: Lobby, tournaments: TournamentService) -> None:
         self._lobby = lobby
@@ -224,9 +220,6 @@ class LobbyRoom:
 
     def key(self, room_id: str) -> str:
         return LOBBY_ROOM
-
-    def full(self, hub: Hub, key: str, limits: Limits) -> bool:
-        return hub.watchers(key) >= limits.tournament_room_max
 
     async def snapshot(self, room_id: str, user: Principal, hub: Hub) -> tuple[int, dict[str, Any], str]:
         room = hub.room(LOBBY_ROOM)
@@ -296,6 +289,7 @@ class SocketSession:
         self.refusal: Refusal | None = None  # what the session was refused or closed with, if it was
         self.epoch: str | None = None  # the epoch of the numbering its last welcome belongs to
         self._counted = False  # in the connection counts (released once)
+        self._reserved = False  # in the counts shared between nodes (released once)
         self._gone = False  # closed: an admission still awaiting must not join the room after it
         self._url_epoch: str | None = None  # the ?epoch= a subscribe without one falls back to
         self._refused_in_a_row = 0
@@ -315,6 +309,10 @@ class SocketSession:
                 return
             since, epoch = self._admit()
             self._ctx.open_sessions.add(self)
+            if self._ctx.limits.shared is not None:  # --broker: every node's counts too
+                await self._reserve()
+                if self._gone:  # the client left while the nodes' counts were asked
+                    return
             await self._check_link()
             if self._gone:  # the client left while its link was checked: nothing to join
                 return
@@ -353,16 +351,46 @@ class SocketSession:
                           cause=e) from None
         self.ip = client_ip(hs.peer, hs.forwarded_for, ctx.settings.trusted_proxies)
         limits = ctx.limits
-        if self._room.full(ctx.hub, self._key, limits):
-            raise Refusal(CloseCode.ROOM_FULL, ErrorCode.ROOM_FULL,
-                          f"this tournament room has its {limits.tournament_room_max} watchers",
-                          {"retry_after_ms": 10_000})
+        if limits.shared is None and self._full():  # with shared counts, `_reserve` checks the room
+            raise self._room_full()
         refused = limits.sockets.admit(user.key, self.ip, spectator=user.role is Role.SPECTATOR)
         if refused:
             raise Refusal(CloseCode.CONNECTION_LIMIT, ErrorCode(refused.code), refused.message,
                           {"retry_after_ms": refused.retry_after_ms})
         self._counted = True
         return since, epoch
+
+    def _full(self) -> bool:
+        """The room has its tournament_room_max watchers, as this node counts them."""
+        return self._room.capped and self._ctx.hub.watchers(self._key) >= self._ctx.limits.tournament_room_max
+
+    def _room_full(self) -> Refusal:
+        return Refusal(CloseCode.ROOM_FULL, ErrorCode.ROOM_FULL,
+                       f"this tournament room has its {self._ctx.limits.tournament_room_max} watchers",
+                       {"retry_after_ms": 10_000})
+
+    async def _reserve(self) -> None:
+        """With counts shared between nodes (--broker): the room, the user and the address
+        checked across every node, after this node's own counts admitted the socket. Redis not
+        answering, the socket is admitted on this node's counts: the room's watchers as last
+        read, the user's and the address's here (docs/architecture.md "Counts across nodes").
+        Raises Refusal (4031, 4030)."""
+        limits, user = self._ctx.limits, self.user
+        assert user is not None and limits.shared is not None
+        spectator = user.role is Role.SPECTATOR
+        self._reserved = True
+        try:
+            reached = await limits.shared.reserve(
+                user.key, self.ip, self._key, user_max=limits.sockets.user_limit(spectator),
+                ip_max=limits.sockets.per_ip, room_max=limits.tournament_room_max if self._room.capped else 0)
+        except SharedCountsUnavailableError:
+            reached = "room" if self._full() else None
+        if reached == "room":
+            raise self._room_full()
+        if reached is not None:
+            refused = limits.sockets.refusal(reached, spectator)
+            raise Refusal(CloseCode.CONNECTION_LIMIT, ErrorCode(refused.code), refused.message,
+                          {"retry_after_ms": refused.retry_after_ms})
 
     async def _check_link(self) -> None:
         """An event link must still be current. Raises Refusal."""
@@ -580,6 +608,10 @@ class SocketSession:
             self._counted = False
             assert self.user is not None
             self._ctx.limits.sockets.release(self.user.key, self.ip)
+        if self._reserved:
+            self._reserved = False
+            assert self.user is not None and self._ctx.limits.shared is not None
+            self._ctx.limits.shared.release(self.user.key, self.ip, self._key)
         self._ctx.heartbeat.forget(self._transport)
         if self._member is not None:
             self._member.held = None  # frames held for a member that never caught up are dropped

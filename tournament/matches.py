@@ -24,7 +24,7 @@ from tournament.roles import Principal
 from tournament.rules import Action, Outcome
 from tournament.locks import InFlight
 from tournament.scheduler import Scheduler, Timers
-from tournament.scores import ScoreBatcher
+from tournament.scores import Batcher, ScoreBatcher, Write
 from tournament.store import NotFoundError, Store
 from tournament.tournaments import require_organizer
 from tournament.writer import MatchWriter
@@ -51,14 +51,16 @@ class Acting(Protocol):
 class MatchService:
     def __init__(self, store: Store, writer: MatchWriter, bracket: Bracket, scheduler: Scheduler,
                  clock: Callable[[], float] = time.time, batch_window_s: float = 0.1,
-                 acting: Acting | None = None) -> None:
+                 acting: Acting | None = None, batcher: Callable[[Write], Batcher] | None = None) -> None:
         self._store = store
         self._acting = acting  # None: nobody acts for a team
         self._writer = writer
         self._bracket = bracket
         self._clock = clock
         self._scheduler = scheduler
-        self.scores = ScoreBatcher(self._write_score, scheduler, batch_window_s)
+        # one process: its own batcher; several (`batcher`, --broker): the match's lease holder batches
+        self.scores: Batcher = (batcher(self._write_score) if batcher is not None
+                                else ScoreBatcher(self._write_score, scheduler, batch_window_s))
         self._veto_timers = Timers(scheduler)  # match id -> its veto turn's timer
         self.closing = False
         self._moves = InFlight()  # moves past their closing check and not yet done (close() waits for them)
@@ -139,7 +141,9 @@ class MatchService:
             rules.check_live_score(match, scores, game)
             current = match.current_game
             self._refuse_when_closing()  # again: close() may have flushed every batch meanwhile
-            return self.scores.submit(match_id, user, scores, current.number if current else None)
+            waiter = self.scores.submit(match_id, user, scores, current.number if current else None)
+            await self.scores.queued()  # with several nodes: in the match's shared queue before the ack
+            return waiter
         await self.scores.flush(match_id)
         written: asyncio.Future[Match] = asyncio.get_running_loop().create_future()
         written.set_result(await self._change(

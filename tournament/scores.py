@@ -15,7 +15,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from tournament.models import Match
 from tournament.roles import Principal
@@ -43,13 +43,38 @@ class BatcherStats:
     failures: int = 0
 
 
+class Batcher(Protocol):
+    """What MatchService asks of a batcher: the ScoreBatcher below (one process), or with several
+    nodes the SharedScoreBatcher (tournament/sharedscores.py: the match's lease holder batches)."""
+
+    stats: BatcherStats
+
+    def __len__(self) -> int:
+        """The matches with scores waiting here."""
+
+    def submit(self, match_id: str, user: Principal, scores: Mapping[str, int],
+               game: int | None = None) -> asyncio.Future[Match]:
+        """Take a checked update; the future gives the match once written (or the write's error)."""
+
+    async def queued(self) -> None:
+        """Return once every update submitted so far is kept where its batch is built (an
+        update's ack waits for this). Never raises: a failure is set on the update's future."""
+
+    async def flush(self, match_id: str) -> None:
+        """Write the match's waiting scores now."""
+
+    async def flush_all(self) -> None:
+        """Write every waiting batch (shutdown). Never raises."""
+
+
 class ScoreBatcher:
-    def __init__(self, write: Write, scheduler: Scheduler, window_s: float = 0.1) -> None:
+    def __init__(self, write: Write, scheduler: Scheduler, window_s: float = 0.1,
+                 stats: BatcherStats | None = None) -> None:
         self._write = write
         self._scheduler = scheduler
         self.window_s = window_s
         self._pending: dict[str, _Batch] = {}
-        self.stats = BatcherStats()
+        self.stats = stats if stats is not None else BatcherStats()  # shared with a SharedScoreBatcher's
 
     def pending(self, match_id: str) -> dict[str, int] | None:
         batch = self._pending.get(match_id)
@@ -81,6 +106,9 @@ class ScoreBatcher:
             batch.user = user
             batch.waiters.append(waiter)
         return waiter
+
+    async def queued(self) -> None:
+        """At once: this process's batches are the ones here."""
 
     async def flush(self, match_id: str) -> None:
         """Write the match's waiting scores now, if any. Never raises."""

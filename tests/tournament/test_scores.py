@@ -82,6 +82,7 @@ def world(io_loop: Any) -> World:
     scheduler = FakeScheduler(clock)
     matches = MatchService(store, MatchWriter(store, publisher, clock), NoBracket(), scheduler, clock, WINDOW_S)
     batcher = matches.scores
+    assert isinstance(batcher, ScoreBatcher)
     return World(store, publisher, clock, scheduler, matches, batcher)
 
 
