@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from realtime.broker import BrokerUnavailableError, channel_of, event_frame, meta_key, stream_key
+from realtime.broker import BrokerUnavailableError
+from realtime.brokerscripts import channel_of, event_frame, meta_key, stream_key
 from tests.broker.conftest import FakeLog, Node, match_event, tournament_event
 from tests.redisserver import RedisServer
 
