@@ -158,7 +158,9 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
         return SharedScoreBatcher(write, timed.get_match, loop, leases, score_queue, config.batch_window_s)
 
     matches = MatchService(timed, writer, brackets, loop, clock, config.batch_window_s, acting=rosters,
-                           batcher=shared_batcher if score_queue is not None else None)
+                           batcher=shared_batcher if score_queue is not None else None,
+                           # a tournament room's scores_updated right after each window's scores are written
+                           scores_written=hub.flush_scores if config.tournament_window_s is None else None)
     disqualify = DisqualifyService(timed, brackets, matches)
     stations = StationService(timed, writer, matches, events, loop, bell, clock, tournament_locks)
     tournaments = TournamentService(timed, clock, tournament_locks, events)

@@ -42,6 +42,19 @@ REPLAY_LIMIT = 1000  # events replayed from the stored log at most; further behi
 SCORES_UPDATED = "scores_updated"
 
 
+def score_change(event: Event) -> dict[str, Any]:
+    """A `score_updated` as a tournament room's `scores_updated` lists it: what the score changed
+    (`scores`, in a series `game`, and the match's `version`, `updated_at` and `match_seq`), not
+    the match's whole snapshot, which the room holds already: 32 live matches' snapshots in every
+    frame were 25 KB a frame, sent to each of the room's sockets."""
+    change = {k: v for k, v in event.data.items() if k not in ("match", "tournament_id")}
+    match = event.data.get("match")
+    if isinstance(match, dict):
+        change["version"], change["updated_at"] = match.get("version"), match.get("updated_at")
+    change["match_seq"] = event.seq
+    return change
+
+
 class Connection(Protocol):
     """What the hub needs of a socket."""
 
@@ -289,13 +302,14 @@ class Hub:
         events = list(room.scores.values())
         room.scores.clear()
         room.seq += 1
-        data = {"tournament_id": events[0].data.get("tournament_id"),
-                "updates": [{**e.data, "match_seq": e.seq} for e in events]}
+        data = {"tournament_id": events[0].data.get("tournament_id"), "updates": [score_change(e) for e in events]}
         text = protocol.frame(SCORES_UPDATED, data, seq=room.seq, ts=int(events[-1].ts * 1000))
         self._broadcast(room, Frame(text, room.seq))
 
     def flush_scores(self) -> None:
-        """Send every tournament room's waiting scores now (before a shutdown closes the sockets)."""
+        """Send every tournament room's waiting scores now: once a window's batches are written
+        (the ScoreBatcher's `written`, so the frame follows the window's scores at once; the
+        room's own timer is then only a bound), and before a shutdown closes the sockets."""
         for room in list(self._rooms.values()):
             self._send_scores(room)
 

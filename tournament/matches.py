@@ -51,7 +51,8 @@ class Acting(Protocol):
 class MatchService:
     def __init__(self, store: Store, writer: MatchWriter, bracket: Bracket, scheduler: Scheduler,
                  clock: Callable[[], float] = time.time, batch_window_s: float = 0.1,
-                 acting: Acting | None = None, batcher: Callable[[Write], Batcher] | None = None) -> None:
+                 acting: Acting | None = None, batcher: Callable[[Write], Batcher] | None = None,
+                 scores_written: Callable[[], None] | None = None) -> None:
         self._store = store
         self._acting = acting  # None: nobody acts for a team
         self._writer = writer
@@ -60,7 +61,7 @@ class MatchService:
         self._scheduler = scheduler
         # one process: its own batcher; several (`batcher`, --broker): the match's lease holder batches
         self.scores: Batcher = (batcher(self._write_score) if batcher is not None
-                                else ScoreBatcher(self._write_score, scheduler, batch_window_s))
+                                else ScoreBatcher(self._write_score, scheduler, batch_window_s, written=scores_written))
         self._veto_timers = Timers(scheduler)  # match id -> its veto turn's timer
         self.closing = False
         self._moves = InFlight()  # moves past their closing check and not yet done (close() waits for them)

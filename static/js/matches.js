@@ -66,6 +66,20 @@ export class MatchBook {
     return true;
   }
 
+  /** Apply a `scores_updated` entry (a live score: `scores`, in a series `game`) to the match
+   * held, if the entry is newer; whether it was. */
+  score(update) {
+    const held = this.byId.get(update.match_id);
+    if (!held || held.version >= update.version) return false;
+    const series = update.game != null;
+    const games = series
+      ? held.games.map((g) => (g.number === update.game ? { ...g, scores: update.scores } : g))
+      : held.games;
+    this.byId.set(held.id, { ...held, version: update.version, seq: update.match_seq, updated_at: update.updated_at,
+      scores: series ? held.scores : update.scores, games });
+    return true;
+  }
+
   get(id) {
     return this.byId.get(id);
   }
@@ -114,7 +128,7 @@ export function applyTournamentEvent(book, tournament, frame) {
   for (const round of data.bracket?.rounds ?? []) round.matches.forEach((m) => book.merge(m));
   if (data.match) book.merge(data.match);
   for (const update of frame.type === "scores_updated" ? data.updates ?? [] : []) {
-    if (update.match) book.merge(update.match);
+    book.score(update);
   }
   const newer = data.tournament && (!tournament || data.tournament.version >= tournament.version);
   return newer ? { ...tournament, ...data.tournament } : tournament;

@@ -594,15 +594,19 @@ def test_a_window_of_scores_is_one_tournament_frame_latest_per_match(windowed: H
     viewer, m1 = FakeConnection(), FakeConnection()
     live(windowed, T1, viewer)
     live(windowed, M1, m1)
-    for event in (match_event(5), match_event(1, match_id="m2"), match_event(6)):
+    latest = match_event(6)
+    latest.data["match"] = {"id": "m1", "version": 9, "updated_at": "2026-12-03T08:00:00Z", "scores": {"a": 6}}
+    for event in (match_event(5), match_event(1, match_id="m2"), latest):
         windowed.publish(event)
     assert m1.seqs == [5, 6] and viewer.frames == []
+    assert m1.json()[-1]["data"]["match"]["version"] == 9  # the match room keeps the snapshot
     scheduler.advance(0.1)
     (frame,) = viewer.json()
     assert (frame["type"], frame["seq"], frame["ts"]) == ("scores_updated", 1, 106000)
+    # what each score changed, not its snapshot (the room holds the match already)
     assert frame["data"] == {"tournament_id": "t1", "updates": [
-        {"match_id": "m2", "scores": {"a": 1}, "tournament_id": "t1", "match_seq": 1},
-        {"match_id": "m1", "scores": {"a": 6}, "tournament_id": "t1", "match_seq": 6}]}
+        {"match_id": "m2", "scores": {"a": 1}, "match_seq": 1},
+        {"match_id": "m1", "scores": {"a": 6}, "version": 9, "updated_at": "2026-12-03T08:00:00Z", "match_seq": 6}]}
     windowed.publish(match_event(7))
     scheduler.advance(0.1)
     assert [f["seq"] for f in viewer.json()] == [1, 2]

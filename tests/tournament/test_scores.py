@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from tournament.matches import MatchService
 from tournament.writer import MatchWriter
 from tournament.models import Event, Match, MatchState, SeriesFormat, Tournament
 from tournament.roles import Principal, Role
+from tournament.store import StorageUnavailableError
 
 WINDOW_S = 0.1
 T0 = 1000.0  # the fake time when every test starts
@@ -152,24 +154,60 @@ async def test_steady_stream_flushes_once_per_window(world: World) -> None:
 
 
 @pytest.mark.gen_test
-async def test_matches_batch_independently(world: World) -> None:
-    """Two matches get separate timers and separate events."""
+async def test_matches_share_a_window_with_their_own_events(world: World) -> None:
+    """Two matches' batches share one window (one timer), each written as its own event; a
+    match whose first update came late in the window waits less than a window."""
     await world.live_match("m1")
     await world.live_match("m2", ("carol", "dave"))
     await world.matches.update_score("m1", ALICE, {"alice": 1})
     await world.scheduler.advance_async(0.05)
     await world.matches.update_score("m2", CAROL, {"carol": 7})
     await world.matches.update_score("m1", BOB, {"bob": 2})
-    assert len(world.scheduler.pending) == 2
+    assert len(world.scheduler.pending) == 1
     await world.scheduler.advance_async(0.05)
     assert world.scores("m1") == [{"alice": 1, "bob": 2}]
-    assert world.scores("m2") == []
-    assert world.batcher.pending("m2") == {"carol": 7}
-    await world.scheduler.advance_async(0.05)
     assert world.scores("m2") == [{"carol": 7, "dave": 0}]
     assert [e.seq for e in world.publisher.of("m2", ev.SCORE_UPDATED)] == [2]
-    assert world.scores("m1") == [{"alice": 1, "bob": 2}]
     assert world.batcher.stats.flushes == 2
+    await world.matches.update_score("m2", CAROL, {"carol": 8})  # the next window, from now
+    assert world.scheduler.delays[-1] == WINDOW_S
+
+
+@pytest.mark.gen_test
+async def test_written_is_told_once_a_windows_batches_are_all_written() -> None:
+    """`written` (the tournament rooms' cue) runs after the last write of the window, once,
+    also when one of them fails; not for a batch flushed before its window ended."""
+    clock = FakeClock(T0)
+    scheduler = FakeScheduler(clock)
+    done: list[str] = []
+    told: list[list[str]] = []
+    gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    others: asyncio.Future[None] = asyncio.get_running_loop().create_future()  # all but m1 written
+
+    async def write(match_id: str, user: Principal, scores: Mapping[str, int], game: int | None) -> Match:
+        if match_id == "m1":
+            await gate  # the slow one
+        done.append(match_id)
+        if len(done) == 3:
+            others.set_result(None)
+        if match_id == "m3":
+            raise StorageUnavailableError("down")
+        return Match(id=match_id, tournament_id="t1", participant_ids=("alice", "bob"),
+                     state=MatchState.LIVE, created_at=T0, updated_at=T0)
+
+    batcher = ScoreBatcher(write, scheduler, WINDOW_S, written=lambda: told.append(list(done)))
+    first = batcher.submit("m1", ALICE, {"alice": 1})
+    batcher.submit("m2", ALICE, {"alice": 1})
+    failing = batcher.submit("m3", ALICE, {"alice": 1})
+    batcher.submit("m4", ALICE, {"alice": 1})
+    await batcher.flush("m4")  # before the window ends: not the window's
+    window = asyncio.ensure_future(scheduler.advance_async(WINDOW_S))
+    await others  # m1 waits on its gate
+    assert done == ["m4", "m2", "m3"] and told == [] and not first.done()
+    gate.set_result(None)
+    await window
+    assert told == [["m4", "m2", "m3", "m1"]]
+    assert (await first).id == "m1" and isinstance(failing.exception(), StorageUnavailableError)
 
 
 @pytest.mark.parametrize(("user", "scores", "error"), [
@@ -347,10 +385,10 @@ async def test_a_score_for_another_game_sends_the_waiting_batch_now(world: World
     await world.matches.report_result("m1", ORGANIZER, {"alice": 13, "bob": 9})
     stale = world.batcher.submit("m1", ALICE, {"alice": 14}, 1)  # checked while game 1 was live
     current = await world.matches.update_score("m1", ALICE, {"alice": 2})
-    assert world.scheduler.delays[-2:] == [0, WINDOW_S]
-    await world.scheduler.advance_async(0)
-    error = stale.exception()
-    assert isinstance(error, InvalidTransitionError) and error.code == "game_over"
+    assert world.scheduler.delays[-1] == WINDOW_S  # game 2's window; game 1's batch is being written
+    with pytest.raises(InvalidTransitionError) as refused:
+        await stale
+    assert refused.value.code == "game_over"
     assert not current.done()
     await world.scheduler.advance_async(WINDOW_S)
     assert (await current).games[1].scores == {"alice": 2, "bob": 0}
