@@ -1,6 +1,7 @@
 # The two set-up commands: `make run` and `make test`. Each makes .venv on a fresh machine.
 # `make bench` measures the WebSocket fan-out beside two peers (docs/performance.md);
-# `make bench-settle` times starting and settling brackets of 64 to 1024 players.
+# `make bench-settle` times starting and settling brackets of 64 to 1024 players;
+# `make bench-landay` runs the LAN day: 32 live matches, 3,600 sockets, tournament room coalesced or not.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,7 +9,7 @@ RUN_STAMP := $(VENV)/.run-installed
 TEST_STAMP := $(VENV)/.test-installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test typecheck bench bench-settle clean
+.PHONY: run test typecheck bench bench-landay bench-settle clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +53,9 @@ typecheck: $(TEST_STAMP)
 
 bench: $(BENCH_STAMP)
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+bench-landay: $(BENCH_STAMP)
+	$(PY) -m bench.landay $(LANDAY_ARGS)
 
 bench-settle: $(RUN_STAMP)
 	$(PY) -m bench.settle $(SETTLE_ARGS)

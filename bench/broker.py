@@ -46,7 +46,7 @@ from typing import Any
 
 from bench import targets
 from bench.redisserver import RedisError, RedisServer
-from bench.run import machine, progress, split_cpus, wait_for_quiet
+from bench.run import machine, on_a_quiet_machine, progress, split_cpus
 from bench.system import add_disturbance_arguments, raise_fd_limit
 from bench.targets import HOST, LIVEBRACKET_LIMITS, ROOT, Livebracket, TargetError, pinned
 from storage.embedded import EmbeddedMongo
@@ -354,15 +354,10 @@ def main(argv: list[str] | None = None) -> int:
         for round_ in range(1, args.rounds + 1):
             for name in names:
                 layout = LAYOUTS[name]
-                for attempt in range(1 + args.retries):
-                    busy = wait_for_quiet(args.quiet_wait_s)
-                    progress(f"{layout.label}, {n} subscribers, round {round_} (machine {100 * busy:.0f}% busy before)")
-                    result = run_session(layout, n, args)
-                    result.update(round=round_, attempts=attempt + 1, busy_before_pct=round(100 * busy, 1))
-                    other = result.get("throughput", {}).get("other_cpu_pct") or 0.0
-                    if other <= args.max_other_cpu or attempt == args.retries:
-                        break
-                    progress(f"other work took {other:.0f}% of a core during the throughput phase: again")
+                result = on_a_quiet_machine(args, f"{layout.label}, {n} subscribers, round {round_}",
+                                            lambda: run_session(layout, n, args),
+                                            lambda r: r.get("throughput", {}).get("other_cpu_pct"))
+                result.update(round=round_)
                 sessions.append(result)
                 tp = result.get("throughput", {})
                 progress(f"{layout.label}, {n} subscribers: {tp.get('deliveries_per_s', 0):,.0f} deliveries/s, "

@@ -26,6 +26,7 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,23 @@ def commit() -> str:
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
     return (head or "unknown") + (" +changes" if dirty else "")
+
+
+def on_a_quiet_machine(args: argparse.Namespace, label: str, run: Callable[[], dict[str, Any]],
+                       other_cpu: Callable[[dict[str, Any]], float | None]) -> dict[str, Any]:
+    """`run()` once the machine is quiet (`--quiet-wait-s`), run again (up to `--retries` times)
+    while other work took more than `--max-other-cpu` % of a core during it (`other_cpu` reads
+    that from a result). The result gets `busy_before_pct` and `attempts`."""
+    for attempt in range(1 + args.retries):
+        busy = wait_for_quiet(args.quiet_wait_s)
+        progress(f"{label} (machine {100 * busy:.0f}% busy before)")
+        result = run()
+        result.update(busy_before_pct=round(100 * busy, 1), attempts=attempt + 1)
+        other = other_cpu(result) or 0.0
+        if other <= args.max_other_cpu or attempt == args.retries:
+            break
+        progress(f"other work took {other:.0f}% of a core during {label}: again")
+    return result
 
 
 def wait_for_quiet(max_wait_s: float, busy_limit: float = 0.15) -> float:
@@ -352,17 +370,11 @@ def main(argv: list[str] | None = None) -> int:
     for n in args.subscribers:
         for round_ in range(1, args.rounds + 1):
             for name, mode in plan:  # livebracket first: the peers' events take the size of its frame
-                for attempt in range(1 + args.retries):
-                    busy = wait_for_quiet(args.quiet_wait_s)
-                    progress(f"{name} ({mode}), {n} subscribers, round {round_} "
-                             f"(machine {100 * busy:.0f}% busy before)")
-                    result = run_session(TARGETS[name](mode), n, args, frame_bytes, round_)
-                    result.update(busy_before_pct=round(100 * busy, 1), attempts=attempt + 1, compression=mode,
-                                  round=round_)
-                    other = result.get("throughput", {}).get("other_cpu_pct") or 0.0
-                    if other <= args.max_other_cpu or attempt == args.retries:
-                        break
-                    progress(f"other work took {other:.0f}% of a core during the throughput phase: again")
+                result = on_a_quiet_machine(
+                    args, f"{name} ({mode}), {n} subscribers, round {round_}",
+                    lambda: run_session(TARGETS[name](mode), n, args, frame_bytes, round_),
+                    lambda r: r.get("throughput", {}).get("other_cpu_pct"))
+                result.update(compression=mode, round=round_)
                 sessions.append(result)
                 if name == "livebracket" and result.get("frame_bytes"):
                     frame_bytes = result["frame_bytes"]

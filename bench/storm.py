@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.profiles import summarize
-from bench.run import machine, progress, split_cpus, wait_for_quiet
+from bench.run import machine, on_a_quiet_machine, progress, split_cpus
 from bench.system import add_disturbance_arguments, raise_fd_limit
 from bench.targets import HOST, LIVEBRACKET_LIMITS, ROOT, Livebracket, TargetError, pinned
 
@@ -261,15 +261,8 @@ def main(argv: list[str] | None = None) -> int:
                        if args.server_cpus else "none")
     runs = []
     for round_ in range(1, args.runs + 1):
-        for attempt in range(1 + args.retries):
-            busy = wait_for_quiet(args.quiet_wait_s)
-            progress(f"storm run {round_}: {args.storm} sockets (machine {100 * busy:.0f}% busy before)")
-            result = run_once(args, round_)
-            result.update(busy_before_pct=round(100 * busy, 1), attempts=attempt + 1)
-            other = result.get("cpu", {}).get("during", {}).get("other_cpu_pct") or 0.0
-            if other <= args.max_other_cpu or attempt == args.retries:
-                break
-            progress(f"other work took {other:.0f}% of a core during the storm: again")
+        result = on_a_quiet_machine(args, f"storm run {round_}: {args.storm} sockets", lambda: run_once(args, round_),
+                                    lambda r: r.get("cpu", {}).get("during", {}).get("other_cpu_pct"))
         runs.append(result)
         if "error" not in result:
             progress(f"storm run {round_}: slowest recovery {result['recover_ms']['max']} ms, live p99 during "
