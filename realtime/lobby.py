@@ -77,6 +77,7 @@ class Lobby:
                 self._loaded.set_exception(e)
                 self._loaded.exception()  # retrieved here: the next welcome tries again
                 self._loaded = None
+                self._early.clear()  # the next read sees them
                 raise
             self._loaded.set_result(None)
         await asyncio.shield(self._loaded)
@@ -101,10 +102,10 @@ class Lobby:
     def publish(self, event: Event) -> None:
         """Fold a published event into the summaries; announce the one that changed. Never raises."""
         try:
-            if self._loaded is None or not self._loaded.done():
+            if self._loaded is None:  # nobody watched yet: the first watcher reads the store
+                return
+            if not self._loaded.done():  # being read: folded in once it is
                 self._early.append(event)
-                if len(self._early) > 10_000:  # nobody watches: forget, the first watcher reads the store
-                    self._early.clear()
                 return
             self._apply(event, announce=True)
         except Exception:
