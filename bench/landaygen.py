@@ -57,6 +57,14 @@ _ACK = re.compile(rb'^\{"type":"ack","id":"(\d+)"')
 _ERROR = b'{"type":"error"'
 
 
+def p99_by_second(sent: list[int], latency: list[int], start_ns: int) -> list[float | None]:
+    """The p99 latency (ms) of the deliveries of updates sent in each second after `start_ns`."""
+    buckets: dict[int, list[float]] = {}
+    for at, lat in zip(sent, latency):
+        buckets.setdefault(max(0, (at - start_ns) // NS), []).append(lat / 1e6)
+    return [quantiles(buckets[k])["p99"] if k in buckets else None for k in range(max(buckets, default=-1) + 1)]
+
+
 def progress(message: str) -> None:
     print(f"[landaygen {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -500,6 +508,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     result["room_head"] = room_head
     result["match_latency_ms"] = {**quantiles([v / ms for v in gen.match_lat]), "deliveries": len(gen.match_lat)}
     result["room_latency_ms"] = {**quantiles([v / ms for v in gen.room_lat]), "deliveries": len(gen.room_lat)}
+    # where the tail is: each second's p99, by the updates' send time
+    result["match_p99_by_s"] = p99_by_second(gen.match_sent, gen.match_lat, started_ns)
+    result["room_p99_by_s"] = p99_by_second(gen.room_sent, gen.room_lat, started_ns)
     result["room_latency_socket_fed_ms"] = quantiles([v / ms for v in gen.room_lat_socket])
     result["room_latency_rest_fed_ms"] = quantiles([v / ms for v in gen.room_lat_rest])
     rest_answers = [a / ms for f in gen.feeds if f.rest for a in f.answer_ns]
