@@ -40,7 +40,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 
-from realtime.broker import BrokerUnavailableError, safe_url
+from realtime.brokerlink import BrokerUnavailableError, safe_url
 from realtime.countscripts import LIMITS, NODES, NOTICE, PREFIX, READ_LUA, RESERVE_LUA, SYNC_LUA, headcount, node_key
 from realtime.hub import Headcount, Hub
 from realtime.limits import ConnectionCounter, SharedCountsUnavailableError

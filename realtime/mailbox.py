@@ -23,7 +23,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from realtime.broker import BrokerUnavailableError, safe_url
+from realtime.brokerlink import BrokerUnavailableError, safe_url
 from tournament.store import StorageUnavailableError
 
 log = logging.getLogger(__name__)
