@@ -101,3 +101,29 @@ async def test_the_overlay_shows_the_veto_then_series_game_and_map(api: Api) -> 
         await api.ok("POST", f"/api/matches/{mid}/result", {"scores": {"alice": 13, "bob": 7}})
         await expect(board.locator(".side-score")).to_have_text(["2", "0"])
         await expect(board.locator(".side.winner .side-name")).to_have_text("Alice")
+
+
+@pytest.mark.gen_test(timeout=TIMEOUT_S)
+async def test_a_scores_updated_entry_patches_the_match_held(api: Api) -> None:
+    """A tournament room's scores_updated carries what each score changed, not the match:
+    the pages' MatchBook sets the game's scores (a series) or the match's, and the match's
+    version and seq, only for a match it holds at an older version."""
+    async with browser_pages(api) as (page,):
+        await page.goto("/")
+        m1, m2, m9 = await page.evaluate("""async () => {
+          const { MatchBook, applyTournamentEvent } = await import("/static/js/matches.js");
+          const book = new MatchBook();
+          book.reset([
+            {id: "m1", version: 4, seq: 9, scores: {a: 1, b: 0},
+             games: [{number: 1, scores: {a: 13, b: 2}}, {number: 2, scores: {a: 0, b: 0}}]},
+            {id: "m2", version: 7, seq: 3, scores: {c: 0, d: 0}, games: []}]);
+          applyTournamentEvent(book, null, {type: "scores_updated", data: {updates: [
+            {match_id: "m1", game: 2, scores: {a: 3, b: 5}, version: 5, updated_at: "t", match_seq: 10},
+            {match_id: "m2", scores: {c: 2, d: 1}, version: 7, updated_at: "t", match_seq: 3},
+            {match_id: "m9", scores: {e: 1}, version: 1, updated_at: "t", match_seq: 1}]}});
+          return [book.get("m1"), book.get("m2"), book.get("m9") ?? null];
+        }""")
+    assert (m1["version"], m1["seq"], m1["updated_at"], m1["scores"]) == (5, 10, "t", {"a": 1, "b": 0})
+    assert [g["scores"] for g in m1["games"]] == [{"a": 13, "b": 2}, {"a": 3, "b": 5}]
+    assert m2["scores"] == {"c": 0, "d": 0}  # version 7 is not newer than the one held
+    assert m9 is None  # not held: nothing to patch (its snapshot comes with its match_started)
