@@ -32,6 +32,7 @@ from realtime.broker import RedisBroker
 from realtime.leases import RedisLease
 from realtime.mailbox import NodeMailbox
 from realtime.scorequeue import RedisScoreQueue
+from realtime.webhookqueue import RedisWebhookQueue
 from realtime.counters import RedisCounts
 from realtime.heartbeat import Heartbeat
 from realtime.hub import Hub
@@ -60,6 +61,7 @@ from tournament.roles import ROLE_NAMES, Role
 from tournament.stations import CallBell, StationService
 from tournament.teams import Rosters, TeamService
 from tournament.scores import Batcher, Write
+from tournament.sharedoutbox import SharedWebhookOutbox
 from tournament.sharedscores import SharedScoreBatcher
 from tournament.store import Store, StorageError, StorageUnavailableError
 from tournament.tokens import TokenCodec
@@ -119,6 +121,19 @@ def build_limits(config: Config, clock: Callable[[], float], sockets: Connection
     )
 
 
+def build_outbox(config: Config, store: Store, loop: IOLoop, clock: Callable[[], float],
+                 mailbox: NodeMailbox | None, leases: RedisLease | None) -> WebhookOutbox:
+    """The webhooks' outbox; with a broker numbered and sent by each tournament's lease holder,
+    from a queue in Redis every node appends to."""
+    if mailbox is None or leases is None:
+        return WebhookOutbox(store, TornadoPost(), loop, clock, max_attempts=config.webhook_attempts,
+                             retry_base_s=config.webhook_retry_base_s, retry_cap_s=config.webhook_retry_cap_s,
+                             timeout_s=config.webhook_timeout_s)
+    return SharedWebhookOutbox(store, TornadoPost(), loop, leases, RedisWebhookQueue(mailbox, leases), clock,
+                               max_attempts=config.webhook_attempts, retry_base_s=config.webhook_retry_base_s,
+                               retry_cap_s=config.webhook_retry_cap_s, timeout_s=config.webhook_timeout_s)
+
+
 def build_services(config: Config, store: Store, publisher: Publisher | None = None,
                    clock: Callable[[], float] = time.time) -> Services:
     """Build the services on the current IOLoop, in dependency order (tests build theirs
@@ -139,18 +154,16 @@ def build_services(config: Config, store: Store, publisher: Publisher | None = N
     lobby = Lobby(hub, loop, clock, tally=counts.watchers if counts is not None else None)
     bell = CallBell()  # tells the stations which tournaments' queues may have moved
     rosters = Rosters(timed, clock)  # who may act for each team, kept true by the events
-    outbox = WebhookOutbox(  # the webhooks' deliveries, after their commit
-        timed, TornadoPost(), loop, clock, max_attempts=config.webhook_attempts,
-        retry_base_s=config.webhook_retry_base_s, retry_cap_s=config.webhook_retry_cap_s,
-        timeout_s=config.webhook_timeout_s)
+    # Many nodes: this node's name and Redis channel, and the leases on it (started by serve())
+    mailbox = NodeMailbox(config.broker_url) if config.broker_url else None
+    leases = RedisLease(mailbox, config.lease_ttl_s) if mailbox is not None else None
+    outbox = build_outbox(config, timed, loop, clock, mailbox, leases)  # the webhooks' deliveries, after their commit
     events: Publisher = (Fanout(hub, lobby, bell, rosters, outbox) if publisher is None
                          else Fanout(hub, lobby, bell, rosters, outbox, publisher))
     writer = MatchWriter(timed, events, clock)
     tournament_locks = KeyedLocks()  # registration and bracket changes of one tournament take turns
     brackets = BracketService(timed, writer, events, clock, tournament_locks, config.snapshot_matches_max)
-    # Many nodes: a match's live scores are batched by the node holding its lease (started by serve())
-    mailbox = NodeMailbox(config.broker_url) if config.broker_url else None
-    leases = RedisLease(mailbox, config.lease_ttl_s) if mailbox is not None else None
+    # Many nodes: a match's live scores are batched by the node holding its lease
     score_queue = RedisScoreQueue(mailbox, leases) if mailbox is not None and leases is not None else None
 
     def shared_batcher(write: Write) -> Batcher:

@@ -32,7 +32,7 @@ class DisqualifyService:
                          reason: str = "") -> Tournament:
         """Raises ForbiddenError, NotFoundError, InvalidTransitionError (not live, or already
         disqualified), StorageError."""
-        tournament = await self._brackets.record_disqualification(tournament_id, user, participant_id, reason)
+        await self._brackets.record_disqualification(tournament_id, user, participant_id, reason)
         for match in await self._store.list_matches(tournament_id):
             if match.state in FINAL_STATES or participant_id not in match.participant_ids or None in match.participant_ids:
                 continue

@@ -6,7 +6,9 @@ It is a Publisher beside the hub: the writer's events reach it after their commi
 gets the webhook's next seq at once (so the order is the order of `publish`), the rows are
 written in that order by one writer task, and one sender task per webhook reads its outbox in
 seq order. Delivery is at least once: a delivery cut off by a stop is sent again after the
-start, with the same seq, so a receiver drops what it has already seen.
+start, with the same seq, so a receiver drops what it has already seen. With several nodes
+(`--broker`) tournament/sharedoutbox.py numbers the events at one node per tournament instead,
+and sends them with these senders.
 """
 
 from __future__ import annotations
@@ -54,16 +56,20 @@ def retry_delay_s(attempts: int, base_s: float, cap_s: float) -> float:
     return min(cap_s, base_s * 2.0 ** min(attempts - 1, 30))
 
 
-def _store_wait_s(failures: int) -> float:
+def store_wait_s(failures: int) -> float:
+    """The wait after the `failures`-th store failure in a row: 1 s doubling to 10 s."""
     return min(10.0, STORE_RETRY_S * 2.0 ** min(failures - 1, 4))
 
 
 @dataclasses.dataclass
-class _Hook:
+class Hook:
+    """A webhook as the outbox delivers it: its numbering and its sender."""
+
     webhook: Webhook
     next_seq: int  # the seq the next event queued for it gets
     cursor: int = 0  # a sender reads its undelivered rows after this seq
     wake: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
+    idle: bool = False  # its sender waits with nothing to send (as of its last read); a write clears it
     sender: asyncio.Task[None] | None = None
 
 
@@ -83,8 +89,8 @@ class WebhookOutbox:
         self._retry_cap_s = retry_cap_s
         self._max_attempts = max_attempts
         self._timeout_s = timeout_s
-        self._hooks: dict[str, _Hook] = {}
-        self._by_tournament: dict[str, dict[str, _Hook]] = {}  # the same hooks, by their tournament
+        self._hooks: dict[str, Hook] = {}
+        self._by_tournament: dict[str, dict[str, Hook]] = {}  # the same hooks, by their tournament
         self._unwritten: list[Delivery] = []
         self._writer: asyncio.Task[None] | None = None
         self._early: list[Event] | None = []  # None once the webhooks are loaded
@@ -125,7 +131,7 @@ class WebhookOutbox:
                 failures += 1
                 if failures == 1:
                     log.warning("webhooks not loaded (%s): retrying", e)
-                await self._sleep(_store_wait_s(failures))
+                await self._sleep(store_wait_s(failures))
         for webhook, tail in zip(webhooks, tails):
             self._track(webhook, next_seq=tail[0].seq + 1 if tail else 1)  # one added meanwhile is kept
         early, self._early = self._early or [], None
@@ -166,11 +172,13 @@ class WebhookOutbox:
         if hook is None:
             return webhook
         hook.webhook = dataclasses.replace(webhook, paused=hook.webhook.paused, paused_seq=hook.webhook.paused_seq)
+        hook.idle = False
         hook.wake.set()
         return hook.webhook
 
-    async def remove(self, webhook_id: str) -> None:
+    async def remove(self, webhook: Webhook) -> None:
         """Stop delivering to a webhook about to be deleted; its queued rows are dropped."""
+        webhook_id = webhook.id
         hook = self._untrack(webhook_id)
         self._unwritten = [row for row in self._unwritten if row.webhook_id != webhook_id]
         if hook is not None and hook.sender is not None:
@@ -192,10 +200,11 @@ class WebhookOutbox:
             hook.webhook = dataclasses.replace(hook.webhook, paused=None, paused_seq=None)
             await self._store.save_webhook(hook.webhook)
         hook.cursor = from_seq - 1
+        hook.idle = False
         self._start_sender(hook)
         return count
 
-    def ping(self, webhook: Webhook, data: dict[str, Any]) -> int:
+    async def ping(self, webhook: Webhook, data: dict[str, Any]) -> int:
         """Queue a test delivery to one webhook; its seq. Raises StorageUnavailableError."""
         self._require_loaded()
         hook = self._track(webhook, next_seq=1)
@@ -237,20 +246,20 @@ class WebhookOutbox:
         except Exception:
             log.exception("webhooks could not take %s %s", event.stream, event.type)
 
-    def _of_tournament(self, tournament_id: str) -> list[_Hook]:
+    def _of_tournament(self, tournament_id: str) -> list[Hook]:
         """The tournament's webhooks, in the order they were added."""
         hooks = self._by_tournament.get(tournament_id)
         return list(hooks.values()) if hooks else []
 
-    def _track(self, webhook: Webhook, next_seq: int) -> _Hook:
+    def _track(self, webhook: Webhook, next_seq: int) -> Hook:
         """The hook of `webhook`: the one tracked already, else a new one numbering from `next_seq`."""
         hook = self._hooks.get(webhook.id)
         if hook is None:
-            hook = self._hooks[webhook.id] = _Hook(webhook, next_seq=next_seq)
+            hook = self._hooks[webhook.id] = Hook(webhook, next_seq=next_seq)
             self._by_tournament.setdefault(webhook.tournament_id, {})[webhook.id] = hook
         return hook
 
-    def _untrack(self, webhook_id: str) -> _Hook | None:
+    def _untrack(self, webhook_id: str) -> Hook | None:
         hook = self._hooks.pop(webhook_id, None)
         if hook is not None:
             siblings = self._by_tournament.get(hook.webhook.tournament_id, {})
@@ -259,7 +268,7 @@ class WebhookOutbox:
                 self._by_tournament.pop(hook.webhook.tournament_id, None)
         return hook
 
-    def _queue(self, hook: _Hook, stream: str, stream_seq: int | None, kind: str, data: dict[str, Any],
+    def _queue(self, hook: Hook, stream: str, stream_seq: int | None, kind: str, data: dict[str, Any],
                ts: float) -> int:
         row = Delivery(webhook_id=hook.webhook.id, seq=hook.next_seq, stream=stream, stream_seq=stream_seq,
                        type=kind, tournament_id=hook.webhook.tournament_id, data=data, ts=ts)
@@ -269,7 +278,7 @@ class WebhookOutbox:
             self._writer = asyncio.ensure_future(self._write())
         return row.seq
 
-    def _forget(self, hook: _Hook) -> None:
+    def _forget(self, hook: Hook) -> None:
         self._untrack(hook.webhook.id)
         self._unwritten = [row for row in self._unwritten if row.webhook_id != hook.webhook.id]
         if hook.sender is not None:
@@ -288,7 +297,7 @@ class WebhookOutbox:
                 failures += 1
                 if failures == 1:
                     log.warning("webhook deliveries not written (%s): retrying", e)
-                await self._sleep(_store_wait_s(failures))
+                await self._sleep(store_wait_s(failures))
                 continue
             failures = 0
             written = {id(row) for row in batch}
@@ -296,37 +305,48 @@ class WebhookOutbox:
             for webhook_id in {row.webhook_id for row in batch}:
                 hook = self._hooks.get(webhook_id)
                 if hook is not None:
+                    hook.idle = False
                     hook.wake.set()
 
-    def _start_sender(self, hook: _Hook) -> None:
+    def _start_sender(self, hook: Hook) -> None:
         if self._early is None and not self._closed and (hook.sender is None or hook.sender.done()):
             hook.sender = asyncio.ensure_future(self._send_all(hook))
 
-    async def _send_all(self, hook: _Hook) -> None:
+    async def _send_all(self, hook: Hook) -> None:
         """Deliver the webhook's outbox in seq order, for as long as it runs."""
         failures = 0
         while True:
             hook.wake.clear()  # before the read: a row written after it wakes us again
             if hook.webhook.paused is not None or not hook.webhook.enabled:
-                await hook.wake.wait()
+                await self._wait(hook)
                 continue
             try:
                 rows = await self._store.list_deliveries(hook.webhook.id, after_seq=hook.cursor, limit=READ_PAGE,
                                                          undelivered=True)
             except StorageError:
                 failures += 1
-                await self._sleep(_store_wait_s(failures))
+                await self._sleep(store_wait_s(failures))
                 continue
             failures = 0
             if not rows:
-                await hook.wake.wait()
+                await self._wait(hook)
                 continue
             for row in rows:
                 if not await self._deliver(hook, row):
                     break  # paused
                 hook.cursor = row.seq
 
-    async def _deliver(self, hook: _Hook, row: Delivery) -> bool:
+    async def _wait(self, hook: Hook) -> None:
+        """Wait, idle, until the hook is woken (a row written, a change)."""
+        hook.idle = True
+        self._sender_idle(hook)
+        await hook.wake.wait()
+        hook.idle = False
+
+    def _sender_idle(self, hook: Hook) -> None:
+        """A sender has nothing to send (tournament/sharedoutbox.py may give its lease up then)."""
+
+    async def _deliver(self, hook: Hook, row: Delivery) -> bool:
         """POST one row until it is answered 2xx (True), or it has failed every retry (False:
         the webhook is paused at it)."""
         body = json.dumps(row.body(), separators=(",", ":"), ensure_ascii=False).encode()
@@ -375,7 +395,7 @@ class WebhookOutbox:
                 return
             except StorageError:
                 failures += 1
-                await self._sleep(_store_wait_s(failures))
+                await self._sleep(store_wait_s(failures))
 
     async def _saved_webhook(self, webhook: Webhook) -> None:
         failures = 0
@@ -387,4 +407,4 @@ class WebhookOutbox:
                 failures += 1
                 if webhook.id not in self._hooks:
                     return
-                await self._sleep(_store_wait_s(failures))
+                await self._sleep(store_wait_s(failures))

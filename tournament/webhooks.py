@@ -142,8 +142,7 @@ class WebhookService:
         """The webhook and its outbox. Raises ForbiddenError, NotFoundError."""
         require_organizer(user, "remove webhooks")
         async with self._locks.hold(tournament_id):
-            await self._webhook(tournament_id, webhook_id)
-            await self._outbox.remove(webhook_id)
+            await self._outbox.remove(await self._webhook(tournament_id, webhook_id))
             await self._store.delete_webhook(webhook_id)
 
     async def deliveries(self, tournament_id: str, webhook_id: str, user: Principal,
@@ -173,7 +172,7 @@ class WebhookService:
         if not webhook.enabled:
             raise InvalidValueError("the webhook is disabled: enable it first", field="enabled",
                                     code="webhook_disabled")
-        return self._outbox.ping(webhook, {"tournament_id": tournament_id, "by": user.user_id})
+        return await self._outbox.ping(webhook, {"tournament_id": tournament_id, "by": user.user_id})
 
     async def _tournament(self, tournament_id: str) -> None:
         tournament = await self._store.get_tournament(tournament_id)

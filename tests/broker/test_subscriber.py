@@ -187,7 +187,8 @@ async def test_past_the_queue_bound_matches_come_from_their_log_and_tournament_r
     """While Redis is away the queue is bounded: a match's later events are published from its
     log, a tournament room's own events that did not fit give it a new epoch (fresh snapshots)."""
     async with nodes(own_redis.url, queue_max=2) as (_, (a, b)):
-        b_match, b_tour = await b.member(M1, "b"), await b.member(T1, "bt")
+        b_match = await b.member(M1, "b")
+        await b.member(T1, "bt")  # resynced below
         own_redis.stop()
         for seq in range(1, 6):
             commit(a, match_event(seq, tournament_id=None))
