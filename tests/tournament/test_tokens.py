@@ -18,6 +18,7 @@ from storage.memory import MemoryStore
 from tournament.links import AFTER_END_S, CHECK_CACHE_S, LINK_TTL_S, LinkService
 from tournament.models import Participant, Tournament, TournamentState
 from tournament.roles import Principal, Role
+from tournament import tokens as tokens_module
 from tournament.tokens import AuthError, TokenCodec
 
 SECRET = "unit-test-secret-" + "0123456789abcdef" * 4  # long enough for HS512 without warnings
@@ -143,6 +144,34 @@ def test_expiry_follows_the_injected_clock(start: float) -> None:
     with pytest.raises(AuthError) as info:
         tokens.decode(tok)
     assert info.value.code == "token_expired"
+
+
+def test_a_verified_token_is_kept_but_a_changed_copy_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A token seen before is not verified again (its times are: the test above); one byte
+    changed in its signature is refused; past VERIFIED_MAX the oldest is forgotten."""
+    monkeypatch.setattr(tokens_module, "VERIFIED_MAX", 2)
+    tokens = TokenCodec(SECRET, clock=FakeClock())
+    first, _ = tokens.issue("alice", "Alice", Role.PLAYER, 3600)
+    verified: list[str] = []
+    real = tokens._verify
+
+    def counted(tok: str) -> dict[str, Any]:
+        verified.append(tok)
+        return real(tok)
+
+    monkeypatch.setattr(tokens, "_verify", counted)
+    assert tokens.decode(first).user_id == tokens.decode(first).user_id == "alice"
+    assert verified == [first]
+    forged = first[:-2] + ("A" if first[-2] != "A" else "B") + first[-1]
+    with pytest.raises(AuthError) as info:
+        tokens.decode(forged)
+    assert info.value.code in ("token_signature_invalid", "token_malformed")
+    second, _ = tokens.issue("bob", "Bob", Role.PLAYER, 3600)
+    third, _ = tokens.issue("carol", "Carol", Role.PLAYER, 3600)
+    tokens.decode(second)
+    tokens.decode(third)  # the cache holds two: first goes
+    tokens.decode(first)
+    assert verified == [first, forged, second, third, first]
 
 
 def test_expired_token_is_refused() -> None:
