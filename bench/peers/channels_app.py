@@ -31,7 +31,7 @@ GROUP = "match"
 WELCOME = json.dumps({"type": "connection_established", "data": {}}, separators=(",", ":"))
 
 
-class SubscriberConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
+class SubscriberConsumer(AsyncWebsocketConsumer):
     groups = [GROUP]  # joined before connect() runs, left on disconnect
 
     async def connect(self) -> None:
@@ -42,7 +42,7 @@ class SubscriberConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         await self.send(text_data=event["text"])
 
 
-class PublishConsumer(AsyncHttpConsumer):  # type: ignore[misc]
+class PublishConsumer(AsyncHttpConsumer):
     async def handle(self, body: bytes) -> None:
         text = json.dumps(json.loads(body), separators=(",", ":"))
         assert self.channel_layer is not None
