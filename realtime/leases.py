@@ -8,10 +8,7 @@ Expiry is Redis's clock alone (PX), so the nodes' clocks need not agree.
 
 from __future__ import annotations
 
-from redis.exceptions import RedisError
-
 from realtime.mailbox import NodeMailbox
-from tournament.store import StorageUnavailableError
 
 TTL_S = 3.0  # a dead holder's lease is free this long after its last renewal
 
@@ -70,14 +67,8 @@ class RedisLease:
         return await self._run(self._release, name, self.node)
 
     async def holder(self, name: str) -> str | None:
-        try:
-            value = await self._redis.get(lease_key(name))
-        except (RedisError, OSError) as e:
-            raise StorageUnavailableError(f"the broker {self._mailbox.url} is unreachable: {e}") from None
+        value = await self._mailbox.call(self._redis.get(lease_key(name)))
         return value.decode() if isinstance(value, bytes) else value
 
     async def _run(self, script: object, name: str, *args: object) -> bool:
-        try:
-            return bool(await script(keys=[lease_key(name)], args=list(args)))  # type: ignore[operator]
-        except (RedisError, OSError) as e:
-            raise StorageUnavailableError(f"the broker {self._mailbox.url} is unreachable: {e}") from None
+        return bool(await self._mailbox.call(script(keys=[lease_key(name)], args=list(args))))  # type: ignore[operator]

@@ -15,7 +15,7 @@ import asyncio
 import json
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -80,12 +80,17 @@ class NodeMailbox:
             await asyncio.gather(self._task, return_exceptions=True)
         await self.redis.aclose()
 
-    async def send(self, node: str, message: dict[str, Any]) -> bool:
-        """Publish `message` to `node`; whether it was listening. Raises StorageUnavailableError."""
+    async def call(self, call: Awaitable[Any]) -> Any:
+        """Await a Redis call of the leases (this client's, or a script registered on it),
+        Redis's failures as StorageUnavailableError: what every user of the mailbox raises."""
         try:
-            return int(await self.redis.publish(channel_of(node), json.dumps(message, separators=(",", ":")))) > 0
+            return await call
         except (RedisError, OSError) as e:
             raise StorageUnavailableError(f"the broker {self.url} is unreachable: {e}") from None
+
+    async def send(self, node: str, message: dict[str, Any]) -> bool:
+        """Publish `message` to `node`; whether it was listening. Raises StorageUnavailableError."""
+        return int(await self.call(self.redis.publish(channel_of(node), json.dumps(message, separators=(",", ":"))))) > 0
 
     async def _listen(self) -> None:
         loop = asyncio.get_running_loop()

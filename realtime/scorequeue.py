@@ -23,7 +23,6 @@ import logging
 from collections.abc import Awaitable
 from typing import Any
 
-from redis.exceptions import RedisError
 
 from realtime.leases import RedisLease, lease_key
 from realtime.mailbox import CHANNEL_PREFIX, NodeMailbox
@@ -138,10 +137,7 @@ class RedisScoreQueue:
         return int(await self._call(self._release(keys=self._keys(match_id), args=[self.node]))) == 1
 
     async def _call(self, call: Awaitable[Any]) -> Any:
-        try:
-            return await call
-        except (RedisError, OSError) as e:
-            raise StorageUnavailableError(f"the broker {self._mailbox.url} is unreachable: {e}") from None
+        return await self._mailbox.call(call)
 
     # -- the messages --------------------------------------------------------------------------
 

@@ -31,7 +31,6 @@ import logging
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from redis.exceptions import RedisError
 
 from realtime.leases import RedisLease, lease_key
 from realtime.mailbox import CHANNEL_PREFIX, NodeMailbox
@@ -250,10 +249,7 @@ class RedisWebhookQueue:
         return int(await self._call(self._release(keys=keys, args=[self.node, tournament_id]))) == 1
 
     async def _call(self, call: Awaitable[Any]) -> Any:
-        try:
-            return await call
-        except (RedisError, OSError) as e:
-            raise StorageUnavailableError(f"the broker {self._mailbox.url} is unreachable: {e}") from None
+        return await self._mailbox.call(call)
 
     # -- the messages --------------------------------------------------------------------------
 
