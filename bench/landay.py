@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -40,9 +39,9 @@ from typing import Any
 
 from bench.profiles import summarize
 from bench.run import machine, on_a_quiet_machine, progress, split_cpus
-from bench.storm import StormServer
+from bench.storm import StormServer, run_generator
 from bench.system import add_disturbance_arguments, raise_fd_limit
-from bench.targets import HOST, ROOT, TargetError, pinned
+from bench.targets import HOST, ROOT, TargetError
 
 P99_GOAL_MS = 150.0
 CPU_GOAL_PCT = 70.0
@@ -81,13 +80,7 @@ def run_once(args: argparse.Namespace, mode: str, round_: int) -> dict[str, Any]
             command += ["--profile-out", str(args.profile / f"landay-{mode}-r{round_}.txt"),
                         "--profile-s", str(args.profile_s), "--py-spy", str(Path(sys.executable).with_name("py-spy"))]
         timeout = args.duration_s + 4 * args.drain_s + 180
-        done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=None, text=True, timeout=timeout,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)}, preexec_fn=pinned(args.loadgen_cpus))
-        if done.returncode != 0 or not done.stdout.strip():
-            raise TargetError(f"landaygen exited with {done.returncode}")
-        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-        if target.process is not None and target.process.poll() is not None:
-            result["error"] = f"the server exited with {target.process.returncode} during the run"
+        result = run_generator(target, command, timeout, args.loadgen_cpus)
     except (TargetError, subprocess.TimeoutExpired, json.JSONDecodeError) as e:
         result = {"error": f"{type(e).__name__}: {e}"}
         progress(f"landay {mode} run {round_}: {result['error']} (its logs: {target.workdir})\n{target.log_tail(10)}")

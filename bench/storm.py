@@ -76,6 +76,20 @@ class StormServer(Livebracket):
         return tid, [self.call("POST", f"/api/matches/{m['id']}/start") for m in ready[:live]]
 
 
+def run_generator(target: StormServer, command: list[str], timeout_s: float, cpus: set[int] | None) -> dict[str, Any]:
+    """Run a load generator (`command`, on `cpus`) against `target`: the JSON of its last line
+    on stdout, with an `error` when the server exited meanwhile. Raises TargetError,
+    subprocess.TimeoutExpired, json.JSONDecodeError."""
+    done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=None, text=True, timeout=timeout_s,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, preexec_fn=pinned(cpus))
+    if done.returncode != 0 or not done.stdout.strip():
+        raise TargetError(f"{command[2]} exited with {done.returncode}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    if target.process is not None and target.process.poll() is not None:
+        result["error"] = f"the server exited with {target.process.returncode} during the run"
+    return result
+
+
 def run_once(args: argparse.Namespace, round_: int) -> dict[str, Any]:
     """One storm on a fresh server."""
     target = StormServer(args.tree, args.limits, args.ping_interval_s)
@@ -99,14 +113,7 @@ def run_once(args: argparse.Namespace, round_: int) -> dict[str, Any]:
             args.profile.mkdir(parents=True, exist_ok=True)
             command += ["--profile-out", str(args.profile / f"storm-r{round_}.txt"), "--profile-s", str(args.profile_s),
                         "--py-spy", str(Path(sys.executable).with_name("py-spy"))]
-        done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=None, text=True,
-                              timeout=STORMGEN_TIMEOUT_S, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                              preexec_fn=pinned(args.loadgen_cpus))
-        if done.returncode != 0 or not done.stdout.strip():
-            raise TargetError(f"stormgen exited with {done.returncode}")
-        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-        if target.process is not None and target.process.poll() is not None:
-            result["error"] = f"the server exited with {target.process.returncode} during the run"
+        result = run_generator(target, command, STORMGEN_TIMEOUT_S, args.loadgen_cpus)
     except (TargetError, subprocess.TimeoutExpired, json.JSONDecodeError) as e:
         result = {"error": f"{type(e).__name__}: {e}"}
         progress(f"storm run {round_}: {result['error']} (its logs: {target.workdir})\n{target.log_tail(10)}")
