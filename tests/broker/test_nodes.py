@@ -122,8 +122,10 @@ class Watcher:
 
 
 @contextlib.asynccontextmanager
-async def cluster(tmp_path: Path, count: int = 3) -> AsyncIterator[tuple[RedisServer, list[ServerProcess]]]:
-    """One nx-27017, one redis-server, `count` nodes over both."""
+async def cluster(tmp_path: Path, count: int = 3, limits: str = NO_RATE_LIMITS,
+                  extra: tuple[str, ...] = ("--batch-window-s", "0")
+                  ) -> AsyncIterator[tuple[RedisServer, list[ServerProcess]]]:
+    """One nx-27017, one redis-server, `count` nodes over both, with `--limits limits` and `extra`."""
     store = EmbeddedMongo(tmp_path / "store")
     redis_server = RedisServer(tmp_path / "redis").start()
     nodes: list[ServerProcess] = []
@@ -132,7 +134,7 @@ async def cluster(tmp_path: Path, count: int = 3) -> AsyncIterator[tuple[RedisSe
         ports = [free_port() for _ in range(count)]
         nodes = [ServerProcess("--port", str(port), "--store", "mongo", "--mongo-url", url,
                                "--broker", redis_server.url, "--data-dir", str(tmp_path / f"node{i}"),
-                               "--jwt-secret", SECRET, "--limits", NO_RATE_LIMITS, "--batch-window-s", "0",
+                               "--jwt-secret", SECRET, "--limits", limits, *extra,
                                log_path=tmp_path / f"node{i}.log") for i, port in enumerate(ports)]
         await asyncio.gather(*(node.start() for node in nodes))
         yield redis_server, nodes

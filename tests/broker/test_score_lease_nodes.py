@@ -4,11 +4,9 @@ the lease holder; a kill -9 of the holder loses none of the scores it acked."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +14,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from realtime.leases import lease_key
-from storage.embedded import EmbeddedMongo, free_port
-from tests.broker.test_nodes import NO_RATE_LIMITS, SECRET, UNSEEN
+from tests.broker.test_nodes import NO_RATE_LIMITS, UNSEEN, cluster
 from tests.redisserver import RedisServer
 from tests.serverprocess import Client, ServerProcess, Socket
 from tournament.sharedscores import score_lease
@@ -25,26 +22,9 @@ from tournament.sharedscores import score_lease
 WINDOW_S = "10"  # no window ends during a test: a move (or a takeover) writes the batch
 
 
-@contextlib.asynccontextmanager
-async def two_nodes(tmp_path: Path) -> AsyncIterator[tuple[RedisServer, list[ServerProcess]]]:
-    store = EmbeddedMongo(tmp_path / "store")
-    redis_server = RedisServer(tmp_path / "redis").start()
-    nodes: list[ServerProcess] = []
-    try:
-        url = await store.start()
-        nodes = [ServerProcess("--port", str(free_port()), "--store", "mongo", "--mongo-url", url,
-                               "--broker", redis_server.url, "--data-dir", str(tmp_path / f"node{i}"),
-                               "--jwt-secret", SECRET, "--limits", NO_RATE_LIMITS + ",lease_ttl_s=1",
-                               "--batch-window-s", WINDOW_S, log_path=tmp_path / f"node{i}.log")
-                 for i in range(2)]
-        await asyncio.gather(*(node.start() for node in nodes))
-        yield redis_server, nodes
-    finally:
-        for node in nodes:
-            if node.process is not None and node.process.returncode is None:
-                await node.stop()
-        redis_server.stop()
-        await store.stop()
+def two_nodes(tmp_path: Path) -> contextlib.AbstractAsyncContextManager[tuple[RedisServer, list[ServerProcess]]]:
+    """Two nodes whose score leases last 1 s, with a window no test waits out."""
+    return cluster(tmp_path, 2, NO_RATE_LIMITS + ",lease_ttl_s=1", ("--batch-window-s", WINDOW_S))
 
 
 def lease_node(node: ServerProcess) -> str:

@@ -6,11 +6,8 @@ rest (a delivery cut off is sent again with its seq)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import re
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +15,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from realtime.leases import lease_key
-from storage.embedded import EmbeddedMongo, free_port
-from tests.broker.test_nodes import NO_RATE_LIMITS, SECRET
+from tests.broker.test_nodes import NO_RATE_LIMITS, cluster
+from tests.broker.test_score_lease_nodes import lease_node
 from tests.redisserver import RedisServer
 from tests.serverprocess import Client, ServerProcess
 from tests.webhookreceiver import Receiver
@@ -28,32 +25,8 @@ from tournament.webhookqueue import webhook_lease
 LIMITS = NO_RATE_LIMITS + ",lease_ttl_s=1,webhook_attempts=1000,webhook_retry_base_s=0.05,webhook_retry_cap_s=0.2"
 
 
-@contextlib.asynccontextmanager
-async def two_nodes(tmp_path: Path) -> AsyncIterator[tuple[RedisServer, list[ServerProcess]]]:
-    store = EmbeddedMongo(tmp_path / "store")
-    redis_server = RedisServer(tmp_path / "redis").start()
-    nodes: list[ServerProcess] = []
-    try:
-        url = await store.start()
-        nodes = [ServerProcess("--port", str(free_port()), "--store", "mongo", "--mongo-url", url,
-                               "--broker", redis_server.url, "--data-dir", str(tmp_path / f"node{i}"),
-                               "--jwt-secret", SECRET, "--limits", LIMITS, log_path=tmp_path / f"node{i}.log")
-                 for i in range(2)]
-        await asyncio.gather(*(node.start() for node in nodes))
-        yield redis_server, nodes
-    finally:
-        for node in nodes:
-            if node.process is not None and node.process.returncode is None:
-                await node.stop()
-        redis_server.stop()
-        await store.stop()
-
-
-def lease_node(node: ServerProcess) -> str:
-    """The name a node's leases carry (its start-up log line)."""
-    found = re.search(r"leases: node (\w+)", node.stderr())
-    assert found, node.stderr()
-    return found.group(1)
+def two_nodes(tmp_path: Path) -> contextlib.AbstractAsyncContextManager[tuple[RedisServer, list[ServerProcess]]]:
+    return cluster(tmp_path, 2, LIMITS, ())
 
 
 class Scores:
