@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from storage import documents as d
 from tournament.models import (Delivery, DeliveryStatus, Dispute, EntryStatus, Event, Match, Participant,
@@ -19,12 +19,14 @@ from tournament.models import (Delivery, DeliveryStatus, Dispute, EntryStatus, E
 from tournament.store import ConflictError, IdempotencyRecord, NotFoundError, StorageError
 
 Doc = dict[str, Any]
+T = TypeVar("T")
 
 
-def _copy(doc: Any) -> Any:
+def _copy(doc: T) -> T:
     """A document's own copy, in or out: a pickle round trip, 3.5x faster than `copy.deepcopy`
     for these JSON-like trees (10 against 37 us a match document), the same result."""
-    return pickle.loads(pickle.dumps(doc, pickle.HIGHEST_PROTOCOL))
+    copied: T = pickle.loads(pickle.dumps(doc, pickle.HIGHEST_PROTOCOL))
+    return copied
 
 
 def _check_storable(value: Any) -> None:
