@@ -92,10 +92,13 @@ async def open_store(config: Config, embedded: EmbeddedMongo | None) -> Store:
 # Connections the kernel holds until they are accepted (Tornado's default is 128): a venue's
 # screens reconnecting at once after a Wi-Fi blip must not lose their SYNs (a 1 s retry each)
 LISTEN_BACKLOG = 4096
-# The cyclic collector's first threshold (CPython's is 700 allocations). A full collection walks
-# every open socket's objects, 0.2-0.4 s at 2,000 sockets; with the default, a reconnect storm
-# runs several (docs/performance.md "Reconnect storm"). The memory it costs is freed later.
-GC_THRESHOLD = (50_000, 20, 100)
+# The cyclic collector's thresholds (CPython's are 700, 10, 10). A full collection walks every
+# open socket's objects, 0.2-0.4 s at 2,000 sockets; with the defaults, a reconnect storm runs
+# several (docs/performance.md "Reconnect storm"): a middle collection every million allocations
+# and a full one every hundred of those make it rare. The young generation is kept at 10,000: a
+# young collection walks all of it, 12-20 ms at 50,000 (the LAN day's p99; docs/performance.md
+# "LAN day"). The memory it costs is freed later.
+GC_THRESHOLD = (10_000, 100, 100)
 
 
 def bind(config: Config) -> list[socket.socket]:
