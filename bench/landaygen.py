@@ -47,7 +47,7 @@ import uvloop
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 from bench.httpclient import HttpConnection, HttpError
-from bench.recovery import Stream, numbered, welcome_fields
+from bench.recovery import Stream, numbered, room_head, welcome_fields
 from bench.stormgen import PING_PREFIX, PONG, WELCOME_PREFIX, _cpu, _share, quantiles
 from bench.system import raise_fd_limit, rss_kb
 
@@ -398,21 +398,6 @@ class LanDayGen:
         conn.close()
         return out
 
-    async def room_head(self) -> int:
-        """The tournament room's seq, from a fresh socket's welcome."""
-        head: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-
-        class Once(WSListener):
-            def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
-                payload = frame.get_payload_as_bytes()
-                if payload.startswith(WELCOME_PREFIX) and not head.done():
-                    head.set_result(welcome_fields(payload)[0])
-                    transport.send_close()
-                    transport.disconnect()
-
-        await ws_connect(Once, self.room_url, enable_auto_ping=False)
-        return await asyncio.wait_for(head, 20)
-
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     gen = LanDayGen(args)
@@ -482,12 +467,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     await gen.complete()
     stored = await gen.stored()
     heads = {f.match_id: int(stored[f.match_id]["seq"]) for f in gen.feeds}
-    room_head = await gen.room_head()
-    progress(f"draining to the heads (tournament room at seq {room_head})")
+    tournament_head = await room_head(gen.room_url)
+    progress(f"draining to the heads (tournament room at seq {tournament_head})")
 
     def behind() -> list[Client]:
         return [c for c in gen.clients if not c.disconnected and c.stream.last <
-                (heads[c.feed.match_id] if c.feed is not None else room_head)]
+                (heads[c.feed.match_id] if c.feed is not None else tournament_head)]
 
     deadline = time.monotonic() + args.drain_s
     while behind() and time.monotonic() < deadline:
@@ -506,7 +491,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     result["updates_sent"] = sent
     result["send_lag_ms"] = round((ended_ns - started_ns) / ms - 1000 * args.duration_s, 1)
     result["drain_s"] = round((drained_ns - ended_ns) / NS, 2)
-    result["room_head"] = room_head
+    result["room_head"] = tournament_head
     result["match_latency_ms"] = {**quantiles([v / ms for v in gen.match_lat]), "deliveries": len(gen.match_lat)}
     result["room_latency_ms"] = {**quantiles([v / ms for v in gen.room_lat]), "deliveries": len(gen.room_lat)}
     # where the tail is: each second's p99, by the updates' send time

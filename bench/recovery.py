@@ -9,9 +9,12 @@ a 55 KB welcome.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import re
+
+from picows import WSFrame, WSListener, WSTransport, ws_connect
 
 _TYPE_AT = len(b'{"type":"')
 _SEQ = b',"seq":'
@@ -27,6 +30,22 @@ def numbered(payload: bytes) -> int | None:
         return None
     start = end + 1 + len(_SEQ)
     return int(payload[start:payload.index(b",", start)])
+
+
+async def room_head(url: str, timeout_s: float = 20.0) -> int:
+    """A room's seq now: the welcome's `seq` of a fresh socket on `url` (closed once welcomed)."""
+    head: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    class Once(WSListener):
+        def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+            payload = frame.get_payload_as_bytes()
+            if payload.startswith(b'{"type":"connection_established"') and not head.done():
+                head.set_result(welcome_fields(payload)[0])
+                transport.send_close()
+                transport.disconnect()
+
+    await ws_connect(Once, url, enable_auto_ping=False)
+    return await asyncio.wait_for(head, timeout_s)
 
 
 # -- the check -------------------------------------------------------------------------------

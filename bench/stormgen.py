@@ -38,7 +38,6 @@ import asyncio
 import gc
 import json
 import random
-import re
 import socket
 import struct
 import sys
@@ -49,13 +48,13 @@ import uvloop
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 from bench.publishers import ScoreWriter
-from bench.recovery import Stream, numbered, welcome_fields
+from bench.recovery import Stream, numbered, room_head, welcome_fields
 from bench.system import cpu_times, listen_drops, machine_busy_s, raise_fd_limit, rss_kb
 
 WELCOME_PREFIX = b'{"type":"connection_established"'
 PING_PREFIX = b'{"type":"ping"'
 PONG = b'{"type":"pong"}'
-_MATCH_OF = re.compile(rb'"match_seq":(\d+),"data":\{"match_id":"([^"]+)"')  # a tournament room's event
+SCORES_UPDATED = "scores_updated"  # a tournament room's scores of one window (docs/protocol.md#tournament-rooms)
 NS = 1_000_000_000
 
 
@@ -128,7 +127,7 @@ class Connection(WSListener):
                 if client.kind is LIVE:
                     client.gen.live_delivery(client.match, seq, now)
                 elif client.kind is CONTROL:
-                    client.gen.room_delivery(payload, seq, now)
+                    client.gen.room_delivery(payload, now)
             elif payload.startswith(WELCOME_PREFIX):
                 seq_, epoch, recovered = welcome_fields(payload)
                 client.stream.welcome(seq_, epoch, recovered)
@@ -192,9 +191,9 @@ class StormGen:
             match_id, version, seq, a, b = spec.split(":")
             self.writers.append(ScoreWriter(host, int(port), args.token, match_id, int(version), int(seq)))
             self.players.append((a, b))
-        self.by_match = {w.match_id.encode(): i for i, w in enumerate(self.writers)}
+        self.by_match = {w.match_id: i for i, w in enumerate(self.writers)}
         base = f"ws://{args.http}"
-        room = f"{base}/ws/tournament/{args.tournament_id}?token={args.token}"
+        room = self.room_url = f"{base}/ws/tournament/{args.tournament_id}?token={args.token}"
         self.clients = [Client(self, STORM, room) for _ in range(args.storm)]
         self.clients += [Client(self, CONTROL, room) for _ in range(args.control)]
         for m in range(min(args.live_rooms, len(self.writers))):
@@ -239,20 +238,25 @@ class StormGen:
         self.live_sends.append(sent)
         self.live_latency.append(now - sent)
 
-    def room_delivery(self, payload: bytes, seq: int, now: int) -> None:
-        found = _MATCH_OF.search(payload, 0, 400)
-        m = self.by_match.get(found[2]) if found else None
-        if m is None:
-            self.foreign += 1
-            return
-        writer = self.writers[m]
-        j = int(found[1]) - writer.base_seq  # type: ignore[index]
-        if not 0 < j <= len(writer.send_ns):
-            self.foreign += 1
-            return
-        sent = writer.send_ns[j - 1]
-        self.room_sends.append(sent)
-        self.room_latency.append(now - sent)
+    def room_delivery(self, payload: bytes, now: int) -> None:
+        """A stormed-room frame on a control socket: the latency of each score it carries (a
+        `scores_updated` lists the latest of each match in its window; any other event is one)."""
+        frame = json.loads(payload)
+        data = frame.get("data") or {}
+        if frame.get("type") == SCORES_UPDATED:
+            scores = [(u.get("match_id"), u.get("match_seq")) for u in data.get("updates", ())]
+        else:
+            scores = [(data.get("match_id"), frame.get("match_seq"))]
+        for match_id, match_seq in scores:
+            m = self.by_match.get(match_id)
+            writer = self.writers[m] if m is not None else None
+            j = match_seq - writer.base_seq if writer is not None and isinstance(match_seq, int) else 0
+            if writer is None or not 0 < j <= len(writer.send_ns):
+                self.foreign += 1
+                continue
+            sent = writer.send_ns[j - 1]
+            self.room_sends.append(sent)
+            self.room_latency.append(now - sent)
 
     # phases
 
@@ -338,11 +342,11 @@ class StormGen:
             backoff = min(2 * backoff, 30.0)
             await asyncio.sleep(wait / 2 + random.random() * wait / 2)
 
-    def drain_done(self, heads: dict[int, int], room_head: int) -> bool:
+    def drain_done(self, heads: dict[int, int], tournament_head: int) -> bool:
         for c in self.clients:
             if c.conn is None or c.conn.disconnected:
                 continue
-            target = heads[c.match] if c.kind is LIVE else room_head
+            target = heads[c.match] if c.kind is LIVE else tournament_head
             if c.stream.last < target:
                 return False
         return True
@@ -438,9 +442,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         except asyncio.TimeoutError:
             profiler.kill()
     heads = {m: w.base_seq + len(w.send_ns) for m, w in enumerate(gen.writers)}
-    room_head = room_base + published  # each score is one event of the tournament room
+    # The room's scores of a window are one event: its head is what a fresh socket is welcomed at
+    # once the last window is sent.
+    await asyncio.sleep(2 * args.batch_window_s)
+    head = await room_head(gen.room_url)
     deadline = time.monotonic() + args.drain_s
-    while not gen.drain_done(heads, room_head) and time.monotonic() < deadline:
+    while not gen.drain_done(heads, head) and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
     result["rss_after_kb"] = rss_kb(pid) if pid else None
 
@@ -450,7 +457,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     storm = gen.storm
     done = [c for c in storm if c.live_ns and c.reconnect_ns]
     result["published"] = published
-    result["room_seq"] = {"before": room_base, "expected_head": room_head,
+    result["room_seq"] = {"before": room_base, "expected_head": head,
                           "control_head": max((c.stream.last for c in gen.clients if c.kind is CONTROL), default=None)}
     result["reconnect_at_s"] = quantiles([(c.reconnect_ns - drop) / NS for c in storm if c.reconnect_ns], 3)
     result["welcome_ms"] = quantiles([(c.welcome_ns - c.reconnect_ns) / ms for c in done])
@@ -489,7 +496,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
     # -- verdict --
     wrong = [c for c in gen.clients if not c.stream.ok]
-    behind = [c for c in gen.clients if c.stream.last < (heads[c.match] if c.kind is LIVE else room_head)]
+    behind = [c for c in gen.clients if c.stream.last < (heads[c.match] if c.kind is LIVE else head)]
     errors = [w.error for w in gen.writers if w.error]
     verdict = {
         "gaps": sum(c.stream.gaps for c in gen.clients), "duplicates": sum(c.stream.duplicates for c in gen.clients),
@@ -535,6 +542,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="each reconnect's delay after the drop, uniform in LOW,HIGH seconds (default 0,1)")
     parser.add_argument("--drop", choices=("reset", "silent"), default="reset")
     parser.add_argument("--recover-cap-s", type=float, default=60.0, help="longest wait for every socket to recover")
+    parser.add_argument("--batch-window-s", type=float, default=0.1,
+                        help="the server's batch window (the room's scores wait at most this long)")
     parser.add_argument("--drain-s", type=float, default=15.0, help="longest wait for the last events to arrive")
     parser.add_argument("--connect-concurrency", type=int, default=50)
     parser.add_argument("--settle-s", type=float, default=1.5)
