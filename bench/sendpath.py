@@ -1,10 +1,12 @@
-"""The direct path's cost per send, in one process: `python -m bench.sendpath [--deflated] [--tree DIR]`.
+"""The direct path's cost per send, in one process: `python -m bench.sendpath [--deflated] [--tcp] [--tree DIR]`.
 
-2,000 socketpairs, each end wrapped as Tornado's own `WebSocketProtocol13` over a plain
+2,000 socketpairs (`--tcp`: TCP connections over loopback, as the benchmarks' sockets), each end wrapped as Tornado's own `WebSocketProtocol13` over a plain
 `IOStream`, one `handlers.connection.TornadoConnection` each (as handlers/sockets.py makes
 them). Each round sends 10 new frames of 700 bytes to every connection (a fan-out; with
 `--deflated` the connections send `Frame.deflated`, its one compression per frame included),
-then the peers drain. Prints the median and best ns per send over the rounds.
+then the peers drain; then the same frames again with a bare `socket.send` of their wire
+bytes per socket, the kernel's own cost (the floor under any server's fan-out). Prints the
+median and best ns per send over the rounds, of each.
 
 `--tree DIR` imports `handlers` and `realtime` from another checkout (a copy of the code
 before a change), so two trees can be measured alternately with one script.
@@ -20,6 +22,8 @@ import sys
 import time
 from typing import Any
 
+from bench.system import raise_fd_limit
+
 
 class _Handler:
     """What TornadoConnection reads of a WebSocketHandler."""
@@ -30,16 +34,40 @@ class _Handler:
         pass
 
 
-async def measure(rounds: int, deflated: bool, sockets: int = 2000) -> list[float]:
+def _pair(listener: socket.socket | None) -> tuple[socket.socket, socket.socket]:
+    """(the server's end, the peer's): a socketpair, or a TCP connection to `listener`."""
+    if listener is None:
+        return socket.socketpair()
+    peer = socket.create_connection(listener.getsockname())
+    mine, _ = listener.accept()
+    mine.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as Tornado's WebSocket streams
+    return mine, peer
+
+
+def _drain(peers: list[socket.socket]) -> None:
+    for peer in peers:
+        try:
+            while peer.recv(1 << 16):
+                pass
+        except BlockingIOError:
+            pass
+
+
+async def measure(rounds: int, deflated: bool, tcp: bool = False,
+                  sockets: int = 2000) -> tuple[list[float], list[float]]:
+    """ns per send of each round: (through TornadoConnection, a bare socket.send), sorted."""
     from tornado.iostream import IOStream
     from tornado.websocket import WebSocketProtocol13, _WebSocketParams
 
     from handlers.connection import TornadoConnection
     from realtime.frames import Frame
 
-    peers, conns = [], []
+    raise_fd_limit()
+    listener = socket.create_server(("127.0.0.1", 0), backlog=sockets) if tcp else None
+    peers, conns, mines = [], [], []
     for _ in range(sockets):
-        mine, peer = socket.socketpair()
+        mine, peer = _pair(listener)
+        mines.append(mine)
         peer.setblocking(False)
         handler = _Handler()
         ws = WebSocketProtocol13(handler, False, _WebSocketParams())  # type: ignore[arg-type]
@@ -51,7 +79,7 @@ async def measure(rounds: int, deflated: bool, sockets: int = 2000) -> list[floa
         conns.append(conn)
         peers.append(peer)
     text = '{"type":"score_updated","seq":%d,' + '"x":1,' * 110 + '"end":0}'
-    per_send = []
+    per_send, bare = [], []
     gc.disable()
     for r in range(rounds):
         frames = [Frame(text % (r * 10 + i), r * 10 + i) for i in range(10)]
@@ -60,14 +88,16 @@ async def measure(rounds: int, deflated: bool, sockets: int = 2000) -> list[floa
             for conn in conns:
                 conn.send(frame)
         per_send.append((time.perf_counter_ns() - started) / (len(frames) * len(conns)))
-        for peer in peers:
-            try:
-                while peer.recv(1 << 16):
-                    pass
-            except BlockingIOError:
-                pass
+        _drain(peers)
+        wires = [frame.deflated if deflated else frame.wire for frame in frames]
+        started = time.perf_counter_ns()
+        for wire in wires:
+            for mine in mines:
+                mine.send(wire)
+        bare.append((time.perf_counter_ns() - started) / (len(wires) * len(mines)))
+        _drain(peers)
     gc.enable()
-    return sorted(per_send)
+    return sorted(per_send), sorted(bare)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,13 +105,15 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--deflated", action="store_true", help="send Frame.deflated (a compressing socket)")
+    parser.add_argument("--tcp", action="store_true", help="TCP connections over loopback instead of socketpairs")
     parser.add_argument("--tree", help="import the server's code from this checkout")
     args = parser.parse_args(argv)
     if args.tree:
         sys.path.insert(0, args.tree)
-    times = asyncio.run(measure(args.rounds, args.deflated))
-    print(f"{args.tree or 'this tree'} {'deflated' if args.deflated else 'plain'}: "
-          f"median {times[len(times) // 2]:.0f} ns/send, best {times[0]:.0f}")
+    times, bare = asyncio.run(measure(args.rounds, args.deflated, args.tcp))
+    print(f"{args.tree or 'this tree'} {'deflated' if args.deflated else 'plain'}, "
+          f"{'TCP' if args.tcp else 'socketpairs'}: median {times[len(times) // 2]:.0f} ns/send, "
+          f"best {times[0]:.0f}; a bare socket.send: median {bare[len(bare) // 2]:.0f}, best {bare[0]:.0f}")
     return 0
 
 
