@@ -55,7 +55,7 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     versions = {}
-    for package in ("tornado", "picows", "django", "channels", "daphne"):
+    for package in ("tornado", "picows", "uvloop", "django", "channels", "daphne"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
