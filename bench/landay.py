@@ -149,7 +149,8 @@ def median(runs: list[dict[str, Any]], *path: str) -> float | None:
 
 def report(info: dict[str, Any], runs: list[dict[str, Any]], args: argparse.Namespace) -> str:
     out = [f"Machine: {info['cpu']}, {info['cores']} cores ({info['pinning']}); Python {info['python']}, "
-           f"tornado {info['versions']['tornado']}, picows {info['versions']['picows']}, uvloop {info['versions']['uvloop']}; livebracket {info['commit']}.",
+           f"tornado {info['versions']['tornado']}, picows {info['versions']['picows']}, "
+           f"uvloop {info['versions']['uvloop']}; livebracket {info['commit']}.",
            f"{args.matches} live first-round matches of a {args.players}-player single elimination, {args.rate:g} "
            f"live scores a second each for {args.duration_s:g} s ({args.matches // 2} over REST without If-Match, "
            f"{args.rest_connections} connections each; {args.matches - args.matches // 2} over a game server's socket); "

@@ -151,7 +151,8 @@ def goals(r: dict[str, Any]) -> dict[str, bool]:
 def report(info: dict[str, Any], runs: list[dict[str, Any]], args: argparse.Namespace) -> str:
     ok_runs = [r for r in runs if "error" not in r]
     out = [f"Machine: {info['cpu']}, {info['cores']} cores ({info['pinning']}); Python {info['python']}, "
-           f"tornado {info['versions']['tornado']}, picows {info['versions']['picows']}, uvloop {info['versions']['uvloop']}; livebracket "
+           f"tornado {info['versions']['tornado']}, picows {info['versions']['picows']}, "
+           f"uvloop {info['versions']['uvloop']}; livebracket "
            f"{info['commit']}{f' (server from {args.tree})' if args.tree != ROOT else ''}.",
            f"{args.storm} sockets on one tournament room ({args.players} players) dropped at once ({args.drop}) "
            f"after {args.before_s:g} s, each reconnecting after U[{args.jitter_s[0]:g}, {args.jitter_s[1]:g}] s with "
