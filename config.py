@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import ipaddress
 import os
 import secrets
@@ -14,6 +15,15 @@ from typing import Any
 
 ENV_PREFIX = "LIVEBRACKET_"
 STORES = ("embedded", "mongo", "memory")
+# The event loop the server runs on. uvloop where it is installed (not on Windows): the same
+# Tornado, a third less of the core in the LAN day's REST and socket work (docs/performance.md).
+EVENT_LOOPS = ("uvloop", "asyncio")
+
+
+def default_event_loop() -> str:
+    """uvloop where it is installed, asyncio's own loop otherwise."""
+    return "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+
 JWT_SECRET_FILE = "jwt-secret"
 JWT_SECRET_MIN_CHARS = 32
 # data/ beside this file: the server and `server.py token` find the same one from any folder.
@@ -29,6 +39,7 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8888
     store: str = "embedded"
+    event_loop: str = dataclasses.field(default_factory=default_event_loop)  # EVENT_LOOPS
     mongo_url: str | None = None
     db_name: str = "livebracket"
     data_dir: Path = DEFAULT_DATA_DIR
@@ -132,6 +143,8 @@ def add_server_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, 
     parser.add_argument("--store", default=env("STORE"), choices=STORES,
                         help="embedded (default), mongo (needs --mongo-url) or memory")
     parser.add_argument("--mongo-url", default=env("MONGO_URL"), help="mongodb:// URL of a real MongoDB")
+    parser.add_argument("--event-loop", default=env("EVENT_LOOP"), choices=EVENT_LOOPS,
+                        help="uvloop (the default where it is installed) or asyncio")
     parser.add_argument("--broker", default=env("BROKER"),
                         help="redis://HOST:PORT/DB of the Redis that carries the rooms between "
                              "several livebracket processes (default: none, one process)")
@@ -178,6 +191,12 @@ def config_from_args(args: argparse.Namespace) -> Config:
         raise ConfigError("--store mongo needs --mongo-url (or LIVEBRACKET_MONGO_URL)")
     if args.mongo_url and not args.mongo_url.startswith(("mongodb://", "mongodb+srv://")):
         raise ConfigError("--mongo-url must start with mongodb:// or mongodb+srv://")
+    event_loop = args.event_loop or default_event_loop()
+    if event_loop not in EVENT_LOOPS:
+        raise ConfigError(f"event loop must be one of {', '.join(EVENT_LOOPS)}, not {event_loop!r}")
+    if event_loop == "uvloop" and not importlib.util.find_spec("uvloop"):
+        raise ConfigError("--event-loop uvloop: uvloop is not installed (pip install uvloop), "
+                          "or use --event-loop asyncio")
     data_dir = Path(args.data_dir)
     broker_url = parse_broker_url(args.broker) if args.broker else None
     if args.jwt_secret and len(args.jwt_secret) < JWT_SECRET_MIN_CHARS:
@@ -199,6 +218,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         host=args.host,
         port=port,
         store=store,
+        event_loop=event_loop,
         mongo_url=args.mongo_url if store == "mongo" else None,
         db_name=args.db_name,
         data_dir=data_dir,

@@ -17,7 +17,8 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
@@ -322,7 +323,7 @@ async def serve(config: Config) -> None:
         server = http_server.listen(make_app(services), config, listening)
         gc.set_threshold(*GC_THRESHOLD)
         token, _ = services.tokens.issue("organizer", "Organizer", Role.ORGANIZER, config.token_ttl_s)
-        print(f"livebracket serving {config.public_url} (store: {config.store}"
+        print(f"livebracket serving {config.public_url} (store: {config.store}, loop: {config.event_loop}"
               f"{', broker: ' + broker.url if broker else ''})", flush=True)
         print(f"organizer token: {token}", flush=True)
         await stopped.wait()
@@ -366,6 +367,16 @@ def _token_command(argv: Sequence[str]) -> int:
     return 0
 
 
+def run_loop(config: Config, main: Coroutine[Any, Any, None]) -> None:
+    """Run `main` on the event loop `config.event_loop` names: uvloop, or asyncio's own."""
+    if config.event_loop == "uvloop":
+        import uvloop  # installed where it runs (config_from_args checked)
+
+        uvloop.run(main)
+    else:
+        asyncio.run(main)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -377,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                          formatter_class=argparse.RawDescriptionHelpFormatter)
         add_server_arguments(parser, os.environ)
         config = with_jwt_secret(config_from_args(parser.parse_args(argv)))
-        asyncio.run(serve(config))
+        run_loop(config, serve(config))
     except (ConfigError, StorageError) as e:
         print(f"livebracket: {e}", file=sys.stderr)
         return 2

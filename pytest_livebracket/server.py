@@ -94,6 +94,7 @@ class ServerProcess:
         self.process: asyncio.subprocess.Process | None = None
         self.token = ""
         self.url = ""  # as it prints it: http://localhost:<port> for a loopback --host
+        self.banner = ""  # its whole `livebracket serving ...` line: the URL, the store and the loop
 
     async def start(self) -> ServerProcess:
         """Start it and wait until it prints its token. Raises AssertionError if it exits first,
@@ -111,6 +112,7 @@ class ServerProcess:
             line = (await self.process.stdout.readline()).decode()
             assert line, f"server exited before printing its token:\n{self.stderr()}"
             if line.startswith(SERVING):
+                self.banner = line.strip()
                 self.url = line[len(SERVING):].split()[0]
             if line.startswith(TOKEN):
                 return line[len(TOKEN):].strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import stat
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from config import (JWT_SECRET_FILE, Config, ConfigError, load_config, parse_duration_s, secret_source,
                     with_jwt_secret)
 
+find_spec = importlib.util.find_spec
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: server.py and config.py
 MONGO_URL = "mongodb://db.lan:27017"
 SECRET = "s3cret-" + "0123456789abcdef" * 3
@@ -41,6 +43,7 @@ OPTIONS: list[tuple[str, str, str, str, str, Any, Any]] = [
     ("JWT_SECRET", SECRET, "--jwt-secret", SECRET + "-cli", "jwt_secret", SECRET, SECRET + "-cli"),
     ("TOKEN_TTL", "15m", "--token-ttl", "2h", "token_ttl_s", 900, 7200),
     ("TOURNAMENT_WINDOW_S", "0.5", "--tournament-window-s", "0", "tournament_window_s", 0.5, 0.0),
+    ("EVENT_LOOP", "asyncio", "--event-loop", "uvloop", "event_loop", "asyncio", "uvloop"),
 ]
 OPTION_IDS = [o[0].lower() for o in OPTIONS]
 
@@ -69,6 +72,24 @@ def test_command_line_overrides_environment(var: str, env_value: str, flag: str,
     """A flag wins over the LIVEBRACKET_* variable of the same option."""
     config = load_config([flag, cli_value], {"LIVEBRACKET_" + var: env_value})
     assert getattr(config, field) == from_cli
+
+
+def test_event_loop_is_uvloop_where_it_is_installed() -> None:
+    """make test installs uvloop (setup.cfg, not on Windows): the server runs on it unless told."""
+    assert load_config([], {}).event_loop == "uvloop"
+
+
+def test_event_loop_uvloop_where_it_is_missing_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asked for uvloop where it is not installed: one line saying what to do, never an ImportError."""
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "uvloop" else find_spec(name))
+    assert load_config([], {}).event_loop == "asyncio"
+    with pytest.raises(ConfigError, match="uvloop is not installed.*--event-loop asyncio"):
+        load_config(["--event-loop", "uvloop"], {})
+
+
+def test_unknown_event_loop_from_environment_is_refused() -> None:
+    with pytest.raises(ConfigError, match="event loop must be one of uvloop, asyncio, not 'trio'"):
+        load_config([], {"LIVEBRACKET_EVENT_LOOP": "trio"})
 
 
 def test_mongo_url_from_environment() -> None:

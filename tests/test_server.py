@@ -24,7 +24,7 @@ from server import SETTLE_PAGE, build_services, settle_brackets, shutdown
 from storage.embedded import free_port
 from storage.memory import MemoryStore
 from tests.conftest import Api
-from tests.serverprocess import ROOT, Client, ServerProcess, process_gone, store_pid
+from tests.serverprocess import ROOT, Client, ServerProcess, Socket, process_gone, store_pid
 from tests.wsclient import connect
 from tournament import veto
 from tournament.models import Dispute, Event, Match, MatchState, Tournament
@@ -85,6 +85,23 @@ async def test_memory_store_starts_without_files(tmp_path: Path) -> None:
         assert health["store_kind"] == "memory"
         assert await server.signal(signal.SIGTERM) == 0
     assert not (tmp_path / "livebracket.db").exists()
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_asyncio_event_loop_serves_the_embedded_store(tmp_path: Path) -> None:
+    """--event-loop asyncio (the loop where uvloop is not installed; every other process test runs
+    on uvloop): the API writes through the embedded store, a socket is welcomed, SIGTERM ends it."""
+    port = free_port()
+    args = ("--port", str(port), "--data-dir", str(tmp_path / "data"), "--event-loop", "asyncio")
+    async with ServerProcess(*args, log_path=tmp_path / "server.log") as server:
+        assert server.banner.endswith("(store: embedded, loop: asyncio)"), server.banner
+        client = Client(port, server.token)
+        tournament = await client.ok("POST", "/api/tournaments", {"name": "LAN"}, 201)
+        sock = await Socket.open(port, f"/ws/tournament/{tournament['id']}", server.token)
+        welcome = await sock.recv()
+        assert welcome is not None and welcome["type"] == "connection_established"
+        sock.close()
+        assert await server.signal(signal.SIGTERM) == 0
 
 
 @pytest.mark.gen_test(timeout=30)
