@@ -4,7 +4,7 @@ and their match rooms, every frame checked (issue 18, part 1).
     python -m bench.landaygen --http 127.0.0.1:P --token T --tournament-id TID \\
         --matches M1:VERSION:SEQ:P1:P2,M2:... [--tournament-sockets 2000] [--per-match 50]
 
-One process, one asyncio loop, picows sockets (bench/landay.py starts it on a core of its own).
+One process, one uvloop loop, picows sockets (bench/landay.py starts it on a core of its own).
 It opens, with at most `--connect-concurrency` handshakes in flight, `--tournament-sockets` on
 the tournament room (the first `--probes` of them *probes*), `--per-match` on each match's room,
 and one *game server* socket on the room of each socket-fed match. Then, for `--duration-s`,

@@ -5,7 +5,7 @@
     python -m bench.loadgen --ws-url 'ws://127.0.0.1:P/ws/match/M?token=T' --http 127.0.0.1:P \\
         --publisher livebracket --match-id M --token T --version 2 --base-seq 1 [--deflate]
 
-One process, one asyncio loop, picows sockets. It connects the subscribers with at most
+One process, one uvloop loop, picows sockets. It connects the subscribers with at most
 `--connect-concurrency` handshakes in flight, waits until every one got its welcome, reads
 the server's RSS, then runs two phases on the same sockets:
 

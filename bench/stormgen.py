@@ -3,7 +3,7 @@
     python -m bench.stormgen --http 127.0.0.1:P --token T --tournament-id TID \\
         --matches M1:VERSION:SEQ:P1:P2,M2:... [--storm 2000] [--live-rooms 4 --live-per-room 50]
 
-One process, one asyncio loop, picows sockets (bench/storm.py starts it on a core of its own).
+One process, one uvloop loop, picows sockets (bench/storm.py starts it on a core of its own).
 It opens, with at most `--connect-concurrency` handshakes in flight:
 
 - `--storm` sockets on the tournament room: the ones that drop;

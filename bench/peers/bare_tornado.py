@@ -11,6 +11,9 @@ each socket that offers it gets its own compressor (level 6), and `write_message
 compresses the text again for every member. With a browser's offer Tornado 6.6 keeps the
 context on both sides (it reads no parameter without a value, so a `*_no_context_takeover`
 offer is not seen): every socket holds a zlib stream of its own.
+
+It runs on uvloop, as livebracket's server does by default (`--event-loop`), so the two differ
+in their code only; `--event-loop asyncio` runs it on asyncio's own loop.
 """
 
 from __future__ import annotations
@@ -92,5 +95,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--compression", action="store_true", help="offer Tornado's own permessage-deflate")
+    parser.add_argument("--event-loop", choices=("uvloop", "asyncio"), default="uvloop")
     args = parser.parse_args()
-    asyncio.run(main(args.port, args.compression))
+    if args.event_loop == "uvloop":
+        import uvloop
+
+        uvloop.run(main(args.port, args.compression))
+    else:
+        asyncio.run(main(args.port, args.compression))
