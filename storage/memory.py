@@ -64,8 +64,12 @@ class MemoryStore:
         rows[doc["_id"]] = _copy(doc)
 
     def _get(self, table: str, kind: str, record_id: str) -> Doc:
+        return _copy(self._stored(table, kind, record_id))
+
+    def _stored(self, table: str, kind: str, record_id: str) -> Doc:
+        """The stored row itself, not a copy: to read a field or check that it exists."""
         try:
-            return _copy(self._tables[table][record_id])
+            return self._tables[table][record_id]
         except KeyError:
             raise NotFoundError(kind, record_id) from None
 
@@ -122,9 +126,7 @@ class MemoryStore:
 
     def _guarded_write(self, table: str, kind: str, doc: Doc, guard: Doc) -> None:
         _check_storable(doc)
-        stored = self._tables[table].get(doc["_id"])  # read, not copied
-        if stored is None:
-            raise NotFoundError(kind, doc["_id"])
+        stored = self._stored(table, kind, doc["_id"])
         if any(stored.get(field) != value for field, value in guard.items()):
             raise ConflictError(f"{kind} {doc['_id']} changed (version {stored['version']})")
         self._tables[table][doc["_id"]] = _copy(doc)
@@ -145,7 +147,7 @@ class MemoryStore:
     async def save_participant(self, participant: Participant) -> None:
         doc = d.participant_doc(participant)
         _check_storable(doc)
-        self._get("participants", "participant", doc["_id"])  # NotFoundError if missing
+        self._stored("participants", "participant", doc["_id"])  # NotFoundError if missing
         self._tables["participants"][doc["_id"]] = _copy(doc)
 
     async def delete_participant(self, tournament_id: str, participant_id: str) -> None:
@@ -230,7 +232,7 @@ class MemoryStore:
     async def save_webhook(self, webhook: Webhook) -> None:
         doc = d.webhook_doc(webhook)
         _check_storable(doc)
-        self._get("webhooks", "webhook", webhook.id)  # NotFoundError if gone
+        self._stored("webhooks", "webhook", webhook.id)  # NotFoundError if gone
         self._tables["webhooks"][webhook.id] = doc
 
     async def list_webhooks(self, tournament_id: str | None = None) -> list[Webhook]:
