@@ -47,8 +47,8 @@ import uvloop
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 from bench.httpclient import HttpConnection, HttpError
-from bench.recovery import Stream, numbered, room_head, welcome_fields
-from bench.stormgen import PING_PREFIX, PONG, WELCOME_PREFIX, _cpu, _share, quantiles
+from bench.recovery import WELCOME_PREFIX, Stream, numbered, room_head, welcome_fields
+from bench.stormgen import PING_PREFIX, PONG, _cpu, _share, quantiles
 from bench.system import raise_fd_limit, rss_kb
 
 NS = 1_000_000_000

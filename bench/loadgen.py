@@ -53,11 +53,11 @@ import uvloop
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, WSUpgradeRequest, WSUpgradeResponse, ws_connect
 
 from bench.httpclient import HttpError
+from bench.recovery import WELCOME_PREFIX
 from bench.publishers import LivebracketPublisher, PeerPublisher, PublishError, Publisher
 from bench.system import cpu_times, machine_busy_s, raise_fd_limit, rss_kb
 
 EVENT_PREFIX = b'{"type":"score_updated","seq":'
-WELCOME_PREFIX = b'{"type":"connection_established"'
 PING_PREFIX = b'{"type":"ping"'
 PONG = b'{"type":"pong"}'
 _SEQ_AT = len(EVENT_PREFIX)

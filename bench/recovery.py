@@ -16,6 +16,7 @@ import re
 
 from picows import WSFrame, WSListener, WSTransport, ws_connect
 
+WELCOME_PREFIX = b'{"type":"connection_established"'  # how a welcome frame begins
 _TYPE_AT = len(b'{"type":"')
 _SEQ = b',"seq":'
 # the welcome's last fields (realtime/session.py: _subscribe), after the snapshot
@@ -39,7 +40,7 @@ async def room_head(url: str, timeout_s: float = 20.0) -> int:
     class Once(WSListener):
         def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
             payload = frame.get_payload_as_bytes()
-            if payload.startswith(b'{"type":"connection_established"') and not head.done():
+            if payload.startswith(WELCOME_PREFIX) and not head.done():
                 head.set_result(welcome_fields(payload)[0])
                 transport.send_close()
                 transport.disconnect()

@@ -1,6 +1,7 @@
 """The direct path's cost per send, in one process: `python -m bench.sendpath [--deflated] [--tcp] [--tree DIR]`.
 
-2,000 socketpairs (`--tcp`: TCP connections over loopback, as the benchmarks' sockets), each end wrapped as Tornado's own `WebSocketProtocol13` over a plain
+2,000 socketpairs (`--tcp`: TCP connections over loopback, as the benchmarks' sockets), each
+end wrapped as Tornado's own `WebSocketProtocol13` over a plain
 `IOStream`, one `handlers.connection.TornadoConnection` each (as handlers/sockets.py makes
 them). Each round sends 10 new frames of 700 bytes to every connection (a fan-out; with
 `--deflated` the connections send `Frame.deflated`, its one compression per frame included),
@@ -44,13 +45,21 @@ def _pair(listener: socket.socket | None) -> tuple[socket.socket, socket.socket]
     return mine, peer
 
 
-def _drain(peers: list[socket.socket]) -> None:
+def _ns_per_send(payloads: list[Any], senders: list[Any], peers: list[socket.socket]) -> float:
+    """Every payload `send` by every sender (a TornadoConnection and its Frame, or a socket and
+    bytes), timed; then the peers drain."""
+    started = time.perf_counter_ns()
+    for payload in payloads:
+        for sender in senders:
+            sender.send(payload)
+    elapsed = time.perf_counter_ns() - started
     for peer in peers:
         try:
             while peer.recv(1 << 16):
                 pass
         except BlockingIOError:
             pass
+    return elapsed / (len(payloads) * len(senders))
 
 
 async def measure(rounds: int, deflated: bool, tcp: bool = False,
@@ -83,19 +92,8 @@ async def measure(rounds: int, deflated: bool, tcp: bool = False,
     gc.disable()
     for r in range(rounds):
         frames = [Frame(text % (r * 10 + i), r * 10 + i) for i in range(10)]
-        started = time.perf_counter_ns()
-        for frame in frames:
-            for conn in conns:
-                conn.send(frame)
-        per_send.append((time.perf_counter_ns() - started) / (len(frames) * len(conns)))
-        _drain(peers)
-        wires = [frame.deflated if deflated else frame.wire for frame in frames]
-        started = time.perf_counter_ns()
-        for wire in wires:
-            for mine in mines:
-                mine.send(wire)
-        bare.append((time.perf_counter_ns() - started) / (len(wires) * len(mines)))
-        _drain(peers)
+        per_send.append(_ns_per_send(frames, conns, peers))
+        bare.append(_ns_per_send([frame.deflated if deflated else frame.wire for frame in frames], mines, peers))
     gc.enable()
     return sorted(per_send), sorted(bare)
 

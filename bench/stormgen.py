@@ -48,10 +48,9 @@ import uvloop
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 from bench.publishers import ScoreWriter
-from bench.recovery import Stream, numbered, room_head, welcome_fields
+from bench.recovery import WELCOME_PREFIX, Stream, numbered, room_head, welcome_fields
 from bench.system import cpu_times, listen_drops, machine_busy_s, raise_fd_limit, rss_kb
 
-WELCOME_PREFIX = b'{"type":"connection_established"'
 PING_PREFIX = b'{"type":"ping"'
 PONG = b'{"type":"pong"}'
 SCORES_UPDATED = "scores_updated"  # a tournament room's scores of one window (docs/protocol.md#tournament-rooms)
