@@ -28,7 +28,7 @@ LIVEBRACKET_LIMITS = ("sockets_per_user=100000,sockets_per_ip=100000,connections
                       "write_rate_per_user=100000,write_burst_per_user=100000,"
                       "message_rate_per_user=100000,message_burst_per_user=100000,"
                       "message_rate_per_ip=100000,message_burst_per_ip=100000")
-# No heartbeat sweep or protocol ping may fall inside a measured phase (a session is < 2 min),
+# No heartbeat sweep may fall inside a measured phase (a session is < 2 min),
 # unless a run asks for them (`--ping-interval-s`: sockets held with heartbeats).
 PING_INTERVAL_S = 300
 

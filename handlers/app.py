@@ -63,9 +63,9 @@ def make_app(services: Services, **settings: Any) -> web.Application:
         *matches.routes, *stations.routes, *teams.routes, *links.routes, *registration.routes, *webhooks.routes,
         *tokens.routes,
         *health.routes, *sockets.routes, *sse.routes, *metrics.routes, *openapi.routes, *pages.routes]
-    ping_s = services.config.ping_interval_s
-    settings.setdefault("websocket_ping_interval", ping_s)  # protocol pings find dead TCP peers
-    settings.setdefault("websocket_ping_timeout", ping_s)
+    # No websocket_ping_interval: Tornado's protocol pings would be a task and a timer per socket
+    # (1.3 KB of each idle one), and the heartbeat sweep (realtime/heartbeat.py) already closes
+    # every client, dead TCP peers among them, that sends nothing for two intervals.
     # Frames over max_frame_bytes are refused in on_message (4008); Tornado drops larger ones (1009).
     settings.setdefault("websocket_max_message_size", services.config.max_message_bytes)
     return web.Application(

@@ -1,9 +1,9 @@
 """Heartbeat: one sweep for all sockets pings them each interval and closes the silent ones.
 
 Any message frame from a client counts as alive (`seen`); protocol-level pongs do not, since a
-browser answers those even when the page's code is stuck (Tornado's own protocol pings find
-dead TCP peers). A client silent for two intervals is closed
-with CloseCode.HEARTBEAT_TIMEOUT. The sweep runs every half interval, so a silent client is
+browser answers those even when the page's code is stuck. A client silent for two intervals,
+a dead TCP peer among them, is closed with CloseCode.HEARTBEAT_TIMEOUT: the server sends no
+protocol-level pings of its own (handlers/app.py). The sweep runs every half interval, so a silent client is
 closed between 2 and 2.5 intervals after its last frame, and each client is pinged about
 once per interval: `{"type": "ping", "timestamp": <epoch ms>}`.
 """

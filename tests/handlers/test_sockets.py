@@ -286,6 +286,29 @@ async def test_silent_client_is_closed_for_heartbeat_timeout(services: Services,
         quick.heartbeat.stop()
 
 
+@pytest.mark.gen_test(timeout=10)
+async def test_a_client_answering_pings_stays_and_gets_no_protocol_pings(services: Services, serve_app: Any) -> None:
+    """The heartbeat alone keeps sockets honest: a client that answers four pings (past the
+    two-interval timeout) is still open, and the server sent it no ping control frame."""
+    quick = build_services(dataclasses.replace(services.config, ping_interval_s=0.2), services.store)
+    quick.heartbeat.start()
+    api = serve_app(quick)
+    try:
+        _, match = await api.match_between("alice", "bob")
+        sock, _ = await connect(api, f"/ws/match/{match['id']}", api.organizer)
+        control_pings: list[bytes] = []
+        sock.conn.on_ping = control_pings.append  # type: ignore[method-assign]
+        for _ in range(4):
+            ping = await sock.recv(skip=("presence",))
+            assert ping["type"] == "ping"
+            await sock.send({"type": "pong", "timestamp": ping["timestamp"]})
+        await sock.quiet()
+        assert control_pings == [] and quick.heartbeat.timeouts == 0
+    finally:
+        quick.heartbeat.stop()
+
+
+
 @pytest.mark.gen_test
 async def test_shutdown_flushes_scores_and_closes_with_1001(api: Api, services: Services) -> None:
     """Shutdown writes waiting scores, then closes every socket with 1001."""

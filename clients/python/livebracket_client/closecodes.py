@@ -8,7 +8,7 @@ import enum
 class CloseCode(enum.IntEnum):
     """Why a room's socket closed (the server's `realtime/protocol.py`, docs/protocol.md)."""
 
-    NORMAL = 1000  # a normal close (the server also sends it for an unanswered protocol ping)
+    NORMAL = 1000  # a normal close
     GOING_AWAY = 1001  # the server is shutting down
     PROTOCOL_ERROR = 1002  # the client broke RFC 6455
     NO_STATUS = 1005  # a close frame without a code
