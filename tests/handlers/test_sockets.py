@@ -297,7 +297,7 @@ async def test_a_client_answering_pings_stays_and_gets_no_protocol_pings(service
         _, match = await api.match_between("alice", "bob")
         sock, _ = await connect(api, f"/ws/match/{match['id']}", api.organizer)
         control_pings: list[bytes] = []
-        sock.conn.on_ping = control_pings.append  # type: ignore[method-assign]
+        sock.conn.on_ping = control_pings.append  # type: ignore[method-assign,assignment]
         for _ in range(4):
             ping = await sock.recv(skip=("presence",))
             assert ping["type"] == "ping"
