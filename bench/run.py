@@ -35,7 +35,7 @@ from bench.ingest import ingest
 from bench.system import add_disturbance_arguments, cpu_times, machine_busy_s, raise_fd_limit
 from bench.profiles import summarize
 from bench import targets, wire
-from bench.targets import HOST, ROOT, TARGETS, Livebracket, Target, TargetError, pinned
+from bench.targets import DEFAULT_TARGETS, HOST, ROOT, TARGETS, Livebracket, Target, TargetError, pinned
 
 LOADGEN_TIMEOUT_S = 300
 DEFAULT_FRAME_BYTES = 580  # a livebracket score_updated frame, when livebracket is not run first
@@ -244,16 +244,18 @@ def report(info: dict[str, Any], sessions: list[dict[str, Any]], ingest_result: 
                    f"| {_other(tp.get('other_cpu_pct'), args.max_other_cpu)} | {size} "
                    f"| {s.get('rss_per_socket_kb', '-')} |")
     rounds = range(1, args.rounds + 1)
+    ran = {s["target"] for s in sessions}
+    peers = [name for name in TARGETS if name != "livebracket" and (name in ran or name in DEFAULT_TARGETS)]
     out += ["", "Ratios, livebracket / peer, same run (deliveries/s: above 1 is better; p99: below 1 is better):", "",
-            "| N | vs bare Tornado: deliveries/s | p99 | vs Django Channels: deliveries/s | p99 |",
-            "| ---: | ---: | ---: | ---: | ---: |"]
+            "| N | " + " | ".join(f"vs {TARGETS[peer].label}: deliveries/s | p99" for peer in peers) + " |",
+            "| ---: |" + " ---: | ---: |" * len(peers)]
     for n in args.subscribers:
         for round_ in rounds:
             by = {(s["target"], s.get("compression", "none")): s for s in sessions
                   if s["n"] == n and s["round"] == round_}
             lb = by.get(("livebracket", "none"))
             cells = []
-            for peer in ("bare-tornado", "channels"):
+            for peer in peers:
                 other = by.get((peer, "none"))
                 cells += [_ratio(lb, other, "throughput", "deliveries_per_s"), _ratio(lb, other, "latency", "p99_ms")]
             out.append(f"| {n}{f' (round {round_})' if args.rounds > 1 else ''} | " + " | ".join(cells) + " |")
@@ -318,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subscribers", default="1000,5000",
                         help="comma-separated subscriber counts (default 1000,5000)")
-    parser.add_argument("--targets", default=",".join(TARGETS), help=f"any of {', '.join(TARGETS)}")
+    parser.add_argument("--targets", default=",".join(DEFAULT_TARGETS),
+                        help=f"any of {', '.join(TARGETS)} (default {','.join(DEFAULT_TARGETS)})")
     parser.add_argument("--compression", default="none",
                         help="comma-separated modes: none, once (livebracket), tornado (bare Tornado); default none")
     parser.add_argument("--rounds", type=int, default=1, help="run every session this many times, interleaved")

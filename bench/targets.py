@@ -154,6 +154,16 @@ class BareTornado(Peer):
         return [sys.executable, "-m", "bench.peers.bare_tornado", "--port", str(self.port), *compression]
 
 
+class SendFloor(Peer):
+    """One kernel send per socket and nothing else: what no Python server can beat here."""
+
+    name = "send-floor"
+    label = "send floor"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "bench.peers.send_floor", "--port", str(self.port)]
+
+
 class Channels(Peer):
     name = "channels"
     label = "Django Channels"
@@ -236,4 +246,7 @@ class Livebracket(Target):
 
 
 TARGETS: dict[str, type[Target]] = {"livebracket": Livebracket, "bare-tornado": BareTornado,
-                                    "channels": Channels}
+                                    "channels": Channels, "send-floor": SendFloor}
+# What `make bench` runs when --targets is not given: livebracket and the peers a user would
+# pick instead (the send floor is a measuring stick, asked for by name).
+DEFAULT_TARGETS = ("livebracket", "bare-tornado", "channels")
