@@ -248,6 +248,9 @@ class EventStreamHandler(BaseHandler):
         if origin is not None:  # admitted, so an allowed origin: let its page read the stream
             self.set_header("Access-Control-Allow-Origin", origin)
             self.set_header("Vary", "Origin")
+        connection = request.connection
+        if isinstance(connection, HTTP1Connection):  # no Nagle, as the sockets (handlers/sockets.py)
+            connection.stream.set_nodelay(True)
         retry = random.randint(self.retry_ms // 2, self.retry_ms * 3 // 2)
         events.start(session.epoch, f"retry: {retry}\n\n".encode())
         await events.done.wait()

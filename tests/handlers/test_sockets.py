@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import socket
 import sys
 from typing import Any
 
@@ -307,6 +308,19 @@ async def test_a_client_answering_pings_stays_and_gets_no_protocol_pings(service
     finally:
         quick.heartbeat.stop()
 
+
+
+@pytest.mark.parametrize("direct", [True, False])
+@pytest.mark.gen_test
+async def test_frames_go_out_without_nagle(direct: bool, services: Services, serve_app: Any) -> None:
+    """Every room socket, on either write path, has TCP_NODELAY: no frame waits for the
+    client's ACK of the one before."""
+    api = serve_app(services, direct_writes=direct)
+    _, mid = await started_match(api)
+    await connect(api, f"/ws/match/{mid}", api.organizer)
+    members = services.hub.room(f"match:{mid}").members
+    streams = [m.conn.handler.ws_connection.stream for m in members]  # type: ignore[attr-defined]
+    assert [s.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for s in streams] == [1]
 
 
 @pytest.mark.gen_test

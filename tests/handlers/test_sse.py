@@ -117,6 +117,18 @@ async def eventually(condition: Callable[[], bool]) -> None:
 
 
 @pytest.mark.gen_test
+async def test_a_stream_goes_out_without_nagle(api: Api, services: Services) -> None:
+    """An event stream's connection has TCP_NODELAY, as a socket's: no event waits for the
+    client's ACK of the one before."""
+    _, mid = await started_match(api)
+    es = await EventSource.open(api, f"/sse/match/{mid}", api.token("viewer", Role.SPECTATOR))
+    assert (await es.next())["event"] == "connection_established"
+    members = services.hub.room(f"match:{mid}").members
+    streams = [m.conn._handler.request.connection.stream for m in members]  # type: ignore[attr-defined]
+    assert [s.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for s in streams] == [1]
+
+
+@pytest.mark.gen_test
 async def test_the_welcome_then_rest_writes_as_numbered_events(api: Api) -> None:
     """The stream opens with retry and the welcome, then each REST write arrives in order as
     an event whose id is the room's epoch and the event's seq, its data the socket frame."""
