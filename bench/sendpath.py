@@ -41,7 +41,7 @@ def _pair(listener: socket.socket | None) -> tuple[socket.socket, socket.socket]
         return socket.socketpair()
     peer = socket.create_connection(listener.getsockname())
     mine, _ = listener.accept()
-    mine.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as Tornado's WebSocket streams
+    mine.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as livebracket's room sockets (handlers/sockets.py)
     return mine, peer
 
 
