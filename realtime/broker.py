@@ -31,6 +31,7 @@ from realtime.frames import Frame
 from realtime.hub import Hub
 from tournament.models import Event
 from tournament.store import Store
+from tournament.tasks import stop_tasks
 
 # what was importable from here before the split stays so
 __all__ = ["BrokerStats", "BrokerUnavailableError", "Job", "RedisBroker", "channel_of", "event_frame", "meta_key",
@@ -93,9 +94,7 @@ class RedisBroker:
             return
         self._closed = True
         tasks, self._tasks = [*self._tasks, *self._subscriber.spawned], []
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_tasks(tasks)
         await self._link.close()
 
     # -- the hub's Broker ----------------------------------------------------------------------

@@ -44,6 +44,7 @@ from realtime.brokerlink import BrokerUnavailableError, safe_url
 from realtime.countscripts import LIMITS, NODES, NOTICE, PREFIX, READ_LUA, RESERVE_LUA, SYNC_LUA, headcount, node_key
 from realtime.hub import Headcount, Hub
 from realtime.limits import ConnectionCounter, SharedCountsUnavailableError
+from tournament.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +135,7 @@ class RedisCounts:
             return
         self._closed = True
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_tasks(tasks)
         self._fail_waiting()
         if self._up:
             try:

@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 
 from realtime.brokerlink import BrokerUnavailableError, safe_url
 from tournament.store import StorageUnavailableError
+from tournament.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,7 @@ class NodeMailbox:
             return
         self._closed = True
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await stop_tasks([self._task])
         await self.redis.aclose()
 
     async def call(self, call: Awaitable[Any]) -> Any:

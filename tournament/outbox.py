@@ -27,6 +27,7 @@ from tournament.events import MATCH_ROOM_ONLY, TOURNAMENT_DELETED
 from tournament.models import Delivery, DeliveryStatus, Event, Webhook, tournament_stream
 from tournament.scheduler import Scheduler
 from tournament.store import StorageError, StorageUnavailableError, Store
+from tournament.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -153,10 +154,7 @@ class WebhookOutbox:
             if self._unwritten:
                 log.warning("%d webhook deliveries not written: the store did not answer", len(self._unwritten))
         senders = [hook.sender for hook in self._hooks.values() if hook.sender is not None]
-        tasks = [task for task in (self._writer, self._loading, *senders) if task is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_tasks(task for task in (self._writer, self._loading, *senders) if task is not None)
 
     # --- what the WebhookService tells it ---
 

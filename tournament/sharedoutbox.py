@@ -43,6 +43,7 @@ from tournament.models import Delivery, Event, Webhook, tournament_stream
 from tournament.outbox import WEBHOOK_PING, Hook, Post, WebhookOutbox, store_wait_s
 from tournament.scheduler import Scheduler
 from tournament.store import NotFoundError, StorageError, StorageUnavailableError, Store
+from tournament.tasks import stop_tasks
 from tournament.webhookappender import WebhookAppender
 from tournament.webhookqueue import Answer, Fill, Placed, QueuedEvent, WebhookQueue, plan, webhook_lease
 
@@ -143,10 +144,7 @@ class SharedWebhookOutbox(WebhookOutbox):
                 await self._lease.release(webhook_lease(tid))
             except StorageError as e:
                 log.warning("webhook lease of %s not released (it expires): %s", tid, e)
-        tasks = [task for task in (self._loading, *self._tasks) if task is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_tasks(task for task in (self._loading, *self._tasks) if task is not None)
         await super().close(write_timeout_s)
 
     async def _last_pass(self, tid: str, held: _Held) -> None:

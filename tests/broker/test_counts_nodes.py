@@ -123,6 +123,9 @@ async def nodes(tmp_path: Path, limits: str, *extra: str, embedded: bool = False
         yield servers
         for server in servers:
             assert "Traceback" not in server.stderr(), server.stderr()
+        for server in servers:  # a clean stop, not the SIGKILL after STOP_TIMEOUT_S
+            if server.process is not None and server.process.returncode is None:
+                assert await server.stop() == 0, server.stderr()
     finally:
         for server in servers:
             if server.process is not None and server.process.returncode is None:
