@@ -66,6 +66,7 @@ from tournament.sharedoutbox import SharedWebhookOutbox
 from tournament.sharedscores import SharedScoreBatcher
 from tournament.store import Store, StorageError, StorageUnavailableError
 from tournament.tokens import TokenCodec
+from tournament.tasks import stop_tasks
 from tournament.tournaments import TournamentService
 from tournament.webhooks import WebhookService
 from tournament.writer import MatchWriter
@@ -332,10 +333,8 @@ async def serve(config: Config) -> None:
         await shutdown(services)
         await server.close_all_connections()
     finally:
-        tasks = [task for task in (retry, supervisor) if task is not None]
-        for task in tasks:
-            task.cancel()  # the supervisor first: it must not start the store again
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # the supervisor stopped first: it must not start the store again
+        await stop_tasks(task for task in (retry, supervisor) if task is not None)
         if counts is not None:
             await counts.close()  # done already after a shutdown; not when start-up failed
         if mailbox is not None:

@@ -180,8 +180,7 @@ class WebhookOutbox:
         hook = self._untrack(webhook_id)
         self._unwritten = [row for row in self._unwritten if row.webhook_id != webhook_id]
         if hook is not None and hook.sender is not None:
-            hook.sender.cancel()
-            await asyncio.gather(hook.sender, return_exceptions=True)
+            await stop_tasks([hook.sender])
         if self._writer is not None and not self._writer.done():  # a batch holding its rows may be landing
             await asyncio.wait({self._writer}, timeout=5.0)
 
@@ -191,8 +190,7 @@ class WebhookOutbox:
         self._require_loaded()
         hook = self._track(webhook, next_seq=1)
         if hook.sender is not None:
-            hook.sender.cancel()
-            await asyncio.gather(hook.sender, return_exceptions=True)
+            await stop_tasks([hook.sender])
         count = await self._store.reset_deliveries(webhook.id, from_seq)
         if hook.webhook.paused is not None:
             hook.webhook = dataclasses.replace(hook.webhook, paused=None, paused_seq=None)

@@ -252,7 +252,7 @@ class SharedWebhookOutbox(WebhookOutbox):
             if op == "remove":
                 if hook is not None:
                     self._forget(hook)
-                    await asyncio.gather(*(t for t in (hook.sender,) if t is not None), return_exceptions=True)
+                    await stop_tasks(t for t in (hook.sender,) if t is not None)
                 return None
             if hook is None:
                 raise NotFoundError("webhook", str(args.get("w")))

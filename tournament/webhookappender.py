@@ -17,6 +17,7 @@ from tournament.events import MATCH_ROOM_ONLY
 from tournament.models import Event
 from tournament.outbox import EARLY_EVENTS_MAX, store_wait_s
 from tournament.store import StorageError
+from tournament.tasks import stop_tasks
 from tournament.webhookqueue import QueuedEvent, WebhookQueue
 
 log = logging.getLogger(__name__)
@@ -78,8 +79,7 @@ class WebhookAppender:
         if self._unsent:
             log.warning("%d events not queued for webhooks: the broker did not answer", len(self._unsent))
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await stop_tasks([self._task])
 
     async def _append_all(self) -> None:
         """Append the waiting events in order, a batch a round trip; while the queue is
