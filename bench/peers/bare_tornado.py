@@ -21,11 +21,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import signal
 from typing import Any
 
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
+
+from bench.peers import until_signalled
 
 WELCOME = json.dumps({"type": "connection_established", "data": {}}, separators=(",", ":"))
 
@@ -83,11 +84,7 @@ def make_app(compression: bool = False) -> web.Application:
 async def main(port: int, compression: bool) -> None:
     server = make_app(compression).listen(port, address="127.0.0.1")
     print(f"bare tornado peer on 127.0.0.1:{port}", flush=True)
-    stopped = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stopped.set)
-    await stopped.wait()
+    await until_signalled()
     server.stop()
 
 

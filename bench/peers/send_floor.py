@@ -22,10 +22,11 @@ import asyncio
 import base64
 import hashlib
 import json
-import signal
 from typing import cast
 
 import uvloop
+
+from bench.peers import until_signalled
 
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 section 1.3
 WELCOME = json.dumps({"type": "connection_established", "data": {}}, separators=(",", ":")).encode()
@@ -123,10 +124,7 @@ async def main(port: int) -> None:
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: Connection(room), "127.0.0.1", port, backlog=4096)
     print(f"send floor peer on 127.0.0.1:{port}", flush=True)
-    stopped = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stopped.set)
-    await stopped.wait()
+    await until_signalled()
     server.close()
 
 
