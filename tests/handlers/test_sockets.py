@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import socket
 import sys
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -270,33 +272,35 @@ async def test_presence_counts_watchers(api: Api) -> None:
                                                      "spectators": 2}}
 
 
-@pytest.mark.gen_test(timeout=10)
-async def test_silent_client_is_closed_for_heartbeat_timeout(services: Services, serve_app: Any) -> None:
-    """With a 0.2 s interval, a client that never sends a frame gets pings, then close 4005."""
+@contextlib.asynccontextmanager
+async def quick_heartbeats(services: Services, serve_app: Any) -> AsyncIterator[tuple[Services, Socket]]:
+    """An app whose heartbeat runs every 0.2 s, and the organizer's socket on a match of it."""
     quick = build_services(dataclasses.replace(services.config, ping_interval_s=0.2), services.store)
     quick.heartbeat.start()
     api = serve_app(quick)
     try:
         _, match = await api.match_between("alice", "bob")
         sock, _ = await connect(api, f"/ws/match/{match['id']}", api.organizer)
+        yield quick, sock
+    finally:
+        quick.heartbeat.stop()
+
+
+@pytest.mark.gen_test(timeout=10)
+async def test_silent_client_is_closed_for_heartbeat_timeout(services: Services, serve_app: Any) -> None:
+    """With a 0.2 s interval, a client that never sends a frame gets pings, then close 4005."""
+    async with quick_heartbeats(services, serve_app) as (quick, sock):
         ping = await sock.recv(skip=("presence",))
         assert ping["type"] == "ping" and isinstance(ping["timestamp"], int)
         assert (await sock.closed())[0] == 4005
         assert quick.heartbeat.timeouts == 1
-    finally:
-        quick.heartbeat.stop()
 
 
 @pytest.mark.gen_test(timeout=10)
 async def test_a_client_answering_pings_stays_and_gets_no_protocol_pings(services: Services, serve_app: Any) -> None:
     """The heartbeat alone keeps sockets honest: a client that answers four pings (past the
     two-interval timeout) is still open, and the server sent it no ping control frame."""
-    quick = build_services(dataclasses.replace(services.config, ping_interval_s=0.2), services.store)
-    quick.heartbeat.start()
-    api = serve_app(quick)
-    try:
-        _, match = await api.match_between("alice", "bob")
-        sock, _ = await connect(api, f"/ws/match/{match['id']}", api.organizer)
+    async with quick_heartbeats(services, serve_app) as (quick, sock):
         control_pings: list[bytes] = []
         sock.conn.on_ping = control_pings.append  # type: ignore[method-assign,assignment]
         for _ in range(4):
@@ -305,8 +309,6 @@ async def test_a_client_answering_pings_stays_and_gets_no_protocol_pings(service
             await sock.send({"type": "pong", "timestamp": ping["timestamp"]})
         await sock.quiet()
         assert control_pings == [] and quick.heartbeat.timeouts == 0
-    finally:
-        quick.heartbeat.stop()
 
 
 
